@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real (clients, servers, browser).
+# Called by .ci/run before `npm ci`; safe to run again.
+set -euo pipefail
+need=()
+command -v nc >/dev/null || need+=(netcat-openbsd)
+command -v telnet >/dev/null || need+=(telnet)
+command -v tmux >/dev/null || need+=(tmux)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  else
+    echo "install-test-deps: please install: ${need[*]}" >&2
+    exit 1
+  fi
+fi

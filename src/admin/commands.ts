@@ -1,0 +1,102 @@
+/**
+ * Operator commands, shared by the server's console (stdin) and the admin socket.
+ * Each returns the lines to show the operator.
+ */
+import type { Hub } from '../core/hub.js';
+import { ChatError } from '../core/errors.js';
+
+export interface AdminContext {
+  hub: Hub;
+  shutdown(reason: string): void;
+}
+
+interface AdminCommand {
+  usage: string;
+  help: string;
+  run(ctx: AdminContext, args: string): string[];
+}
+
+function stats(hub: Hub): string[] {
+  const c = hub.counters;
+  const mem = process.memoryUsage();
+  const byProtocol = [...c.byProtocol.entries()].map(([p, n]) => `${p}=${n}`).join(' ') || 'none';
+  const uptime = Math.round((Date.now() - hub.startedAt) / 1000);
+  const rate = uptime > 0 ? (c.messagesIn / uptime).toFixed(2) : '0';
+  return [
+    `uptime ${uptime}s; connections ${hub.connectionCount} (${byProtocol}); registered ${hub.online}; peak ${hub.peakOnline}`,
+    `rooms ${hub.roomList().length}; messages in ${c.messagesIn} (${rate}/s average); deliveries ${c.deliveries}; encodings ${c.encodings}`,
+    `send-queue evictions ${c.sendQueueEvictions}; flood delayed ${c.floodDelayed}, dropped ${c.floodDropped}; refused ${c.connectionsRefused}`,
+    `memory rss ${(mem.rss / 1048576).toFixed(1)} MiB, heap ${(mem.heapUsed / 1048576).toFixed(1)} MiB`,
+  ];
+}
+
+const commands: Record<string, AdminCommand> = {
+  help: {
+    usage: 'help',
+    help: 'list commands',
+    run: () => Object.values(commands).map((c) => `${c.usage.padEnd(26)} ${c.help}`),
+  },
+  stats: {
+    usage: 'stats',
+    help: 'connections, rooms, message rates, evictions, memory',
+    run: (ctx) => stats(ctx.hub),
+  },
+  who: {
+    usage: 'who',
+    help: 'everyone online, with protocol, address and rooms',
+    run: (ctx) =>
+      ctx.hub
+        .users()
+        .map(
+          (s) =>
+            `${s.name} ${s.conn.protocol} ${s.host} ${[...s.rooms].map((r) => r.name).join(',')}`,
+        ),
+  },
+  say: {
+    usage: 'say TEXT',
+    help: 'send a notice to everyone',
+    run: (ctx, args) => {
+      if (!args) return ['usage: say TEXT'];
+      ctx.hub.notice(`[server] ${args}`);
+      return ['sent'];
+    },
+  },
+  kick: {
+    usage: 'kick NAME [REASON]',
+    help: 'disconnect someone',
+    run: (ctx, args) => {
+      const [name, ...rest] = args.split(/\s+/);
+      if (!name) return ['usage: kick NAME [REASON]'];
+      const target = ctx.hub.find(name);
+      if (!target) return [`no one is called ${name}`];
+      target.closeReason = `kicked by the server operator${rest.length ? `: ${rest.join(' ')}` : ''}`;
+      ctx.hub.disconnect(target, target.closeReason);
+      return [`kicked ${target.name}`];
+    },
+  },
+  shutdown: {
+    usage: 'shutdown [REASON]',
+    help: 'stop the server, telling everyone why',
+    run: (ctx, args) => {
+      ctx.shutdown(args || 'server shutting down');
+      return ['shutting down'];
+    },
+  },
+};
+
+/** Runs one command line ("say hello" or "/say hello"). */
+export function runAdminCommand(ctx: AdminContext, line: string): string[] {
+  const trimmed = line.trim().replace(/^\//, '');
+  if (!trimmed) return [];
+  const space = trimmed.indexOf(' ');
+  const name = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();
+  const args = space < 0 ? '' : trimmed.slice(space + 1).trim();
+  const cmd = commands[name];
+  if (!cmd) return [`unknown command ${name}; try help`];
+  try {
+    return cmd.run(ctx, args);
+  } catch (err) {
+    if (err instanceof ChatError) return [err.message];
+    throw err;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * `plugboard serve | connect | admin | udp-ping` — one entry point for every command.
+ */
+import { createInterface } from 'node:readline';
+import { ConfigError, parseServeArgs, serveHelp } from './config.js';
+import { createLogger } from './logger.js';
+import { startServer } from './server.js';
+import { runAdminCommand } from './admin/commands.js';
+
+const USAGE = `Usage: plugboard <command> [options]
+
+Commands:
+  serve       run the chat server (see: plugboard serve --help)
+  connect     terminal client (see: plugboard connect --help)
+  admin       operator console over the admin socket
+  udp-ping    measure round trips to the UDP echo service
+`;
+
+type Subcommand = (argv: string[]) => Promise<number | void>;
+
+async function serve(argv: string[]): Promise<number | void> {
+  let config;
+  try {
+    config = parseServeArgs(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`plugboard serve: ${err.message}\n${'Try plugboard serve --help'}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (config === 'help') {
+    process.stdout.write(serveHelp() + '\n');
+    return 0;
+  }
+  const log = createLogger(config.logLevel);
+  let server;
+  try {
+    server = await startServer(config, log);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    process.stderr.write(`plugboard serve: cannot start: ${e.message}\n`);
+    return 1;
+  }
+  for (const [name, a] of Object.entries(server.addresses())) {
+    process.stderr.write(`plugboard: ${name} listening on ${a.host}:${a.port}\n`);
+  }
+
+  let stopping = false;
+  const stop = (reason: string): void => {
+    if (stopping) {
+      // A second signal: the operator wants out now.
+      process.stderr.write('plugboard: exiting immediately\n');
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`plugboard: ${reason}\n`);
+    void server.close(reason).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('server shutting down'));
+  process.on('SIGTERM', () => stop('server shutting down'));
+
+  if (config.console && process.stdin.isTTY) {
+    const rl = createInterface({
+      input: process.stdin,
+      output: process.stderr,
+      prompt: 'plugboard> ',
+    });
+    rl.on('line', (line) => {
+      for (const out of runAdminCommand({ hub: server.hub, shutdown: stop }, line))
+        process.stderr.write(out + '\n');
+      rl.prompt();
+    });
+    rl.prompt();
+  }
+}
+
+const subcommands: Record<string, () => Promise<Subcommand>> = {
+  serve: async () => serve,
+};
+
+async function main(): Promise<void> {
+  const [name, ...rest] = process.argv.slice(2);
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    process.exitCode = name ? 0 : 2;
+    return;
+  }
+  const load = subcommands[name];
+  if (!load) {
+    process.stderr.write(`plugboard: unknown command "${name}"\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  const code = await (await load())(rest);
+  if (typeof code === 'number') process.exitCode = code;
+}
+
+await main();

@@ -1,0 +1,41 @@
+/**
+ * Typed chat errors. Every error a person can cause has a stable code; each protocol
+ * maps codes to its own wire form (a line-protocol sentence, an IRC numeric, a JSON error).
+ */
+export const ErrorCode = {
+  NameInvalid: 'name_invalid',
+  NameInUse: 'name_in_use',
+  NameRequired: 'name_required',
+  RoomInvalid: 'room_invalid',
+  NoSuchRoom: 'no_such_room',
+  NoSuchUser: 'no_such_user',
+  NotInRoom: 'not_in_room',
+  AlreadyInRoom: 'already_in_room',
+  TooManyRooms: 'too_many_rooms',
+  NeedOp: 'need_op',
+  Banned: 'banned',
+  RoomFull: 'room_full',
+  InviteOnly: 'invite_only',
+  BadKey: 'bad_key',
+  Moderated: 'moderated',
+  NoExternal: 'no_external',
+  TextEmpty: 'text_empty',
+  NotRegistered: 'not_registered',
+  PermissionDenied: 'permission_denied',
+  BadRequest: 'bad_request',
+  UnknownCommand: 'unknown_command',
+  Flood: 'flood',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class ChatError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** What the error is about (a name or a room), for protocols that echo it (IRC numerics). */
+    readonly target?: string,
+  ) {
+    super(message);
+    this.name = 'ChatError';
+  }
+}

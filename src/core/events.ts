@@ -1,0 +1,163 @@
+/**
+ * Core events: plain, serialisable data. The hub publishes them through the bus; every
+ * node (this process, or others over Redis) turns them into deliveries for its own
+ * sessions. They carry everything an encoder needs (including the sender's IRC mask),
+ * so a node can encode an event about a person it has never seen.
+ */
+
+/** Who did something, as every protocol needs to show it. */
+export interface Actor {
+  name: string;
+  /** IRC-style `name!user@host`. */
+  mask: string;
+  /** Identified account name, or null. */
+  account: string | null;
+}
+
+export type MessageKind = 'say' | 'me' | 'notice';
+
+export interface MessageEvent {
+  type: 'message';
+  id: string;
+  ts: number;
+  room: string;
+  from: Actor;
+  text: string;
+  kind: MessageKind;
+  /** Session id of the sender on its node, so echo rules can tell the sender apart. */
+  origin: string;
+  /** Protocol-specific client tags to pass through (IRCv3 client-only tags), or undefined. */
+  tags?: Record<string, string>;
+}
+
+export interface DirectEvent {
+  type: 'dm';
+  id: string;
+  ts: number;
+  from: Actor;
+  to: string;
+  text: string;
+  kind: MessageKind;
+  origin: string;
+  tags?: Record<string, string>;
+}
+
+export interface JoinedEvent {
+  type: 'joined';
+  ts: number;
+  room: string;
+  who: Actor;
+  realname: string;
+}
+
+export interface LeftEvent {
+  type: 'left';
+  ts: number;
+  room: string;
+  who: Actor;
+  reason: string;
+}
+
+export interface KickEvent {
+  type: 'kick';
+  ts: number;
+  room: string;
+  by: Actor;
+  name: string;
+  reason: string;
+}
+
+export interface QuitEvent {
+  type: 'quit';
+  ts: number;
+  who: Actor;
+  reason: string;
+  /** Rooms the person was in: everyone sharing one of them is told. */
+  rooms: string[];
+}
+
+export interface NickEvent {
+  type: 'nick';
+  ts: number;
+  who: Actor;
+  newName: string;
+  rooms: string[];
+}
+
+export interface TopicEvent {
+  type: 'topic';
+  ts: number;
+  room: string;
+  by: Actor;
+  topic: string;
+}
+
+export interface AwayEvent {
+  type: 'away';
+  ts: number;
+  who: Actor;
+  message: string | null;
+  rooms: string[];
+}
+
+export interface ModeEvent {
+  type: 'mode';
+  ts: number;
+  room: string;
+  by: Actor;
+  /** e.g. "+o-v" */
+  modes: string;
+  params: string[];
+}
+
+export interface InviteEvent {
+  type: 'invite';
+  ts: number;
+  room: string;
+  by: Actor;
+  name: string;
+}
+
+/** A notice from the server (operator broadcast, wallops), to everyone or one person. */
+export interface NoticeEvent {
+  type: 'notice';
+  ts: number;
+  text: string;
+  /** Deliver only to this name; undefined means everyone. */
+  to?: string;
+  /** Deliver only to server operators (IRC WALLOPS). */
+  opersOnly?: boolean;
+  from?: Actor;
+}
+
+export interface ShutdownEvent {
+  type: 'shutdown';
+  ts: number;
+  reason: string;
+}
+
+export type ChatEvent =
+  | MessageEvent
+  | DirectEvent
+  | JoinedEvent
+  | LeftEvent
+  | KickEvent
+  | QuitEvent
+  | NickEvent
+  | TopicEvent
+  | AwayEvent
+  | ModeEvent
+  | InviteEvent
+  | NoticeEvent
+  | ShutdownEvent;
+
+/** A stored room or private message, as history returns it. */
+export interface HistoryEntry {
+  id: string;
+  ts: number;
+  room: string;
+  from: string;
+  mask: string;
+  text: string;
+  kind: MessageKind;
+}

@@ -1,0 +1,866 @@
+/**
+ * The hub: names, rooms, membership and fan-out. Every protocol calls these operations,
+ * which is why a telnet user, an IRC user and a browser user share rooms. The hub never
+ * touches a socket: it sees Connections and Encoders (ports.ts).
+ *
+ * Operations change local state synchronously, then publish an event on the bus; the bus
+ * hands every event back to `dispatch`, which picks this node's recipients and encodes the
+ * event once per wire-format variant.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+import { Counters } from './counters.js';
+import { ChatError, ErrorCode } from './errors.js';
+import type {
+  Actor,
+  ChatEvent,
+  DirectEvent,
+  HistoryEntry,
+  MessageEvent,
+  MessageKind,
+} from './events.js';
+import { checkName, checkRoom, fold, maskMatches } from './names.js';
+import type { ServerOptions } from './options.js';
+import type { Bus, Clock, Connection, Encoder, Logger, Store } from './ports.js';
+import { silentLogger, systemClock } from './ports.js';
+import { MemberFlag, Room } from './room.js';
+import { Session } from './session.js';
+import { stripControls, truncateUtf8 } from './text.js';
+
+export interface WhowasEntry {
+  name: string;
+  user: string;
+  host: string;
+  realname: string;
+  ts: number;
+}
+
+export interface ModeChange {
+  set: boolean;
+  mode: string;
+  arg?: string;
+}
+
+const WHOWAS_LIMIT = 2000;
+
+export class Hub {
+  readonly counters = new Counters();
+  readonly startedAt: number;
+  private readonly sessions = new Set<Session>();
+  private readonly byName = new Map<string, Session>();
+  private readonly rooms = new Map<string, Room>();
+  private readonly perIp = new Map<string, number>();
+  private readonly whowasList: WhowasEntry[] = [];
+  private nextSession = 0;
+  private lastId = 0;
+  private stamp = 0;
+  private sweeper: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
+  private registeredCount = 0;
+  private maxRegistered = 0;
+
+  constructor(
+    readonly options: ServerOptions,
+    readonly store: Store,
+    readonly bus: Bus,
+    readonly log: Logger = silentLogger,
+    readonly clock: Clock = systemClock,
+  ) {
+    this.startedAt = clock.now();
+  }
+
+  async start(): Promise<void> {
+    await this.store.init();
+    await this.bus.start((event) => this.dispatch(event));
+    // One sweep for every timeout instead of a timer per connection.
+    this.sweeper = setInterval(() => this.sweep(), 1000);
+    this.sweeper.unref();
+  }
+
+  // ---- connections -------------------------------------------------------------------
+
+  /** Admits a new connection, or returns a reason to refuse it. */
+  admit(address: string): string | null {
+    if (this.shuttingDown) return 'server shutting down';
+    if (this.sessions.size >= this.options.maxConnections) return 'server full';
+    if ((this.perIp.get(address) ?? 0) >= this.options.maxConnectionsPerIp) {
+      return 'too many connections from your address';
+    }
+    return null;
+  }
+
+  attach(conn: Connection, encoder: Encoder): Session {
+    const now = this.clock.now();
+    const s = new Session(String(++this.nextSession), conn, encoder, conn.remoteAddress, now);
+    this.sessions.add(s);
+    this.perIp.set(conn.remoteAddress, (this.perIp.get(conn.remoteAddress) ?? 0) + 1);
+    this.counters.connected(conn.protocol);
+    this.log.info({ id: s.id, protocol: conn.protocol, address: conn.remoteAddress }, 'connect');
+    return s;
+  }
+
+  /** Forgets a connection: leaves its rooms, tells the others, frees its name. Idempotent. */
+  disconnect(s: Session, reason: string): void {
+    if (!this.sessions.delete(s)) return;
+    s.closed = true;
+    const why = s.closeReason ?? reason;
+    const left = this.perIp.get(s.conn.remoteAddress) ?? 1;
+    if (left <= 1) this.perIp.delete(s.conn.remoteAddress);
+    else this.perIp.set(s.conn.remoteAddress, left - 1);
+    this.counters.disconnected(s.conn.protocol);
+    if (s.registered) {
+      this.registeredCount--;
+      const rooms = [...s.rooms].map((r) => r.name);
+      this.removeFromRooms(s);
+      this.rememberWhowas(s);
+      this.bus.publish({ type: 'quit', ts: this.clock.now(), who: s.actor(), reason: why, rooms });
+    }
+    if (s.name && this.byName.get(fold(s.name)) === s) this.byName.delete(fold(s.name));
+    this.log.info({ id: s.id, name: s.name || undefined, reason: why }, 'disconnect');
+    const farewell = s.encoder.farewell?.(why, s);
+    if (farewell) s.conn.write(farewell);
+    s.conn.end();
+  }
+
+  /** Marks input activity (idle timeout). */
+  touch(s: Session): void {
+    s.lastActive = this.clock.now();
+  }
+
+  // ---- names -----------------------------------------------------------------------------
+
+  find(name: string): Session | undefined {
+    const s = this.byName.get(fold(name));
+    return s && s.registered ? s : undefined;
+  }
+
+  /** Whether a name is free for `s` (its own current name counts as free). */
+  nameFree(name: string, s?: Session): boolean {
+    const owner = this.byName.get(fold(name));
+    return !owner || owner === s;
+  }
+
+  /**
+   * Gives `s` a name. Before registration this only reserves it (IRC sends NICK before
+   * USER); afterwards it is a rename that everyone sharing a room sees.
+   */
+  setName(s: Session, name: string): void {
+    checkName(name, this.options.nameLength);
+    const key = fold(name);
+    const owner = this.byName.get(key);
+    if (owner && owner !== s) {
+      throw new ChatError(ErrorCode.NameInUse, `The name ${name} is already in use`, name);
+    }
+    if (name === s.name) return;
+    const old = s.actor();
+    if (s.name && this.byName.get(fold(s.name)) === s) this.byName.delete(fold(s.name));
+    this.byName.set(key, s);
+    const oldName = s.name;
+    s.name = name;
+    s.identityChanged();
+    if (s.registered) {
+      this.rememberWhowas({ ...s, name: oldName } as Session);
+      this.bus.publish({
+        type: 'nick',
+        ts: this.clock.now(),
+        who: old,
+        newName: name,
+        rooms: [...s.rooms].map((r) => r.name),
+      });
+    }
+  }
+
+  /** Completes registration once the session has a name. */
+  register(s: Session): void {
+    if (s.registered) return;
+    if (!s.name) throw new ChatError(ErrorCode.NameRequired, 'Choose a name first');
+    s.registered = true;
+    if (!s.user) s.user = s.name;
+    s.identityChanged();
+    this.registeredCount++;
+    this.maxRegistered = Math.max(this.maxRegistered, this.registeredCount);
+    s.lastActive = this.clock.now();
+    this.log.info({ id: s.id, name: s.name, protocol: s.conn.protocol }, 'registered');
+  }
+
+  get online(): number {
+    return this.registeredCount;
+  }
+
+  get peakOnline(): number {
+    return this.maxRegistered;
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  unregisteredCount(): number {
+    return this.sessions.size - this.registeredCount;
+  }
+
+  /** Registered sessions (a snapshot). */
+  users(): Session[] {
+    return [...this.sessions].filter((s) => s.registered);
+  }
+
+  // ---- rooms -----------------------------------------------------------------------------
+
+  room(name: string): Room | undefined {
+    return this.rooms.get(fold(name));
+  }
+
+  roomList(): Room[] {
+    return [...this.rooms.values()];
+  }
+
+  requireRoom(name: string): Room {
+    const room = this.room(name);
+    if (!room) throw new ChatError(ErrorCode.NoSuchRoom, `No such room: ${name}`, name);
+    return room;
+  }
+
+  private requireMember(s: Session, name: string): Room {
+    const room = this.requireRoom(name);
+    if (!room.members.has(s)) {
+      throw new ChatError(ErrorCode.NotInRoom, `You are not in ${room.name}`, room.name);
+    }
+    return room;
+  }
+
+  isBanned(room: Room, s: Session): boolean {
+    return room.bans.some((b) => maskMatches(b.mask, s.mask));
+  }
+
+  /** Joins a room, creating it (with `s` as operator) if it does not exist. */
+  join(s: Session, name: string, key?: string): { room: Room; created: boolean } {
+    this.requireRegistered(s);
+    checkRoom(name, this.options.roomNameLength);
+    let room = this.room(name);
+    if (room?.members.has(s)) {
+      throw new ChatError(ErrorCode.AlreadyInRoom, `You are already in ${room.name}`, room.name);
+    }
+    if (s.rooms.size >= this.options.maxRoomsPerUser) {
+      throw new ChatError(
+        ErrorCode.TooManyRooms,
+        `You are in too many rooms (at most ${this.options.maxRoomsPerUser})`,
+        name,
+      );
+    }
+    const created = !room;
+    if (room) {
+      const invited = room.invited.has(fold(s.name));
+      if (!s.oper) {
+        if (this.isBanned(room, s) && !invited) {
+          throw new ChatError(ErrorCode.Banned, `You are banned from ${room.name}`, room.name);
+        }
+        if (room.modes.inviteOnly && !invited) {
+          throw new ChatError(ErrorCode.InviteOnly, `${room.name} is invite only`, room.name);
+        }
+        if (room.modes.key !== null && room.modes.key !== key) {
+          throw new ChatError(ErrorCode.BadKey, `${room.name} needs the right key`, room.name);
+        }
+        if (room.modes.limit > 0 && room.members.size >= room.modes.limit) {
+          throw new ChatError(ErrorCode.RoomFull, `${room.name} is full`, room.name);
+        }
+      }
+      room.invited.delete(fold(s.name));
+    } else {
+      room = new Room(name, fold(name), this.clock.now());
+      this.rooms.set(room.key, room);
+    }
+    room.members.set(s, created ? MemberFlag.Op : 0);
+    s.rooms.add(room);
+    s.current = room;
+    this.bus.publish({
+      type: 'joined',
+      ts: this.clock.now(),
+      room: room.name,
+      who: s.actor(),
+      realname: s.realname,
+    });
+    return { room, created };
+  }
+
+  part(s: Session, name: string, reason = ''): void {
+    const room = this.requireMember(s, name);
+    this.leave(s, room);
+    this.bus.publish({
+      type: 'left',
+      ts: this.clock.now(),
+      room: room.name,
+      who: s.actor(),
+      reason: this.cleanText(reason, this.options.topicLength),
+    });
+  }
+
+  private leave(s: Session, room: Room): void {
+    room.members.delete(s);
+    s.rooms.delete(room);
+    if (s.current === room) s.current = s.rooms.values().next().value ?? null;
+    if (room.members.size === 0) this.rooms.delete(room.key);
+  }
+
+  private removeFromRooms(s: Session): void {
+    for (const room of [...s.rooms]) this.leave(s, room);
+  }
+
+  /** Makes `name` the room plain text goes to. */
+  switchTo(s: Session, name: string): Room {
+    const room = this.requireMember(s, name);
+    s.current = room;
+    return room;
+  }
+
+  // ---- messages --------------------------------------------------------------------------
+
+  private requireRegistered(s: Session): void {
+    if (!s.registered) throw new ChatError(ErrorCode.NotRegistered, 'Choose a name first');
+  }
+
+  /** Strips terminal controls and bounds the size of text that goes to other people. */
+  cleanText(text: string, maxBytes = this.options.maxMessageBytes): string {
+    return truncateUtf8(stripControls(text), maxBytes);
+  }
+
+  private newId(ts: number): string {
+    // Sortable and unique per node: milliseconds * 1000 + a sequence within the millisecond.
+    this.lastId = Math.max(this.lastId + 1, ts * 1000);
+    return String(this.lastId);
+  }
+
+  say(
+    s: Session,
+    roomName: string,
+    text: string,
+    kind: MessageKind = 'say',
+    tags?: Record<string, string>,
+  ): MessageEvent {
+    this.requireRegistered(s);
+    const room = this.requireRoom(roomName);
+    const member = room.members.has(s);
+    if (!member && room.modes.noExternal && !s.oper) {
+      throw new ChatError(ErrorCode.NoExternal, `You are not in ${room.name}`, room.name);
+    }
+    if (room.modes.moderated && !s.oper && !room.isOp(s) && !room.isVoiced(s)) {
+      throw new ChatError(ErrorCode.Moderated, `${room.name} is moderated`, room.name);
+    }
+    if (this.isBanned(room, s) && !room.isOp(s) && !room.isVoiced(s) && !s.oper) {
+      throw new ChatError(ErrorCode.Banned, `You are banned from ${room.name}`, room.name);
+    }
+    const clean = this.cleanText(text);
+    if (clean.length === 0) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    const ts = this.clock.now();
+    const event: MessageEvent = {
+      type: 'message',
+      id: this.newId(ts),
+      ts,
+      room: room.name,
+      from: s.actor(),
+      text: clean,
+      kind,
+      origin: s.id,
+    };
+    if (tags) event.tags = tags;
+    this.counters.messagesIn++;
+    if (kind !== 'notice') {
+      this.store.appendMessage({
+        id: event.id,
+        ts,
+        room: room.name,
+        from: s.name,
+        mask: s.mask,
+        text: clean,
+        kind,
+      });
+    }
+    this.bus.publish(event);
+    return event;
+  }
+
+  dm(
+    s: Session,
+    to: string,
+    text: string,
+    kind: MessageKind = 'say',
+    tags?: Record<string, string>,
+  ): DirectEvent {
+    this.requireRegistered(s);
+    const target = this.find(to);
+    if (!target) throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${to}`, to);
+    const clean = this.cleanText(text);
+    if (clean.length === 0) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    const ts = this.clock.now();
+    const event: DirectEvent = {
+      type: 'dm',
+      id: this.newId(ts),
+      ts,
+      from: s.actor(),
+      to: target.name,
+      text: clean,
+      kind,
+      origin: s.id,
+    };
+    if (tags) event.tags = tags;
+    this.counters.messagesIn++;
+    this.bus.publish(event);
+    return event;
+  }
+
+  history(room: string, limit: number, before?: string): Promise<HistoryEntry[]> {
+    const query = { room: this.room(room)?.name ?? room, limit, ...(before ? { before } : {}) };
+    return this.store.history(query);
+  }
+
+  setTopic(s: Session, name: string, topic: string): void {
+    const room = this.requireMember(s, name);
+    if (room.modes.topicLocked && !room.isOp(s) && !s.oper) {
+      throw new ChatError(
+        ErrorCode.NeedOp,
+        `Only operators may set the topic of ${room.name}`,
+        room.name,
+      );
+    }
+    room.topic = this.cleanText(topic, this.options.topicLength);
+    room.topicBy = s.mask;
+    room.topicAt = this.clock.now();
+    this.bus.publish({
+      type: 'topic',
+      ts: room.topicAt,
+      room: room.name,
+      by: s.actor(),
+      topic: room.topic,
+    });
+  }
+
+  setAway(s: Session, message: string | null): void {
+    s.away = message === null ? null : this.cleanText(message, this.options.topicLength);
+    this.bus.publish({
+      type: 'away',
+      ts: this.clock.now(),
+      who: s.actor(),
+      message: s.away,
+      rooms: [...s.rooms].map((r) => r.name),
+    });
+  }
+
+  // ---- moderation ------------------------------------------------------------------------
+
+  private requireOp(s: Session, room: Room): void {
+    if (!s.oper && !room.isOp(s)) {
+      throw new ChatError(ErrorCode.NeedOp, `You are not an operator of ${room.name}`, room.name);
+    }
+  }
+
+  kick(s: Session, roomName: string, targetName: string, reason: string): void {
+    const room = s.oper ? this.requireRoom(roomName) : this.requireMember(s, roomName);
+    this.requireOp(s, room);
+    const target = this.find(targetName);
+    if (!target)
+      throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${targetName}`, targetName);
+    if (!room.members.has(target)) {
+      throw new ChatError(
+        ErrorCode.NotInRoom,
+        `${target.name} is not in ${room.name}`,
+        target.name,
+      );
+    }
+    const event = {
+      type: 'kick' as const,
+      ts: this.clock.now(),
+      room: room.name,
+      by: s.actor(),
+      name: target.name,
+      reason: this.cleanText(reason || s.name, this.options.topicLength),
+    };
+    // Tell the room (the target included) before the target leaves it.
+    this.bus.publish(event);
+    this.leave(target, room);
+  }
+
+  invite(s: Session, targetName: string, roomName: string): Session {
+    const target = this.find(targetName);
+    if (!target)
+      throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${targetName}`, targetName);
+    const room = this.room(roomName);
+    if (room) {
+      if (!room.members.has(s) && !s.oper) {
+        throw new ChatError(ErrorCode.NotInRoom, `You are not in ${room.name}`, room.name);
+      }
+      if (room.members.has(target)) {
+        throw new ChatError(
+          ErrorCode.AlreadyInRoom,
+          `${target.name} is already in ${room.name}`,
+          target.name,
+        );
+      }
+      if (room.modes.inviteOnly) this.requireOp(s, room);
+      room.invited.add(fold(target.name));
+    }
+    this.bus.publish({
+      type: 'invite',
+      ts: this.clock.now(),
+      room: room?.name ?? roomName,
+      by: s.actor(),
+      name: target.name,
+    });
+    return target;
+  }
+
+  /**
+   * Applies channel mode changes (IRC letters: o v b i k l m n t s). Returns the changes
+   * that took effect, which are published as one mode event.
+   */
+  setRoomModes(s: Session, roomName: string, changes: ModeChange[]): ModeChange[] {
+    const room = this.requireRoom(roomName);
+    this.requireOp(s, room);
+    const applied: ModeChange[] = [];
+    for (const c of changes) {
+      if (this.applyMode(room, c)) applied.push(c);
+    }
+    if (applied.length > 0) {
+      let modes = '';
+      let sign = '';
+      const params: string[] = [];
+      for (const c of applied) {
+        const want = c.set ? '+' : '-';
+        if (want !== sign) modes += want;
+        sign = want;
+        modes += c.mode;
+        if (c.arg !== undefined) params.push(c.arg);
+      }
+      this.bus.publish({
+        type: 'mode',
+        ts: this.clock.now(),
+        room: room.name,
+        by: s.actor(),
+        modes,
+        params,
+      });
+    }
+    return applied;
+  }
+
+  private applyMode(room: Room, c: ModeChange): boolean {
+    const m = room.modes;
+    switch (c.mode) {
+      case 'o':
+      case 'v': {
+        const target = c.arg ? this.find(c.arg) : undefined;
+        if (!target)
+          throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${c.arg ?? ''}`, c.arg ?? '');
+        if (!room.members.has(target)) {
+          throw new ChatError(
+            ErrorCode.NotInRoom,
+            `${target.name} is not in ${room.name}`,
+            target.name,
+          );
+        }
+        const flag = c.mode === 'o' ? MemberFlag.Op : MemberFlag.Voice;
+        const had = ((room.members.get(target) ?? 0) & flag) !== 0;
+        if (had === c.set) return false;
+        room.setFlag(target, flag, c.set);
+        c.arg = target.name;
+        return true;
+      }
+      case 'b': {
+        if (!c.arg) return false;
+        const mask = normalizeMask(c.arg);
+        const idx = room.bans.findIndex((b) => fold(b.mask) === fold(mask));
+        if (c.set) {
+          if (idx >= 0) return false;
+          room.bans.push({ mask, by: '', at: this.clock.now() });
+        } else {
+          if (idx < 0) return false;
+          room.bans.splice(idx, 1);
+        }
+        c.arg = mask;
+        return true;
+      }
+      case 'k':
+        if (c.set) {
+          if (!c.arg) return false;
+          m.key = c.arg;
+        } else {
+          if (m.key === null) return false;
+          m.key = null;
+          c.arg = '*';
+        }
+        return true;
+      case 'l':
+        if (c.set) {
+          const n = Number(c.arg);
+          if (!Number.isInteger(n) || n <= 0) return false;
+          m.limit = n;
+          c.arg = String(n);
+        } else {
+          if (m.limit === 0) return false;
+          m.limit = 0;
+          delete c.arg;
+        }
+        return true;
+      case 'i':
+        return flip(m, 'inviteOnly', c);
+      case 'm':
+        return flip(m, 'moderated', c);
+      case 'n':
+        return flip(m, 'noExternal', c);
+      case 't':
+        return flip(m, 'topicLocked', c);
+      case 's':
+        return flip(m, 'secret', c);
+      default:
+        throw new ChatError(ErrorCode.BadRequest, `Unknown mode ${c.mode}`, c.mode);
+    }
+  }
+
+  /** Server operator login (IRC OPER). */
+  oper(s: Session, name: string, password: string): boolean {
+    const expected = this.options.opers.get(name);
+    if (expected === undefined || !constantTimeEqual(expected, password)) return false;
+    s.oper = true;
+    if (!s.umodes.includes('o')) s.umodes += 'o';
+    this.log.info({ id: s.id, name: s.name, oper: name }, 'oper');
+    return true;
+  }
+
+  /** Server operator removes someone from the server. */
+  kill(s: Session, targetName: string, reason: string): Session {
+    if (!s.oper)
+      throw new ChatError(ErrorCode.PermissionDenied, 'Only server operators can do that');
+    const target = this.find(targetName);
+    if (!target)
+      throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${targetName}`, targetName);
+    this.disconnect(target, `Killed by ${s.name}: ${this.cleanText(reason, 200)}`);
+    return target;
+  }
+
+  /** A notice from the server to everyone, one person, or the operators. */
+  notice(text: string, opts: { to?: string; opersOnly?: boolean; from?: Actor } = {}): void {
+    this.bus.publish({ type: 'notice', ts: this.clock.now(), text: this.cleanText(text), ...opts });
+  }
+
+  // ---- fan-out ---------------------------------------------------------------------------
+
+  /** Sends bytes to one session outside fan-out (replies), with the same queue limit. */
+  send(s: Session, data: Buffer): void {
+    if (s.closed) return;
+    if (s.conn.pendingBytes() + data.length > this.options.sendQueueBytes) {
+      this.evict(s);
+      return;
+    }
+    s.conn.write(data);
+  }
+
+  /** Disconnects a reader that fell behind: it stops receiving at once, others never wait. */
+  evict(s: Session): void {
+    if (s.closed) return;
+    s.closed = true;
+    s.closeReason = 'send queue exceeded';
+    this.counters.sendQueueEvictions++;
+    this.log.warn(
+      { id: s.id, name: s.name, pending: s.conn.pendingBytes() },
+      'send queue exceeded',
+    );
+    s.conn.destroy();
+    // Leave rooms after the current fan-out finishes, not in the middle of it.
+    process.nextTick(() => this.disconnect(s, 'send queue exceeded'));
+  }
+
+  private deliverTo(s: Session, event: ChatEvent, cache: Map<string, Buffer | null>): void {
+    if (s.closed) return;
+    const variant = s.encoder.variant(event, s);
+    if (variant === null) return;
+    let data = cache.get(variant);
+    if (data === undefined) {
+      data = s.encoder.encode(event, s);
+      cache.set(variant, data);
+      this.counters.encodings++;
+    }
+    if (data === null) return;
+    if (s.conn.pendingBytes() + data.length > this.options.sendQueueBytes) {
+      this.evict(s);
+      return;
+    }
+    s.conn.write(data);
+    this.counters.deliveries++;
+  }
+
+  private deliverToRoom(
+    name: string,
+    event: ChatEvent,
+    cache: Map<string, Buffer | null>,
+    stamp: number,
+  ): void {
+    const room = this.rooms.get(fold(name));
+    if (!room) return;
+    for (const s of room.members.keys()) {
+      if (s.mark === stamp) continue;
+      s.mark = stamp;
+      this.deliverTo(s, event, cache);
+    }
+  }
+
+  /** Delivers one event to this node's sessions that must see it. Called by the bus. */
+  dispatch(event: ChatEvent): void {
+    const cache = new Map<string, Buffer | null>();
+    const stamp = ++this.stamp;
+    switch (event.type) {
+      case 'message':
+      case 'joined':
+      case 'topic':
+      case 'mode':
+      case 'kick':
+        this.deliverToRoom(event.room, event, cache, stamp);
+        break;
+      case 'left': {
+        this.deliverToRoom(event.room, event, cache, stamp);
+        const who = this.byName.get(fold(event.who.name));
+        if (who && who.mark !== stamp) this.deliverTo(who, event, cache);
+        break;
+      }
+      case 'quit':
+      case 'away':
+        for (const r of event.rooms) this.deliverToRoom(r, event, cache, stamp);
+        break;
+      case 'nick': {
+        const self = this.byName.get(fold(event.newName));
+        if (self) {
+          self.mark = stamp;
+          this.deliverTo(self, event, cache);
+        }
+        for (const r of event.rooms) this.deliverToRoom(r, event, cache, stamp);
+        break;
+      }
+      case 'dm': {
+        const target = this.byName.get(fold(event.to));
+        if (target) this.deliverTo(target, event, cache);
+        const sender = this.byName.get(fold(event.from.name));
+        if (sender && sender !== target && sender.id === event.origin)
+          this.deliverTo(sender, event, cache);
+        break;
+      }
+      case 'invite': {
+        const target = this.byName.get(fold(event.name));
+        if (target) this.deliverTo(target, event, cache);
+        break;
+      }
+      case 'notice':
+        if (event.to !== undefined) {
+          const target = this.byName.get(fold(event.to));
+          if (target) this.deliverTo(target, event, cache);
+        } else {
+          for (const s of this.sessions) {
+            if (s.registered && (!event.opersOnly || s.oper)) this.deliverTo(s, event, cache);
+          }
+        }
+        break;
+      case 'shutdown':
+        for (const s of this.sessions) this.deliverTo(s, event, cache);
+        break;
+    }
+  }
+
+  // ---- housekeeping ----------------------------------------------------------------------
+
+  private sweep(): void {
+    const now = this.clock.now();
+    const { registrationTimeoutMs, idleTimeoutMs } = this.options;
+    for (const s of this.sessions) {
+      if (!s.registered) {
+        if (registrationTimeoutMs > 0 && now - s.connectedAt > registrationTimeoutMs) {
+          s.closeReason = 'registration timeout';
+          this.disconnect(s, 'registration timeout');
+        }
+      } else if (idleTimeoutMs > 0 && now - s.lastActive > idleTimeoutMs) {
+        this.disconnect(s, 'idle timeout');
+      }
+    }
+  }
+
+  private rememberWhowas(s: Session): void {
+    this.whowasList.push({
+      name: s.name,
+      user: s.user,
+      host: s.host,
+      realname: s.realname,
+      ts: this.clock.now(),
+    });
+    if (this.whowasList.length > WHOWAS_LIMIT)
+      this.whowasList.splice(0, this.whowasList.length - WHOWAS_LIMIT);
+  }
+
+  /** Most recent first. */
+  whowas(name: string, count: number): WhowasEntry[] {
+    const key = fold(name);
+    const out: WhowasEntry[] = [];
+    for (let i = this.whowasList.length - 1; i >= 0 && out.length < count; i--) {
+      const w = this.whowasList[i] as WhowasEntry;
+      if (fold(w.name) === key) out.push(w);
+    }
+    return out;
+  }
+
+  /** Tells everyone why, lets queues drain for at most the grace period, then closes all. */
+  async shutdown(reason = 'server shutting down'): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.log.info({ reason, connections: this.sessions.size }, 'shutdown');
+    this.bus.publish({ type: 'shutdown', ts: this.clock.now(), reason });
+    const all = [...this.sessions];
+    for (const s of all) {
+      s.closeReason = reason;
+      s.closed = true;
+      s.conn.end();
+    }
+    const deadline = this.clock.now() + this.options.shutdownGraceMs;
+    while (all.some((s) => s.conn.pendingBytes() > 0) && this.clock.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const s of all) {
+      this.disconnect(s, reason);
+      s.conn.destroy();
+    }
+    await this.bus.close();
+    await this.store.close();
+  }
+
+  get isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+}
+
+function flip(
+  m: {
+    inviteOnly: boolean;
+    moderated: boolean;
+    noExternal: boolean;
+    topicLocked: boolean;
+    secret: boolean;
+  },
+  key: 'inviteOnly' | 'moderated' | 'noExternal' | 'topicLocked' | 'secret',
+  c: ModeChange,
+): boolean {
+  if (m[key] === c.set) return false;
+  m[key] = c.set;
+  delete c.arg;
+  return true;
+}
+
+/** Completes a partial ban mask the way IRC servers do: "bob" → "bob!*@*". */
+export function normalizeMask(mask: string): string {
+  if (mask.includes('!') || mask.includes('@')) {
+    const [nickPart, rest = '*@*'] = mask.includes('!') ? mask.split('!', 2) : ['*', mask];
+    const [user = '*', host = '*'] = rest.includes('@') ? rest.split('@', 2) : [rest, '*'];
+    return `${nickPart || '*'}!${user || '*'}@${host || '*'}`;
+  }
+  return `${mask}!*@*`;
+}
+
+/** Compares secrets in constant time (hashing first makes the lengths equal). */
+function constantTimeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}

@@ -1,0 +1,100 @@
+/**
+ * The interfaces the core needs from the outside world. Transports implement Connection,
+ * protocols implement Encoder, src/cluster implements Bus, src/store implements Store.
+ * The core imports none of those implementations.
+ */
+import type { ChatEvent, HistoryEntry } from './events.js';
+import type { Session } from './session.js';
+
+/** One client connection as the core sees it: bytes out, flow control, close. */
+export interface Connection {
+  readonly remoteAddress: string;
+  /** Wire protocol name, e.g. 'line', 'irc', 'framed', 'ws' (for stats and metrics). */
+  readonly protocol: string;
+  /** True once the connection is encrypted (TLS), for protocols that report it. */
+  readonly secure: boolean;
+  /** Queue bytes for sending. Never blocks; writes in one loop turn are coalesced. */
+  write(data: Buffer): void;
+  /** Bytes accepted by write() but not yet handed to the kernel. */
+  pendingBytes(): number;
+  /** Stop / restart reading input (inbound flow control). */
+  pause(): void;
+  resume(): void;
+  /** Send what is queued (bounded by the caller's grace period), then close. */
+  end(): void;
+  /** Close now, dropping anything queued. */
+  destroy(): void;
+}
+
+/**
+ * Turns core events into a protocol's bytes. `variant` names the exact encoding a
+ * recipient needs; the hub encodes each distinct variant of an event once and hands the
+ * same Buffer to every recipient that shares it. Variants must be globally unique strings
+ * (prefix them with the protocol name).
+ */
+export interface Encoder {
+  variant(event: ChatEvent, recipient: Session): string | null;
+  encode(event: ChatEvent, recipient: Session): Buffer | null;
+  /** Last bytes before the server closes a connection (IRC `ERROR`), or null. */
+  farewell?(reason: string, recipient: Session): Buffer | null;
+}
+
+/** Delivers events to every node (process) serving this chat, this one included. */
+export interface Bus {
+  readonly name: string;
+  start(deliver: (event: ChatEvent) => void): Promise<void>;
+  publish(event: ChatEvent): void;
+  /** True while the bus can deliver (readiness). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}
+
+/** History paging request. */
+export interface HistoryQuery {
+  room: string;
+  limit: number;
+  /** Only entries older than this message id. */
+  before?: string;
+}
+
+/** Durable state. Writes are fire-and-forget (batched by the store); reads are async. */
+export interface Store {
+  readonly name: string;
+  init(): Promise<void>;
+  appendMessage(entry: HistoryEntry): void;
+  /** Entries oldest first, at most `limit`, ending just before `before` (or the newest). */
+  history(query: HistoryQuery): Promise<HistoryEntry[]>;
+  healthy(): boolean;
+  /** Flush pending writes and release resources. */
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** The logging the core needs; pino satisfies it. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: () => {},
+  error: () => {},
+};
+
+/**
+ * A Connection as a protocol sees it: the transport also delivers input (a chunk of bytes
+ * for stream transports, one whole message for WebSocket) and tells when it closed.
+ */
+export interface Link extends Connection {
+  onData(handler: (data: Buffer) => void): void;
+  onClose(handler: (reason: string) => void): void;
+}

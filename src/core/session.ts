@@ -1,0 +1,62 @@
+/**
+ * One connected person on one connection. Holds identity and membership; protocols keep
+ * their own per-connection state in `proto` (IRC capabilities, line-protocol prompt state).
+ * Kept small on purpose: tens of thousands of these live in one process.
+ */
+import type { Actor } from './events.js';
+import type { Connection, Encoder } from './ports.js';
+import type { Room } from './room.js';
+
+export class Session {
+  name = '';
+  /** IRC username (ident); other protocols use the name. */
+  user = '';
+  realname = '';
+  registered = false;
+  closed = false;
+  /** Why the server closed this connection, when it did (eviction, kill, shutdown). */
+  closeReason: string | null = null;
+  away: string | null = null;
+  account: string | null = null;
+  oper = false;
+  /** User modes as IRC letters (e.g. "iw"); the hub only interprets 'o'. */
+  umodes = '';
+  readonly rooms = new Set<Room>();
+  /** Room that plain text goes to (line and terminal clients). */
+  current: Room | null = null;
+  connectedAt: number;
+  lastActive: number;
+  /** Per-dispatch mark so a person in several affected rooms is told once. */
+  mark = 0;
+  private actorCache: Actor | null = null;
+  /** Protocol-owned state. */
+  proto: unknown = undefined;
+
+  constructor(
+    readonly id: string,
+    readonly conn: Connection,
+    readonly encoder: Encoder,
+    /** Host shown to others (the remote address). */
+    readonly host: string,
+    now: number,
+  ) {
+    this.connectedAt = now;
+    this.lastActive = now;
+  }
+
+  get mask(): string {
+    return `${this.name}!${this.user || this.name}@${this.host}`;
+  }
+
+  /** The person as events describe them; rebuilt only when the name or account changes. */
+  actor(): Actor {
+    if (!this.actorCache) {
+      this.actorCache = { name: this.name, mask: this.mask, account: this.account };
+    }
+    return this.actorCache;
+  }
+
+  identityChanged(): void {
+    this.actorCache = null;
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Line-protocol slash commands as a declarative table: name, usage, how many arguments,
+ * and the handler. The table drives /help, usage errors and dispatch.
+ */
+import { ChatError, ErrorCode } from '../../core/errors.js';
+import type { Hub } from '../../core/hub.js';
+import { normalizeRoom } from '../../core/names.js';
+import type { Session } from '../../core/session.js';
+import { formatMessage } from './encoder.js';
+
+export interface CommandContext {
+  hub: Hub;
+  session: Session;
+  /** Arguments split on spaces; `rest(n)` is everything from argument n on, verbatim. */
+  argv: string[];
+  rest(n: number): string;
+  reply(text: string): void;
+  /** Ends the connection after the reply (quit). */
+  close(reason: string): void;
+  /** Sends recent history of a room to this session. */
+  replayHistory(room: string, limit: number): Promise<void>;
+}
+
+export interface LineCommand {
+  name: string;
+  usage: string;
+  help: string;
+  minArgs: number;
+  run(ctx: CommandContext): void | Promise<void>;
+}
+
+function currentRoom(ctx: CommandContext): string {
+  const room = ctx.session.current;
+  if (!room) throw new ChatError(ErrorCode.NotInRoom, 'You are not in a room: /join ROOM first');
+  return room.name;
+}
+
+function roomArg(ctx: CommandContext, i: number): string {
+  const arg = ctx.argv[i];
+  return arg ? normalizeRoom(arg) : currentRoom(ctx);
+}
+
+async function joined(ctx: CommandContext, roomName: string, created: boolean): Promise<void> {
+  const room = ctx.hub.requireRoom(roomName);
+  const others = room.members.size - 1;
+  ctx.reply(
+    `* You joined ${room.name}${created ? ' (new room: you are its operator)' : ''}; ` +
+      `${others} other${others === 1 ? '' : 's'} here`,
+  );
+  if (room.topic) ctx.reply(`* Topic: ${room.topic}`);
+  await ctx.replayHistory(room.name, ctx.hub.options.historyOnJoin);
+}
+
+export const commands: LineCommand[] = [
+  {
+    name: 'help',
+    usage: '/help',
+    help: 'list commands',
+    minArgs: 0,
+    run(ctx) {
+      ctx.reply('* Commands:');
+      for (const c of commands) ctx.reply(`*   ${c.usage.padEnd(30)} ${c.help}`);
+      ctx.reply(
+        '* Anything else you type is said in your current room. Start a line with // to say a line starting with /.',
+      );
+    },
+  },
+  {
+    name: 'nick',
+    usage: '/nick NAME',
+    help: 'change your name',
+    minArgs: 1,
+    run(ctx) {
+      ctx.hub.setName(ctx.session, ctx.argv[0] as string);
+    },
+  },
+  {
+    name: 'join',
+    usage: '/join ROOM [KEY]',
+    help: 'join (or create) a room and make it current',
+    minArgs: 1,
+    async run(ctx) {
+      const name = normalizeRoom(ctx.argv[0] as string);
+      const existing = ctx.hub.room(name);
+      if (existing?.members.has(ctx.session)) {
+        ctx.hub.switchTo(ctx.session, name);
+        ctx.reply(`* You are already in ${existing.name}; it is now your current room`);
+        return;
+      }
+      const { room, created } = ctx.hub.join(ctx.session, name, ctx.argv[1]);
+      await joined(ctx, room.name, created);
+    },
+  },
+  {
+    name: 'part',
+    usage: '/part [ROOM] [REASON]',
+    help: 'leave a room (default: the current one)',
+    minArgs: 0,
+    run(ctx) {
+      const room = roomArg(ctx, 0);
+      ctx.hub.part(ctx.session, room, ctx.rest(1));
+      const now = ctx.session.current;
+      ctx.reply(
+        now ? `* Your current room is now ${now.name}` : '* You are in no room now: /join ROOM',
+      );
+    },
+  },
+  {
+    name: 'switch',
+    usage: '/switch ROOM',
+    help: 'make one of your rooms the current one',
+    minArgs: 1,
+    run(ctx) {
+      const room = ctx.hub.switchTo(ctx.session, normalizeRoom(ctx.argv[0] as string));
+      ctx.reply(`* Your current room is now ${room.name}`);
+    },
+  },
+  {
+    name: 'rooms',
+    usage: '/rooms',
+    help: 'list rooms with members and topic',
+    minArgs: 0,
+    run(ctx) {
+      const rooms = ctx.hub
+        .roomList()
+        .filter((r) => !r.modes.secret || r.members.has(ctx.session))
+        .sort((a, b) => b.members.size - a.members.size || a.name.localeCompare(b.name));
+      ctx.reply(`* ${rooms.length} room${rooms.length === 1 ? '' : 's'}:`);
+      for (const r of rooms) {
+        ctx.reply(`*   ${r.name} (${r.members.size})${r.topic ? ` ${r.topic}` : ''}`);
+      }
+    },
+  },
+  {
+    name: 'who',
+    usage: '/who [ROOM]',
+    help: 'who is in a room (default: the current one)',
+    minArgs: 0,
+    run(ctx) {
+      const room = ctx.hub.requireRoom(roomArg(ctx, 0));
+      const names = [...room.members.entries()].map(([s]) => {
+        const badge = room.isOp(s) ? '@' : room.isVoiced(s) ? '+' : '';
+        return `${badge}${s.name}${s.away !== null ? ' (away)' : ''}`;
+      });
+      names.sort((a, b) => a.localeCompare(b));
+      ctx.reply(`* In ${room.name} (${names.length}): ${names.join(', ')}`);
+    },
+  },
+  {
+    name: 'msg',
+    usage: '/msg NAME TEXT',
+    help: 'send a private message',
+    minArgs: 2,
+    run(ctx) {
+      const event = ctx.hub.dm(ctx.session, ctx.argv[0] as string, ctx.rest(1));
+      const target = ctx.hub.find(event.to);
+      if (target?.away) ctx.reply(`* ${target.name} is away: ${target.away}`);
+    },
+  },
+  {
+    name: 'me',
+    usage: '/me ACTION',
+    help: 'describe an action in the current room',
+    minArgs: 1,
+    run(ctx) {
+      ctx.hub.say(ctx.session, currentRoom(ctx), ctx.rest(0), 'me');
+    },
+  },
+  {
+    name: 'topic',
+    usage: '/topic [TEXT]',
+    help: 'show or set the topic of the current room',
+    minArgs: 0,
+    run(ctx) {
+      const name = currentRoom(ctx);
+      if (ctx.argv.length === 0) {
+        const room = ctx.hub.requireRoom(name);
+        ctx.reply(
+          room.topic ? `* Topic of ${room.name}: ${room.topic}` : `* ${room.name} has no topic`,
+        );
+        return;
+      }
+      ctx.hub.setTopic(ctx.session, name, ctx.rest(0));
+    },
+  },
+  {
+    name: 'away',
+    usage: '/away [TEXT]',
+    help: 'mark yourself away (no text: back)',
+    minArgs: 0,
+    run(ctx) {
+      const text = ctx.rest(0);
+      ctx.hub.setAway(ctx.session, text ? text : null);
+      ctx.reply(text ? `* You are marked away: ${text}` : '* You are no longer marked away');
+    },
+  },
+  {
+    name: 'history',
+    usage: '/history [N]',
+    help: 'show the last N messages of the current room (default 20)',
+    minArgs: 0,
+    async run(ctx) {
+      const n = ctx.argv[0] === undefined ? 20 : Number(ctx.argv[0]);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) {
+        throw new ChatError(ErrorCode.BadRequest, 'usage: /history [N] (N between 1 and 1000)');
+      }
+      await ctx.replayHistory(currentRoom(ctx), n);
+    },
+  },
+  {
+    name: 'oper',
+    usage: '/oper NAME PASSWORD',
+    help: 'become a server operator',
+    minArgs: 2,
+    run(ctx) {
+      if (!ctx.hub.oper(ctx.session, ctx.argv[0] as string, ctx.argv[1] as string)) {
+        throw new ChatError(ErrorCode.PermissionDenied, 'Wrong operator name or password');
+      }
+      ctx.reply('* You are now a server operator');
+    },
+  },
+  {
+    name: 'kick',
+    usage: '/kick ROOM NAME [REASON]',
+    help: 'remove someone from a room (operators)',
+    minArgs: 2,
+    run(ctx) {
+      ctx.hub.kick(
+        ctx.session,
+        normalizeRoom(ctx.argv[0] as string),
+        ctx.argv[1] as string,
+        ctx.rest(2),
+      );
+    },
+  },
+  {
+    name: 'quit',
+    usage: '/quit [REASON]',
+    help: 'leave the chat',
+    minArgs: 0,
+    run(ctx) {
+      const reason = ctx.rest(0);
+      ctx.reply('* Bye!');
+      ctx.close(reason ? `quit: ${reason}` : 'quit');
+    },
+  },
+];
+
+export const commandsByName = new Map(commands.map((c) => [c.name, c]));
+
+/** Formats a stored entry the way live messages look. */
+export function formatHistory(entry: {
+  ts: number;
+  from: string;
+  text: string;
+  kind: string;
+}): string {
+  return formatMessage(entry.ts, null, entry.from, entry.text, entry.kind);
+}

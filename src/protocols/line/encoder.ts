@@ -1,0 +1,118 @@
+/**
+ * Line-protocol output: core events as the text lines people read in telnet or nc.
+ * Lines from a room other than the reader's current one carry the room name, so the
+ * encoding depends on the reader only through that one bit: two variants per event.
+ */
+import type { ChatEvent } from '../../core/events.js';
+import type { Encoder } from '../../core/ports.js';
+import type { Session } from '../../core/session.js';
+import { clock } from '../../core/text.js';
+
+const EOL = '\r\n';
+
+export function lineBytes(text: string): Buffer {
+  return Buffer.from(text + EOL);
+}
+
+function inCurrent(recipient: Session, room: string): boolean {
+  return recipient.current !== null && recipient.current.name === room;
+}
+
+/** Formats one room message; `prefix` shows the room when it is not the current one. */
+export function formatMessage(
+  ts: number,
+  room: string | null,
+  from: string,
+  text: string,
+  kind: string,
+): string {
+  const where = room ? `${room} ` : '';
+  if (kind === 'me') return `[${clock(ts)}] ${where}* ${from} ${text}`;
+  if (kind === 'notice') return `[${clock(ts)}] ${where}-${from}- ${text}`;
+  return `[${clock(ts)}] ${where}<${from}> ${text}`;
+}
+
+export const lineEncoder: Encoder = {
+  variant(event: ChatEvent, r: Session): string | null {
+    switch (event.type) {
+      case 'message':
+        // No echo: the sender's terminal already shows what they typed.
+        if (event.origin === r.id) return null;
+        return inCurrent(r, event.room) ? 'l:c' : 'l:o';
+      case 'dm':
+        return event.origin === r.id ? 'l:out' : 'l:in';
+      case 'joined':
+        return event.who.name === r.name ? null : 'l';
+      case 'away':
+        return null;
+      case 'nick':
+        return event.newName === r.name ? 'l:self' : 'l';
+      case 'kick':
+        return event.name === r.name ? 'l:self' : 'l';
+      case 'mode':
+        return 'l';
+      default:
+        return 'l';
+    }
+  },
+
+  farewell(reason: string): Buffer {
+    return lineBytes(`* Disconnected: ${reason}`);
+  },
+
+  encode(event: ChatEvent, r: Session): Buffer | null {
+    switch (event.type) {
+      case 'message': {
+        const room = inCurrent(r, event.room) ? null : event.room;
+        return lineBytes(formatMessage(event.ts, room, event.from.name, event.text, event.kind));
+      }
+      case 'dm':
+        if (event.origin === r.id)
+          return lineBytes(`[${clock(event.ts)}] -> *${event.to}* ${event.text}`);
+        if (event.kind === 'me')
+          return lineBytes(`[${clock(event.ts)}] *${event.from.name}* * ${event.text}`);
+        return lineBytes(`[${clock(event.ts)}] *${event.from.name}* ${event.text}`);
+      case 'joined':
+        return lineBytes(`* ${event.who.name} joined ${event.room}`);
+      case 'left':
+        if (event.who.name === r.name) return lineBytes(`* You left ${event.room}`);
+        return lineBytes(
+          `* ${event.who.name} left ${event.room}${event.reason ? ` (${event.reason})` : ''}`,
+        );
+      case 'quit':
+        return lineBytes(`* ${event.who.name} left (${event.reason})`);
+      case 'kick':
+        if (event.name === r.name) {
+          return lineBytes(
+            `* You were kicked from ${event.room} by ${event.by.name} (${event.reason})`,
+          );
+        }
+        return lineBytes(
+          `* ${event.name} was kicked from ${event.room} by ${event.by.name} (${event.reason})`,
+        );
+      case 'nick':
+        if (event.newName === r.name) {
+          return lineBytes(`* You are now known as ${event.newName}`);
+        }
+        return lineBytes(`* ${event.who.name} is now known as ${event.newName}`);
+      case 'topic':
+        return lineBytes(`* ${event.by.name} set the topic of ${event.room} to: ${event.topic}`);
+      case 'mode':
+        return lineBytes(
+          `* ${event.by.name} set mode ${event.modes}${event.params.length ? ' ' + event.params.join(' ') : ''} on ${event.room}`,
+        );
+      case 'invite':
+        return lineBytes(
+          `* ${event.by.name} invites you to ${event.room} (type /join ${event.room})`,
+        );
+      case 'notice':
+        return lineBytes(event.from ? `-${event.from.name}- ${event.text}` : `* ${event.text}`);
+      case 'shutdown':
+        return lineBytes(
+          `* server shutting down${event.reason && event.reason !== 'server shutting down' ? ` (${event.reason})` : ''}`,
+        );
+      case 'away':
+        return null;
+    }
+  },
+};

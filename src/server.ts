@@ -1,0 +1,117 @@
+/**
+ * Composition root: builds the store, the bus and the hub from the configuration, starts
+ * every listener, writes the ready file, and shuts it all down in order.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Hub } from './core/hub.js';
+import type { Bus, Logger, Store } from './core/ports.js';
+import type { ServerConfig } from './config.js';
+import { LocalBus } from './cluster/local.js';
+import { MemoryStore } from './store/memory.js';
+import { listenTcp, type RunningListener } from './transports/tcp.js';
+import { refusalLine, serveLine } from './protocols/line/connection.js';
+
+export interface RunningServer {
+  hub: Hub;
+  listeners: RunningListener[];
+  /** Listener name → address, as written to the ready file. */
+  addresses(): Record<string, { host: string; port: number }>;
+  /** Graceful shutdown: tell everyone, drain, close listeners, store and bus. */
+  close(reason?: string): Promise<void>;
+}
+
+async function createStore(config: ServerConfig): Promise<Store> {
+  // SQLite and PostgreSQL stores plug in here (src/store/index.ts).
+  return new MemoryStore(config.options.historyRing);
+}
+
+async function createBus(config: ServerConfig): Promise<Bus> {
+  if (config.bus !== 'local') throw new Error(`Unsupported --bus ${config.bus}`);
+  return new LocalBus();
+}
+
+export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await createStore(config);
+  const bus = await createBus(config);
+  const hub = new Hub(config.options, store, bus, log);
+  await hub.start();
+
+  const tls =
+    config.tlsCert && config.tlsKey
+      ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+      : undefined;
+  const listeners: RunningListener[] = [];
+  const onError = (err: Error): void => log.error({ err }, 'listener error');
+  const admit = (address: string): string | null => {
+    const refused = hub.admit(address);
+    if (refused) {
+      hub.counters.connectionsRefused++;
+      log.warn({ address, reason: refused }, 'connection refused');
+    }
+    return refused;
+  };
+  const tcp = async (
+    name: string,
+    protocol: string,
+    port: number,
+    secure: boolean,
+    refusal: (r: string) => Buffer,
+    onLink: Parameters<typeof listenTcp>[0]['onLink'],
+  ) => {
+    if (port < 0 || (secure && !tls)) return;
+    listeners.push(
+      await listenTcp({
+        name,
+        protocol,
+        host: config.host,
+        port,
+        backlog: config.backlog,
+        ...(secure && tls ? { tls } : {}),
+        admit,
+        refusal,
+        onLink,
+        onError,
+      }),
+    );
+  };
+
+  try {
+    await tcp('line', 'line', config.ports.line, false, refusalLine, (link) =>
+      serveLine(hub, link),
+    );
+    await tcp('line-tls', 'line', config.ports.lineTls, true, refusalLine, (link) =>
+      serveLine(hub, link),
+    );
+  } catch (err) {
+    await Promise.all(listeners.map((l) => l.close()));
+    await hub.shutdown('startup failed');
+    throw err;
+  }
+
+  const addresses = (): Record<string, { host: string; port: number }> =>
+    Object.fromEntries(listeners.map((l) => [l.name, { host: l.host, port: l.port }]));
+
+  for (const l of listeners)
+    log.info({ listener: l.name, host: l.host, port: l.port }, 'listening');
+  if (config.readyFile) {
+    // Write then rename, so a script polling for the file never reads half of it.
+    writeFileSync(`${config.readyFile}.tmp`, JSON.stringify(addresses()) + '\n');
+    renameSync(`${config.readyFile}.tmp`, config.readyFile);
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    hub,
+    listeners,
+    addresses,
+    close(reason = 'server shutting down') {
+      closing ??= (async () => {
+        const stopAccepting = Promise.all(listeners.map((l) => l.close()));
+        await hub.shutdown(reason);
+        await stopAccepting;
+      })();
+      return closing;
+    },
+  };
+}

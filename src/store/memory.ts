@@ -1,0 +1,46 @@
+/**
+ * In-memory store: a bounded ring of recent messages per room. For tests and
+ * `--store memory`; forgets everything on restart.
+ */
+import type { HistoryEntry } from '../core/events.js';
+import { fold } from '../core/names.js';
+import type { HistoryQuery, Store } from '../core/ports.js';
+
+export class MemoryStore implements Store {
+  readonly name = 'memory';
+  private readonly rooms = new Map<string, HistoryEntry[]>();
+
+  constructor(private readonly perRoom: number) {}
+
+  async init(): Promise<void> {}
+
+  appendMessage(entry: HistoryEntry): void {
+    const key = fold(entry.room);
+    let ring = this.rooms.get(key);
+    if (!ring) {
+      ring = [];
+      this.rooms.set(key, ring);
+    }
+    ring.push(entry);
+    // Trim in chunks so appends stay O(1) amortised.
+    if (ring.length > this.perRoom * 2) ring.splice(0, ring.length - this.perRoom);
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryEntry[]> {
+    const ring = this.rooms.get(fold(query.room)) ?? [];
+    let end = ring.length;
+    if (query.before !== undefined) {
+      const before = BigInt(query.before);
+      end = 0;
+      while (end < ring.length && BigInt((ring[end] as HistoryEntry).id) < before) end++;
+    }
+    const start = Math.max(end - query.limit, ring.length - this.perRoom, 0);
+    return ring.slice(start, end);
+  }
+
+  healthy(): boolean {
+    return true;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,68 @@
+/**
+ * TCP and TLS listeners. Node (libuv) sets SO_REUSEADDR on listening TCP sockets, so a
+ * restart never fails with "address in use" while old connections sit in TIME_WAIT.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Link } from '../core/ports.js';
+import { SocketLink } from './socket-link.js';
+
+export interface TcpListenerOptions {
+  /** Listener name, as it appears in the ready file (e.g. 'line', 'irc-tls'). */
+  name: string;
+  protocol: string;
+  host: string;
+  port: number;
+  backlog: number;
+  tls?: { cert: Buffer; key: Buffer };
+  /** Decide whether to take a new connection; a string is the reason for refusing it. */
+  admit(address: string): string | null;
+  /** Bytes sent to a refused connection before closing it (protocol-specific wording). */
+  refusal(reason: string): Buffer;
+  onLink(link: Link): void;
+  onError(err: Error): void;
+}
+
+export interface RunningListener {
+  name: string;
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListener> {
+  const accept = (socket: net.Socket): void => {
+    socket.setNoDelay(true);
+    socket.setKeepAlive(true, 60_000);
+    socket.on('error', () => {}); // reported through the link's close reason
+    const refused = opts.admit(socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown');
+    if (refused !== null) {
+      socket.end(opts.refusal(refused));
+      socket.setTimeout(2000, () => socket.destroy());
+      return;
+    }
+    opts.onLink(new SocketLink(socket, opts.protocol, opts.tls !== undefined));
+  };
+  const server = opts.tls
+    ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, accept)
+    : net.createServer(accept);
+  server.on('error', opts.onError);
+  if (opts.tls) {
+    // A failed handshake costs only that connection.
+    server.on('tlsClientError', () => {});
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: opts.host, port: opts.port, backlog: opts.backlog }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as net.AddressInfo;
+  return {
+    name: opts.name,
+    host: opts.host,
+    port: address.port,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
