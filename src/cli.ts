@@ -36,7 +36,7 @@ async function serve(argv: string[]): Promise<number | void> {
   const log = createLogger(config.logLevel);
   let server;
   try {
-    server = await startServer(config, log);
+    server = await startServer(config, log, { requestShutdown: (reason) => stop(reason) });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`plugboard serve: cannot start: ${e.message}\n`);
@@ -83,6 +83,7 @@ async function serve(argv: string[]): Promise<number | void> {
 
 const subcommands: Record<string, () => Promise<Subcommand>> = {
   serve: async () => serve,
+  admin: async () => (await import('./admin/client.js')).adminMain,
 };
 
 async function main(): Promise<void> {

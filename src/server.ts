@@ -10,6 +10,8 @@ import { LocalBus } from './cluster/local.js';
 import { MemoryStore } from './store/memory.js';
 import { listenTcp, type RunningListener } from './transports/tcp.js';
 import { refusalLine, serveLine } from './protocols/line/connection.js';
+import { listenAdmin, type AdminSocket } from './transports/admin-socket.js';
+import { join } from 'node:path';
 
 export interface RunningServer {
   hub: Hub;
@@ -30,7 +32,16 @@ async function createBus(config: ServerConfig): Promise<Bus> {
   return new LocalBus();
 }
 
-export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
+export interface StartHooks {
+  /** Called when an operator asks for shutdown (console, admin socket); default: close(). */
+  requestShutdown?(reason: string): void;
+}
+
+export async function startServer(
+  config: ServerConfig,
+  log: Logger,
+  hooks: StartHooks = {},
+): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const store = await createStore(config);
   const bus = await createBus(config);
@@ -89,6 +100,20 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     throw err;
   }
 
+  let admin: AdminSocket | null = null;
+  const requestShutdown = (reason: string): void => {
+    if (hooks.requestShutdown) hooks.requestShutdown(reason);
+    else void running.close(reason);
+  };
+  try {
+    admin = await listenAdmin(join(config.dataDir, 'admin.sock'), {
+      hub,
+      shutdown: requestShutdown,
+    });
+  } catch (err) {
+    log.warn({ err }, 'admin socket unavailable');
+  }
+
   const addresses = (): Record<string, { host: string; port: number }> =>
     Object.fromEntries(listeners.map((l) => [l.name, { host: l.host, port: l.port }]));
 
@@ -101,17 +126,19 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
   }
 
   let closing: Promise<void> | null = null;
-  return {
+  const running: RunningServer = {
     hub,
     listeners,
     addresses,
     close(reason = 'server shutting down') {
       closing ??= (async () => {
         const stopAccepting = Promise.all(listeners.map((l) => l.close()));
+        await admin?.close();
         await hub.shutdown(reason);
         await stopAccepting;
       })();
       return closing;
     },
   };
+  return running;
 }

@@ -25,6 +25,8 @@ export class SocketLink implements Link {
   readonly remoteAddress: string;
   private isCorked = false;
   private ended = false;
+  /** Bytes written since the socket was corked this turn: not yet a backlog. */
+  private turnBytes = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -45,17 +47,23 @@ export class SocketLink implements Link {
         setImmediate(flushCorked);
       }
     }
+    this.turnBytes += data.length;
     this.socket.write(data);
   }
 
   uncork(): void {
     if (!this.isCorked) return;
     this.isCorked = false;
+    this.turnBytes = 0;
     this.socket.uncork();
   }
 
+  /**
+   * The backlog a slow reader has built up: what the kernel has not taken, minus what
+   * this very turn wrote (a burst written in one turn is not the reader's fault).
+   */
   pendingBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength - this.turnBytes;
   }
 
   pause(): void {

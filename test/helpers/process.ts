@@ -1,0 +1,49 @@
+/**
+ * Runs the real CLI as a child process and waits for its ready file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  ports: Record<string, { host: string; port: number }>;
+  dir: string;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  dir?: string,
+): Promise<ServerProcess> {
+  const workDir = dir ?? mkdtempSync(join(tmpdir(), 'plugboard-proc-'));
+  const ready = join(workDir, `ready-${Date.now()}-${Math.random()}.json`);
+  const child = spawn(
+    process.execPath,
+    [CLI, 'serve', '--data-dir', workDir, '--ready-file', ready, '--log-level', 'warn', ...args],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 15_000;
+  while (!existsSync(ready)) {
+    if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const ports = JSON.parse(readFileSync(ready, 'utf8')) as ServerProcess['ports'];
+  return { child, ports, dir: workDir, output: () => out, exited };
+}

@@ -1,0 +1,119 @@
+import { describe, expect, test } from 'vitest';
+import { LineClient } from '../helpers/line-client.js';
+import { portOf, startTestServer } from '../helpers/server.js';
+
+describe('line protocol limits', () => {
+  test('shutdown tells every client, then closes them', async () => {
+    const server = await startTestServer();
+    const port = portOf(server, 'line');
+    const clients = await Promise.all(['s1', 's2', 's3'].map((n) => LineClient.named(port, n)));
+    const unregistered = await LineClient.connect(port);
+    await unregistered.expect(/Choose a name/);
+    await server.close();
+    for (const c of [...clients, unregistered]) {
+      await c.expect(/^\* server shutting down$/);
+      await c.waitClosed();
+    }
+  });
+
+  test('a reader that stops reading is evicted; the others keep receiving', async () => {
+    const server = await startTestServer(['--flood-rate', '0', '--send-queue', '65536']);
+    const port = portOf(server, 'line');
+    const sender = await LineClient.named(port, 'sender');
+    const reader = await LineClient.named(port, 'reader');
+    const stuck = await LineClient.named(port, 'stuck');
+    stuck.socket.pause(); // stop reading: the kernel buffers fill, then the server's queue
+    const text = 'z'.repeat(3900);
+    const total = 3000; // ~12 MB: more than loopback socket buffers hold
+    let received = 0;
+    reader.socket.on('data', (d: Buffer) => {
+      for (const b of d) if (b === 10) received++;
+    });
+    for (let i = 0; i < total; i++) sender.send(`${i} ${text}`);
+    await sender.expect(/^\* stuck left \(send queue exceeded\)$/, 20_000);
+    // Everyone else got every line.
+    const deadline = Date.now() + 20_000;
+    while (received < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(received).toBeGreaterThanOrEqual(total);
+    expect(server.hub.counters.sendQueueEvictions).toBe(1);
+    // The server's memory for the evicted connection is gone.
+    expect(server.hub.find('stuck')).toBeUndefined();
+    sender.close();
+    reader.close();
+    stuck.close();
+    await server.close();
+  });
+
+  test('a connection that never chooses a name is closed after the registration timeout', async () => {
+    const server = await startTestServer(['--registration-timeout', '1']);
+    const c = await LineClient.connect(server.listeners[0]!.port);
+    await c.expect(/Choose a name/);
+    await c.expect(/^\* Disconnected: registration timeout$/, 5000);
+    await c.waitClosed();
+    await server.close();
+  });
+
+  test('idle connections are closed after the idle timeout', async () => {
+    const server = await startTestServer(['--idle-timeout', '1']);
+    const c = await LineClient.named(portOf(server, 'line'), 'sleepy');
+    await c.expect(/^\* Disconnected: idle timeout$/, 5000);
+    await c.waitClosed();
+    await server.close();
+  });
+
+  test('flood control delays a burst and tells the sender; lines arrive in order', async () => {
+    const server = await startTestServer(['--flood-burst', '3', '--flood-rate', '20']);
+    const port = portOf(server, 'line');
+    const a = await LineClient.named(port, 'flooder');
+    const b = await LineClient.named(port, 'watcher');
+    for (let i = 0; i < 8; i++) a.send(`line ${i}`);
+    await a.expect(/^! Flood control: you are sending too fast; your lines are delayed$/);
+    for (let i = 0; i < 8; i++) await b.expect(new RegExp(`<flooder> line ${i}$`));
+    expect(server.hub.counters.floodDelayed).toBeGreaterThan(0);
+    a.close();
+    b.close();
+    await server.close();
+  });
+
+  test('flood control drops lines past its queue and says so', async () => {
+    const server = await startTestServer(['--flood-burst', '1', '--flood-rate', '1']);
+    const port = portOf(server, 'line');
+    const a = await LineClient.named(port, 'spammer');
+    a.write(Array.from({ length: 40 }, (_, i) => `spam ${i}\n`).join(''));
+    await a.expect(/^! Flood control: line dropped$/);
+    expect(server.hub.counters.floodDropped).toBeGreaterThan(0);
+    a.close();
+    await server.close();
+  });
+
+  test('connections per address and in total are limited with a clear message', async () => {
+    const server = await startTestServer(['--max-per-ip', '2']);
+    const port = portOf(server, 'line');
+    const a = await LineClient.connect(port);
+    const b = await LineClient.connect(port);
+    const c = await LineClient.connect(port);
+    await c.expect(/^! Connection refused: too many connections from your address$/);
+    await c.waitClosed();
+    a.close();
+    b.close();
+    await server.close();
+  });
+
+  test('a server password is asked for before the name', async () => {
+    const server = await startTestServer(['--password', 'sesame']);
+    const port = portOf(server, 'line');
+    const bad = await LineClient.connect(port);
+    await bad.expect(/^Server password: $/);
+    bad.send('nope');
+    await bad.expect(/^! Wrong password$/);
+    await bad.waitClosed();
+    const good = await LineClient.connect(port);
+    await good.expect(/^Server password: $/);
+    good.send('sesame');
+    await good.expect(/Choose a name/);
+    good.send('insider');
+    await good.expect(/Welcome, insider/);
+    good.close();
+    await server.close();
+  });
+});
