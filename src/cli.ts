@@ -72,6 +72,8 @@ async function serve(argv: string[]): Promise<number | void> {
       output: process.stderr,
       prompt: 'plugboard> ',
     });
+    // readline swallows Ctrl-C on a terminal: treat it as the signal it stands for.
+    rl.on('SIGINT', () => stop('server shutting down'));
     rl.on('line', (line) => {
       for (const out of runAdminCommand({ hub: server.hub, shutdown: stop }, line))
         process.stderr.write(out + '\n');

@@ -240,7 +240,6 @@ export const commands: LineCommand[] = [
     minArgs: 0,
     run(ctx) {
       const reason = ctx.rest(0);
-      ctx.reply('* Bye!');
       ctx.close(reason ? `quit: ${reason}` : 'quit');
     },
   },
