@@ -42,12 +42,28 @@ export interface DirectEvent {
   tags?: Record<string, string>;
 }
 
+/**
+ * In rooms larger than `rosterDigestThreshold`, joins, parts and quits are marked `bulk`:
+ * protocols that show them to people (the line protocol) skip them and show the room's
+ * periodic `roster` digest instead, so N people joining a big room is not N² lines.
+ * Protocols whose clients track membership (IRC, JSON) still use every event.
+ */
 export interface JoinedEvent {
   type: 'joined';
   ts: number;
   room: string;
   who: Actor;
   realname: string;
+  bulk?: boolean;
+}
+
+/** Joins and departures of a big room, gathered over about a second. */
+export interface RosterEvent {
+  type: 'roster';
+  ts: number;
+  room: string;
+  joined: string[];
+  left: string[];
 }
 
 export interface LeftEvent {
@@ -56,6 +72,7 @@ export interface LeftEvent {
   room: string;
   who: Actor;
   reason: string;
+  bulk?: boolean;
 }
 
 export interface KickEvent {
@@ -74,6 +91,8 @@ export interface QuitEvent {
   reason: string;
   /** Rooms the person was in: everyone sharing one of them is told. */
   rooms: string[];
+  /** Every one of those rooms is big (see JoinedEvent). */
+  bulk?: boolean;
 }
 
 export interface NickEvent {
@@ -149,7 +168,8 @@ export type ChatEvent =
   | ModeEvent
   | InviteEvent
   | NoticeEvent
-  | ShutdownEvent;
+  | ShutdownEvent
+  | RosterEvent;
 
 /** A stored room or private message, as history returns it. */
 export interface HistoryEntry {

@@ -57,6 +57,8 @@ export class Hub {
   private sweeper: NodeJS.Timeout | null = null;
   private shuttingDown = false;
   private registeredCount = 0;
+  /** Pending roster digests of big rooms, flushed by the sweep. */
+  private readonly digests = new Map<Room, { joined: string[]; left: string[] }>();
   private maxRegistered = 0;
 
   constructor(
@@ -111,9 +113,18 @@ export class Hub {
     if (s.registered) {
       this.registeredCount--;
       const rooms = [...s.rooms].map((r) => r.name);
+      const bulk = s.rooms.size > 0 && [...s.rooms].every((r) => this.isBig(r));
+      if (bulk) for (const r of s.rooms) this.digest(r).left.push(s.name);
       this.removeFromRooms(s);
       this.rememberWhowas(s);
-      this.bus.publish({ type: 'quit', ts: this.clock.now(), who: s.actor(), reason: why, rooms });
+      this.bus.publish({
+        type: 'quit',
+        ts: this.clock.now(),
+        who: s.actor(),
+        reason: why,
+        rooms,
+        ...(bulk ? { bulk } : {}),
+      });
     }
     if (s.name && this.byName.get(fold(s.name)) === s) this.byName.delete(fold(s.name));
     this.log.info({ id: s.id, name: s.name || undefined, reason: why }, 'disconnect');
@@ -272,18 +283,23 @@ export class Hub {
     room.members.set(s, created ? MemberFlag.Op : 0);
     s.rooms.add(room);
     s.current = room;
+    const bulk = this.isBig(room);
+    if (bulk) this.digest(room).joined.push(s.name);
     this.bus.publish({
       type: 'joined',
       ts: this.clock.now(),
       room: room.name,
       who: s.actor(),
       realname: s.realname,
+      ...(bulk ? { bulk } : {}),
     });
     return { room, created };
   }
 
   part(s: Session, name: string, reason = ''): void {
     const room = this.requireMember(s, name);
+    const bulk = this.isBig(room);
+    if (bulk) this.digest(room).left.push(s.name);
     this.leave(s, room);
     this.bus.publish({
       type: 'left',
@@ -291,7 +307,30 @@ export class Hub {
       room: room.name,
       who: s.actor(),
       reason: this.cleanText(reason, this.options.topicLength),
+      ...(bulk ? { bulk } : {}),
     });
+  }
+
+  private isBig(room: Room): boolean {
+    return room.members.size > this.options.rosterDigestThreshold;
+  }
+
+  private digest(room: Room): { joined: string[]; left: string[] } {
+    let d = this.digests.get(room);
+    if (!d) {
+      d = { joined: [], left: [] };
+      this.digests.set(room, d);
+    }
+    return d;
+  }
+
+  /** Publishes the gathered joins and departures of big rooms. */
+  private flushDigests(): void {
+    const ts = this.clock.now();
+    for (const [room, d] of this.digests) {
+      this.bus.publish({ type: 'roster', ts, room: room.name, joined: d.joined, left: d.left });
+    }
+    this.digests.clear();
   }
 
   private leave(s: Session, room: Room): void {
@@ -708,6 +747,7 @@ export class Hub {
     switch (event.type) {
       case 'message':
       case 'joined':
+      case 'roster':
       case 'topic':
       case 'mode':
       case 'kick':
@@ -764,6 +804,7 @@ export class Hub {
   // ---- housekeeping ----------------------------------------------------------------------
 
   private sweep(): void {
+    if (this.digests.size > 0) this.flushDigests();
     const now = this.clock.now();
     const { registrationTimeoutMs, idleTimeoutMs } = this.options;
     for (const s of this.sessions) {

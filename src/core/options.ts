@@ -37,6 +37,8 @@ export interface ServerOptions {
   maxRoomsPerUser: number;
   /** Longest message text, in bytes (longer text is cut, never split). */
   maxMessageBytes: number;
+  /** Rooms with more members than this show joins and parts as a digest (line protocol). */
+  rosterDigestThreshold: number;
   /** Milliseconds shutdown waits for queues to drain before closing sockets. */
   shutdownGraceMs: number;
   /** Room everyone lands in after choosing a name. */
@@ -68,6 +70,7 @@ export function defaultOptions(): ServerOptions {
     roomNameLength: 50,
     maxRoomsPerUser: 50,
     maxMessageBytes: 4000,
+    rosterDigestThreshold: 50,
     shutdownGraceMs: 3000,
     defaultRoom: '#lobby',
     opers: new Map(),

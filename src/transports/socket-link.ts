@@ -1,19 +1,19 @@
 /**
  * A net.Socket (or tls.TLSSocket) as a Link. Writes within one event-loop turn are
- * coalesced: the socket is corked on the first write and uncorked once per turn, so a
- * burst of fan-out reaches the kernel as one writev instead of one syscall per event.
+ * gathered in a small array and handed to the socket once per turn as one buffer: a burst
+ * of fan-out costs one stream write and one syscall per socket instead of one per event.
  */
 import type { Socket } from 'node:net';
 import type { Link } from '../core/ports.js';
 
-const corked: SocketLink[] = [];
+const dirty: SocketLink[] = [];
 let flushScheduled = false;
 
-function flushCorked(): void {
+function flushAll(): void {
   flushScheduled = false;
-  // Swap out the list first: uncorking can run callbacks that write again.
-  const batch = corked.splice(0, corked.length);
-  for (const link of batch) link.uncork();
+  // Take the list first: flushing can run callbacks that write again.
+  const batch = dirty.splice(0, dirty.length);
+  for (const link of batch) link.flush();
 }
 
 export function normalizeAddress(address: string | undefined): string {
@@ -23,9 +23,9 @@ export function normalizeAddress(address: string | undefined): string {
 
 export class SocketLink implements Link {
   readonly remoteAddress: string;
-  private isCorked = false;
   private ended = false;
-  /** Bytes written since the socket was corked this turn: not yet a backlog. */
+  /** Buffers written this turn, not yet handed to the socket. */
+  private turn: Buffer[] | null = null;
   private turnBytes = 0;
 
   constructor(
@@ -38,32 +38,35 @@ export class SocketLink implements Link {
 
   write(data: Buffer): void {
     if (this.ended || this.socket.destroyed) return;
-    if (!this.isCorked) {
-      this.isCorked = true;
-      this.socket.cork();
-      corked.push(this);
+    if (this.turn === null) {
+      this.turn = [data];
+      dirty.push(this);
       if (!flushScheduled) {
         flushScheduled = true;
-        setImmediate(flushCorked);
+        setImmediate(flushAll);
       }
+    } else {
+      this.turn.push(data);
     }
     this.turnBytes += data.length;
-    this.socket.write(data);
   }
 
-  uncork(): void {
-    if (!this.isCorked) return;
-    this.isCorked = false;
+  flush(): void {
+    const turn = this.turn;
+    if (turn === null) return;
+    this.turn = null;
+    const size = this.turnBytes;
     this.turnBytes = 0;
-    this.socket.uncork();
+    if (this.socket.destroyed) return;
+    this.socket.write(turn.length === 1 ? (turn[0] as Buffer) : Buffer.concat(turn, size));
   }
 
   /**
-   * The backlog a slow reader has built up: what the kernel has not taken, minus what
-   * this very turn wrote (a burst written in one turn is not the reader's fault).
+   * The backlog a slow reader has built up: what the kernel has not taken yet. What this
+   * very turn wrote is not counted: a burst written in one turn is not the reader's fault.
    */
   pendingBytes(): number {
-    return this.socket.writableLength - this.turnBytes;
+    return this.socket.writableLength;
   }
 
   pause(): void {
@@ -76,13 +79,14 @@ export class SocketLink implements Link {
 
   end(): void {
     if (this.ended) return;
+    this.flush();
     this.ended = true;
-    this.uncork();
     this.socket.end();
   }
 
   destroy(): void {
     this.ended = true;
+    this.turn = null;
     this.socket.destroy();
   }
 

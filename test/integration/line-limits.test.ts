@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
-import { portOf, startTestServer } from '../helpers/server.js';
+import { portOf, startTestServer, testConfig } from '../helpers/server.js';
+import { startServer } from '../../src/server.js';
+import { silentLogger } from '../../src/core/ports.js';
 
 describe('line protocol limits', () => {
   test('shutdown tells every client, then closes them', async () => {
@@ -114,6 +116,23 @@ describe('line protocol limits', () => {
     good.send('insider');
     await good.expect(/Welcome, insider/);
     good.close();
+    await server.close();
+  });
+
+  test('in a big room, joins and leaves arrive as a digest instead of one line each', async () => {
+    const config = testConfig();
+    config.options.rosterDigestThreshold = 2;
+    const server = await startServer(config, silentLogger);
+    const port = portOf(server, 'line');
+    const first = await LineClient.named(port, 'first');
+    const second = await LineClient.named(port, 'second');
+    await first.expect(/^\* second joined #lobby$/); // room still small: one line
+    const crowd = await Promise.all(['c1', 'c2', 'c3', 'c4'].map((n) => LineClient.named(port, n)));
+    await first.expect(/^\* 4 people joined #lobby: c1, c2, c3, c4$/, 3000);
+    crowd[0]!.close();
+    await first.expect(/^\* c1 left #lobby$/, 3000);
+    expect(first.lines.filter((l) => /^\* c\d joined/.test(l))).toEqual([]);
+    for (const c of [first, second, ...crowd]) c.close();
     await server.close();
   });
 });

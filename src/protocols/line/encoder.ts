@@ -32,6 +32,15 @@ export function formatMessage(
   return `[${clock(ts)}] ${where}<${from}> ${text}`;
 }
 
+/** "* 3 people joined #lobby: a, b, c" — at most 10 names, then "and N more". */
+function rosterLine(names: string[], verb: string, room: string): string {
+  if (names.length === 0) return '';
+  const shown = names.slice(0, 10).join(', ');
+  const more = names.length > 10 ? ` and ${names.length - 10} more` : '';
+  if (names.length === 1) return `* ${shown} ${verb} ${room}`;
+  return `* ${names.length} people ${verb} ${room}: ${shown}${more}`;
+}
+
 export const lineEncoder: Encoder = {
   variant(event: ChatEvent, r: Session): string | null {
     switch (event.type) {
@@ -42,7 +51,10 @@ export const lineEncoder: Encoder = {
       case 'dm':
         return event.origin === r.id ? 'l:out' : 'l:in';
       case 'joined':
-        return event.who.name === r.name ? null : 'l';
+        return event.who.name === r.name || event.bulk ? null : 'l';
+      case 'left':
+      case 'quit':
+        return event.bulk && event.who.name !== r.name ? null : 'l';
       case 'away':
         return null;
       case 'nick':
@@ -113,6 +125,12 @@ export const lineEncoder: Encoder = {
         );
       case 'away':
         return null;
+      case 'roster':
+        return lineBytes(
+          [rosterLine(event.joined, 'joined', event.room), rosterLine(event.left, 'left', event.room)]
+            .filter(Boolean)
+            .join('\r\n'),
+        );
     }
   },
 };
