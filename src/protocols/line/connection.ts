@@ -1,177 +1,235 @@
 /**
  * One telnet/netcat connection: banner, (password), name prompt, then lines and slash
  * commands. Input passes the flood gate before anything else sees it.
+ *
+ * A class rather than a nest of closures: tens of thousands of these stay alive at once,
+ * and methods on a prototype cost nothing per connection.
  */
 import { ChatError } from '../../core/errors.js';
 import type { Hub } from '../../core/hub.js';
-import { InboundGate } from '../../core/inbound-gate.js';
+import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
+import type { Session } from '../../core/session.js';
+import { stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, type CommandContext } from './commands.js';
 import { LineDecoder } from './decoder.js';
 import { lineBytes, lineEncoder } from './encoder.js';
-import { stripControls } from '../../core/text.js';
 
-type Stage = 'password' | 'name' | 'chat';
+const enum Stage {
+  Password,
+  Name,
+  Chat,
+}
+
+const NAME_PROMPT = Buffer.from('Choose a name: ');
+const PASSWORD_PROMPT = Buffer.from('Server password: ');
 
 export function refusalLine(reason: string): Buffer {
   return lineBytes(`! Connection refused: ${reason}`);
 }
 
 export function serveLine(hub: Hub, link: Link): void {
-  const session = hub.attach(link, lineEncoder);
-  const opts = hub.options;
-  const decoder = new LineDecoder(opts.maxLineBytes);
-  let stage: Stage = opts.password !== null ? 'password' : 'name';
-  // Lines run one at a time, in order, even when a command awaits the store.
-  let running: Promise<void> = Promise.resolve();
+  new LineConnection(hub, link);
+}
 
-  const say = (text: string): void => hub.send(session, lineBytes(text));
-  const prompt = (text: string): void => hub.send(session, Buffer.from(text));
+class LineConnection implements GateHooks<string> {
+  private readonly session: Session;
+  private readonly decoder: LineDecoder;
+  private readonly gate: InboundGate<string>;
+  private stage: Stage;
+  /** Lines that arrived while an async command (history, store) was running. */
+  private backlog: string[] | null = null;
 
-  const gate = new InboundGate<string>(
-    new TokenBucket(opts.floodBurst, opts.floodRate, hub.clock),
-    opts.floodQueueLines,
-    {
-      run: (line) => {
-        running = running.then(() => handle(line)).catch((err: unknown) => fail(err));
-      },
-      pause: () => link.pause(),
-      resume: () => link.resume(),
-      onFlood: (kind) => {
-        if (kind === 'delayed') {
-          hub.counters.floodDelayed++;
-          say('! Flood control: you are sending too fast; your lines are delayed');
-        } else {
-          hub.counters.floodDropped++;
-          say('! Flood control: line dropped');
-        }
-      },
-    },
-  );
-
-  const fail = (err: unknown): void => {
-    if (err instanceof ChatError) say(`! ${err.message}`);
-    else {
-      hub.log.error({ err, id: session.id }, 'line command failed');
-      say('! Internal error');
-    }
-  };
-
-  const close = (reason: string): void => {
-    gate.close();
-    hub.disconnect(session, reason);
-  };
-
-  const replayHistory = async (room: string, limit: number): Promise<void> => {
-    if (limit <= 0) return;
-    const entries = await hub.history(room, limit);
-    if (entries.length === 0) return;
-    say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
-    for (const e of entries) say(formatHistory(e));
-  };
-
-  const register = async (name: string): Promise<void> => {
-    hub.setName(session, name);
-    hub.register(session);
-    stage = 'chat';
-    const { room } = hub.join(session, opts.defaultRoom);
-    const others = room.members.size - 1;
-    say(
-      `* Welcome, ${session.name}! You are in ${room.name} with ${others} other${others === 1 ? '' : 's'}. ` +
-        'Type /help for commands.',
+  constructor(
+    private readonly hub: Hub,
+    private readonly link: Link,
+  ) {
+    const opts = hub.options;
+    this.session = hub.attach(link, lineEncoder);
+    this.decoder = new LineDecoder(opts.maxLineBytes);
+    this.gate = new InboundGate<string>(
+      new TokenBucket(opts.floodBurst, opts.floodRate, hub.clock),
+      opts.floodQueueLines,
+      this,
     );
-    if (room.topic) say(`* Topic: ${room.topic}`);
-    await replayHistory(room.name, opts.historyOnJoin);
-  };
+    this.stage = opts.password !== null ? Stage.Password : Stage.Name;
+    link.onData((chunk) => this.onData(chunk));
+    link.onClose((reason) => this.close(reason));
 
-  const handle = async (raw: string): Promise<void> => {
+    const online = hub.online;
+    this.say(
+      `Welcome to Plugboard at ${opts.serverName}. ${online} ${online === 1 ? 'person' : 'people'} online.`,
+    );
+    hub.send(this.session, this.stage === Stage.Password ? PASSWORD_PROMPT : NAME_PROMPT);
+  }
+
+  private say(text: string): void {
+    this.hub.send(this.session, lineBytes(text));
+  }
+
+  private onData(chunk: Buffer): void {
+    for (const item of this.decoder.push(chunk)) {
+      if (item.kind === 'telnet') {
+        this.link.write(item.reply);
+        continue;
+      }
+      if (item.kind === 'overlong') {
+        this.say(
+          `! Line too long (at most ${this.hub.options.maxLineBytes} bytes); the rest was discarded`,
+        );
+      }
+      this.gate.push(item.text);
+    }
+  }
+
+  // ---- GateHooks: lines that passed flood control ----------------------------------------
+
+  run(line: string): void {
+    if (this.backlog) {
+      this.backlog.push(line);
+      return;
+    }
+    this.execute(line);
+  }
+
+  pause(): void {
+    this.link.pause();
+  }
+
+  resume(): void {
+    this.link.resume();
+  }
+
+  onFlood(kind: 'delayed' | 'dropped'): void {
+    if (kind === 'delayed') {
+      this.hub.counters.floodDelayed++;
+      this.say('! Flood control: you are sending too fast; your lines are delayed');
+    } else {
+      this.hub.counters.floodDropped++;
+      this.say('! Flood control: line dropped');
+    }
+  }
+
+  /** Runs one line; an async command holds later lines back so order is kept. */
+  private execute(line: string): void {
+    let result: void | Promise<void>;
+    try {
+      result = this.handle(line);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (result instanceof Promise) {
+      this.backlog = [];
+      result
+        .catch((err: unknown) => this.fail(err))
+        .finally(() => {
+          const waiting = this.backlog ?? [];
+          this.backlog = null;
+          for (const next of waiting) this.run(next);
+        });
+    }
+  }
+
+  private fail(err: unknown): void {
+    if (err instanceof ChatError) this.say(`! ${err.message}`);
+    else {
+      this.hub.log.error({ err, id: this.session.id }, 'line command failed');
+      this.say('! Internal error');
+    }
+  }
+
+  private close(reason: string): void {
+    this.gate.close();
+    this.hub.disconnect(this.session, reason);
+  }
+
+  private handle(raw: string): void | Promise<void> {
+    const { hub, session } = this;
     if (session.closed) return;
     hub.touch(session);
     const line = stripControls(raw).trim();
-    if (stage === 'password') {
-      if (line === opts.password) {
-        stage = 'name';
-        prompt('Choose a name: ');
-      } else {
-        say('! Wrong password');
-        close('wrong password');
-      }
-      return;
-    }
-    if (stage === 'name') {
-      try {
-        await register(line);
-      } catch (err) {
-        if (!(err instanceof ChatError)) throw err;
-        say(`! ${line ? err.message : 'A name cannot be empty'}`);
-        prompt('Choose a name: ');
-      }
-      return;
+    switch (this.stage) {
+      case Stage.Password:
+        if (line === hub.options.password) {
+          this.stage = Stage.Name;
+          hub.send(session, NAME_PROMPT);
+        } else {
+          this.say('! Wrong password');
+          this.close('wrong password');
+        }
+        return;
+      case Stage.Name:
+        return this.register(line);
+      case Stage.Chat:
+        break;
     }
     if (line.length === 0) return;
-    if (line.startsWith('/') && !line.startsWith('//')) {
-      await command(line.slice(1));
-      return;
-    }
-    const text = line.startsWith('//') ? line.slice(1) : line;
+    if (line.startsWith('/') && !line.startsWith('//')) return this.command(line.slice(1));
     const room = session.current;
     if (!room) {
-      say('! You are not in a room: /join ROOM first');
+      this.say('! You are not in a room: /join ROOM first');
       return;
     }
-    hub.say(session, room.name, text);
-  };
+    hub.say(session, room.name, line.startsWith('//') ? line.slice(1) : line);
+  }
 
-  const command = async (input: string): Promise<void> => {
+  private register(name: string): void | Promise<void> {
+    const { hub, session } = this;
+    try {
+      hub.setName(session, name);
+    } catch (err) {
+      if (!(err instanceof ChatError)) throw err;
+      this.say(`! ${name ? err.message : 'A name cannot be empty'}`);
+      hub.send(session, NAME_PROMPT);
+      return;
+    }
+    hub.register(session);
+    this.stage = Stage.Chat;
+    const { room } = hub.join(session, hub.options.defaultRoom);
+    const others = room.members.size - 1;
+    this.say(
+      `* Welcome, ${session.name}! You are in ${room.name} with ${others} other${others === 1 ? '' : 's'}. ` +
+        'Type /help for commands.',
+    );
+    if (room.topic) this.say(`* Topic: ${room.topic}`);
+    return this.replayHistory(room.name, hub.options.historyOnJoin);
+  }
+
+  private async replayHistory(room: string, limit: number): Promise<void> {
+    if (limit <= 0) return;
+    const entries = await this.hub.history(room, limit);
+    if (entries.length === 0) return;
+    this.say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
+    for (const e of entries) this.say(formatHistory(e));
+  }
+
+  private command(input: string): void | Promise<void> {
     const space = input.indexOf(' ');
     const name = (space < 0 ? input : input.slice(0, space)).toLowerCase();
     const argText = space < 0 ? '' : input.slice(space + 1).trim();
     const cmd = commandsByName.get(name);
     if (!cmd) {
-      say(`! Unknown command /${name}. Type /help for the list.`);
+      this.say(`! Unknown command /${name}. Type /help for the list.`);
       return;
     }
     const argv = argText ? argText.split(/\s+/) : [];
     if (argv.length < cmd.minArgs) {
-      say(`! usage: ${cmd.usage}`);
+      this.say(`! usage: ${cmd.usage}`);
       return;
     }
     const ctx: CommandContext = {
-      hub,
-      session,
+      hub: this.hub,
+      session: this.session,
       argv,
       rest: (n) => restFrom(argText, n),
-      reply: say,
-      close,
-      replayHistory,
+      reply: (text) => this.say(text),
+      close: (reason) => this.close(reason),
+      replayHistory: (room, limit) => this.replayHistory(room, limit),
     };
-    await cmd.run(ctx);
-  };
-
-  link.onData((chunk) => {
-    for (const item of decoder.push(chunk)) {
-      if (item.kind === 'telnet') {
-        link.write(item.reply);
-      } else {
-        if (item.kind === 'overlong') {
-          say(`! Line too long (at most ${opts.maxLineBytes} bytes); the rest was discarded`);
-        }
-        gate.push(item.text);
-      }
-    }
-  });
-  link.onClose((reason) => {
-    gate.close();
-    hub.disconnect(session, reason);
-  });
-
-  const online = hub.online;
-  say(
-    `Welcome to Plugboard at ${opts.serverName}. ${online} ${online === 1 ? 'person' : 'people'} online.`,
-  );
-  if (stage === 'password') prompt('Server password: ');
-  else prompt('Choose a name: ');
+    return cmd.run(ctx);
+  }
 }
 
 /** Everything from the n-th space-separated argument on, keeping inner spacing. */
