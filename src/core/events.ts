@@ -144,8 +144,12 @@ export interface NoticeEvent {
   text: string;
   /** Deliver only to this name; undefined means everyone. */
   to?: string;
-  /** Deliver only to server operators (IRC WALLOPS). */
+  /** Deliver only to the members of this room. */
+  room?: string;
+  /** Deliver only to server operators. */
   opersOnly?: boolean;
+  /** An operator broadcast (IRC WALLOPS): to operators and to those with user mode 'w'. */
+  wallops?: boolean;
   from?: Actor;
 }
 

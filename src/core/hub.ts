@@ -240,7 +240,20 @@ export class Hub {
   }
 
   isBanned(room: Room, s: Session): boolean {
-    return room.bans.some((b) => maskMatches(b.mask, s.mask));
+    const now = this.clock.now();
+    return room.bans.some(
+      (b) => (b.expiresAt == null || b.expiresAt > now) && maskMatches(b.mask, s.mask),
+    );
+  }
+
+  isMuted(room: Room, s: Session): boolean {
+    const until = room.mutes.get(fold(s.name));
+    if (until === undefined) return false;
+    if (until !== null && until <= this.clock.now()) {
+      room.mutes.delete(fold(s.name));
+      return false;
+    }
+    return true;
   }
 
   /** Joins a room, creating it (with `s` as operator) if it does not exist. */
@@ -386,6 +399,9 @@ export class Hub {
     }
     if (this.isBanned(room, s) && !room.isOp(s) && !room.isVoiced(s) && !s.oper) {
       throw new ChatError(ErrorCode.Banned, `You are banned from ${room.name}`, room.name);
+    }
+    if (this.isMuted(room, s)) {
+      throw new ChatError(ErrorCode.Moderated, `You are muted in ${room.name}`, room.name);
     }
     const clean = this.cleanText(text);
     if (clean.length === 0) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
@@ -555,7 +571,7 @@ export class Hub {
     this.requireOp(s, room);
     const applied: ModeChange[] = [];
     for (const c of changes) {
-      if (this.applyMode(room, c)) applied.push(c);
+      if (this.applyMode(room, c, s)) applied.push(c);
     }
     if (applied.length > 0) {
       let modes = '';
@@ -580,7 +596,7 @@ export class Hub {
     return applied;
   }
 
-  private applyMode(room: Room, c: ModeChange): boolean {
+  private applyMode(room: Room, c: ModeChange, by: Session): boolean {
     const m = room.modes;
     switch (c.mode) {
       case 'o':
@@ -608,7 +624,7 @@ export class Hub {
         const idx = room.bans.findIndex((b) => fold(b.mask) === fold(mask));
         if (c.set) {
           if (idx >= 0) return false;
-          room.bans.push({ mask, by: '', at: this.clock.now() });
+          room.bans.push({ mask, by: by.mask, at: this.clock.now(), expiresAt: null });
         } else {
           if (idx < 0) return false;
           room.bans.splice(idx, 1);
@@ -653,6 +669,95 @@ export class Hub {
     }
   }
 
+  /**
+   * Bans a name (or an IRC mask) from a room, for `durationMs` or until lifted, and kicks
+   * the person if present. Published as a +b mode change so IRC clients see it too.
+   */
+  ban(
+    s: Session,
+    roomName: string,
+    target: string,
+    reason: string,
+    durationMs: number | null,
+  ): string {
+    const room = this.requireRoom(roomName);
+    this.requireOp(s, room);
+    const mask = normalizeMask(target);
+    const existing = room.bans.find((b) => fold(b.mask) === fold(mask));
+    const expiresAt = durationMs === null ? null : this.clock.now() + durationMs;
+    const clean = this.cleanText(reason, this.options.topicLength);
+    if (existing) {
+      existing.expiresAt = expiresAt;
+      existing.reason = clean;
+    } else {
+      room.bans.push({ mask, by: s.mask, at: this.clock.now(), reason: clean, expiresAt });
+      this.bus.publish({
+        type: 'mode',
+        ts: this.clock.now(),
+        room: room.name,
+        by: s.actor(),
+        modes: '+b',
+        params: [mask],
+      });
+    }
+    const present = this.find(target);
+    if (present && room.members.has(present))
+      this.kick(s, room.name, present.name, clean || 'banned');
+    return mask;
+  }
+
+  unban(s: Session, roomName: string, target: string): void {
+    this.setRoomModes(s, roomName, [{ set: false, mode: 'b', arg: target }]);
+  }
+
+  /** Silences someone in a room for `durationMs` (or until lifted with `unmute`). */
+  mute(s: Session, roomName: string, targetName: string, durationMs: number | null): void {
+    const room = this.requireRoom(roomName);
+    this.requireOp(s, room);
+    const target = this.find(targetName);
+    if (!target)
+      throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${targetName}`, targetName);
+    room.mutes.set(fold(target.name), durationMs === null ? null : this.clock.now() + durationMs);
+    const until = durationMs === null ? 'until unmuted' : `for ${formatDuration(durationMs)}`;
+    this.notice(`${target.name} was muted in ${room.name} by ${s.name} ${until}`, {
+      room: room.name,
+    });
+  }
+
+  unmute(s: Session, roomName: string, targetName: string): void {
+    const room = this.requireRoom(roomName);
+    this.requireOp(s, room);
+    if (!room.mutes.delete(fold(targetName))) {
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        `${targetName} is not muted in ${room.name}`,
+        targetName,
+      );
+    }
+    this.notice(`${targetName} was unmuted in ${room.name} by ${s.name}`, { room: room.name });
+  }
+
+  /** An identified account takes permanent ownership of a room it operates. */
+  claim(s: Session, roomName: string): Room {
+    const room = this.requireMember(s, roomName);
+    if (!s.account) {
+      throw new ChatError(
+        ErrorCode.PermissionDenied,
+        'Identify with an account first (/register or /identify)',
+      );
+    }
+    if (room.owner && room.owner !== s.account) {
+      throw new ChatError(
+        ErrorCode.PermissionDenied,
+        `${room.name} is owned by ${room.owner}`,
+        room.name,
+      );
+    }
+    this.requireOp(s, room);
+    room.owner = s.account;
+    return room;
+  }
+
   /** Server operator login (IRC OPER). */
   oper(s: Session, name: string, password: string): boolean {
     const expected = this.options.opers.get(name);
@@ -675,7 +780,10 @@ export class Hub {
   }
 
   /** A notice from the server to everyone, one person, or the operators. */
-  notice(text: string, opts: { to?: string; opersOnly?: boolean; from?: Actor } = {}): void {
+  notice(
+    text: string,
+    opts: { to?: string; room?: string; opersOnly?: boolean; wallops?: boolean; from?: Actor } = {},
+  ): void {
     this.bus.publish({ type: 'notice', ts: this.clock.now(), text: this.cleanText(text), ...opts });
   }
 
@@ -786,12 +894,18 @@ export class Hub {
         break;
       }
       case 'notice':
-        if (event.to !== undefined) {
+        if (event.room !== undefined) {
+          this.deliverToRoom(event.room, event, cache, stamp);
+        } else if (event.to !== undefined) {
           const target = this.byName.get(fold(event.to));
           if (target) this.deliverTo(target, event, cache);
         } else {
           for (const s of this.sessions) {
-            if (s.registered && (!event.opersOnly || s.oper)) this.deliverTo(s, event, cache);
+            if (!s.registered) continue;
+            const wanted = event.wallops
+              ? s.oper || s.umodes.includes('w')
+              : !event.opersOnly || s.oper;
+            if (wanted) this.deliverTo(s, event, cache);
           }
         }
         break;
@@ -887,6 +1001,25 @@ function flip(
   m[key] = c.set;
   delete c.arg;
   return true;
+}
+
+/** "10m", "2h", "7d", "30s" → milliseconds, or null when the text is not a duration. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d{1,6})([smhdw])$/.exec(text.trim().toLowerCase());
+  if (!m) return null;
+  const unit = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's'];
+  return Number(m[1]) * unit;
+}
+
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+  ] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${Math.round(ms / 1000)}s`;
 }
 
 /** Completes a partial ban mask the way IRC servers do: "bob" → "bob!*@*". */

@@ -39,6 +39,10 @@ export interface ServerOptions {
   maxMessageBytes: number;
   /** Rooms with more members than this show joins and parts as a digest (line protocol). */
   rosterDigestThreshold: number;
+  /** Milliseconds of silence before a keepalive PING (IRC). */
+  pingIntervalMs: number;
+  /** Milliseconds to answer that PING before the connection is closed ("Ping timeout"). */
+  pingTimeoutMs: number;
   /** Milliseconds shutdown waits for queues to drain before closing sockets. */
   shutdownGraceMs: number;
   /** Room everyone lands in after choosing a name. */
@@ -71,6 +75,8 @@ export function defaultOptions(): ServerOptions {
     maxRoomsPerUser: 50,
     maxMessageBytes: 4000,
     rosterDigestThreshold: 50,
+    pingIntervalMs: 120_000,
+    pingTimeoutMs: 60_000,
     shutdownGraceMs: 3000,
     defaultRoom: '#lobby',
     opers: new Map(),

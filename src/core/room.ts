@@ -4,6 +4,15 @@
  */
 import type { Session } from './session.js';
 
+export interface BanEntry {
+  mask: string;
+  by: string;
+  at: number;
+  reason?: string;
+  /** When the ban lifts itself (tempban), or undefined/null for "until lifted". */
+  expiresAt?: number | null;
+}
+
 export const MemberFlag = { Op: 1, Voice: 2 } as const;
 
 export interface RoomModes {
@@ -30,7 +39,11 @@ export class Room {
     topicLocked: true,
     secret: false,
   };
-  readonly bans: { mask: string; by: string; at: number }[] = [];
+  readonly bans: BanEntry[] = [];
+  /** Folded name → when the mute ends (null: until lifted). */
+  readonly mutes = new Map<string, number | null>();
+  /** Account that claimed the room (its permanent owner), or null. */
+  owner: string | null = null;
   /** Folded names invited past +i (cleared when they join). */
   readonly invited = new Set<string>();
 

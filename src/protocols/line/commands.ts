@@ -3,7 +3,7 @@
  * and the handler. The table drives /help, usage errors and dispatch.
  */
 import { ChatError, ErrorCode } from '../../core/errors.js';
-import type { Hub } from '../../core/hub.js';
+import { parseDuration, type Hub } from '../../core/hub.js';
 import { normalizeRoom } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
 import { formatMessage } from './encoder.js';
@@ -231,6 +231,126 @@ export const commands: LineCommand[] = [
         ctx.argv[1] as string,
         ctx.rest(2),
       );
+    },
+  },
+  {
+    name: 'ban',
+    usage: '/ban ROOM NAME [REASON]',
+    help: 'ban someone from a room until unbanned (operators)',
+    minArgs: 2,
+    run(ctx) {
+      const room = normalizeRoom(ctx.argv[0] as string);
+      const mask = ctx.hub.ban(ctx.session, room, ctx.argv[1] as string, ctx.rest(2), null);
+      ctx.reply(`* Banned ${mask} from ${room}`);
+    },
+  },
+  {
+    name: 'tempban',
+    usage: '/tempban ROOM NAME DURATION [REASON]',
+    help: 'ban for a while, e.g. 10m, 2h, 7d (operators)',
+    minArgs: 3,
+    run(ctx) {
+      const room = normalizeRoom(ctx.argv[0] as string);
+      const ms = parseDuration(ctx.argv[2] as string);
+      if (ms === null)
+        throw new ChatError(
+          ErrorCode.BadRequest,
+          'usage: /tempban ROOM NAME DURATION [REASON] (DURATION like 30s, 10m, 2h, 7d)',
+        );
+      const mask = ctx.hub.ban(ctx.session, room, ctx.argv[1] as string, ctx.rest(3), ms);
+      ctx.reply(`* Banned ${mask} from ${room} for ${ctx.argv[2]}`);
+    },
+  },
+  {
+    name: 'unban',
+    usage: '/unban ROOM NAME',
+    help: 'lift a ban (operators)',
+    minArgs: 2,
+    run(ctx) {
+      const room = normalizeRoom(ctx.argv[0] as string);
+      ctx.hub.unban(ctx.session, room, ctx.argv[1] as string);
+      ctx.reply(`* Unbanned ${ctx.argv[1]} in ${room}`);
+    },
+  },
+  {
+    name: 'mute',
+    usage: '/mute ROOM NAME [DURATION]',
+    help: 'silence someone in a room, for a while or until unmuted (operators)',
+    minArgs: 2,
+    run(ctx) {
+      const duration = ctx.argv[2];
+      const ms = duration === undefined ? null : parseDuration(duration);
+      if (duration !== undefined && ms === null)
+        throw new ChatError(
+          ErrorCode.BadRequest,
+          'usage: /mute ROOM NAME [DURATION] (DURATION like 30s, 10m, 2h)',
+        );
+      ctx.hub.mute(ctx.session, normalizeRoom(ctx.argv[0] as string), ctx.argv[1] as string, ms);
+    },
+  },
+  {
+    name: 'unmute',
+    usage: '/unmute ROOM NAME',
+    help: 'let a muted person speak again (operators)',
+    minArgs: 2,
+    run(ctx) {
+      ctx.hub.unmute(ctx.session, normalizeRoom(ctx.argv[0] as string), ctx.argv[1] as string);
+    },
+  },
+  {
+    name: 'op',
+    usage: '/op ROOM NAME',
+    help: 'make someone an operator of a room (operators)',
+    minArgs: 2,
+    run(ctx) {
+      ctx.hub.setRoomModes(ctx.session, normalizeRoom(ctx.argv[0] as string), [
+        { set: true, mode: 'o', arg: ctx.argv[1] as string },
+      ]);
+    },
+  },
+  {
+    name: 'deop',
+    usage: '/deop ROOM NAME',
+    help: "take away someone's operator status (operators)",
+    minArgs: 2,
+    run(ctx) {
+      ctx.hub.setRoomModes(ctx.session, normalizeRoom(ctx.argv[0] as string), [
+        { set: false, mode: 'o', arg: ctx.argv[1] as string },
+      ]);
+    },
+  },
+  {
+    name: 'topiclock',
+    usage: '/topiclock ROOM on|off',
+    help: 'only operators may change the topic while on (operators)',
+    minArgs: 2,
+    run(ctx) {
+      const on = ctx.argv[1]?.toLowerCase();
+      if (on !== 'on' && on !== 'off')
+        throw new ChatError(ErrorCode.BadRequest, 'usage: /topiclock ROOM on|off');
+      ctx.hub.setRoomModes(ctx.session, normalizeRoom(ctx.argv[0] as string), [
+        { set: on === 'on', mode: 't' },
+      ]);
+    },
+  },
+  {
+    name: 'claim',
+    usage: '/claim ROOM',
+    help: 'own a room you operate, permanently (identified accounts)',
+    minArgs: 1,
+    run(ctx) {
+      const room = ctx.hub.claim(ctx.session, normalizeRoom(ctx.argv[0] as string));
+      ctx.reply(`* You now own ${room.name}`);
+    },
+  },
+  {
+    name: 'kill',
+    usage: '/kill NAME [REASON]',
+    help: 'disconnect someone from the server (server operators)',
+    minArgs: 1,
+    run(ctx) {
+      const target = ctx.hub.kill(ctx.session, ctx.argv[0] as string, ctx.rest(1) || 'no reason');
+      ctx.reply(`* Killed ${target.name}`);
     },
   },
   {
