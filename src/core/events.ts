@@ -119,6 +119,14 @@ export interface AwayEvent {
   rooms: string[];
 }
 
+/** Someone logged in to an account (IRC account-notify). */
+export interface AccountEvent {
+  type: 'account';
+  ts: number;
+  who: Actor;
+  rooms: string[];
+}
+
 export interface ModeEvent {
   type: 'mode';
   ts: number;
@@ -173,7 +181,8 @@ export type ChatEvent =
   | InviteEvent
   | NoticeEvent
   | ShutdownEvent
-  | RosterEvent;
+  | RosterEvent
+  | AccountEvent;
 
 /** A stored room or private message, as history returns it. */
 export interface HistoryEntry {

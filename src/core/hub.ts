@@ -9,6 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
+import { AccountService } from './accounts.js';
 import { Counters } from './counters.js';
 import { ChatError, ErrorCode } from './errors.js';
 import type {
@@ -45,6 +46,7 @@ const WHOWAS_LIMIT = 2000;
 
 export class Hub {
   readonly counters = new Counters();
+  readonly accounts: AccountService = new AccountService(this);
   readonly startedAt: number;
   private readonly sessions = new Set<Session>();
   private readonly byName = new Map<string, Session>();
@@ -105,6 +107,7 @@ export class Hub {
   disconnect(s: Session, reason: string): void {
     if (!this.sessions.delete(s)) return;
     s.closed = true;
+    this.accounts.cancelGrace(s);
     const why = s.closeReason ?? reason;
     const left = this.perIp.get(s.conn.remoteAddress) ?? 1;
     if (left <= 1) this.perIp.delete(s.conn.remoteAddress);
@@ -178,7 +181,24 @@ export class Hub {
         newName: name,
         rooms: [...s.rooms].map((r) => r.name),
       });
+      this.checkAccountName(s);
     }
+  }
+
+  private checkAccountName(s: Session): void {
+    this.accounts
+      .checkName(s)
+      .catch((err: unknown) => this.log.error({ err }, 'account check failed'));
+  }
+
+  /** Tells those who share a room (and the person) that `s` logged in. */
+  accountChanged(s: Session): void {
+    this.bus.publish({
+      type: 'account',
+      ts: this.clock.now(),
+      who: s.actor(),
+      rooms: [...s.rooms].map((r) => r.name),
+    });
   }
 
   /** Completes registration once the session has a name. */
@@ -192,6 +212,7 @@ export class Hub {
     this.maxRegistered = Math.max(this.maxRegistered, this.registeredCount);
     s.lastActive = this.clock.now();
     this.log.info({ id: s.id, name: s.name, protocol: s.conn.protocol }, 'registered');
+    this.checkAccountName(s);
   }
 
   get online(): number {
@@ -871,6 +892,15 @@ export class Hub {
       case 'away':
         for (const r of event.rooms) this.deliverToRoom(r, event, cache, stamp);
         break;
+      case 'account': {
+        const self = this.byName.get(fold(event.who.name));
+        if (self) {
+          self.mark = stamp;
+          this.deliverTo(self, event, cache);
+        }
+        for (const r of event.rooms) this.deliverToRoom(r, event, cache, stamp);
+        break;
+      }
       case 'nick': {
         const self = this.byName.get(fold(event.newName));
         if (self) {

@@ -57,6 +57,15 @@ export interface HistoryQuery {
   before?: string;
 }
 
+/** A registered account. */
+export interface AccountRecord {
+  name: string;
+  /** scrypt hash, as core/passwords.ts writes it. */
+  passwordHash: string;
+  createdAt: number;
+  lastSeen: number;
+}
+
 /** Durable state. Writes are fire-and-forget (batched by the store); reads are async. */
 export interface Store {
   readonly name: string;
@@ -64,6 +73,12 @@ export interface Store {
   appendMessage(entry: HistoryEntry): void;
   /** Entries oldest first, at most `limit`, ending just before `before` (or the newest). */
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
+  /** The account called `name` (case-insensitively), or null. */
+  getAccount(name: string): Promise<AccountRecord | null>;
+  /** Creates an account; false when the name is taken. */
+  createAccount(account: AccountRecord): Promise<boolean>;
+  /** Records that the account was used (fire-and-forget). */
+  touchAccount(name: string, ts: number): void;
   healthy(): boolean;
   /** Flush pending writes and release resources. */
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  */
 import type { HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
-import type { HistoryQuery, Store } from '../core/ports.js';
+import type { AccountRecord, HistoryQuery, Store } from '../core/ports.js';
 
 export class MemoryStore implements Store {
   readonly name = 'memory';
@@ -36,6 +36,25 @@ export class MemoryStore implements Store {
     }
     const start = Math.max(end - query.limit, ring.length - this.perRoom, 0);
     return ring.slice(start, end);
+  }
+
+  private readonly accounts = new Map<string, AccountRecord>();
+
+  async getAccount(name: string): Promise<AccountRecord | null> {
+    const a = this.accounts.get(fold(name));
+    return a ? { ...a } : null;
+  }
+
+  async createAccount(account: AccountRecord): Promise<boolean> {
+    const key = fold(account.name);
+    if (this.accounts.has(key)) return false;
+    this.accounts.set(key, { ...account });
+    return true;
+  }
+
+  touchAccount(name: string, ts: number): void {
+    const a = this.accounts.get(fold(name));
+    if (a) a.lastSeen = ts;
   }
 
   healthy(): boolean {

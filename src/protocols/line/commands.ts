@@ -234,6 +234,30 @@ export const commands: LineCommand[] = [
     },
   },
   {
+    name: 'register',
+    usage: '/register PASSWORD',
+    help: 'protect your current name with a password',
+    minArgs: 1,
+    async run(ctx) {
+      await ctx.hub.accounts.register(ctx.session, ctx.rest(0));
+      ctx.reply(`* ${ctx.session.name} is now registered to you; next time, /identify PASSWORD`);
+    },
+  },
+  {
+    name: 'identify',
+    usage: '/identify [NAME] PASSWORD',
+    help: 'log in to your account',
+    minArgs: 1,
+    async run(ctx) {
+      const [a, b] = ctx.argv;
+      const account =
+        b === undefined
+          ? await ctx.hub.accounts.identify(ctx.session, a as string)
+          : await ctx.hub.accounts.identify(ctx.session, b, a);
+      ctx.reply(`* You are now identified as ${account}`);
+    },
+  },
+  {
     name: 'ban',
     usage: '/ban ROOM NAME [REASON]',
     help: 'ban someone from a room until unbanned (operators)',

@@ -56,6 +56,7 @@ export const lineEncoder: Encoder = {
       case 'quit':
         return event.bulk && event.who.name !== r.name ? null : 'l';
       case 'away':
+      case 'account':
         return null;
       case 'nick':
         return event.newName === r.name ? 'l:self' : 'l';
@@ -124,6 +125,7 @@ export const lineEncoder: Encoder = {
           `* server shutting down${event.reason && event.reason !== 'server shutting down' ? ` (${event.reason})` : ''}`,
         );
       case 'away':
+      case 'account':
         return null;
       case 'roster':
         return lineBytes(
