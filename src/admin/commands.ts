@@ -4,6 +4,7 @@
  */
 import type { Hub } from '../core/hub.js';
 import { ChatError } from '../core/errors.js';
+import { formatDuration, parseDuration } from '../core/hub.js';
 
 export interface AdminContext {
   hub: Hub;
@@ -72,6 +73,46 @@ const commands: Record<string, AdminCommand> = {
       target.closeReason = `kicked by the server operator${rest.length ? `: ${rest.join(' ')}` : ''}`;
       ctx.hub.disconnect(target, target.closeReason);
       return [`kicked ${target.name}`];
+    },
+  },
+  ban: {
+    usage: 'ban NAME|MASK [DURATION] [REASON]',
+    help: 'ban from the whole server (e.g. ban troll 2h spam, ban *!*@10.0.0.5)',
+    run: (ctx, args) => {
+      const [target, maybeDuration, ...rest] = args.split(/\s+/);
+      if (!target) return ['usage: ban NAME|MASK [DURATION] [REASON]'];
+      const ms = maybeDuration ? parseDuration(maybeDuration) : null;
+      const reason = (ms === null && maybeDuration ? [maybeDuration, ...rest] : rest).join(' ');
+      const ban = ctx.hub.banServerWide(target, reason, ms);
+      return [`banned ${ban.mask}${ms === null ? '' : ` for ${formatDuration(ms)}`}`];
+    },
+  },
+  unban: {
+    usage: 'unban NAME|MASK',
+    help: 'lift a server-wide ban',
+    run: (ctx, args) => {
+      if (!args) return ['usage: unban NAME|MASK'];
+      return [ctx.hub.unbanServerWide(args) ? `unbanned ${args}` : `no ban matches ${args}`];
+    },
+  },
+  bans: {
+    usage: 'bans',
+    help: 'list server-wide bans',
+    run: (ctx) =>
+      ctx.hub.serverBans.length === 0
+        ? ['no server-wide bans']
+        : ctx.hub.serverBans.map(
+            (b) =>
+              `${b.mask} by ${b.by}${b.reason ? ` (${b.reason})` : ''}${b.expiresAt ? ` until ${new Date(b.expiresAt).toISOString()}` : ''}`,
+          ),
+  },
+  motd: {
+    usage: 'motd [set TEXT]',
+    help: 'show or set the message of the day (| separates lines)',
+    run: (ctx, args) => {
+      const m = /^set\s+(.*)$/s.exec(args);
+      if (m) ctx.hub.options.motd = (m[1] as string).split('|').map((l) => l.trim());
+      return ctx.hub.options.motd.length ? ctx.hub.options.motd : ['(no message of the day)'];
     },
   },
   shutdown: {

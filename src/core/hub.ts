@@ -24,7 +24,7 @@ import { checkName, checkRoom, fold, maskMatches } from './names.js';
 import type { ServerOptions } from './options.js';
 import type { Bus, Clock, Connection, Encoder, Logger, Store } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
-import { MemberFlag, Room } from './room.js';
+import { MemberFlag, Room, type BanEntry } from './room.js';
 import { Session } from './session.js';
 import { stripControls, truncateUtf8 } from './text.js';
 
@@ -90,7 +90,54 @@ export class Hub {
     if ((this.perIp.get(address) ?? 0) >= this.options.maxConnectionsPerIp) {
       return 'too many connections from your address';
     }
+    const ban = this.serverBan(`*!*@${address}`);
+    if (ban) return `banned from this server${ban.reason ? `: ${ban.reason}` : ''}`;
     return null;
+  }
+
+  /** Server-wide bans (admin console `ban`): masks checked at connect and registration. */
+  readonly serverBans: BanEntry[] = [];
+
+  private serverBan(mask: string): BanEntry | undefined {
+    const now = this.clock.now();
+    return this.serverBans.find(
+      (b) => (b.expiresAt == null || b.expiresAt > now) && maskMatches(b.mask, mask),
+    );
+  }
+
+  /** Bans a name or mask from the whole server and disconnects whoever matches now. */
+  banServerWide(
+    target: string,
+    reason: string,
+    durationMs: number | null,
+    by = 'server',
+  ): BanEntry {
+    const mask = normalizeMask(target);
+    const entry: BanEntry = {
+      mask,
+      by,
+      at: this.clock.now(),
+      reason: this.cleanText(reason, this.options.topicLength),
+      expiresAt: durationMs === null ? null : this.clock.now() + durationMs,
+    };
+    const i = this.serverBans.findIndex((b) => fold(b.mask) === fold(mask));
+    if (i >= 0) this.serverBans.splice(i, 1);
+    this.serverBans.push(entry);
+    for (const s of [...this.sessions]) {
+      if (s.registered && maskMatches(mask, s.mask)) {
+        s.closeReason = `banned from this server${entry.reason ? `: ${entry.reason}` : ''}`;
+        this.disconnect(s, s.closeReason);
+      }
+    }
+    return entry;
+  }
+
+  unbanServerWide(target: string): boolean {
+    const mask = normalizeMask(target);
+    const i = this.serverBans.findIndex((b) => fold(b.mask) === fold(mask));
+    if (i < 0) return false;
+    this.serverBans.splice(i, 1);
+    return true;
   }
 
   attach(conn: Connection, encoder: Encoder): Session {
@@ -205,6 +252,14 @@ export class Hub {
   register(s: Session): void {
     if (s.registered) return;
     if (!s.name) throw new ChatError(ErrorCode.NameRequired, 'Choose a name first');
+    const ban = this.serverBan(s.mask);
+    if (ban) {
+      throw new ChatError(
+        ErrorCode.Banned,
+        `You are banned from this server${ban.reason ? `: ${ban.reason}` : ''}`,
+        s.name,
+      );
+    }
     s.registered = true;
     if (!s.user) s.user = s.name;
     s.identityChanged();

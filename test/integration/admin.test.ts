@@ -50,6 +50,20 @@ test('admin socket: mode 0600, stats, who, say, kick, shutdown', async () => {
 
   expect(admin(server.dir, 'bogus').stdout).toMatch(/unknown command bogus/);
 
+  expect(admin(server.dir, 'motd', 'set', 'Welcome | be nice').stdout).toMatch(/^Welcome\nbe nice$/m);
+  expect(admin(server.dir, 'ban', 'cal', '1h', 'spam').stdout).toMatch(/banned cal!\*@\* for 1h/);
+  expect(admin(server.dir, 'bans').stdout).toMatch(/cal!\*@\* by server \(spam\) until/);
+  const cal = await LineClient.connect(port);
+  await cal.expect(/Choose a name/);
+  cal.send('cal');
+  await cal.expect(/^! You are banned from this server: spam$/);
+  cal.send('cal2');
+  await cal.expect(/^\* Welcome, cal2!/);
+  await cal.expect(/^\* Welcome$/);
+  await cal.expect(/^\* be nice$/);
+  expect(admin(server.dir, 'unban', 'cal').stdout).toMatch(/unbanned cal/);
+  cal.close();
+
   admin(server.dir, 'shutdown', 'upgrade');
   await a.expect(/^\* server shutting down \(upgrade\)$/);
   expect(await server.exited).toBe(0);

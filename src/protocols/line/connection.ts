@@ -193,6 +193,7 @@ class LineConnection implements GateHooks<string> {
       `* Welcome, ${session.name}! You are in ${room.name} with ${others} other${others === 1 ? '' : 's'}. ` +
         'Type /help for commands.',
     );
+    for (const line of hub.options.motd) this.say(`* ${line}`);
     if (room.topic) this.say(`* Topic: ${room.topic}`);
     return this.replayHistory(room.name, hub.options.historyOnJoin);
   }
