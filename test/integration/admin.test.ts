@@ -50,7 +50,9 @@ test('admin socket: mode 0600, stats, who, say, kick, shutdown', async () => {
 
   expect(admin(server.dir, 'bogus').stdout).toMatch(/unknown command bogus/);
 
-  expect(admin(server.dir, 'motd', 'set', 'Welcome | be nice').stdout).toMatch(/^Welcome\nbe nice$/m);
+  expect(admin(server.dir, 'motd', 'set', 'Welcome | be nice').stdout).toMatch(
+    /^Welcome\nbe nice$/m,
+  );
   expect(admin(server.dir, 'ban', 'cal', '1h', 'spam').stdout).toMatch(/banned cal!\*@\* for 1h/);
   expect(admin(server.dir, 'bans').stdout).toMatch(/cal!\*@\* by server \(spam\) until/);
   const cal = await LineClient.connect(port);

@@ -24,7 +24,9 @@ test('register protects a name: others must identify or are renamed', async () =
 
   // Someone else takes the name and does not identify: renamed after the grace period.
   const squatter = await LineClient.named(port, 'keeper');
-  await squatter.expect(/^\* The name keeper belongs to a registered account\. Identify within 1 seconds/);
+  await squatter.expect(
+    /^\* The name keeper belongs to a registered account\. Identify within 1 seconds/,
+  );
   await squatter.expect(/^\* You are now known as Guest\d+$/, 3000);
   await squatter.expect(/^\* You did not identify for keeper; you are now Guest\d+$/);
   squatter.close();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';

@@ -129,7 +129,10 @@ export const lineEncoder: Encoder = {
         return null;
       case 'roster':
         return lineBytes(
-          [rosterLine(event.joined, 'joined', event.room), rosterLine(event.left, 'left', event.room)]
+          [
+            rosterLine(event.joined, 'joined', event.room),
+            rosterLine(event.left, 'left', event.room),
+          ]
             .filter(Boolean)
             .join('\r\n'),
         );
