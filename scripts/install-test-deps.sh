@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (clients, servers, browser).
+# Installs the Debian packages the test suite drives for real: clients (nc, telnet, tmux),
+# PostgreSQL (the harness runs its own throwaway cluster) and Chromium (browser tests).
 # Called by .ci/run before `npm ci`; safe to run again.
 set -euo pipefail
 need=()
 command -v nc >/dev/null || need+=(netcat-openbsd)
 command -v telnet >/dev/null || need+=(telnet)
 command -v tmux >/dev/null || need+=(tmux)
+command -v openssl >/dev/null || need+=(openssl)
+command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
   else
     echo "install-test-deps: please install: ${need[*]}" >&2
     exit 1

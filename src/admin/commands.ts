@@ -111,7 +111,10 @@ const commands: Record<string, AdminCommand> = {
     help: 'show or set the message of the day (| separates lines)',
     run: (ctx, args) => {
       const m = /^set\s+(.*)$/s.exec(args);
-      if (m) ctx.hub.options.motd = (m[1] as string).split('|').map((l) => l.trim());
+      if (m) {
+        ctx.hub.options.motd = (m[1] as string).split('|').map((l) => l.trim());
+        ctx.hub.store.setSetting('motd', ctx.hub.options.motd.join('\n'));
+      }
       return ctx.hub.options.motd.length ? ctx.hub.options.motd : ['(no message of the day)'];
     },
   },

@@ -25,6 +25,7 @@ import type { ServerOptions } from './options.js';
 import type { Bus, Clock, Connection, Encoder, Logger, Store } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
 import { MemberFlag, Room, type BanEntry } from './room.js';
+import { RoomStates } from './room-state.js';
 import { Session } from './session.js';
 import { stripControls, truncateUtf8 } from './text.js';
 
@@ -47,6 +48,8 @@ const WHOWAS_LIMIT = 2000;
 export class Hub {
   readonly counters = new Counters();
   readonly accounts: AccountService = new AccountService(this);
+  /** Topic, modes, owner, bans and mutes of rooms, kept across emptiness and restarts. */
+  readonly roomStates: RoomStates;
   readonly startedAt: number;
   private readonly sessions = new Set<Session>();
   private readonly byName = new Map<string, Session>();
@@ -71,10 +74,14 @@ export class Hub {
     readonly clock: Clock = systemClock,
   ) {
     this.startedAt = clock.now();
+    this.roomStates = new RoomStates(store);
   }
 
   async start(): Promise<void> {
     await this.store.init();
+    this.serverBans.push(...(await this.roomStates.load()));
+    const motd = await this.store.getSetting('motd');
+    if (motd !== null) this.options.motd = motd.split('\n');
     await this.bus.start((event) => this.dispatch(event));
     // One sweep for every timeout instead of a timer per connection.
     this.sweeper = setInterval(() => this.sweep(), 1000);
@@ -123,6 +130,7 @@ export class Hub {
     const i = this.serverBans.findIndex((b) => fold(b.mask) === fold(mask));
     if (i >= 0) this.serverBans.splice(i, 1);
     this.serverBans.push(entry);
+    this.roomStates.saveBan('*', 'ban', mask, entry);
     for (const s of [...this.sessions]) {
       if (s.registered && maskMatches(mask, s.mask)) {
         s.closeReason = `banned from this server${entry.reason ? `: ${entry.reason}` : ''}`;
@@ -137,6 +145,7 @@ export class Hub {
     const i = this.serverBans.findIndex((b) => fold(b.mask) === fold(mask));
     if (i < 0) return false;
     this.serverBans.splice(i, 1);
+    this.roomStates.deleteBan('*', 'ban', mask);
     return true;
   }
 
@@ -367,9 +376,11 @@ export class Hub {
       room.invited.delete(fold(s.name));
     } else {
       room = new Room(name, fold(name), this.clock.now());
+      this.roomStates.restore(room);
       this.rooms.set(room.key, room);
     }
-    room.members.set(s, created ? MemberFlag.Op : 0);
+    const owns = room.owner !== null && s.account !== null && fold(room.owner) === fold(s.account);
+    room.members.set(s, owns || (created && room.owner === null) ? MemberFlag.Op : 0);
     s.rooms.add(room);
     s.current = room;
     const bulk = this.isBig(room);
@@ -426,7 +437,10 @@ export class Hub {
     room.members.delete(s);
     s.rooms.delete(room);
     if (s.current === room) s.current = s.rooms.values().next().value ?? null;
-    if (room.members.size === 0) this.rooms.delete(room.key);
+    if (room.members.size === 0) {
+      this.rooms.delete(room.key);
+      this.roomStates.retire(room);
+    }
   }
 
   private removeFromRooms(s: Session): void {
@@ -481,6 +495,13 @@ export class Hub {
     }
     const clean = this.cleanText(text);
     if (clean.length === 0) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    if (this.store.writable && !this.store.writable()) {
+      // The disk is behind: push back on the sender rather than show what we cannot keep.
+      throw new ChatError(
+        ErrorCode.Flood,
+        'The server is busy saving history; try again in a moment',
+      );
+    }
     const ts = this.clock.now();
     const event: MessageEvent = {
       type: 'message',
@@ -555,6 +576,7 @@ export class Hub {
     room.topic = this.cleanText(topic, this.options.topicLength);
     room.topicBy = s.mask;
     room.topicAt = this.clock.now();
+    this.roomStates.save(room);
     this.bus.publish({
       type: 'topic',
       ts: room.topicAt,
@@ -649,6 +671,9 @@ export class Hub {
     for (const c of changes) {
       if (this.applyMode(room, c, s)) applied.push(c);
     }
+    if (applied.some((c) => c.mode !== 'o' && c.mode !== 'v' && c.mode !== 'b')) {
+      this.roomStates.save(room);
+    }
     if (applied.length > 0) {
       let modes = '';
       let sign = '';
@@ -700,10 +725,13 @@ export class Hub {
         const idx = room.bans.findIndex((b) => fold(b.mask) === fold(mask));
         if (c.set) {
           if (idx >= 0) return false;
-          room.bans.push({ mask, by: by.mask, at: this.clock.now(), expiresAt: null });
+          const entry = { mask, by: by.mask, at: this.clock.now(), expiresAt: null };
+          room.bans.push(entry);
+          this.roomStates.saveBan(room.name, 'ban', mask, entry);
         } else {
           if (idx < 0) return false;
           room.bans.splice(idx, 1);
+          this.roomStates.deleteBan(room.name, 'ban', mask);
         }
         c.arg = mask;
         return true;
@@ -765,8 +793,11 @@ export class Hub {
     if (existing) {
       existing.expiresAt = expiresAt;
       existing.reason = clean;
+      this.roomStates.saveBan(room.name, 'ban', mask, existing);
     } else {
-      room.bans.push({ mask, by: s.mask, at: this.clock.now(), reason: clean, expiresAt });
+      const entry = { mask, by: s.mask, at: this.clock.now(), reason: clean, expiresAt };
+      room.bans.push(entry);
+      this.roomStates.saveBan(room.name, 'ban', mask, entry);
       this.bus.publish({
         type: 'mode',
         ts: this.clock.now(),
@@ -793,7 +824,13 @@ export class Hub {
     const target = this.find(targetName);
     if (!target)
       throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${targetName}`, targetName);
-    room.mutes.set(fold(target.name), durationMs === null ? null : this.clock.now() + durationMs);
+    const expiresAt = durationMs === null ? null : this.clock.now() + durationMs;
+    room.mutes.set(fold(target.name), expiresAt);
+    this.roomStates.saveBan(room.name, 'mute', target.name, {
+      by: s.mask,
+      at: this.clock.now(),
+      expiresAt,
+    });
     const until = durationMs === null ? 'until unmuted' : `for ${formatDuration(durationMs)}`;
     this.notice(`${target.name} was muted in ${room.name} by ${s.name} ${until}`, {
       room: room.name,
@@ -803,6 +840,7 @@ export class Hub {
   unmute(s: Session, roomName: string, targetName: string): void {
     const room = this.requireRoom(roomName);
     this.requireOp(s, room);
+    this.roomStates.deleteBan(room.name, 'mute', targetName);
     if (!room.mutes.delete(fold(targetName))) {
       throw new ChatError(
         ErrorCode.BadRequest,
@@ -831,6 +869,7 @@ export class Hub {
     }
     this.requireOp(s, room);
     room.owner = s.account;
+    this.roomStates.save(room);
     return room;
   }
 

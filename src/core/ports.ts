@@ -66,6 +66,32 @@ export interface AccountRecord {
   lastSeen: number;
 }
 
+/** What outlives a room's last member: topic, modes, owner. */
+export interface RoomRecord {
+  name: string;
+  topic: string;
+  topicBy: string;
+  topicAt: number;
+  /** Flag modes as IRC letters, e.g. "nt" (key and limit are separate). */
+  modes: string;
+  key: string | null;
+  limit: number;
+  /** Account that claimed the room, or null. */
+  owner: string | null;
+}
+
+/** A ban or mute, in a room or (room '*') server-wide. */
+export interface BanRecord {
+  room: string;
+  mask: string;
+  kind: 'ban' | 'mute';
+  reason: string;
+  setBy: string;
+  createdAt: number;
+  /** null: until lifted. */
+  expiresAt: number | null;
+}
+
 /** Durable state. Writes are fire-and-forget (batched by the store); reads are async. */
 export interface Store {
   readonly name: string;
@@ -79,6 +105,22 @@ export interface Store {
   createAccount(account: AccountRecord): Promise<boolean>;
   /** Records that the account was used (fire-and-forget). */
   touchAccount(name: string, ts: number): void;
+  /** Saves (inserts or replaces) a room's record. */
+  saveRoom(room: RoomRecord): void;
+  loadRooms(): Promise<RoomRecord[]>;
+  /** Saves (inserts or replaces, keyed by room, mask and kind) a ban or mute. */
+  saveBan(ban: BanRecord): void;
+  deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void;
+  /** Bans and mutes that have not expired. */
+  loadBans(): Promise<BanRecord[]>;
+  /** Retention: deletes messages older than maxAgeMs / beyond maxCount per room (0: no limit). */
+  prune?(maxAgeMs: number, maxCount: number): Promise<number>;
+  /** Messages accepted but not yet written. */
+  backlog?(): number;
+  /** False while the write queue is full: the hub refuses new messages rather than lose them. */
+  writable?(): boolean;
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): void;
   healthy(): boolean;
   /** Flush pending writes and release resources. */
   close(): Promise<void>;

@@ -4,7 +4,7 @@
  */
 import type { HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
-import type { AccountRecord, HistoryQuery, Store } from '../core/ports.js';
+import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
 
 export class MemoryStore implements Store {
   readonly name = 'memory';
@@ -57,9 +57,48 @@ export class MemoryStore implements Store {
     if (a) a.lastSeen = ts;
   }
 
+  private readonly roomRecords = new Map<string, RoomRecord>();
+  private readonly bans = new Map<string, BanRecord>();
+  private readonly settings = new Map<string, string>();
+
+  saveRoom(room: RoomRecord): void {
+    this.roomRecords.set(fold(room.name), { ...room });
+  }
+
+  async loadRooms(): Promise<RoomRecord[]> {
+    return [...this.roomRecords.values()].map((r) => ({ ...r }));
+  }
+
+  saveBan(ban: BanRecord): void {
+    this.bans.set(banKey(ban.room, ban.mask, ban.kind), { ...ban });
+  }
+
+  deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void {
+    this.bans.delete(banKey(room, mask, kind));
+  }
+
+  async loadBans(): Promise<BanRecord[]> {
+    const now = Date.now();
+    return [...this.bans.values()]
+      .filter((b) => b.expiresAt === null || b.expiresAt > now)
+      .map((b) => ({ ...b }));
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    return this.settings.get(key) ?? null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.settings.set(key, value);
+  }
+
   healthy(): boolean {
     return true;
   }
 
   async close(): Promise<void> {}
+}
+
+function banKey(room: string, mask: string, kind: string): string {
+  return `${fold(room)}\u0000${fold(mask)}\u0000${kind}`;
 }

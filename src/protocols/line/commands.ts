@@ -44,7 +44,7 @@ async function joined(ctx: CommandContext, roomName: string, created: boolean): 
   const room = ctx.hub.requireRoom(roomName);
   const others = room.members.size - 1;
   ctx.reply(
-    `* You joined ${room.name}${created ? ' (new room: you are its operator)' : ''}; ` +
+    `* You joined ${room.name}${created && room.isOp(ctx.session) ? ' (new room: you are its operator)' : ''}; ` +
       `${others} other${others === 1 ? '' : 's'} here`,
   );
   if (room.topic) ctx.reply(`* Topic: ${room.topic}`);

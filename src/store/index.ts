@@ -1,0 +1,22 @@
+/**
+ * Chooses the store from `--store`: 'sqlite' (default, a file in the data directory),
+ * 'memory', or a postgres:// URL.
+ */
+import { join } from 'node:path';
+import type { Store } from '../core/ports.js';
+import { MemoryStore } from './memory.js';
+import { SqliteStore } from './sqlite.js';
+
+export async function createStore(
+  spec: string,
+  dataDir: string,
+  historyRing: number,
+): Promise<Store> {
+  if (spec === 'memory') return new MemoryStore(historyRing);
+  if (spec === 'sqlite') return new SqliteStore(join(dataDir, 'plugboard.db'));
+  if (/^postgres(ql)?:\/\//.test(spec)) {
+    const { PostgresStore } = await import('./postgres.js');
+    return new PostgresStore(spec);
+  }
+  throw new Error(`--store must be 'sqlite', 'memory' or a postgres:// URL (got "${spec}")`);
+}

@@ -1,0 +1,305 @@
+/**
+ * PostgreSQL store (`pg`), for deployments where several nodes share state. Migrations run
+ * on start inside an advisory lock, so nodes starting together do not race. Messages are
+ * written by the write queue as one multi-row INSERT per batch. Synchronous Store writes
+ * (rooms, bans, settings) are sent in order on a single chain and awaited by close().
+ */
+import pg from 'pg';
+import type { HistoryEntry } from '../core/events.js';
+import { fold } from '../core/names.js';
+import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
+import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE messages (
+     id BIGINT PRIMARY KEY,
+     room_key TEXT NOT NULL,
+     room TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     mask TEXT NOT NULL,
+     text TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     ts BIGINT NOT NULL
+   );
+   CREATE INDEX messages_room ON messages (room_key, id);
+   CREATE INDEX messages_ts ON messages (ts);
+   CREATE TABLE accounts (
+     name_key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     password_hash TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     last_seen BIGINT NOT NULL
+   );
+   CREATE TABLE rooms (
+     name_key TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     topic TEXT NOT NULL,
+     topic_by TEXT NOT NULL,
+     topic_at BIGINT NOT NULL,
+     modes TEXT NOT NULL,
+     room_key TEXT,
+     room_limit INTEGER NOT NULL,
+     owner TEXT
+   );
+   CREATE TABLE bans (
+     room_key TEXT NOT NULL,
+     room TEXT NOT NULL,
+     mask_key TEXT NOT NULL,
+     mask TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     set_by TEXT NOT NULL,
+     created_at BIGINT NOT NULL,
+     expires_at BIGINT,
+     PRIMARY KEY (room_key, mask_key, kind)
+   );
+   CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+const MIGRATION_LOCK = 0x706c7567; // "plug"
+
+export class PostgresStore implements Store {
+  readonly name = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly queue: WriteQueue<HistoryEntry>;
+  /** Small writes in order, one after another. */
+  private chain: Promise<unknown> = Promise.resolve();
+  private ok = false;
+
+  constructor(url: string, queue: Partial<WriteQueueOptions> = {}) {
+    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    this.pool.on('error', () => {
+      this.ok = false;
+    });
+    this.queue = new WriteQueue<HistoryEntry>(
+      (batch) => this.insertBatch(batch),
+      queue,
+      () => {
+        this.ok = false;
+      },
+    );
+  }
+
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)');
+      const r = await client.query<{ version: number }>('SELECT version FROM schema_version');
+      let version = r.rows[0]?.version ?? 0;
+      if (r.rows.length === 0) await client.query('INSERT INTO schema_version VALUES (0)');
+      for (; version < MIGRATIONS.length; version++) {
+        await client.query('BEGIN');
+        await client.query(MIGRATIONS[version] as string);
+        await client.query('UPDATE schema_version SET version = $1', [version + 1]);
+        await client.query('COMMIT');
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
+      client.release();
+    }
+    this.ok = true;
+    this.queue.start();
+  }
+
+  private async insertBatch(batch: HistoryEntry[]): Promise<void> {
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    for (const e of batch) {
+      const i = values.length;
+      rows.push(
+        `($${i + 1},$${i + 2},$${i + 3},$${i + 4},$${i + 5},$${i + 6},$${i + 7},$${i + 8})`,
+      );
+      values.push(e.id, fold(e.room), e.room, e.from, e.mask, e.text, e.kind, e.ts);
+    }
+    await this.pool.query(
+      `INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES ${rows.join(',')}
+       ON CONFLICT (id) DO NOTHING`,
+      values,
+    );
+    this.ok = true;
+  }
+
+  private later(sql: string, params: unknown[]): void {
+    this.chain = this.chain
+      .then(() => this.pool.query(sql, params))
+      .catch(() => {
+        this.ok = false;
+      });
+  }
+
+  appendMessage(entry: HistoryEntry): void {
+    this.queue.push(entry);
+  }
+
+  backlog(): number {
+    return this.queue.size;
+  }
+
+  writable(): boolean {
+    return !this.queue.full;
+  }
+
+  async history(query: HistoryQuery): Promise<HistoryEntry[]> {
+    await this.queue.flush();
+    const r =
+      query.before !== undefined
+        ? await this.pool.query(
+            'SELECT * FROM messages WHERE room_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+            [fold(query.room), query.before, query.limit],
+          )
+        : await this.pool.query(
+            'SELECT * FROM messages WHERE room_key = $1 ORDER BY id DESC LIMIT $2',
+            [fold(query.room), query.limit],
+          );
+    return r.rows.reverse().map((row: Record<string, string>) => ({
+      id: String(row.id),
+      ts: Number(row.ts),
+      room: row.room as string,
+      from: row.sender as string,
+      mask: row.mask as string,
+      text: row.text as string,
+      kind: row.kind as HistoryEntry['kind'],
+    }));
+  }
+
+  async getAccount(name: string): Promise<AccountRecord | null> {
+    const r = await this.pool.query('SELECT * FROM accounts WHERE name_key = $1', [fold(name)]);
+    const row = r.rows[0] as Record<string, string> | undefined;
+    return row
+      ? {
+          name: row.name as string,
+          passwordHash: row.password_hash as string,
+          createdAt: Number(row.created_at),
+          lastSeen: Number(row.last_seen),
+        }
+      : null;
+  }
+
+  async createAccount(a: AccountRecord): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO accounts (name_key, name, password_hash, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (name_key) DO NOTHING`,
+      [fold(a.name), a.name, a.passwordHash, a.createdAt, a.lastSeen],
+    );
+    return r.rowCount === 1;
+  }
+
+  touchAccount(name: string, ts: number): void {
+    this.later('UPDATE accounts SET last_seen = $1 WHERE name_key = $2', [ts, fold(name)]);
+  }
+
+  saveRoom(r: RoomRecord): void {
+    this.later(
+      `INSERT INTO rooms (name_key, name, topic, topic_by, topic_at, modes, room_key, room_limit, owner)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (name_key) DO UPDATE SET name = $2, topic = $3, topic_by = $4, topic_at = $5,
+         modes = $6, room_key = $7, room_limit = $8, owner = $9`,
+      [fold(r.name), r.name, r.topic, r.topicBy, r.topicAt, r.modes, r.key, r.limit, r.owner],
+    );
+  }
+
+  async loadRooms(): Promise<RoomRecord[]> {
+    await this.chain;
+    const r = await this.pool.query('SELECT * FROM rooms');
+    return r.rows.map((row: Record<string, string | null>) => ({
+      name: row.name as string,
+      topic: row.topic as string,
+      topicBy: row.topic_by as string,
+      topicAt: Number(row.topic_at),
+      modes: row.modes as string,
+      key: row.room_key ?? null,
+      limit: Number(row.room_limit),
+      owner: row.owner ?? null,
+    }));
+  }
+
+  saveBan(b: BanRecord): void {
+    this.later(
+      `INSERT INTO bans (room_key, room, mask_key, mask, kind, reason, set_by, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (room_key, mask_key, kind) DO UPDATE SET reason = $6, set_by = $7, created_at = $8, expires_at = $9`,
+      [
+        fold(b.room),
+        b.room,
+        fold(b.mask),
+        b.mask,
+        b.kind,
+        b.reason,
+        b.setBy,
+        b.createdAt,
+        b.expiresAt,
+      ],
+    );
+  }
+
+  deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void {
+    this.later('DELETE FROM bans WHERE room_key = $1 AND mask_key = $2 AND kind = $3', [
+      fold(room),
+      fold(mask),
+      kind,
+    ]);
+  }
+
+  async loadBans(): Promise<BanRecord[]> {
+    await this.chain;
+    const r = await this.pool.query(
+      'SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > $1',
+      [Date.now()],
+    );
+    return r.rows.map((row: Record<string, string | null>) => ({
+      room: row.room as string,
+      mask: row.mask as string,
+      kind: row.kind as 'ban' | 'mute',
+      reason: row.reason as string,
+      setBy: row.set_by as string,
+      createdAt: Number(row.created_at),
+      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    }));
+  }
+
+  async getSetting(key: string): Promise<string | null> {
+    await this.chain;
+    const r = await this.pool.query('SELECT value FROM settings WHERE key = $1', [key]);
+    return (r.rows[0] as { value: string } | undefined)?.value ?? null;
+  }
+
+  setSetting(key: string, value: string): void {
+    this.later(
+      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2',
+      [key, value],
+    );
+  }
+
+  async prune(maxAgeMs: number, maxCount: number): Promise<number> {
+    let removed = 0;
+    if (maxAgeMs > 0) {
+      removed +=
+        (await this.pool.query('DELETE FROM messages WHERE ts < $1', [Date.now() - maxAgeMs]))
+          .rowCount ?? 0;
+    }
+    if (maxCount > 0) {
+      removed +=
+        (
+          await this.pool.query(
+            `DELETE FROM messages WHERE id IN (
+               SELECT id FROM (
+                 SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n FROM messages
+               ) ranked WHERE n > $1)`,
+            [maxCount],
+          )
+        ).rowCount ?? 0;
+    }
+    return removed;
+  }
+
+  healthy(): boolean {
+    return this.ok;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.stop();
+    await this.chain;
+    await this.pool.end();
+  }
+}
