@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
