@@ -7,7 +7,7 @@ import { Hub } from './core/hub.js';
 import type { Bus, Logger, Store } from './core/ports.js';
 import type { ServerConfig } from './config.js';
 import { LocalBus } from './cluster/local.js';
-import { MemoryStore } from './store/memory.js';
+import { createStore } from './store/index.js';
 import { listenTcp, type RunningListener } from './transports/tcp.js';
 import { refusalLine, serveLine } from './protocols/line/connection.js';
 import { listenAdmin, type AdminSocket } from './transports/admin-socket.js';
@@ -22,9 +22,8 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
-async function createStore(config: ServerConfig): Promise<Store> {
-  // SQLite and PostgreSQL stores plug in here (src/store/index.ts).
-  return new MemoryStore(config.options.historyRing);
+function openStore(config: ServerConfig): Promise<Store> {
+  return createStore(config.store, config.dataDir, config.options.historyRing);
 }
 
 async function createBus(config: ServerConfig): Promise<Bus> {
@@ -43,7 +42,7 @@ export async function startServer(
   hooks: StartHooks = {},
 ): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await createStore(config);
+  const store = await openStore(config);
   const bus = await createBus(config);
   const hub = new Hub(config.options, store, bus, log);
   await hub.start();
