@@ -32,6 +32,8 @@ export interface ServerConfig {
   /** Read operator commands from stdin when it is a terminal. */
   console: boolean;
   backlog: number;
+  /** Largest framed / WebSocket message, in bytes. */
+  maxFrame: number;
   options: ServerOptions;
 }
 
@@ -101,6 +103,11 @@ export const serveFlags: Record<string, FlagSpec> = {
     type: 'string',
     help: 'pending outbound bytes per connection before eviction',
     default: '262144',
+  },
+  'max-frame': {
+    type: 'string',
+    help: 'largest framed-protocol / WebSocket message in bytes',
+    default: '65536',
   },
   'max-line': { type: 'string', help: 'longest line protocol line in bytes', default: '4096' },
   'flood-burst': { type: 'string', help: 'flood control: lines allowed in a burst', default: '10' },
@@ -290,6 +297,7 @@ export function parseServeArgs(
     wsOrigins: (get('ws-origin') as string[] | undefined) ?? [],
     console: !get('no-console'),
     backlog: 511,
+    maxFrame: int('max-frame', get('max-frame'), 256, 16 * 1024 * 1024),
     options: o,
   };
 }

@@ -10,6 +10,7 @@ import { LocalBus } from './cluster/local.js';
 import { createStore } from './store/index.js';
 import { listenTcp, type RunningListener } from './transports/tcp.js';
 import { refusalLine, serveLine } from './protocols/line/connection.js';
+import { framedRefusal, serveFramed } from './protocols/framed/connection.js';
 import { listenAdmin, type AdminSocket } from './transports/admin-socket.js';
 import { join } from 'node:path';
 
@@ -92,6 +93,12 @@ export async function startServer(
     );
     await tcp('line-tls', 'line', config.ports.lineTls, true, refusalLine, (link) =>
       serveLine(hub, link),
+    );
+    await tcp('framed', 'framed', config.ports.framed, false, framedRefusal, (link) =>
+      serveFramed(hub, link, config.maxFrame),
+    );
+    await tcp('framed-tls', 'framed', config.ports.framedTls, true, framedRefusal, (link) =>
+      serveFramed(hub, link, config.maxFrame),
     );
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));

@@ -1,0 +1,121 @@
+/**
+ * Core events as JSON messages. Every recipient on one transport gets the same bytes, so
+ * each event is serialised once per transport ('framed' or 'ws').
+ */
+import type { ChatEvent } from '../../core/events.js';
+import type { Encoder } from '../../core/ports.js';
+import type { Session } from '../../core/session.js';
+import type { ServerMessage } from './schema.js';
+
+export function toWire(event: ChatEvent): ServerMessage | null {
+  switch (event.type) {
+    case 'message':
+      return {
+        type: 'message',
+        id: event.id,
+        ts: event.ts,
+        room: event.room,
+        from: event.from.name,
+        text: event.text,
+        kind: event.kind,
+      };
+    case 'dm':
+      return {
+        type: 'dm',
+        id: event.id,
+        ts: event.ts,
+        from: event.from.name,
+        to: event.to,
+        text: event.text,
+        kind: event.kind,
+      };
+    case 'joined':
+      return { type: 'joined', ts: event.ts, room: event.room, name: event.who.name };
+    case 'left':
+      return {
+        type: 'left',
+        ts: event.ts,
+        room: event.room,
+        name: event.who.name,
+        reason: event.reason,
+      };
+    case 'kick':
+      return {
+        type: 'left',
+        ts: event.ts,
+        room: event.room,
+        name: event.name,
+        reason: event.reason,
+        by: event.by.name,
+      };
+    case 'quit':
+      return {
+        type: 'quit',
+        ts: event.ts,
+        name: event.who.name,
+        reason: event.reason,
+        rooms: event.rooms,
+      };
+    case 'nick':
+      return { type: 'nick', ts: event.ts, old: event.who.name, name: event.newName };
+    case 'topic':
+      return {
+        type: 'topic',
+        ts: event.ts,
+        room: event.room,
+        topic: event.topic,
+        by: event.by.name,
+      };
+    case 'mode':
+      return {
+        type: 'mode',
+        ts: event.ts,
+        room: event.room,
+        by: event.by.name,
+        modes: event.modes,
+        params: event.params,
+      };
+    case 'away':
+      return { type: 'away', ts: event.ts, name: event.who.name, message: event.message };
+    case 'invite':
+      return {
+        type: 'notice',
+        ts: event.ts,
+        text: `${event.by.name} invites you to ${event.room}`,
+        from: event.by.name,
+        room: event.room,
+      };
+    case 'notice':
+      return {
+        type: 'notice',
+        ts: event.ts,
+        text: event.text,
+        ...(event.from ? { from: event.from.name } : {}),
+        ...(event.room ? { room: event.room } : {}),
+      };
+    case 'shutdown':
+      return { type: 'shutdown', reason: event.reason };
+    case 'roster':
+    case 'account':
+      return null;
+  }
+}
+
+export function jsonEncoder(transport: { name: string; frame(json: string): Buffer }): Encoder {
+  const variant = `j:${transport.name}`;
+  return {
+    variant(event: ChatEvent, r: Session): string | null {
+      // The joiner gets a fuller reply (topic, members) from its own session.
+      if (event.type === 'joined' && event.who.name === r.name) return null;
+      if (event.type === 'roster' || event.type === 'account') return null;
+      return variant;
+    },
+    encode(event: ChatEvent): Buffer | null {
+      const wire = toWire(event);
+      return wire ? transport.frame(JSON.stringify(wire)) : null;
+    },
+    farewell(reason: string): Buffer {
+      return transport.frame(JSON.stringify({ type: 'error', code: 'closed', message: reason }));
+    },
+  };
+}
