@@ -137,6 +137,16 @@ export const serveFlags: Record<string, FlagSpec> = {
     help: 'messages replayed when joining a room',
     default: '10',
   },
+  'retention-days': {
+    type: 'string',
+    help: 'delete history older than this many days (0: keep forever)',
+    default: '0',
+  },
+  'retention-count': {
+    type: 'string',
+    help: 'keep at most this many messages per room (0: all)',
+    default: '0',
+  },
   'ws-origin': {
     type: 'string',
     multiple: true,
@@ -262,6 +272,8 @@ export function parseServeArgs(
   o.maxConnectionsPerIp = int('max-per-ip', get('max-per-ip'), 1);
   o.registrationTimeoutMs = int('registration-timeout', get('registration-timeout'), 0) * 1000;
   o.idleTimeoutMs = int('idle-timeout', get('idle-timeout'), 0) * 1000;
+  o.retentionMaxAgeMs = int('retention-days', get('retention-days'), 0) * 86_400_000;
+  o.retentionMaxCount = int('retention-count', get('retention-count'), 0);
   o.historyOnJoin = int('history-on-join', get('history-on-join'), 0, 1000);
   const password = get('password');
   o.password = typeof password === 'string' && password !== '' ? password : null;

@@ -106,6 +106,32 @@ const commands: Record<string, AdminCommand> = {
               `${b.mask} by ${b.by}${b.reason ? ` (${b.reason})` : ''}${b.expiresAt ? ` until ${new Date(b.expiresAt).toISOString()}` : ''}`,
           ),
   },
+  retention: {
+    usage: 'retention [ROOM DAYS COUNT]',
+    help: "show limits, or set a room's own (0 0 clears); 'retention run' prunes now",
+    run: (ctx, args) => {
+      const [room, days, count] = args.split(/\s+/).filter(Boolean);
+      if (room === 'run') {
+        void ctx.hub.retention.run();
+        return ['pruning in the background'];
+      }
+      if (room !== undefined) {
+        const d = Number(days);
+        const c = Number(count);
+        if (
+          !room.startsWith('#') ||
+          !Number.isInteger(d) ||
+          !Number.isInteger(c) ||
+          d < 0 ||
+          c < 0
+        ) {
+          return ['usage: retention [ROOM DAYS COUNT]'];
+        }
+        ctx.hub.retention.setRoom(room, d, c);
+      }
+      return ctx.hub.retention.describe();
+    },
+  },
   motd: {
     usage: 'motd [set TEXT]',
     help: 'show or set the message of the day (| separates lines)',

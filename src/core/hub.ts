@@ -26,6 +26,7 @@ import type { Bus, Clock, Connection, Encoder, Logger, Store } from './ports.js'
 import { silentLogger, systemClock } from './ports.js';
 import { MemberFlag, Room, type BanEntry } from './room.js';
 import { RoomStates } from './room-state.js';
+import { Retention } from './retention.js';
 import { Session } from './session.js';
 import { stripControls, truncateUtf8 } from './text.js';
 
@@ -50,6 +51,7 @@ export class Hub {
   readonly accounts: AccountService = new AccountService(this);
   /** Topic, modes, owner, bans and mutes of rooms, kept across emptiness and restarts. */
   readonly roomStates: RoomStates;
+  readonly retention: Retention;
   readonly startedAt: number;
   private readonly sessions = new Set<Session>();
   private readonly byName = new Map<string, Session>();
@@ -75,6 +77,11 @@ export class Hub {
   ) {
     this.startedAt = clock.now();
     this.roomStates = new RoomStates(store);
+    this.retention = new Retention(
+      store,
+      { maxAgeMs: options.retentionMaxAgeMs, maxCount: options.retentionMaxCount },
+      log,
+    );
   }
 
   async start(): Promise<void> {
@@ -82,6 +89,7 @@ export class Hub {
     this.serverBans.push(...(await this.roomStates.load()));
     const motd = await this.store.getSetting('motd');
     if (motd !== null) this.options.motd = motd.split('\n');
+    await this.retention.start();
     await this.bus.start((event) => this.dispatch(event));
     // One sweep for every timeout instead of a timer per connection.
     this.sweeper = setInterval(() => this.sweep(), 1000);
@@ -1085,6 +1093,7 @@ export class Hub {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     if (this.sweeper) clearInterval(this.sweeper);
+    this.retention.stop();
     this.log.info({ reason, connections: this.sessions.size }, 'shutdown');
     this.bus.publish({ type: 'shutdown', ts: this.clock.now(), reason });
     const all = [...this.sessions];

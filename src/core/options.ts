@@ -25,6 +25,9 @@ export interface ServerOptions {
   idleTimeoutMs: number;
   /** Messages kept per room by the in-memory history ring. */
   historyRing: number;
+  /** History retention: maximum age in ms (0: forever) and messages per room (0: all). */
+  retentionMaxAgeMs: number;
+  retentionMaxCount: number;
   /** Messages replayed when someone joins a room. */
   historyOnJoin: number;
   /** Most bytes of topic text. */
@@ -69,6 +72,8 @@ export function defaultOptions(): ServerOptions {
     idleTimeoutMs: 0,
     historyRing: 200,
     historyOnJoin: 10,
+    retentionMaxAgeMs: 0,
+    retentionMaxCount: 0,
     topicLength: 390,
     nameLength: 30,
     roomNameLength: 50,

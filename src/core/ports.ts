@@ -113,8 +113,11 @@ export interface Store {
   deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void;
   /** Bans and mutes that have not expired. */
   loadBans(): Promise<BanRecord[]>;
-  /** Retention: deletes messages older than maxAgeMs / beyond maxCount per room (0: no limit). */
-  prune?(maxAgeMs: number, maxCount: number): Promise<number>;
+  /**
+   * Retention: deletes messages older than maxAgeMs and beyond the newest maxCount per room
+   * (0: no limit), in one room or, without `room`, in every room.
+   */
+  prune?(maxAgeMs: number, maxCount: number, room?: string): Promise<number>;
   /** Messages accepted but not yet written. */
   backlog?(): number;
   /** False while the write queue is full: the hub refuses new messages rather than lose them. */

@@ -271,24 +271,27 @@ export class PostgresStore implements Store {
     );
   }
 
-  async prune(maxAgeMs: number, maxCount: number): Promise<number> {
+  async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
+    await this.queue.flush();
+    const key = room === undefined ? null : fold(room);
     let removed = 0;
     if (maxAgeMs > 0) {
-      removed +=
-        (await this.pool.query('DELETE FROM messages WHERE ts < $1', [Date.now() - maxAgeMs]))
-          .rowCount ?? 0;
+      const r = await this.pool.query(
+        'DELETE FROM messages WHERE ts < $1 AND ($2::text IS NULL OR room_key = $2)',
+        [Date.now() - maxAgeMs, key],
+      );
+      removed += r.rowCount ?? 0;
     }
     if (maxCount > 0) {
-      removed +=
-        (
-          await this.pool.query(
-            `DELETE FROM messages WHERE id IN (
-               SELECT id FROM (
-                 SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n FROM messages
-               ) ranked WHERE n > $1)`,
-            [maxCount],
-          )
-        ).rowCount ?? 0;
+      const r = await this.pool.query(
+        `DELETE FROM messages WHERE id IN (
+           SELECT id FROM (
+             SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
+             FROM messages WHERE $2::text IS NULL OR room_key = $2
+           ) ranked WHERE n > $1)`,
+        [maxCount, key],
+      );
+      removed += r.rowCount ?? 0;
     }
     return removed;
   }

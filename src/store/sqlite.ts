@@ -259,23 +259,30 @@ export class SqliteStore implements Store {
     this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
   }
 
-  /** Deletes messages older than `maxAgeMs` and beyond `maxCount` per room. */
-  async prune(maxAgeMs: number, maxCount: number): Promise<number> {
+  async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
+    await this.queue.flush();
+    const where = room === undefined ? '' : ' AND room_key = @room';
+    const params = {
+      room: room === undefined ? null : fold(room),
+      cutoff: Date.now() - maxAgeMs,
+      keep: maxCount,
+    };
     let removed = 0;
     if (maxAgeMs > 0) {
       removed += this.db
-        .prepare('DELETE FROM messages WHERE ts < ?')
-        .run(Date.now() - maxAgeMs).changes;
+        .prepare(`DELETE FROM messages WHERE ts < @cutoff${where}`)
+        .run(params).changes;
     }
     if (maxCount > 0) {
       removed += this.db
         .prepare(
           `DELETE FROM messages WHERE id IN (
              SELECT id FROM (
-               SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n FROM messages
-             ) WHERE n > ?)`,
+               SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
+               FROM messages WHERE 1 = 1${where}
+             ) WHERE n > @keep)`,
         )
-        .run(maxCount).changes;
+        .run(params).changes;
     }
     return removed;
   }

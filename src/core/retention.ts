@@ -1,0 +1,77 @@
+/**
+ * Retention: in the background, deletes history older than the configured age or beyond
+ * the configured count per room. The server-wide limits come from --retention-days and
+ * --retention-count; a room can have its own (admin `retention ROOM DAYS COUNT`), kept in
+ * the store's settings. Both apply, so the stricter limit wins.
+ */
+import type { Logger, Store } from './ports.js';
+
+export interface RetentionLimits {
+  maxAgeMs: number;
+  maxCount: number;
+}
+
+const SETTING = 'retention';
+const DAY = 86_400_000;
+
+export class Retention {
+  private timer: NodeJS.Timeout | null = null;
+  private perRoom: Record<string, { days: number; count: number }> = {};
+
+  constructor(
+    private readonly store: Store,
+    private readonly global: RetentionLimits,
+    private readonly log: Logger,
+    private readonly intervalMs = 10 * 60_000,
+  ) {}
+
+  async start(): Promise<void> {
+    const saved = await this.store.getSetting(SETTING);
+    if (saved) this.perRoom = JSON.parse(saved) as typeof this.perRoom;
+    this.timer = setInterval(() => void this.run(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** Sets (or with days = count = 0, clears) a room's own limits. */
+  setRoom(room: string, days: number, count: number): void {
+    if (days === 0 && count === 0) delete this.perRoom[room];
+    else this.perRoom[room] = { days, count };
+    this.store.setSetting(SETTING, JSON.stringify(this.perRoom));
+  }
+
+  describe(): string[] {
+    const g = this.global;
+    const lines = [
+      `server: ${g.maxAgeMs ? `${g.maxAgeMs / DAY} days` : 'any age'}, ${g.maxCount || 'any number of'} messages per room`,
+    ];
+    for (const [room, r] of Object.entries(this.perRoom)) {
+      lines.push(
+        `${room}: ${r.days ? `${r.days} days` : 'any age'}, ${r.count || 'any number of'} messages`,
+      );
+    }
+    return lines;
+  }
+
+  /** One pass; returns how many messages were deleted. */
+  async run(): Promise<number> {
+    if (!this.store.prune) return 0;
+    let removed = 0;
+    try {
+      if (this.global.maxAgeMs > 0 || this.global.maxCount > 0) {
+        removed += await this.store.prune(this.global.maxAgeMs, this.global.maxCount);
+      }
+      for (const [room, r] of Object.entries(this.perRoom)) {
+        removed += await this.store.prune(r.days * DAY, r.count, room);
+      }
+      if (removed > 0) this.log.info({ removed }, 'retention pruned history');
+    } catch (err) {
+      this.log.error({ err }, 'retention failed');
+    }
+    return removed;
+  }
+}
