@@ -22,7 +22,8 @@ export const defaultWriteQueueOptions: WriteQueueOptions = {
 export class WriteQueue<T> {
   private items: T[] = [];
   private timer: NodeJS.Timeout | null = null;
-  private inFlight: Promise<void> | null = null;
+  /** The batch being written; resolves to whether it landed. */
+  private inFlight: Promise<boolean> | null = null;
   readonly options: WriteQueueOptions;
   /** Items written so far (for throughput figures). */
   written = 0;
@@ -50,18 +51,21 @@ export class WriteQueue<T> {
 
   push(item: T): void {
     this.items.push(item);
-    if (this.items.length >= this.options.maxBatch) void this.flush();
+    // While a batch is in flight, its completion starts the next one (see flush).
+    if (this.items.length >= this.options.maxBatch && !this.inFlight) void this.flush();
   }
 
-  /** Writes what is waiting. Resolves when everything queued before the call is written. */
+  /**
+   * Writes what is waiting, `maxBatch` at a time (PostgreSQL caps parameters per statement).
+   * Resolves when everything queued before the call is written.
+   */
   flush(): Promise<void> | void {
     if (this.inFlight) {
-      // One batch at a time keeps order; the next flush picks up the rest.
-      return this.inFlight.then(() => this.flush());
+      // One batch at a time keeps order; continue once the current one lands.
+      return this.inFlight.then((ok) => (ok ? this.flush() : undefined));
     }
     if (this.items.length === 0) return;
-    const batch = this.items;
-    this.items = [];
+    const batch = this.items.splice(0, this.options.maxBatch);
     let result: void | Promise<void>;
     try {
       result = this.write(batch);
@@ -76,16 +80,21 @@ export class WriteQueue<T> {
         () => {
           this.written += batch.length;
           this.inFlight = null;
+          if (this.items.length >= this.options.maxBatch) void this.flush();
+          return true;
         },
         (err: unknown) => {
+          // Keep the batch for the next timer tick; do not spin against a failing database.
           this.items = batch.concat(this.items);
           this.inFlight = null;
           this.onError(err);
+          return false;
         },
       );
-      return this.inFlight;
+      return this.inFlight.then((ok) => (ok ? this.flush() : undefined));
     }
     this.written += batch.length;
+    return this.flush();
   }
 
   /** Stops the timer after writing everything still queued. */
@@ -93,7 +102,5 @@ export class WriteQueue<T> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.flush();
-    while (this.inFlight) await this.inFlight;
-    if (this.items.length > 0) await this.flush();
   }
 }
