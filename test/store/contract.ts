@@ -163,7 +163,8 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     await store.prune(0, 5);
     const left = await store.history({ room, limit: 100 });
     expect(left.map((e) => e.text)).toEqual(['p15', 'p16', 'p17', 'p18', 'p19']);
-    await store.prune(1, 0); // older than 1 ms: everything
+    await new Promise((r) => setTimeout(r, 10));
+    await store.prune(1, 0); // older than 1 ms: everything, 10 ms later
     expect(await store.history({ room, limit: 100 })).toEqual([]);
     await store.close();
   });
