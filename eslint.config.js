@@ -24,4 +24,22 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // The web client runs in the browser, not in Node.
+    files: ['web/**/*.{ts,js,mjs}'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        localStorage: 'readonly',
+        WebSocket: 'readonly',
+        requestAnimationFrame: 'readonly',
+        innerWidth: 'readonly',
+        HTMLElement: 'readonly',
+        process: 'off',
+        Buffer: 'off',
+      },
+    },
+  },
 );

@@ -11,7 +11,9 @@ import { createStore } from './store/index.js';
 import { listenTcp, type RunningListener } from './transports/tcp.js';
 import { refusalLine, serveLine } from './protocols/line/connection.js';
 import { framedRefusal, serveFramed } from './protocols/framed/connection.js';
+import { ircRefusal, serveIrc } from './protocols/irc/index.js';
 import { listenAdmin, type AdminSocket } from './transports/admin-socket.js';
+import { listenWeb } from './web-listener.js';
 import { join } from 'node:path';
 
 export interface RunningServer {
@@ -100,6 +102,13 @@ export async function startServer(
     await tcp('framed-tls', 'framed', config.ports.framedTls, true, framedRefusal, (link) =>
       serveFramed(hub, link, config.maxFrame),
     );
+    await tcp('irc', 'irc', config.ports.irc, false, ircRefusal, (link) => serveIrc(hub, link));
+    await tcp('irc-tls', 'irc', config.ports.ircTls, true, ircRefusal, (link) =>
+      serveIrc(hub, link),
+    );
+    if (config.ports.http >= 0) {
+      listeners.push(await listenWeb(config, hub, { admit, onError, ...(tls ? { tls } : {}) }));
+    }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));
     await hub.shutdown('startup failed');

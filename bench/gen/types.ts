@@ -1,0 +1,112 @@
+/**
+ * What the orchestrator asks one generator process to do, and what it reports back.
+ * Plain data: both travel over the child-process IPC channel as JSON.
+ */
+
+export type ProtocolName = 'line' | 'irc';
+
+export interface RunSpec {
+  /** Human label for logs, e.g. "ngircd N=1000 rep 2". */
+  label: string;
+  protocol: ProtocolName;
+  /** false: the server has one room and registration puts everyone in it (the Python baseline). */
+  rooms: boolean;
+  host: string;
+  port: number;
+  /** The server's process id: the generator reads /proc/PID/stat itself at window edges. */
+  serverPid: number;
+  /** CPU core the server is pinned to; its /proc/stat line includes softirq work. */
+  serverCore: number;
+  n: number;
+  regConcurrency: number;
+  /** Quiet time after registration before idle RSS is read (lets GC and queues settle). */
+  settleMs: number;
+  /** Join one room (where the server has rooms) and run the rate ladder and saturation. */
+  load: boolean;
+  joinConcurrency: number;
+  senders: number;
+  /** How many receivers parse every line for latency and ordering; the rest only count. */
+  sampleReceivers: number;
+  /** Offered deliveries per second, one measured point each. */
+  rates: number[];
+  warmupMs: number;
+  measureMs: number;
+  drainTimeoutMs: number;
+  /** Closed-loop "as fast as possible": at most `window` messages in flight. */
+  saturation: { window: number; warmupMs: number; measureMs: number } | null;
+  /** Every client sends one private message to the next: proves all connections still chat. */
+  pairCheck: boolean;
+  registerTimeoutMs: number;
+  joinTimeoutMs: number;
+}
+
+export interface Latency {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface PointResult {
+  /** Offered deliveries/s, or "max" for the saturation point. */
+  offered: number | 'max';
+  /** Deliveries counted inside the measurement window, per second. */
+  achieved: number;
+  windowMs: number;
+  windowDeliveries: number;
+  sentMessages: number;
+  expected: number;
+  delivered: number;
+  /** delivered == expected and nobody disconnected. */
+  ok: boolean;
+  /** The server fell more than a second of offered load behind and sending stopped early. */
+  overloaded: boolean;
+  serverCpuUs: number;
+  cpuUsPerDelivery: number;
+  /**
+   * The server core's whole busy time per delivery: the process plus the kernel's softirq
+   * network work, plus anything else that ran on that core (the machine may be shared).
+   */
+  coreUsPerDelivery: number;
+  softirqUsPerDelivery: number;
+  /**
+   * Share of the server core's window spent on neither the server nor its softirq work
+   * (other processes, or the hypervisor's steal): the machine may be shared.
+   */
+  interferencePct: number;
+  /** Deliveries per generator socket read: how much the server batched its writes. */
+  linesPerRead: number;
+  genCpuPct: number;
+  latency: Latency;
+  reorders: number;
+  notes: string[];
+}
+
+export interface RunResult {
+  label: string;
+  ok: boolean;
+  errors: string[];
+  register: {
+    n: number;
+    concurrency: number;
+    ms: number;
+    ok: boolean;
+    /** Clients registered when the phase ended (all of them, unless it timed out). */
+    registered: number;
+    serverCpuMs: number;
+    genCpuPct: number;
+  } | null;
+  rss: { startKb: number; idleKb: number; perClientBytes: number } | null;
+  join: { ms: number; ok: boolean } | null;
+  points: PointResult[];
+  saturation: PointResult | null;
+  pair: { expected: number; delivered: number; ms: number; ok: boolean } | null;
+  disconnects: number;
+  disconnectReasons: string[];
+  genMaxCpuPct: number;
+  durationMs: number;
+}
+
+/** Messages the generator sends to the orchestrator. */
+export type WorkerMessage =
+  { type: 'progress'; text: string } | { type: 'result'; result: RunResult };

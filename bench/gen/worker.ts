@@ -1,0 +1,147 @@
+/**
+ * The load generator process: the orchestrator starts one per run (pinned to its own
+ * core with taskset), sends a RunSpec over IPC and gets a RunResult back.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { processCpuUs, rssKb } from '../lib/proc.js';
+import { barrier, joinAll, loadPoint, pairCheck, registerAll } from './phases.js';
+import { protocolFor } from './protocol.js';
+import { Swarm } from './swarm.js';
+import type { RunResult, RunSpec, WorkerMessage } from './types.js';
+
+function post(m: WorkerMessage): void {
+  process.send?.(m);
+}
+
+function progress(text: string): void {
+  post({ type: 'progress', text });
+}
+
+export async function runSpec(spec: RunSpec): Promise<RunResult> {
+  const t0 = performance.now();
+  const swarm = new Swarm(
+    protocolFor(spec.protocol),
+    spec.host,
+    spec.port,
+    spec.n,
+    spec.senders,
+    spec.sampleReceivers,
+  );
+  const r: RunResult = {
+    label: spec.label,
+    ok: false,
+    errors: [],
+    register: null,
+    rss: null,
+    join: null,
+    points: [],
+    saturation: null,
+    pair: null,
+    disconnects: 0,
+    disconnectReasons: [],
+    genMaxCpuPct: 0,
+    durationMs: 0,
+  };
+  const load = {
+    serverPid: spec.serverPid,
+    serverCore: spec.serverCore,
+    n: spec.n,
+    senders: spec.senders,
+    warmupMs: spec.warmupMs,
+    measureMs: spec.measureMs,
+    drainTimeoutMs: spec.drainTimeoutMs,
+  };
+  try {
+    const startKb = rssKb(spec.serverPid);
+    const cpu0 = processCpuUs(spec.serverPid);
+    const gen0 = process.cpuUsage();
+    const reg0 = performance.now();
+    let regError: Error | null = null;
+    await registerAll(swarm, spec.n, spec.regConcurrency, spec.registerTimeoutMs).catch(
+      (e: Error) => (regError = e),
+    );
+    const regMs = performance.now() - reg0;
+    const gen = process.cpuUsage(gen0);
+    r.register = {
+      n: spec.n,
+      concurrency: spec.regConcurrency,
+      ms: regMs,
+      ok: regError === null,
+      registered: swarm.registered,
+      serverCpuMs: (processCpuUs(spec.serverPid) - cpu0) / 1000,
+      genCpuPct: ((gen.user + gen.system) / 1000 / regMs) * 100,
+    };
+    progress(
+      `registered ${swarm.registered}/${spec.n} in ${regMs.toFixed(0)} ms ` +
+        `(server cpu ${r.register.serverCpuMs.toFixed(0)} ms, gen ${r.register.genCpuPct.toFixed(0)}%)`,
+    );
+    if (regError) throw regError;
+    // Line-protocol registration lands everyone in #lobby, announcing each arrival to
+    // all earlier ones; wait until that has all been delivered before calling it idle.
+    if (spec.protocol === 'line') await barrier(swarm, spec.n, spec.registerTimeoutMs);
+    await sleep(spec.settleMs);
+    const idleKb = rssKb(spec.serverPid);
+    r.rss = { startKb, idleKb, perClientBytes: ((idleKb - startKb) * 1024) / spec.n };
+
+    if (spec.pairCheck) {
+      r.pair = await pairCheck(swarm, spec.n, spec.joinTimeoutMs);
+      progress(`pair check ${r.pair.delivered}/${r.pair.expected} in ${r.pair.ms.toFixed(0)} ms`);
+      if (!r.pair.ok) r.errors.push('pair check: not every client received its message');
+    }
+
+    if (spec.load && spec.rooms) {
+      const t = performance.now();
+      await joinAll(swarm, spec.n, spec.joinConcurrency, spec.joinTimeoutMs);
+      await barrier(swarm, spec.n, spec.joinTimeoutMs);
+      r.join = { ms: performance.now() - t, ok: true };
+      progress(`joined ${spec.n} in ${r.join.ms.toFixed(0)} ms`);
+    }
+
+    if (spec.load) {
+      for (const rate of spec.rates) {
+        const p = await loadPoint(swarm, load, rate, 0);
+        r.points.push(p);
+        progress(pointLine(p));
+      }
+      if (spec.saturation) {
+        const s = spec.saturation;
+        const p = await loadPoint(
+          swarm,
+          { ...load, warmupMs: s.warmupMs, measureMs: s.measureMs },
+          0,
+          s.window,
+        );
+        r.saturation = p;
+        progress(pointLine(p));
+      }
+    }
+  } catch (e) {
+    r.errors.push((e as Error).message);
+  }
+  r.disconnects = swarm.disconnects;
+  r.disconnectReasons = swarm.reasons;
+  const all = [...r.points, ...(r.saturation ? [r.saturation] : [])];
+  r.genMaxCpuPct = Math.max(0, ...all.map((p) => p.genCpuPct));
+  r.ok = r.errors.length === 0 && r.disconnects === 0 && all.every((p) => p.ok);
+  r.durationMs = performance.now() - t0;
+  swarm.closeAll();
+  return r;
+}
+
+function pointLine(p: RunResult['points'][number]): string {
+  const l = p.latency;
+  return (
+    `offered ${p.offered} achieved ${p.achieved.toFixed(0)}/s ` +
+    `cpu ${p.cpuUsPerDelivery.toFixed(2)} (core ${p.coreUsPerDelivery.toFixed(2)}) µs/dlv ` +
+    `${p.linesPerRead.toFixed(1)} lines/read p50 ${l.p50Ms.toFixed(2)} p99 ${l.p99Ms.toFixed(2)} ` +
+    `max ${l.maxMs.toFixed(2)} ms gen ${p.genCpuPct.toFixed(0)}% ${p.ok ? 'ok' : 'INVALID'} ${p.notes.join('; ')}`
+  );
+}
+
+process.on('message', (m: RunSpec) => {
+  void runSpec(m).then((result) => {
+    post({ type: 'result', result });
+    // Give the IPC message time to leave before the sockets' teardown and exit.
+    setTimeout(() => process.exit(0), 200);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * What a benchmark run measures: the full plan that docs/benchmarks.md quotes, and a
+ * quick smoke plan (`--quick`) that exercises every path in well under two minutes.
+ */
+
+export type CapacityN = number | 'max';
+
+export interface Plan {
+  name: 'full' | 'quick';
+  /** Each point is run this many times, each on a fresh server; medians are reported. */
+  reps: number;
+  /** Client counts for load runs: register, idle RSS, join, rate ladder, saturation. */
+  loadNs: number[];
+  /** Offered deliveries per second. */
+  rates: number[];
+  warmupMs: number;
+  measureMs: number;
+  drainTimeoutMs: number;
+  saturation: { window: number; warmupMs: number; measureMs: number };
+  /** Register-only runs: every N at every concurrency, timed. */
+  regNs: number[];
+  regConcurrencies: number[];
+  /** A register-only run that takes longer than this is reported as not finishing. */
+  regTimeoutMs: number;
+  /** Client counts held idle for RSS and a pair check; "max" is the open-file limit's worth. */
+  capacityNs: CapacityN[];
+  /**
+   * Repetitions of the "max" capacity run: filling ~19,500 clients takes ngIRCd over a
+   * minute (its per-registration work grows with the client count), so it runs fewer times
+   * to keep the full plan near 25 minutes.
+   */
+  capacityMaxReps: number;
+  /**
+   * Load and capacity runs fill the server at this concurrency: there the figures are
+   * memory, latency and throughput, not arrival speed, and ngIRCd's listen backlog of 10
+   * turns a bigger burst into SYN retransmission waits of seconds (and resets).
+   */
+  fillConcurrency: number;
+  joinConcurrency: number;
+  senders: number;
+  sampleReceivers: number;
+  settleMs: number;
+  registerTimeoutMs: number;
+  joinTimeoutMs: number;
+}
+
+export const fullPlan: Plan = {
+  name: 'full',
+  reps: 3,
+  loadNs: [1000, 5000],
+  rates: [10_000, 50_000, 200_000],
+  warmupMs: 1000,
+  measureMs: 4000,
+  drainTimeoutMs: 20_000,
+  saturation: { window: 32, warmupMs: 1000, measureMs: 4000 },
+  regNs: [1000, 5000],
+  regConcurrencies: [8, 200],
+  regTimeoutMs: 30_000,
+  capacityNs: [10_000, 'max'],
+  capacityMaxReps: 1,
+  fillConcurrency: 8,
+  joinConcurrency: 200,
+  senders: 10,
+  sampleReceivers: 200,
+  settleMs: 1500,
+  registerTimeoutMs: 120_000,
+  joinTimeoutMs: 120_000,
+};
+
+export const quickPlan: Plan = {
+  ...fullPlan,
+  name: 'quick',
+  reps: 1,
+  loadNs: [500],
+  rates: [10_000, 50_000],
+  warmupMs: 300,
+  measureMs: 1500,
+  drainTimeoutMs: 5000,
+  saturation: { window: 32, warmupMs: 300, measureMs: 1500 },
+  regNs: [500],
+  regTimeoutMs: 15_000,
+  capacityNs: [2000],
+  settleMs: 500,
+  registerTimeoutMs: 20_000,
+  joinTimeoutMs: 20_000,
+};

@@ -1,0 +1,79 @@
+/**
+ * Plugboard itself, started from the build in dist/ with flood control off and every
+ * listener but the one under test switched off.
+ */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../lib/paths.js';
+import type { ProtocolName } from '../gen/types.js';
+import {
+  running,
+  spawnPinned,
+  waitForReadyFile,
+  type RunningServer,
+  type ServerTarget,
+  type StartOptions,
+} from './spawn.js';
+
+export const plugboardCli = join(repoRoot, 'dist', 'src', 'cli.js');
+
+export function plugboardAvailable(): boolean {
+  return existsSync(plugboardCli);
+}
+
+function args(protocol: ProtocolName, dir: string): string[] {
+  const on = (p: ProtocolName): string => (p === protocol ? '0' : '-1');
+  return [
+    plugboardCli,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--line-port',
+    on('line'),
+    '--irc-port',
+    on('irc'),
+    ...['--framed-port', '--irc-tls-port', '--line-tls-port', '--framed-tls-port'].flatMap((f) => [
+      f,
+      '-1',
+    ]),
+    ...['--http-port', '-1', '--udp-port', '-1'],
+    ...['--store', 'memory', '--data-dir', dir, '--flood-rate', '0'],
+    ...['--ready-file', join(dir, 'ready.json'), '--log-level', 'warn', '--no-console'],
+  ];
+}
+
+export function plugboardTarget(
+  protocol: ProtocolName,
+  version: string,
+  extraArgs: string[] = [],
+): ServerTarget {
+  return {
+    id: `plugboard-${protocol}`,
+    label: `Plugboard (${protocol === 'irc' ? 'IRC' : 'line'})`,
+    protocol,
+    rooms: true,
+    maxClients: 0, // filled in from the open-file limit by the caller
+    maxClientsWhy: 'open-file limit',
+    version,
+    async start(o: StartOptions): Promise<RunningServer> {
+      const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-'));
+      const node = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+      const child = spawnPinned(
+        o.core,
+        process.execPath,
+        [...node, ...args(protocol, dir), ...extraArgs],
+        o.logFile,
+      );
+      try {
+        const ready = await waitForReadyFile(child, join(dir, 'ready.json'), 30_000);
+        const addr = ready[protocol];
+        if (!addr) throw new Error(`Plugboard has no ${protocol} listener yet`);
+        return running(child, addr.host, addr.port, o.logFile);
+      } catch (e) {
+        child.kill('SIGKILL');
+        throw e;
+      }
+    },
+  };
+}

@@ -1,0 +1,216 @@
+/**
+ * Folds the runs of each server into medians per figure. Only valid runs count toward a
+ * median (delivered == expected, no disconnects, no reordering); a figure with no valid
+ * run keeps the median of all runs but says so.
+ */
+import type { PointResult, RunResult } from './gen/types.js';
+import { median } from './lib/stats.js';
+import type { ServerTarget } from './servers/spawn.js';
+
+export type RunKind = 'load' | 'reg' | 'capacity';
+
+export interface Job {
+  target: ServerTarget;
+  kind: RunKind;
+  n: number;
+  /** Registration concurrency. */
+  conc: number;
+  rep: number;
+}
+
+export interface Fig {
+  median: number;
+  values: number[];
+  /** Runs that produced the figure and passed every check, out of `runs`. */
+  valid: number;
+  runs: number;
+}
+
+export interface PointSummary {
+  n: number;
+  offered: number | 'max';
+  achieved: Fig;
+  cpuUsPerDelivery: Fig;
+  coreUsPerDelivery: Fig;
+  softirqUsPerDelivery: Fig;
+  linesPerRead: Fig;
+  p50Ms: Fig;
+  p99Ms: Fig;
+  maxMs: Fig;
+  latencySamples: number;
+  genCpuPctMax: number;
+  interferencePctMax: number;
+  overloaded: boolean;
+  notes: string[];
+}
+
+export interface ServerSummary {
+  id: string;
+  label: string;
+  protocol: string;
+  rooms: boolean;
+  version: string;
+  available: boolean;
+  unavailableWhy: string;
+  maxClients: number;
+  maxClientsWhy: string;
+  register: Array<{ n: number; concurrency: number; ms: Fig }>;
+  join: Array<{ n: number; ms: Fig }>;
+  rss: Array<{ n: number; perClientBytes: Fig; idleKb: Fig }>;
+  points: PointSummary[];
+  saturation: PointSummary[];
+  capacity: Array<{ n: number; ok: number; runs: number; pairMs: Fig; notes: string[] }>;
+  runs: Array<{ label: string; ok: boolean; errors: string[]; durationMs: number }>;
+}
+
+export function fig(entries: Array<{ value: number; ok: boolean }>): Fig {
+  const good = entries.filter((e) => e.ok).map((e) => e.value);
+  const all = entries.map((e) => e.value);
+  return {
+    median: median(good.length > 0 ? good : all),
+    values: all,
+    valid: good.length,
+    runs: entries.length,
+  };
+}
+
+function pointSummary(n: number, points: PointResult[]): PointSummary {
+  const first = points[0] as PointResult;
+  const f = (get: (p: PointResult) => number): Fig =>
+    fig(points.map((p) => ({ value: get(p), ok: p.ok })));
+  return {
+    n,
+    offered: first.offered,
+    achieved: f((p) => p.achieved),
+    cpuUsPerDelivery: f((p) => p.cpuUsPerDelivery),
+    coreUsPerDelivery: f((p) => p.coreUsPerDelivery),
+    softirqUsPerDelivery: f((p) => p.softirqUsPerDelivery),
+    linesPerRead: f((p) => p.linesPerRead),
+    p50Ms: f((p) => p.latency.p50Ms),
+    p99Ms: f((p) => p.latency.p99Ms),
+    maxMs: f((p) => p.latency.maxMs),
+    latencySamples: median(points.map((p) => p.latency.count)),
+    genCpuPctMax: Math.max(...points.map((p) => p.genCpuPct)),
+    interferencePctMax: Math.max(...points.map((p) => p.interferencePct)),
+    overloaded: points.some((p) => p.overloaded),
+    notes: [...new Set(points.flatMap((p) => p.notes))],
+  };
+}
+
+function groupBy<T, K>(items: T[], key: (t: T) => K): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const list = m.get(k);
+    if (list) list.push(it);
+    else m.set(k, [it]);
+  }
+  return m;
+}
+
+export function summarize(
+  target: ServerTarget,
+  available: boolean,
+  unavailableWhy: string,
+  done: Array<{ job: Job; result: RunResult }>,
+): ServerSummary {
+  const mine = done.filter((d) => d.job.target.id === target.id);
+  const s: ServerSummary = {
+    id: target.id,
+    label: target.label,
+    protocol: target.protocol,
+    rooms: target.rooms,
+    version: target.version,
+    available,
+    unavailableWhy,
+    maxClients: target.maxClients,
+    maxClientsWhy: target.maxClientsWhy,
+    register: [],
+    join: [],
+    rss: [],
+    points: [],
+    saturation: [],
+    capacity: [],
+    runs: mine.map(({ result: r }) => ({
+      label: r.label,
+      ok: r.ok,
+      errors: [...r.errors, ...r.disconnectReasons],
+      durationMs: r.durationMs,
+    })),
+  };
+
+  const registrations = groupBy(
+    // Load runs fill at a gentle pace; their registration time is not a figure.
+    mine.filter((d) => d.result.register && d.job.kind !== 'load'),
+    (d) => `${d.job.n}@${d.result.register?.concurrency}`,
+  );
+  for (const list of registrations.values()) {
+    const reg = list[0]?.result.register;
+    if (!reg) continue;
+    s.register.push({
+      n: reg.n,
+      concurrency: reg.concurrency,
+      ms: fig(
+        list.map((d) => ({
+          value: d.result.register?.ms ?? NaN,
+          ok: d.result.errors.length === 0,
+        })),
+      ),
+    });
+  }
+  s.register.sort((a, b) => a.n - b.n || a.concurrency - b.concurrency);
+
+  for (const [n, list] of groupBy(
+    mine.filter((d) => d.job.kind !== 'reg' && d.result.rss),
+    (d) => d.job.n,
+  )) {
+    s.rss.push({
+      n,
+      perClientBytes: fig(
+        list.map((d) => ({
+          value: d.result.rss?.perClientBytes ?? NaN,
+          ok: d.result.errors.length === 0,
+        })),
+      ),
+      idleKb: fig(
+        list.map((d) => ({ value: d.result.rss?.idleKb ?? NaN, ok: d.result.errors.length === 0 })),
+      ),
+    });
+  }
+  s.rss.sort((a, b) => a.n - b.n);
+
+  const loads = mine.filter((d) => d.job.kind === 'load');
+  for (const [n, list] of groupBy(loads, (d) => d.job.n)) {
+    const joins = list.filter((d) => d.result.join);
+    if (joins.length > 0)
+      s.join.push({
+        n,
+        ms: fig(
+          joins.map((d) => ({ value: d.result.join?.ms ?? NaN, ok: d.result.join?.ok ?? false })),
+        ),
+      });
+    const byRate = groupBy(
+      list.flatMap((d) => d.result.points),
+      (p) => p.offered,
+    );
+    for (const points of byRate.values()) s.points.push(pointSummary(n, points));
+    const sats = list.flatMap((d) => (d.result.saturation ? [d.result.saturation] : []));
+    if (sats.length > 0) s.saturation.push(pointSummary(n, sats));
+  }
+
+  for (const [n, list] of groupBy(
+    mine.filter((d) => d.job.kind === 'capacity'),
+    (d) => d.job.n,
+  )) {
+    s.capacity.push({
+      n,
+      ok: list.filter((d) => d.result.ok && d.result.pair?.ok).length,
+      runs: list.length,
+      pairMs: fig(
+        list.map((d) => ({ value: d.result.pair?.ms ?? NaN, ok: d.result.pair?.ok ?? false })),
+      ),
+      notes: [...new Set(list.flatMap((d) => [...d.result.errors, ...d.result.disconnectReasons]))],
+    });
+  }
+  return s;
+}

@@ -1,0 +1,159 @@
+/**
+ * One IRC connection as handlers see it: the session, its IRC state, and reply helpers.
+ * It is also the Connection the hub writes to, which lets a labeled command
+ * (IRCv3 labeled-response) gather everything it causes — replies and the events the hub
+ * fans out to this client, such as an echo-message — and send it back labeled.
+ */
+import type { Hub } from '../../core/hub.js';
+import type { Connection, Link } from '../../core/ports.js';
+import type { Session } from '../../core/session.js';
+import { Cap } from './caps.js';
+import { serialize, type IrcMessage } from './codec.js';
+import type { IrcState } from './state.js';
+
+let batchCounter = 0;
+
+export class IrcClient implements Connection {
+  session!: Session;
+  readonly protocol = 'irc';
+  /** Ends the connection (set by serveIrc: closes the flood gate, then the hub session). */
+  close: (reason: string) => void = () => {};
+  /** Output of the labeled command being run, or null. */
+  private capture: Buffer[] | null = null;
+
+  constructor(
+    readonly hub: Hub,
+    readonly link: Link,
+    readonly state: IrcState,
+  ) {}
+
+  // ---- Connection (what the hub sees) ---------------------------------------------------
+
+  get remoteAddress(): string {
+    return this.link.remoteAddress;
+  }
+
+  get secure(): boolean {
+    return this.link.secure;
+  }
+
+  write(data: Buffer): void {
+    if (this.capture) this.capture.push(data);
+    else this.link.write(data);
+  }
+
+  pendingBytes(): number {
+    return this.link.pendingBytes();
+  }
+
+  pause(): void {
+    this.link.pause();
+  }
+
+  resume(): void {
+    this.link.resume();
+  }
+
+  end(): void {
+    this.releaseCapture(null);
+    this.link.end();
+  }
+
+  destroy(): void {
+    this.capture = null;
+    this.link.destroy();
+  }
+
+  // ---- replies ------------------------------------------------------------------------
+
+  get serverName(): string {
+    return this.hub.options.serverName;
+  }
+
+  /** The reply target: the nick, or '*' before one is chosen (modern: "Numerics"). */
+  get nick(): string {
+    return this.session.name || '*';
+  }
+
+  has(cap: number): boolean {
+    return (this.state.caps & cap) !== 0;
+  }
+
+  /** Sends one raw line (no CR LF), through the send-queue limit. */
+  sendLine(text: string): void {
+    this.hub.send(this.session, Buffer.from(text + '\r\n'));
+  }
+
+  /** Sends a message from the server: `:server COMMAND params`. */
+  fromServer(command: string, ...params: string[]): void {
+    this.sendLine(serialize({ tags: this.timeTag(), source: this.serverName, command, params }));
+  }
+
+  /** Sends a numeric reply addressed to this client. */
+  reply(numeric: string, ...params: string[]): void {
+    this.fromServer(numeric, this.nick, ...params);
+  }
+
+  /** server-time on server-originated lines too, so clients can order everything. */
+  private timeTag(): Record<string, string> {
+    return this.has(Cap.ServerTime) ? { time: new Date(this.hub.clock.now()).toISOString() } : {};
+  }
+
+  // ---- labeled-response ---------------------------------------------------------------
+
+  /** Starts gathering output for a command that carried a `label` tag. */
+  beginLabel(): void {
+    this.capture = [];
+  }
+
+  /**
+   * Sends what a labeled command produced: nothing becomes `ACK`, one line gets the label,
+   * several go in a `labeled-response` batch (ircv3.net/specs/extensions/labeled-response).
+   */
+  endLabel(label: string): void {
+    this.releaseCapture(label);
+  }
+
+  private releaseCapture(label: string | null): void {
+    const captured = this.capture;
+    if (!captured) return;
+    this.capture = null;
+    const raw = Buffer.concat(captured).toString('utf8');
+    const lines = raw.split('\r\n').filter((l) => l !== '');
+    if (label === null) {
+      if (raw) this.link.write(Buffer.from(raw));
+      return;
+    }
+    const labelTag = `label=${escapeLabel(label)}`;
+    let out: string[];
+    if (lines.length === 0) {
+      out = [`@${labelTag} :${this.serverName} ACK`];
+    } else if (lines.length === 1) {
+      out = [addTag(lines[0] as string, labelTag)];
+    } else if (this.has(Cap.Batch)) {
+      const id = `L${(++batchCounter).toString(36)}`;
+      out = [
+        `@${labelTag} :${this.serverName} BATCH +${id} labeled-response`,
+        ...lines.map((l) => addTag(l, `batch=${id}`)),
+        `:${this.serverName} BATCH -${id}`,
+      ];
+    } else {
+      out = lines;
+    }
+    this.hub.send(this.session, Buffer.from(out.map((l) => l + '\r\n').join('')));
+  }
+
+  /** Parsed message helper for handlers that build replies from parts. */
+  send(message: IrcMessage): void {
+    this.sendLine(serialize(message));
+  }
+}
+
+function escapeLabel(label: string): string {
+  return label.replace(/[;\s\\]/g, '');
+}
+
+/** Adds a tag to a serialized line that may already have tags. */
+function addTag(l: string, tag: string): string {
+  return l.startsWith('@') ? `@${tag};${l.slice(1)}` : `@${tag} ${l}`;
+}

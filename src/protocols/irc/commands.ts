@@ -1,0 +1,19 @@
+/**
+ * Every IRC command this server knows, as one table built from the handler families.
+ * The dispatcher (connection.ts) reads `minParams` and `preRegistration` from here.
+ */
+import type { IrcCommand } from './command.js';
+import { cap } from './handlers/cap.js';
+import { channels } from './handlers/channels.js';
+import { messaging } from './handlers/messaging.js';
+import { modes } from './handlers/modes.js';
+import { oper } from './handlers/oper.js';
+import { queries } from './handlers/queries.js';
+import { registration } from './handlers/registration.js';
+
+export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
+  [...registration, ...cap, ...channels, ...messaging, ...queries, ...modes, ...oper].map((c) => [
+    c.name,
+    c,
+  ]),
+);

@@ -1,0 +1,247 @@
+/**
+ * Core events as IRC lines. The bytes depend on the recipient only through a few
+ * capabilities (server-time, message-tags, account-tag, extended-join), so the variant
+ * key is those bits: the hub builds each event once per distinct set and hands the same
+ * Buffer to everyone sharing it (ergo's message_cache.go does the same).
+ */
+import type { ChatEvent, MessageEvent, DirectEvent } from '../../core/events.js';
+import type { Encoder } from '../../core/ports.js';
+import type { Session } from '../../core/session.js';
+import { Cap } from './caps.js';
+import { MAX_LINE_BYTES, escapeTag } from './codec.js';
+import type { IrcState } from './state.js';
+
+const TAG_BITS = Cap.ServerTime | Cap.AccountTag;
+const MESSAGE_BITS = TAG_BITS | Cap.MessageTags;
+
+export function isoTime(ts: number): string {
+  return new Date(ts).toISOString();
+}
+
+/** The tag section ("@a=b;c " or '') an event carries for a recipient with `caps`. */
+function tagPrefix(
+  caps: number,
+  ts: number,
+  account: string | null,
+  extra?: { msgid?: string; client?: Record<string, string> },
+): string {
+  let tags = '';
+  const add = (t: string): void => {
+    tags += tags ? `;${t}` : t;
+  };
+  if (caps & Cap.ServerTime) add(`time=${isoTime(ts)}`);
+  if (caps & Cap.AccountTag && account) add(`account=${escapeTag(account)}`);
+  if (extra && caps & Cap.MessageTags) {
+    if (extra.msgid) add(`msgid=${extra.msgid}`);
+    if (extra.client) {
+      for (const [k, v] of Object.entries(extra.client)) add(v === '' ? k : `${k}=${escapeTag(v)}`);
+    }
+  }
+  return tags ? `@${tags} ` : '';
+}
+
+function line(text: string): string {
+  return text + '\r\n';
+}
+
+/** Bytes of a string in UTF-8 (ASCII fast path). */
+function byteLength(s: string): number {
+  return Buffer.byteLength(s);
+}
+
+/** Cuts `text` into pieces of at most `max` UTF-8 bytes, preferring to break at spaces. */
+export function splitUtf8(text: string, max: number): string[] {
+  const out: string[] = [];
+  let rest = text;
+  while (byteLength(rest) > max) {
+    const buf = Buffer.from(rest);
+    let cut = max;
+    // Never split a multi-byte character: back up to a lead byte.
+    while (cut > 0 && ((buf[cut] as number) & 0xc0) === 0x80) cut--;
+    const space = buf.lastIndexOf(0x20, cut - 1);
+    if (space > max / 2) cut = space + 1;
+    if (cut <= 0) cut = max;
+    out.push(buf.subarray(0, cut).toString('utf8'));
+    rest = buf.subarray(cut).toString('utf8');
+  }
+  out.push(rest);
+  return out;
+}
+
+/**
+ * PRIVMSG/NOTICE lines for one message. Text an IRC client could have sent fits one
+ * line, and is cut (never split in a character) if the sender's prefix pushes it past 512
+ * bytes, as IRC servers do; longer text from other protocols (the line protocol accepts
+ * 4000 bytes) is split into several lines so IRC readers lose nothing.
+ */
+function messageLines(
+  tags: string,
+  mask: string,
+  target: string,
+  text: string,
+  kind: MessageEvent['kind'],
+): string {
+  const verb = kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
+  const head = `:${mask} ${verb} ${target} :`;
+  const wrap = kind === 'me' ? (t: string) => `\x01ACTION ${t}\x01` : (t: string) => t;
+  const overhead = kind === 'me' ? 9 : 0;
+  const budget = MAX_LINE_BYTES - 2 - byteLength(head) - overhead;
+  const size = byteLength(text);
+  if (size <= budget) return line(tags + head + wrap(text));
+  const couldBeIrc = size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} :`);
+  const pieces = splitUtf8(text, Math.max(budget, 32));
+  if (couldBeIrc) return line(tags + head + wrap(pieces[0] as string));
+  return pieces.map((p) => line(tags + head + wrap(p))).join('');
+}
+
+function messageEvent(event: MessageEvent | DirectEvent, caps: number): string {
+  const tags = tagPrefix(caps, event.ts, event.from.account, {
+    msgid: event.id,
+    ...(event.tags ? { client: event.tags } : {}),
+  });
+  const target = event.type === 'message' ? event.room : event.to;
+  return messageLines(tags, event.from.mask, target, event.text, event.kind);
+}
+
+function state(s: Session): IrcState | undefined {
+  return s.proto as IrcState | undefined;
+}
+
+export function createIrcEncoder(serverName: string): Encoder {
+  const serverLine = (caps: number, ts: number, rest: string): string =>
+    line(`${tagPrefix(caps, ts, null)}:${serverName} ${rest}`);
+
+  return {
+    variant(event: ChatEvent, r: Session): string | null {
+      const st = state(r);
+      if (!st) return null;
+      const caps = st.caps;
+      switch (event.type) {
+        case 'shutdown':
+          return `irc:${caps & Cap.ServerTime}`;
+        case 'roster':
+          return null;
+        default:
+          if (!r.registered) return null;
+      }
+      switch (event.type) {
+        case 'message':
+        case 'dm':
+          // echo-message: the sender sees its own message only when it asked to.
+          if (event.origin === r.id && !(caps & Cap.EchoMessage)) return null;
+          return `irc:${caps & MESSAGE_BITS}`;
+        case 'joined':
+          return `irc:${caps & (TAG_BITS | Cap.ExtendedJoin)}`;
+        case 'away':
+          if (!(caps & Cap.AwayNotify) || event.who.name === r.name) return null;
+          return `irc:${caps & TAG_BITS}`;
+        case 'invite':
+          return `irc:${caps & TAG_BITS}`;
+        case 'account':
+          // account-notify (IRCv3): only clients that asked for it.
+          return caps & Cap.AccountNotify ? `irc:${caps & TAG_BITS}` : null;
+        case 'notice':
+          if (event.wallops) return `irc:${caps & TAG_BITS}`;
+          // Server notices name their recipient: one encoding each (they are rare).
+          return `irc:n:${r.id}:${caps & TAG_BITS}`;
+        default:
+          return `irc:${caps & TAG_BITS}`;
+      }
+    },
+
+    encode(event: ChatEvent, r: Session): Buffer | null {
+      const caps = state(r)?.caps ?? 0;
+      return Buffer.from(encodeText(event, r, caps, serverLine));
+    },
+
+    farewell(reason: string, r: Session): Buffer {
+      // RFC 2812 3.7.4: ERROR tells a client the server is closing its link.
+      const who = r.registered ? `${r.user}@${r.host}` : r.host;
+      return Buffer.from(line(`ERROR :Closing link: (${who}) [${reason}]`));
+    },
+  };
+}
+
+function encodeText(
+  event: ChatEvent,
+  r: Session,
+  caps: number,
+  serverLine: (caps: number, ts: number, rest: string) => string,
+): string {
+  switch (event.type) {
+    case 'message':
+    case 'dm':
+      return messageEvent(event, caps);
+    case 'joined': {
+      const tags = tagPrefix(caps, event.ts, event.who.account);
+      if (caps & Cap.ExtendedJoin) {
+        // extended-join: account name (or *) and realname.
+        const account = event.who.account ?? '*';
+        return line(`${tags}:${event.who.mask} JOIN ${event.room} ${account} :${event.realname}`);
+      }
+      return line(`${tags}:${event.who.mask} JOIN ${event.room}`);
+    }
+    case 'left': {
+      const tags = tagPrefix(caps, event.ts, event.who.account);
+      const reason = event.reason ? ` :${event.reason}` : '';
+      return line(`${tags}:${event.who.mask} PART ${event.room}${reason}`);
+    }
+    case 'kick':
+      return line(
+        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} KICK ${event.room} ${event.name} :${event.reason}`,
+      );
+    case 'quit':
+      return line(
+        `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} QUIT :${event.reason}`,
+      );
+    case 'nick':
+      return line(
+        `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} NICK :${event.newName}`,
+      );
+    case 'topic':
+      return line(
+        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} TOPIC ${event.room} :${event.topic}`,
+      );
+    case 'mode': {
+      const params = event.params.length ? ` ${event.params.join(' ')}` : '';
+      return line(
+        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} MODE ${event.room} ${event.modes}${params}`,
+      );
+    }
+    case 'away': {
+      const tags = tagPrefix(caps, event.ts, event.who.account);
+      // away-notify: AWAY with the message when going away, without when back.
+      return line(
+        event.message === null
+          ? `${tags}:${event.who.mask} AWAY`
+          : `${tags}:${event.who.mask} AWAY :${event.message}`,
+      );
+    }
+    case 'invite':
+      return line(
+        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} INVITE ${event.name} ${event.room}`,
+      );
+    case 'notice': {
+      if (event.wallops && event.from) {
+        return line(
+          `${tagPrefix(caps, event.ts, event.from.account)}:${event.from.mask} WALLOPS :${event.text}`,
+        );
+      }
+      const target = r.name || '*';
+      if (event.from) {
+        return line(
+          `${tagPrefix(caps, event.ts, event.from.account)}:${event.from.mask} NOTICE ${target} :${event.text}`,
+        );
+      }
+      return serverLine(caps, event.ts, `NOTICE ${target} :${event.text}`);
+    }
+    case 'shutdown':
+      return serverLine(caps, event.ts, `NOTICE * :Server shutting down: ${event.reason}`);
+    case 'account':
+      return line(
+        `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} ACCOUNT ${event.who.account ?? '*'}`,
+      );
+    case 'roster':
+      return '';
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Server operators (RFC 2812 3.1.4, 3.7.1, 4.7): OPER with the --oper NAME:PASSWORD
+ * pairs, KILL, WALLOPS. Operators may also set channel modes anywhere (see modes.ts):
+ * the hub grants them that.
+ */
+import type { IrcClient } from '../client.js';
+import type { IrcCommand } from '../command.js';
+import { ERR, RPL } from '../numerics.js';
+import { attempt } from './channels.js';
+
+function requireOper(c: IrcClient): boolean {
+  if (c.session.oper) return true;
+  c.reply(ERR.NOPRIVILEGES, "Permission Denied- You're not an IRC operator");
+  return false;
+}
+
+export const oper: IrcCommand[] = [
+  {
+    name: 'OPER',
+    minParams: 2,
+    run(c, m) {
+      const s = c.session;
+      if (!c.hub.oper(s, m.params[0] as string, m.params[1] as string)) {
+        return c.reply(ERR.PASSWDMISMATCH, 'Password incorrect');
+      }
+      c.reply(RPL.YOUREOPER, 'You are now an IRC operator');
+      c.sendLine(`:${s.mask} MODE ${s.name} :+o`);
+    },
+  },
+  {
+    name: 'KILL',
+    minParams: 1,
+    run(c, m) {
+      if (!requireOper(c)) return;
+      const reason = m.params[1] || 'No reason given';
+      attempt(c, 'KILL', () => c.hub.kill(c.session, m.params[0] as string, reason));
+    },
+  },
+  {
+    name: 'WALLOPS',
+    minParams: 1,
+    run(c, m) {
+      if (!requireOper(c)) return;
+      c.hub.notice(m.params[0] as string, { wallops: true, from: c.session.actor() });
+    },
+  },
+];

@@ -1,0 +1,107 @@
+/**
+ * Connection registration (RFC 2812 3.1; modern.ircdocs.horse "Connection Registration"):
+ * PASS, NICK, USER, then the welcome burst once NICK and USER are in and CAP
+ * negotiation (if any) has ended. Also PING/PONG and QUIT, which work at any time.
+ */
+import { ChatError } from '../../../core/errors.js';
+import { stripControls, truncateUtf8 } from '../../../core/text.js';
+import type { IrcClient } from '../client.js';
+import type { IrcCommand } from '../command.js';
+import { replyError } from '../errors.js';
+import { ERR } from '../numerics.js';
+import { REALNAME_BYTES, USERLEN, sendWelcome } from './welcome.js';
+
+/** Completes registration when everything it needs has arrived. */
+export function tryRegister(c: IrcClient): void {
+  const s = c.session;
+  const st = c.state;
+  if (s.registered || !s.name || !st.gotUser || st.capHold || s.closed) return;
+  const password = c.hub.options.password;
+  if (password !== null && st.password !== password) {
+    // Modern: ERR_PASSWDMISMATCH, then close with ERROR.
+    c.reply(ERR.PASSWDMISMATCH, 'Password incorrect');
+    c.close('Bad password');
+    return;
+  }
+  c.hub.register(s);
+  sendWelcome(c);
+}
+
+/** Usernames keep to characters every client and mask matcher takes; '~' marks "no ident". */
+export function cleanUsername(raw: string): string {
+  const kept = raw.replace(/[^A-Za-z0-9._\-[\]\\`^{}|]/g, '').slice(0, USERLEN - 1);
+  return `~${kept || 'user'}`;
+}
+
+export const registration: IrcCommand[] = [
+  {
+    name: 'PASS',
+    minParams: 1,
+    preRegistration: true,
+    run(c, m) {
+      if (c.session.registered) return c.reply(ERR.ALREADYREGISTERED, 'You may not reregister');
+      c.state.password = m.params[0] as string;
+    },
+  },
+  {
+    name: 'NICK',
+    minParams: 0,
+    preRegistration: true,
+    run(c, m) {
+      const nick = m.params[0];
+      if (!nick) return c.reply(ERR.NONICKNAMEGIVEN, 'No nickname given');
+      try {
+        c.hub.setName(c.session, nick);
+      } catch (err) {
+        if (err instanceof ChatError) return replyError(c, err, { command: 'NICK' });
+        throw err;
+      }
+      tryRegister(c);
+    },
+  },
+  {
+    name: 'USER',
+    minParams: 4,
+    preRegistration: true,
+    run(c, m) {
+      const s = c.session;
+      if (s.registered || c.state.gotUser) {
+        return c.reply(ERR.ALREADYREGISTERED, 'You may not reregister');
+      }
+      const [user, , , realname] = m.params as [string, string, string, string];
+      // Modern: an empty username or realname is refused like a missing one.
+      if (user === '' || realname === '')
+        return c.reply(ERR.NEEDMOREPARAMS, 'USER', 'Not enough parameters');
+      s.user = cleanUsername(user);
+      s.realname = truncateUtf8(stripControls(realname), REALNAME_BYTES);
+      c.state.gotUser = true;
+      tryRegister(c);
+    },
+  },
+  {
+    name: 'PING',
+    minParams: 0,
+    preRegistration: true,
+    run(c, m) {
+      const token = m.params[0];
+      if (token === undefined || token === '') return c.reply(ERR.NOORIGIN, 'No origin specified');
+      c.fromServer('PONG', c.serverName, token);
+    },
+  },
+  {
+    name: 'PONG',
+    minParams: 0,
+    preRegistration: true,
+    // Any input counts as a sign of life (see serveIrc); nothing else to do.
+    run() {},
+  },
+  {
+    name: 'QUIT',
+    minParams: 0,
+    preRegistration: true,
+    run(c, m) {
+      const reason = m.params[0];
+      c.close(reason ? `Quit: ${reason}` : 'Quit');
+    },
+  },
+];

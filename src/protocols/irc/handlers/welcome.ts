@@ -1,0 +1,92 @@
+/**
+ * What a client hears once registered: RPL_WELCOME..RPL_ISUPPORT (001–005), LUSERS and
+ * the MOTD (RFC 2812 5.1; modern.ircdocs.horse "Connection Registration").
+ */
+import type { IrcClient } from '../client.js';
+import { ERR, RPL } from '../numerics.js';
+
+export const VERSION = 'plugboard-0.1.0';
+export const USER_MODES = 'iow';
+export const CHANNEL_MODES = 'biklmnostv';
+export const CHANNEL_MODES_WITH_PARAM = 'bklov';
+/** Targets per PRIVMSG/NOTICE/JOIN... (ISUPPORT TARGMAX, MAXTARGETS; ERR_TOOMANYTARGETS). */
+export const MAX_TARGETS = 4;
+/** Mode changes with a parameter per MODE command (ISUPPORT MODES). */
+export const MAX_MODES = 6;
+/** Longest username (ident) we keep, including the '~' we add (ISUPPORT USERLEN). */
+export const USERLEN = 20;
+/** Longest realname we keep, in bytes. */
+export const REALNAME_BYTES = 100;
+
+/** ISUPPORT tokens, all taken from the limits the core really enforces. */
+export function isupportTokens(c: IrcClient): string[] {
+  const o = c.hub.options;
+  return [
+    `AWAYLEN=${o.topicLength}`,
+    'CASEMAPPING=ascii',
+    `CHANLIMIT=#:${o.maxRoomsPerUser}`,
+    'CHANMODES=b,k,l,imnst',
+    `CHANNELLEN=${o.roomNameLength}`,
+    'CHANTYPES=#',
+    `KICKLEN=${o.topicLength}`,
+    'LINELEN=512',
+    `MAXTARGETS=${MAX_TARGETS}`,
+    `MODES=${MAX_MODES}`,
+    'NETWORK=Plugboard',
+    `NICKLEN=${o.nameLength}`,
+    'PREFIX=(ov)@+',
+    'SAFELIST',
+    `TARGMAX=JOIN:,KICK:${MAX_TARGETS},NAMES:1,NOTICE:${MAX_TARGETS},PART:,PRIVMSG:${MAX_TARGETS},WHOIS:1`,
+    `TOPICLEN=${o.topicLength}`,
+    `USERLEN=${USERLEN}`,
+  ];
+}
+
+export function sendIsupport(c: IrcClient): void {
+  const tokens = isupportTokens(c);
+  // At most 13 tokens per line keeps every line well under 512 bytes.
+  for (let i = 0; i < tokens.length; i += 13) {
+    c.reply(RPL.ISUPPORT, ...tokens.slice(i, i + 13), 'are supported by this server');
+  }
+}
+
+export function sendLusers(c: IrcClient): void {
+  const hub = c.hub;
+  const users = hub.users();
+  const invisible = users.filter((s) => s.umodes.includes('i')).length;
+  const opers = users.filter((s) => s.oper).length;
+  const visible = users.length - invisible;
+  c.reply(RPL.LUSERCLIENT, `There are ${visible} users and ${invisible} invisible on 1 servers`);
+  c.reply(RPL.LUSEROP, String(opers), 'operator(s) online');
+  c.reply(RPL.LUSERUNKNOWN, String(hub.unregisteredCount()), 'unknown connection(s)');
+  c.reply(RPL.LUSERCHANNELS, String(hub.roomList().length), 'channels formed');
+  c.reply(RPL.LUSERME, `I have ${users.length} clients and 0 servers`);
+  const n = String(users.length);
+  const max = String(hub.peakOnline);
+  c.reply(RPL.LOCALUSERS, n, max, `Current local users ${n}, max ${max}`);
+  c.reply(RPL.GLOBALUSERS, n, max, `Current global users ${n}, max ${max}`);
+}
+
+export function sendMotd(c: IrcClient): void {
+  const motd = c.hub.options.motd;
+  if (motd.length === 0) {
+    c.reply(ERR.NOMOTD, 'MOTD File is missing');
+    return;
+  }
+  c.reply(RPL.MOTDSTART, `- ${c.serverName} Message of the day - `);
+  for (const l of motd) c.reply(RPL.MOTD, `- ${l}`);
+  c.reply(RPL.ENDOFMOTD, 'End of /MOTD command.');
+}
+
+export function sendWelcome(c: IrcClient): void {
+  const s = c.session;
+  const created = new Date(c.hub.startedAt).toUTCString();
+  c.reply(RPL.WELCOME, `Welcome to the Plugboard IRC Network ${s.mask}`);
+  c.reply(RPL.YOURHOST, `Your host is ${c.serverName}, running version ${VERSION}`);
+  c.reply(RPL.CREATED, `This server was created ${created}`);
+  c.reply(RPL.MYINFO, c.serverName, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM);
+  sendIsupport(c);
+  sendLusers(c);
+  sendMotd(c);
+  if (s.umodes) c.sendLine(`:${s.name} MODE ${s.name} :+${s.umodes}`);
+}

@@ -1,0 +1,32 @@
+/**
+ * Per-connection IRC state, kept in `Session.proto`. Plain fields only: the encoder reads
+ * `caps` on every delivery.
+ */
+export interface IrcState {
+  /** Enabled capabilities (bits of Cap). */
+  caps: number;
+  /** CAP LS version the client announced (301 when it gave none, 302 with values). */
+  capVersion: number;
+  /** Registration waits for CAP END once the client started negotiating (CAP LS/REQ). */
+  capHold: boolean;
+  /** The connection password PASS gave, or null (RFC 2812 3.1.1). */
+  password: string | null;
+  /** USER was received (RFC 2812 3.1.3): registration needs NICK and USER. */
+  gotUser: boolean;
+  /** Time of the last input line, for the keepalive PING. */
+  lastInput: number;
+  /** A PING we sent is waiting for any input. */
+  pingSent: number;
+}
+
+export function newState(now: number): IrcState {
+  return {
+    caps: 0,
+    capVersion: 0,
+    capHold: false,
+    password: null,
+    gotUser: false,
+    lastInput: now,
+    pingSent: 0,
+  };
+}

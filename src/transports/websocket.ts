@@ -1,0 +1,90 @@
+/**
+ * WebSocket endpoint on an HTTP server: the `ws` library in noServer mode, so the HTTP
+ * listener decides which upgrades reach it (path, Origin, admission) before any handshake.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { Link } from '../core/ports.js';
+import { originAllowed } from './origin.js';
+import { normalizeAddress } from './socket-link.js';
+import { WsLink } from './ws-link.js';
+
+export interface WebSocketOptions {
+  /** Largest message accepted; bigger ones close the connection with 1009. */
+  maxPayload: number;
+  /** Allowed Origins; empty: the page must come from this server (Origin host = Host). */
+  origins: readonly string[];
+  /** Keepalive: a ping every this many ms; no pong by the next round closes the link. */
+  keepaliveMs: number;
+  secure: boolean;
+  admit(address: string): string | null;
+  onLink(link: Link): void;
+}
+
+export interface WebSocketEndpoint {
+  handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
+  /** Stops keepalive and drops connections that never reached the hub (refusals). */
+  close(): void;
+}
+
+function reject(socket: Socket, status: number, text: string, body: string): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+  socket.setTimeout(2000, () => socket.destroy());
+}
+
+export function createWebSocketEndpoint(opts: WebSocketOptions): WebSocketEndpoint {
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: opts.maxPayload,
+    // Compression would cost a zlib context per connection and invites CRIME-style leaks.
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+  const links = new Set<WsLink>();
+
+  // One timer for every connection rather than one each.
+  const keepalive = setInterval(() => {
+    for (const link of links) {
+      if (!link.alive) {
+        link.timeout();
+        continue;
+      }
+      link.alive = false;
+      link.ws.ping();
+    }
+  }, opts.keepaliveMs);
+  keepalive.unref();
+
+  return {
+    handleUpgrade(req, socket, head) {
+      socket.on('error', () => {}); // a reset during the handshake costs only this socket
+      if (!originAllowed(req.headers.origin, req.headers.host, opts.origins)) {
+        reject(socket, 403, 'Forbidden', 'WebSocket Origin not allowed\n');
+        return;
+      }
+      const address = normalizeAddress(socket.remoteAddress);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const link = new WsLink(ws, socket, address, opts.secure);
+        const refused = opts.admit(address);
+        if (refused !== null) {
+          // Complete the handshake first: a browser cannot read an HTTP refusal, but it
+          // can read a message and a close reason. 1013 is "try again later".
+          ws.send(JSON.stringify({ type: 'error', code: 'refused', message: refused }));
+          link.closeWith(1013, refused);
+          return;
+        }
+        links.add(link);
+        link.onClose(() => links.delete(link));
+        opts.onLink(link);
+      });
+    },
+    close() {
+      clearInterval(keepalive);
+      wss.close();
+    },
+  };
+}

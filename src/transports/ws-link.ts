@@ -1,0 +1,146 @@
+/**
+ * A WebSocket (the `ws` library) as a Link: one WebSocket text message in, one out.
+ *
+ * Writes within one event-loop turn are held back and sent together with the TCP socket
+ * corked, so a burst of fan-out becomes one writev per connection rather than one syscall
+ * per frame (the same batching as socket-link.ts; messages stay separate frames).
+ */
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Link } from '../core/ports.js';
+
+const dirty: WsLink[] = [];
+let flushScheduled = false;
+
+function flushAll(): void {
+  flushScheduled = false;
+  const batch = dirty.splice(0, dirty.length);
+  for (const link of batch) link.flush();
+}
+
+/** RFC 6455 §7.4.1 close codes → the reason the hub logs and tells the room. */
+function describeClose(code: number): string {
+  switch (code) {
+    case 1000:
+    case 1001:
+    case 1005:
+      return 'connection closed';
+    case 1006:
+      return 'connection lost';
+    case 1007:
+      return 'invalid UTF-8';
+    case 1009:
+      return 'message too large';
+    default:
+      return `connection closed (code ${code})`;
+  }
+}
+
+export class WsLink implements Link {
+  readonly protocol = 'ws';
+  /** Cleared by each keepalive round, set again by a pong or any message. */
+  alive = true;
+  private ended = false;
+  private turn: Buffer[] | null = null;
+  /** Why we closed it, when we know better than the close code (ping timeout, ...). */
+  private reason: string | null = null;
+
+  constructor(
+    readonly ws: WebSocket,
+    private readonly socket: Socket,
+    readonly remoteAddress: string,
+    readonly secure: boolean,
+  ) {
+    const live = (): void => {
+      this.alive = true;
+    };
+    ws.on('pong', live);
+    ws.on('message', live);
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws has already sent the matching close frame (1009, 1007, 1002); keep our words.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.reason ??= 'message too large';
+      else if (err.code === 'WS_ERR_INVALID_UTF8') this.reason ??= 'invalid UTF-8';
+      else this.reason ??= err.message;
+    });
+  }
+
+  write(data: Buffer): void {
+    if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.turn === null) {
+      this.turn = [data];
+      dirty.push(this);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
+      }
+    } else {
+      this.turn.push(data);
+    }
+  }
+
+  flush(): void {
+    const turn = this.turn;
+    if (turn === null) return;
+    this.turn = null;
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    this.socket.cork();
+    for (const data of turn) this.ws.send(data, { binary: false });
+    this.socket.uncork();
+  }
+
+  /** What the socket and ws's sender still hold: the slow-reader measure (bufferedAmount). */
+  pendingBytes(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
+  /** Sends what is queued, then a normal close (1000); the browser sees a clean close. */
+  end(): void {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    this.ws.close(1000);
+  }
+
+  destroy(): void {
+    this.ended = true;
+    this.turn = null;
+    this.ws.terminate();
+  }
+
+  /** Closes with a code and reason of our own (policy refusals, unsupported data). */
+  closeWith(code: number, reason: string): void {
+    if (this.ended) return;
+    this.flush();
+    this.ended = true;
+    this.reason ??= reason;
+    this.ws.close(code, reason.slice(0, 120));
+  }
+
+  /** Drops a peer that stopped answering pings. */
+  timeout(): void {
+    this.reason ??= 'ping timeout';
+    this.destroy();
+  }
+
+  onData(handler: (data: Buffer) => void): void {
+    this.ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        this.closeWith(1003, 'binary messages are not supported; send JSON as text');
+        return;
+      }
+      handler(data);
+    });
+  }
+
+  onClose(handler: (reason: string) => void): void {
+    this.ws.on('close', (code: number) => handler(this.reason ?? describeClose(code)));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Wires the HTTP listener to the hub: WebSocket sessions speak the JSON protocol, /readyz
+ * asks the store and the bus, /metrics reads the hub's counters.
+ */
+import type { ServerConfig } from './config.js';
+import type { Hub } from './core/hub.js';
+import { createMetrics } from './metrics.js';
+import { serveWs } from './protocols/ws/connection.js';
+import { listenHttp } from './transports/http.js';
+import { defaultWebRoot } from './transports/static-files.js';
+import type { RunningListener } from './transports/tcp.js';
+
+/** RFC 6455 leaves keepalive to us: 30 s is under common proxy idle timeouts (60 s). */
+export const WS_KEEPALIVE_MS = 30_000;
+
+export interface WebHooks {
+  tls?: { cert: Buffer; key: Buffer };
+  admit(address: string): string | null;
+  onError(err: Error): void;
+  /** Directory of the built client; default: the repository's web/dist. */
+  webRoot?: string;
+  keepaliveMs?: number;
+}
+
+export function listenWeb(
+  config: ServerConfig,
+  hub: Hub,
+  hooks: WebHooks,
+): Promise<RunningListener> {
+  const metrics = createMetrics(hub);
+  return listenHttp({
+    name: 'http',
+    host: config.host,
+    port: config.ports.http,
+    backlog: config.backlog,
+    ...(hooks.tls ? { tls: hooks.tls } : {}),
+    webRoot: hooks.webRoot ?? defaultWebRoot(),
+    websocket: {
+      maxPayload: config.maxFrame,
+      origins: config.wsOrigins,
+      keepaliveMs: hooks.keepaliveMs ?? WS_KEEPALIVE_MS,
+      admit: hooks.admit,
+      onLink: (link) => serveWs(hub, link),
+    },
+    readiness: () => {
+      const checks = {
+        store: hub.store.healthy(),
+        bus: hub.bus.healthy(),
+        accepting: !hub.isShuttingDown,
+      };
+      return { ready: Object.values(checks).every(Boolean), checks };
+    },
+    metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
+    onError: hooks.onError,
+  });
+}

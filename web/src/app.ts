@@ -1,0 +1,435 @@
+/**
+ * The chat page's controller: turns server messages into view updates and typed input
+ * into requests. Rendering is cheap and coalesced to one pass per animation frame.
+ */
+import { HELP, parseInput, type Action } from './commands.js';
+import { Connection, ServerError, type ConnState } from './connection.js';
+import { byId } from './dom.js';
+import { fold } from './format.js';
+import type { ServerMessage, WireRoom } from './protocol.js';
+import { handleEvent } from './events.js';
+import { renderBanner } from './ui/banner.js';
+import { Composer } from './ui/composer.js';
+import type { Line } from './ui/log.js';
+import { renderMembers } from './ui/members.js';
+import { renderSidebar } from './ui/sidebar.js';
+import { View, Views } from './views.js';
+import * as saved from './saved.js';
+
+const HISTORY_PAGE = 50;
+
+export class App {
+  me = '';
+  readonly views = new Views((v) => this.loadOlder(v));
+  directory: WireRoom[] = [];
+  shutdown: string | null = null;
+  /** A room the reader asked to open; its join reply switches to it. */
+  pendingSwitch: string | null = null;
+  /** Rooms we leave silently after reconnecting (the server's default room). */
+  readonly quietParts = new Set<string>();
+  /** Server notices that arrived before any view existed (the MOTD). */
+  private early: Line[] = [];
+  private loggedIn = false;
+  private renderQueued = false;
+  private readonly conn: Connection;
+  private readonly composer: Composer;
+  private roomsTimer: number | undefined;
+
+  constructor(url: string) {
+    this.conn = new Connection(url);
+    this.conn.onOpen = () => this.hello(saved.name() ?? '', 0);
+    this.conn.onMessage = (m) => this.receive(m);
+    this.conn.onState = (s) => this.connState(s);
+    this.composer = new Composer(
+      byId<HTMLInputElement>('input'),
+      byId<HTMLFormElement>('composer'),
+      (text) => this.submit(text),
+      () => this.views.active?.memberNames() ?? [],
+    );
+  }
+
+  start(): void {
+    const form = byId<HTMLFormElement>('login-form');
+    const nameInput = byId<HTMLInputElement>('login-name');
+    nameInput.value = saved.name() ?? '';
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const name = nameInput.value.trim();
+      if (!name) return;
+      saved.setName(name);
+      byId('login-error').textContent = '';
+      if (this.conn.state.kind === 'open') this.hello(name, 0);
+      else this.conn.connect();
+    });
+    byId('toggle-rooms').addEventListener('click', () => this.drawer('rooms'));
+    byId('toggle-members').addEventListener('click', () => this.drawer('members'));
+    byId('scrim').addEventListener('click', () => this.drawer(null));
+    byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
+      e.preventDefault();
+      const input = byId<HTMLInputElement>('join-room');
+      const room = input.value.trim();
+      if (room) this.run({ kind: 'join', room: room.startsWith('#') ? room : `#${room}` });
+      input.value = '';
+    });
+    window.addEventListener('online', () => this.conn.retryNow());
+    document.addEventListener('keydown', (e) => {
+      // Alt+Up/Down moves between views, like most chat apps.
+      if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+        e.preventDefault();
+        this.cycle(e.key === 'ArrowUp' ? -1 : 1);
+      }
+    });
+  }
+
+  // ---- connection --------------------------------------------------------------------
+
+  private hello(name: string, tries: number): void {
+    if (!name) return;
+    this.conn
+      .request({ type: 'hello', name, client: 'plugboard-web' })
+      .then((m) => {
+        if (m.type === 'welcome') this.welcome(m.name, m.rooms[0]?.name);
+      })
+      .catch((err: ServerError) => {
+        if (err.code === 'offline') return;
+        if (this.loggedIn && err.code === 'name_in_use' && tries < 5) {
+          // Our old connection may still hold the name until the server notices it is
+          // gone; carry on under a variant rather than leave the reader stuck.
+          this.hello(variantName(saved.name() ?? name, tries + 1), tries + 1);
+          return;
+        }
+        this.loggedIn = false;
+        byId('app').hidden = true;
+        byId('login').hidden = false;
+        byId('login-error').textContent = err.message;
+        byId('login-name').focus();
+      });
+  }
+
+  private welcome(name: string, defaultRoom: string | undefined): void {
+    const wasIn = this.loggedIn;
+    this.me = name;
+    this.loggedIn = true;
+    this.shutdown = null;
+    byId('login').hidden = true;
+    byId('app').hidden = false;
+    byId('me').textContent = name;
+    renderBanner(this.conn.state, null, () => this.conn.retryNow());
+    if (wasIn) this.system('Reconnected.');
+    // The server put us in its default room; rejoin everything else we were in (this
+    // connection's rooms, or the last page's), and leave the default room if we had left it.
+    const rooms = saved.rooms();
+    for (const room of rooms) {
+      this.conn
+        .request({ type: 'join', room })
+        .catch((e: Error) => this.system(e.message, 'error'));
+    }
+    const landed = defaultRoom ?? '';
+    if (rooms.length > 0 && landed && !rooms.some((r) => fold(r) === fold(landed))) {
+      this.quietParts.add(fold(landed));
+      this.conn.request({ type: 'part', room: landed }).catch(() => {});
+    }
+    this.refreshRooms();
+    window.clearInterval(this.roomsTimer);
+    this.roomsTimer = window.setInterval(() => this.refreshRooms(), 20_000);
+    this.composer.focus();
+    this.render();
+  }
+
+  private connState(s: ConnState): void {
+    if (s.kind !== 'open') {
+      window.clearInterval(this.roomsTimer);
+      for (const v of this.views.rooms()) v.loadingHistory = false;
+    }
+    if (this.loggedIn) renderBanner(s, this.shutdown, () => this.conn.retryNow());
+    else if (s.kind === 'waiting') {
+      byId('login-error').textContent = `Cannot reach the server (${s.reason}); retrying…`;
+    }
+  }
+
+  refreshRooms(): void {
+    this.conn
+      .request({ type: 'rooms' })
+      .then((m) => {
+        if (m.type === 'rooms') {
+          this.directory = m.rooms;
+          this.render();
+        }
+      })
+      .catch(() => {});
+  }
+
+  private receive(m: ServerMessage): void {
+    // Errors that answer a request are shown by whoever made the request.
+    if (m.type === 'error' && m.ref !== undefined) return;
+    handleEvent(this, m);
+    this.render();
+  }
+
+  // ---- views -------------------------------------------------------------------------
+
+  /** Adds lines to a view, counting unread ones when the reader is elsewhere. */
+  addLines(view: View, lines: Line[], count = true): void {
+    if (this.early.length && view.kind === 'room') {
+      const early = this.early;
+      this.early = [];
+      view.log.add(early);
+    }
+    const added = view.log.add(lines);
+    if (count && added > 0 && (view !== this.views.active || document.hidden)) {
+      const real = lines.filter((l) => (l.kind === 'say' || l.kind === 'me') && !l.self);
+      view.unread += Math.min(added, real.length);
+      if (real.some((l) => l.mention) || (view.kind === 'dm' && real.length > 0)) {
+        view.mentioned = true;
+      }
+    }
+  }
+
+  /** A line from the client itself (help, errors) in the current view. */
+  system(text: string, kind: 'event' | 'error' = 'event', view = this.views.active): void {
+    const line: Line = { ts: Date.now(), kind, text };
+    if (view) this.addLines(view, [line], false);
+    else this.early.push(line);
+    this.render();
+  }
+
+  earlyNotice(line: Line): void {
+    if (this.views.active) this.addLines(this.views.active, [line], false);
+    else this.early.push(line);
+  }
+
+  select(view: View): void {
+    const prev = this.views.active;
+    if (prev && prev !== view) {
+      prev.log.el.hidden = true;
+      prev.atBottom = prev.log.nearBottom();
+      prev.scrollTop = prev.log.el.scrollTop;
+    }
+    this.views.active = view;
+    view.unread = 0;
+    view.mentioned = false;
+    const logs = byId('logs');
+    if (view.log.el.parentElement !== logs) {
+      logs.append(view.log.el);
+      view.log.el.addEventListener('scroll', () => {
+        if (view.log.el.scrollTop < 80) this.loadOlder(view);
+      });
+    }
+    view.log.el.hidden = false;
+    if (view.atBottom) view.log.scrollToBottom();
+    else view.log.el.scrollTop = view.scrollTop;
+    this.drawer(null);
+    this.render();
+    this.composer.focus();
+  }
+
+  private cycle(step: number): void {
+    const all = [...this.views.rooms(), ...this.views.dms()];
+    if (all.length === 0) return;
+    const i = this.views.active ? all.indexOf(this.views.active) : -1;
+    const next = all[(i + step + all.length) % all.length];
+    if (next) this.select(next);
+  }
+
+  /** Pages history backwards (the button at the top, or scrolling up). */
+  loadOlder(view: View): void {
+    if (view.kind !== 'room' || !view.joined || view.historyDone || view.loadingHistory) return;
+    if (this.conn.state.kind !== 'open') return;
+    view.loadingHistory = true;
+    const before = view.log.oldestId;
+    this.render();
+    this.conn
+      .request({
+        type: 'history',
+        room: view.name,
+        limit: HISTORY_PAGE,
+        ...(before ? { before } : {}),
+      })
+      .then((m) => {
+        if (m.type === 'history' && m.messages.length < HISTORY_PAGE) view.historyDone = true;
+      })
+      .catch((e: Error) => this.system(e.message, 'error', view))
+      .finally(() => {
+        view.loadingHistory = false;
+        this.render();
+      });
+  }
+
+  closeView(view: View): void {
+    this.views.remove(view);
+    const next = this.views.rooms().find((v) => v.joined) ?? this.views.all()[0];
+    if (next) this.select(next);
+    else this.render();
+  }
+
+  private drawer(which: 'rooms' | 'members' | null): void {
+    const app = byId('app');
+    const open = which !== null && !app.classList.contains(`show-${which}`);
+    app.classList.remove('show-rooms', 'show-members');
+    if (open) app.classList.add(`show-${which}`);
+  }
+
+  // ---- input -------------------------------------------------------------------------
+
+  private submit(text: string): boolean {
+    const action = parseInput(text);
+    if (!action) return false;
+    if (action.kind === 'help' || action.kind === 'error') return this.run(action);
+    if (this.conn.state.kind !== 'open') {
+      this.system('Not connected: your message was not sent (it is still in the box).', 'error');
+      return false;
+    }
+    return this.run(action);
+  }
+
+  run(action: Action): boolean {
+    const view = this.views.active;
+    const fail = (e: Error): void => this.system(e.message, 'error');
+    const send = (m: Parameters<Connection['request']>[0]): void => {
+      this.conn.request(m).catch(fail);
+    };
+    switch (action.kind) {
+      case 'say':
+      case 'me':
+        if (!view) return false;
+        if (view.kind === 'dm') {
+          if (action.kind === 'me') {
+            this.system('/me works in rooms; in a private chat, just type.', 'error');
+            return false;
+          }
+          send({ type: 'dm', to: view.name, text: action.text });
+        } else if (!view.joined) {
+          this.system(`You are not in ${view.name}: /join ${view.name} first.`, 'error');
+          return false;
+        } else {
+          send({ type: action.kind, room: view.name, text: action.text });
+        }
+        return true;
+      case 'join': {
+        const existing = this.views.get(action.room);
+        if (existing?.joined) {
+          this.select(existing);
+          return true;
+        }
+        this.pendingSwitch = fold(action.room);
+        send({ type: 'join', room: action.room, ...(action.key ? { key: action.key } : {}) });
+        return true;
+      }
+      case 'part': {
+        const target = action.room ? this.views.get(action.room) : view;
+        if (!target) {
+          this.system(`You are not in ${action.room ?? 'a room'}.`, 'error');
+          return false;
+        }
+        if (target.kind === 'dm' || !target.joined) {
+          this.closeView(target);
+          return true;
+        }
+        this.conn
+          .request({
+            type: 'part',
+            room: target.name,
+            ...(action.reason ? { reason: action.reason } : {}),
+          })
+          .then(() => {
+            saved.forgetRoom(target.name);
+            this.closeView(target);
+          })
+          .catch(fail);
+        return true;
+      }
+      case 'msg':
+        this.select(this.views.ensure(action.to));
+        send({ type: 'dm', to: action.to, text: action.text });
+        return true;
+      case 'query':
+        this.select(this.views.ensure(action.to));
+        return true;
+      case 'nick':
+        send({ type: 'nick', name: action.name });
+        return true;
+      case 'topic':
+        if (!view || view.kind !== 'room')
+          return this.run({ kind: 'error', message: '/topic works in rooms' });
+        if (action.topic === undefined) {
+          this.system(view.topic ? `Topic: ${view.topic}` : `${view.name} has no topic.`);
+          return true;
+        }
+        send({ type: 'topic', room: view.name, topic: action.topic });
+        return true;
+      case 'away':
+        this.conn
+          .request({ type: 'away', ...(action.text ? { text: action.text } : {}) })
+          .then(() => this.system(action.text ? `You are away: ${action.text}` : 'You are back.'))
+          .catch(fail);
+        return true;
+      case 'who':
+        if (!view || view.kind !== 'room')
+          return this.run({ kind: 'error', message: '/who works in rooms' });
+        this.system(
+          `In ${view.name}: ${view
+            .sortedMembers()
+            .map((m) => m.name)
+            .join(', ')}`,
+        );
+        return true;
+      case 'rooms':
+        this.refreshRooms();
+        this.drawer('rooms');
+        return true;
+      case 'help':
+        for (const line of HELP) this.system(line);
+        return true;
+      case 'error':
+        this.system(action.message, 'error');
+        return false;
+    }
+  }
+
+  // ---- rendering ---------------------------------------------------------------------
+
+  render(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    requestAnimationFrame(() => {
+      this.renderQueued = false;
+      this.draw();
+    });
+  }
+
+  private draw(): void {
+    const view = this.views.active;
+    renderSidebar(this.views, this.directory, {
+      select: (v) => this.select(v),
+      join: (room) => this.run({ kind: 'join', room }),
+      close: (v) => this.closeView(v),
+    });
+    renderMembers(view, this.me, (name) => this.select(this.views.ensure(name)));
+    byId('view-name').textContent = view ? view.name : '';
+    const topic = byId('view-topic');
+    topic.textContent =
+      view?.kind === 'room' ? view.topic || 'No topic' : view ? 'Private chat' : '';
+    topic.title = topic.textContent;
+    if (view) {
+      const canPage = view.kind === 'room' && view.joined && !view.historyDone;
+      view.log.more.hidden = !canPage;
+      view.log.more.disabled = view.loadingHistory;
+      view.log.more.textContent = view.loadingHistory ? 'Loading…' : 'Load earlier messages';
+      this.composer.setPlaceholder(
+        view.kind === 'dm'
+          ? `Message ${view.name}`
+          : view.joined
+            ? `Message ${view.name}`
+            : `/join ${view.name}`,
+      );
+    }
+    const unread = this.views.all().reduce((n, v) => n + v.unread, 0);
+    document.title = `${unread ? `(${unread}) ` : ''}${view ? `${view.name} · ` : ''}Plugboard`;
+  }
+}
+
+/** "alice" → "alice_", "alice_2", ... when the name is still held by our old connection. */
+function variantName(base: string, tries: number): string {
+  const suffix = tries === 1 ? '_' : `_${tries}`;
+  return base.slice(0, 30 - suffix.length) + suffix;
+}

@@ -1,0 +1,97 @@
+/**
+ * Typed input → an action. Plain text goes to the current view; a leading "/" is a
+ * command (the same names telnet and IRC users know); "//" sends a literal slash.
+ */
+export type Action =
+  | { kind: 'say'; text: string }
+  | { kind: 'me'; text: string }
+  | { kind: 'join'; room: string; key?: string }
+  | { kind: 'part'; room?: string; reason?: string }
+  | { kind: 'msg'; to: string; text: string }
+  | { kind: 'query'; to: string }
+  | { kind: 'nick'; name: string }
+  | { kind: 'topic'; topic?: string }
+  | { kind: 'away'; text?: string }
+  | { kind: 'who' }
+  | { kind: 'rooms' }
+  | { kind: 'help' }
+  | { kind: 'error'; message: string };
+
+export const HELP = [
+  '/join #room — join or switch to a room',
+  '/part [#room] [reason] — leave a room (or close a private chat)',
+  '/me text — an action: "* you text"',
+  '/msg name text — a private message; /query name opens the chat',
+  '/nick name — change your name',
+  '/topic [text] — show or set the topic',
+  '/away [text] — mark yourself away (no text: back)',
+  '/who, /rooms, /help',
+];
+
+/** "#dev" or "dev" → "#dev". */
+export function roomName(word: string): string {
+  return word.startsWith('#') ? word : `#${word}`;
+}
+
+function split(rest: string): [string, string] {
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(rest.trim());
+  return m ? [m[1] ?? '', m[2] ?? ''] : ['', ''];
+}
+
+export function parseInput(input: string): Action | null {
+  const text = input.replace(/\s+$/, '');
+  if (text.trim() === '') return null;
+  if (!text.startsWith('/') || text.startsWith('//')) {
+    return { kind: 'say', text: text.startsWith('//') ? text.slice(1) : text };
+  }
+  const [command, rest] = split(text.slice(1));
+  switch (command.toLowerCase()) {
+    case 'me':
+      return rest ? { kind: 'me', text: rest } : { kind: 'error', message: 'Usage: /me text' };
+    case 'join':
+    case 'j': {
+      const [room, key] = split(rest);
+      if (!room) return { kind: 'error', message: 'Usage: /join #room' };
+      return { kind: 'join', room: roomName(room), ...(key ? { key } : {}) };
+    }
+    case 'part':
+    case 'leave':
+    case 'close': {
+      const [first, more] = split(rest);
+      if (first.startsWith('#'))
+        return { kind: 'part', room: first, ...(more ? { reason: more } : {}) };
+      return { kind: 'part', ...(rest.trim() ? { reason: rest.trim() } : {}) };
+    }
+    case 'msg':
+    case 'dm': {
+      const [to, body] = split(rest);
+      if (!to) return { kind: 'error', message: 'Usage: /msg name text' };
+      return body ? { kind: 'msg', to, text: body } : { kind: 'query', to };
+    }
+    case 'query': {
+      const [to] = split(rest);
+      return to ? { kind: 'query', to } : { kind: 'error', message: 'Usage: /query name' };
+    }
+    case 'nick': {
+      const [name] = split(rest);
+      return name ? { kind: 'nick', name } : { kind: 'error', message: 'Usage: /nick name' };
+    }
+    case 'topic':
+      return rest.trim() ? { kind: 'topic', topic: rest.trim() } : { kind: 'topic' };
+    case 'away':
+      return rest.trim() ? { kind: 'away', text: rest.trim() } : { kind: 'away' };
+    case 'back':
+      return { kind: 'away' };
+    case 'who':
+    case 'names':
+      return { kind: 'who' };
+    case 'rooms':
+    case 'list':
+      return { kind: 'rooms' };
+    case 'help':
+    case '?':
+      return { kind: 'help' };
+    default:
+      return { kind: 'error', message: `Unknown command /${command}. Type /help for the list.` };
+  }
+}

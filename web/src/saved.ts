@@ -1,0 +1,46 @@
+/** What survives a page reload: the chosen name and the rooms the reader is in. */
+const NAME = 'plugboard.name';
+const ROOMS = 'plugboard.rooms';
+
+function read(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null; // storage disabled (private mode, sandboxed frame)
+  }
+}
+
+function write(key: string, value: string): void {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // not fatal: the page still works, it just forgets on reload
+  }
+}
+
+export function name(): string | null {
+  return read(NAME);
+}
+
+export function setName(value: string): void {
+  write(NAME, value);
+}
+
+export function rooms(): string[] {
+  try {
+    const list = JSON.parse(read(ROOMS) ?? '[]') as unknown;
+    return Array.isArray(list) ? list.filter((r): r is string => typeof r === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function rememberRoom(room: string): void {
+  const list = rooms();
+  if (!list.some((r) => r.toLowerCase() === room.toLowerCase()))
+    write(ROOMS, JSON.stringify([...list, room]));
+}
+
+export function forgetRoom(room: string): void {
+  write(ROOMS, JSON.stringify(rooms().filter((r) => r.toLowerCase() !== room.toLowerCase())));
+}
