@@ -86,6 +86,8 @@ async function serve(argv: string[]): Promise<number | void> {
 const subcommands: Record<string, () => Promise<Subcommand>> = {
   serve: async () => serve,
   admin: async () => (await import('./admin/client.js')).adminMain,
+  connect: async () => (await import('./client/terminal.js')).connectMain,
+  'udp-ping': async () => (await import('./client/udp-ping.js')).udpPingMain,
 };
 
 async function main(): Promise<void> {

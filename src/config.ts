@@ -32,6 +32,7 @@ export interface ServerConfig {
   /** Read operator commands from stdin when it is a terminal. */
   console: boolean;
   backlog: number;
+  udp: { rate: number; recvBufferSize: number; sendBufferSize: number };
   /** Largest framed / WebSocket message, in bytes. */
   maxFrame: number;
   options: ServerOptions;
@@ -71,6 +72,21 @@ export const serveFlags: Record<string, FlagSpec> = {
     default: '8080',
   },
   'udp-port': { type: 'string', help: 'UDP datagram echo', default: '23000' },
+  'udp-rate': {
+    type: 'string',
+    help: 'UDP echo: datagrams per second per source (excess dropped)',
+    default: '100',
+  },
+  'udp-rcvbuf': {
+    type: 'string',
+    help: 'UDP echo SO_RCVBUF in bytes (0: system default)',
+    default: '0',
+  },
+  'udp-sndbuf': {
+    type: 'string',
+    help: 'UDP echo SO_SNDBUF in bytes (0: system default)',
+    default: '0',
+  },
   'tls-cert': { type: 'string', help: 'PEM certificate file: turns on the TLS listeners' },
   'tls-key': { type: 'string', help: 'PEM private key file for --tls-cert' },
   'data-dir': {
@@ -309,6 +325,11 @@ export function parseServeArgs(
     wsOrigins: (get('ws-origin') as string[] | undefined) ?? [],
     console: !get('no-console'),
     backlog: 511,
+    udp: {
+      rate: int('udp-rate', get('udp-rate'), 1),
+      recvBufferSize: int('udp-rcvbuf', get('udp-rcvbuf'), 0),
+      sendBufferSize: int('udp-sndbuf', get('udp-sndbuf'), 0),
+    },
     maxFrame: int('max-frame', get('max-frame'), 256, 16 * 1024 * 1024),
     options: o,
   };

@@ -14,6 +14,7 @@ import { framedRefusal, serveFramed } from './protocols/framed/connection.js';
 import { ircRefusal, serveIrc } from './protocols/irc/index.js';
 import { listenAdmin, type AdminSocket } from './transports/admin-socket.js';
 import { listenWeb } from './web-listener.js';
+import { listenUdpEcho } from './transports/udp.js';
 import { join } from 'node:path';
 
 export interface RunningServer {
@@ -108,6 +109,20 @@ export async function startServer(
     );
     if (config.ports.http >= 0) {
       listeners.push(await listenWeb(config, hub, { admit, onError, ...(tls ? { tls } : {}) }));
+    }
+    if (config.ports.udp >= 0) {
+      listeners.push(
+        await listenUdpEcho({
+          host: config.host,
+          port: config.ports.udp,
+          packetsPerSecond: config.udp.rate,
+          // 1 KiB per datagram on average: past that, bytes rather than datagrams limit.
+          kibPerSecond: config.udp.rate,
+          recvBufferSize: config.udp.recvBufferSize,
+          sendBufferSize: config.udp.sendBufferSize,
+          clock: hub.clock,
+        }),
+      );
     }
   } catch (err) {
     await Promise.all(listeners.map((l) => l.close()));

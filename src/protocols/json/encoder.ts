@@ -114,7 +114,9 @@ export function jsonEncoder(transport: { name: string; frame(json: string): Buff
       const wire = toWire(event);
       return wire ? transport.frame(JSON.stringify(wire)) : null;
     },
-    farewell(reason: string): Buffer {
+    farewell(reason: string): Buffer | null {
+      // A client that asked to quit needs no explanation of why it was closed.
+      if (reason === 'quit' || reason.startsWith('quit:')) return null;
       return transport.frame(JSON.stringify({ type: 'error', code: 'closed', message: reason }));
     },
   };

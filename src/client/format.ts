@@ -1,0 +1,104 @@
+/**
+ * How the terminal client shows server messages: one or more text lines each, in the
+ * line protocol's style, with the room shown when it is not the current one.
+ */
+import type { ServerMessage, WireMessage } from '../protocols/json/schema.js';
+
+const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
+
+/** A stable colour per name, so a speaker is easy to follow. */
+export function colorName(name: string): string {
+  let h = 0;
+  for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
+  return `\x1b[${COLORS[h % COLORS.length]}m${name}\x1b[0m`;
+}
+
+export function clock(ts: number): string {
+  const d = new Date(ts);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+interface View {
+  me: string;
+  current: string;
+  paint(name: string): string;
+}
+
+function messageLine(m: WireMessage, v: View): string {
+  const where = m.room.toLowerCase() === v.current.toLowerCase() ? '' : `${m.room} `;
+  if (m.kind === 'me') return `[${clock(m.ts)}] ${where}* ${v.paint(m.from)} ${m.text}`;
+  if (m.kind === 'notice') return `[${clock(m.ts)}] ${where}-${v.paint(m.from)}- ${m.text}`;
+  return `[${clock(m.ts)}] ${where}<${v.paint(m.from)}> ${m.text}`;
+}
+
+export function formatEvent(msg: ServerMessage, v: View): string[] {
+  switch (msg.type) {
+    case 'welcome':
+      return [`* Connected to ${msg.server} as ${msg.name}`];
+    case 'message':
+      return [messageLine(msg, v)];
+    case 'dm':
+      return msg.from === v.me
+        ? [`[${clock(msg.ts)}] -> *${msg.to}* ${msg.text}`]
+        : [`[${clock(msg.ts)}] *${v.paint(msg.from)}* ${msg.text}`];
+    case 'joined':
+      if (msg.name === v.me && msg.members) {
+        const out = [
+          `* You joined ${msg.room}; ${msg.members.length} here: ${msg.members.map((m) => (m.op ? '@' : '') + m.name).join(', ')}`,
+        ];
+        if (msg.topic) out.push(`* Topic: ${msg.topic}`);
+        return out;
+      }
+      return [`* ${msg.name} joined ${msg.room}`];
+    case 'left':
+      if (msg.by) return [`* ${msg.name} was kicked from ${msg.room} by ${msg.by} (${msg.reason})`];
+      return [
+        `* ${msg.name === v.me ? 'You' : msg.name} left ${msg.room}${msg.reason ? ` (${msg.reason})` : ''}`,
+      ];
+    case 'quit':
+      return [`* ${msg.name} left (${msg.reason})`];
+    case 'nick':
+      return [`* ${msg.old} is now known as ${msg.name}`];
+    case 'topic':
+      return [
+        msg.by
+          ? `* ${msg.by} set the topic of ${msg.room} to: ${msg.topic}`
+          : `* Topic of ${msg.room}: ${msg.topic}`,
+      ];
+    case 'mode':
+      return [
+        `* ${msg.by} set mode ${msg.modes} ${msg.params.join(' ')} on ${msg.room}`.replace(
+          '  ',
+          ' ',
+        ),
+      ];
+    case 'away':
+      return [];
+    case 'notice':
+      return [msg.from ? `-${msg.from}- ${msg.text}` : `* ${msg.text}`];
+    case 'who':
+      return [
+        `* In ${msg.room} (${msg.members.length}): ${msg.members.map((m) => (m.op ? '@' : m.voice ? '+' : '') + m.name + (m.away ? ' (away)' : '')).join(', ')}`,
+      ];
+    case 'rooms':
+      return [
+        `* ${msg.rooms.length} rooms:`,
+        ...msg.rooms.map((r) => `*   ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ''}`),
+      ];
+    case 'history':
+      return msg.messages.length === 0
+        ? []
+        : [
+            `* Last ${msg.messages.length} messages in ${msg.room}:`,
+            ...msg.messages.map((m) => messageLine(m, { ...v, current: m.room })),
+          ];
+    case 'error':
+      return [`! ${msg.message}`];
+    case 'shutdown':
+      return [`* Server shutting down: ${msg.reason}`];
+    case 'ok':
+    case 'pong':
+    case 'ping':
+      return [];
+  }
+}
