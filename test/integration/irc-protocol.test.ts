@@ -308,3 +308,38 @@ describe('cross-protocol', () => {
     c.close();
   });
 });
+
+describe('accounts', () => {
+  test('NickServ REGISTER, then SASL PLAIN logs in before registration; bad passwords get 904', async () => {
+    const owner = nick('acct');
+    const c = await RawIrcClient.register(irc, owner);
+    c.send('PRIVMSG NickServ :REGISTER sekrit-pw');
+    await c.expect(
+      new RegExp(`^:NickServ!\\S+ NOTICE ${owner} :${owner} is now registered to you\\.$`),
+    );
+    c.send('QUIT');
+    await c.expect(/^ERROR/);
+
+    const s = await RawIrcClient.connect(irc);
+    s.send('CAP LS 302');
+    await s.expect(/CAP \* LS .*sasl=PLAIN/);
+    s.send('CAP REQ :sasl');
+    await s.expect(/CAP \* ACK :?sasl$/);
+    s.send('AUTHENTICATE PLAIN');
+    await s.expect(/^AUTHENTICATE \+$/);
+    s.send(`AUTHENTICATE ${Buffer.from(`\0${owner}\0wrong-pw`).toString('base64')}`);
+    await s.expect(/ 904 /);
+    s.send('AUTHENTICATE PLAIN');
+    await s.expect(/^AUTHENTICATE \+$/);
+    s.send(`AUTHENTICATE ${Buffer.from(`\0${owner}\0sekrit-pw`).toString('base64')}`);
+    await s.expect(new RegExp(` 900 \\* \\S+ ${owner} :You are now logged in as ${owner}$`));
+    await s.expect(/ 903 /);
+    s.send(`NICK ${owner}`);
+    s.send(`USER ${owner} 0 * :x`);
+    s.send('CAP END');
+    await s.expect(/ 001 /);
+    s.send(`WHOIS ${owner}`);
+    await s.expect(new RegExp(` 330 ${owner} ${owner} ${owner} :`)); // RPL_WHOISACCOUNT
+    s.close();
+  });
+});

@@ -16,6 +16,7 @@ export const Cap = {
   LabeledResponse: 1 << 9,
   UserhostInNames: 1 << 10,
   AccountTag: 1 << 11,
+  Sasl: 1 << 12,
 } as const;
 
 export interface CapInfo {
@@ -25,7 +26,7 @@ export interface CapInfo {
   value: string;
 }
 
-/** Offered in this order in CAP LS. `sasl` joins once accounts exist (see docs/protocol.md). */
+/** Offered in this order in CAP LS. */
 export const CAPS: readonly CapInfo[] = [
   { name: 'account-notify', bit: Cap.AccountNotify, value: '' },
   { name: 'account-tag', bit: Cap.AccountTag, value: '' },
@@ -37,6 +38,7 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'labeled-response', bit: Cap.LabeledResponse, value: '' },
   { name: 'message-tags', bit: Cap.MessageTags, value: '' },
   { name: 'multi-prefix', bit: Cap.MultiPrefix, value: '' },
+  { name: 'sasl', bit: Cap.Sasl, value: 'PLAIN' },
   { name: 'server-time', bit: Cap.ServerTime, value: '' },
   { name: 'userhost-in-names', bit: Cap.UserhostInNames, value: '' },
 ];

@@ -3,6 +3,7 @@
  * The dispatcher (connection.ts) reads `minParams` and `preRegistration` from here.
  */
 import type { IrcCommand } from './command.js';
+import { accounts } from './handlers/accounts.js';
 import { cap } from './handlers/cap.js';
 import { channels } from './handlers/channels.js';
 import { messaging } from './handlers/messaging.js';
@@ -12,8 +13,14 @@ import { queries } from './handlers/queries.js';
 import { registration } from './handlers/registration.js';
 
 export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
-  [...registration, ...cap, ...channels, ...messaging, ...queries, ...modes, ...oper].map((c) => [
-    c.name,
-    c,
-  ]),
+  [
+    ...registration,
+    ...cap,
+    ...accounts,
+    ...channels,
+    ...messaging,
+    ...queries,
+    ...modes,
+    ...oper,
+  ].map((c) => [c.name, c]),
 );

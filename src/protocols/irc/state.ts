@@ -17,6 +17,8 @@ export interface IrcState {
   lastInput: number;
   /** A PING we sent is waiting for any input. */
   pingSent: number;
+  /** SASL exchange in progress: the mechanism chosen and the base64 received so far. */
+  sasl: { mechanism: string; data: string } | null;
 }
 
 export function newState(now: number): IrcState {
@@ -28,5 +30,6 @@ export function newState(now: number): IrcState {
     gotUser: false,
     lastInput: now,
     pingSent: 0,
+    sasl: null,
   };
 }

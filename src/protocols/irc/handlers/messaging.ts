@@ -11,6 +11,7 @@ import { Cap } from '../caps.js';
 import { ERR, RPL } from '../numerics.js';
 import { attempt, list } from './channels.js';
 import { MAX_TARGETS } from './welcome.js';
+import { nickServ } from './accounts.js';
 
 const ACTION = /^\x01ACTION ?([^\x01]*)\x01?$/;
 
@@ -24,7 +25,7 @@ export function clientTags(c: IrcClient, m: IrcMessage): Record<string, string> 
   return out;
 }
 
-function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void {
+function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void | Promise<void> {
   const notice = command === 'NOTICE';
   const targets = list(m.params[0]);
   if (targets.length === 0) {
@@ -54,6 +55,9 @@ function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void 
   const tags = clientTags(c, m);
   const hub = c.hub;
   for (const target of targets) {
+    if (!notice && target.toLowerCase() === 'nickserv') {
+      return nickServ(c, raw);
+    }
     if (target.startsWith('#')) {
       attempt(c, command, () => hub.say(c.session, target, text, kind, tags));
       continue;
