@@ -32,7 +32,7 @@ export interface ServerConfig {
   /** Read operator commands from stdin when it is a terminal. */
   console: boolean;
   backlog: number;
-  udp: { rate: number; recvBufferSize: number; sendBufferSize: number };
+  udp: { rate: number; byteRate: number; recvBufferSize: number; sendBufferSize: number };
   /** Largest framed / WebSocket message, in bytes. */
   maxFrame: number;
   options: ServerOptions;
@@ -74,8 +74,13 @@ export const serveFlags: Record<string, FlagSpec> = {
   'udp-port': { type: 'string', help: 'UDP datagram echo', default: '23000' },
   'udp-rate': {
     type: 'string',
-    help: 'UDP echo: datagrams per second per source (excess dropped)',
+    help: 'UDP echo: datagrams per second per source address (excess dropped)',
     default: '100',
+  },
+  'udp-byte-rate': {
+    type: 'string',
+    help: 'UDP echo: bytes per second per source address (excess dropped; burst at least 64 KiB)',
+    default: '262144',
   },
   'udp-rcvbuf': {
     type: 'string',
@@ -327,6 +332,7 @@ export function parseServeArgs(
     backlog: 511,
     udp: {
       rate: int('udp-rate', get('udp-rate'), 1),
+      byteRate: int('udp-byte-rate', get('udp-byte-rate'), 1),
       recvBufferSize: int('udp-rcvbuf', get('udp-rcvbuf'), 0),
       sendBufferSize: int('udp-sndbuf', get('udp-sndbuf'), 0),
     },

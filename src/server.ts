@@ -116,11 +116,11 @@ export async function startServer(
           host: config.host,
           port: config.ports.udp,
           packetsPerSecond: config.udp.rate,
-          // 1 KiB per datagram on average: past that, bytes rather than datagrams limit.
-          kibPerSecond: config.udp.rate,
+          bytesPerSecond: config.udp.byteRate,
           recvBufferSize: config.udp.recvBufferSize,
           sendBufferSize: config.udp.sendBufferSize,
           clock: hub.clock,
+          log: hub.log,
         }),
       );
     }

@@ -18,14 +18,30 @@ export function clock(ts: number): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-interface View {
+export interface View {
   me: string;
-  current: string;
+  current: string | null;
   paint(name: string): string;
 }
 
+// C0 (but TAB) and C1 controls, ESC among them. Our server strips them already; another
+// server, or an old stored message, must still not be able to drive this terminal.
+const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+
+/** A copy of a server message with every string cleaned of terminal control characters. */
+export function clean<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(CONTROLS, '') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => clean(v)) as T;
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = clean(v);
+    return out as T;
+  }
+  return value;
+}
+
 function messageLine(m: WireMessage, v: View): string {
-  const where = m.room.toLowerCase() === v.current.toLowerCase() ? '' : `${m.room} `;
+  const where = m.room.toLowerCase() === v.current?.toLowerCase() ? '' : `${m.room} `;
   if (m.kind === 'me') return `[${clock(m.ts)}] ${where}* ${v.paint(m.from)} ${m.text}`;
   if (m.kind === 'notice') return `[${clock(m.ts)}] ${where}-${v.paint(m.from)}- ${m.text}`;
   return `[${clock(m.ts)}] ${where}<${v.paint(m.from)}> ${m.text}`;
@@ -101,4 +117,10 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
     case 'ping':
       return [];
   }
+}
+
+/** The answer to asking for a topic (the server sends it as a `topic` event). */
+export function topicAnswer(msg: Extract<ServerMessage, { type: 'topic' }>): string {
+  if (!msg.topic) return `* ${msg.room} has no topic`;
+  return `* Topic of ${msg.room}: ${msg.topic}${msg.by ? ` (set by ${msg.by})` : ''}`;
 }

@@ -1,62 +1,58 @@
 /**
- * UDP datagram echo: each datagram (at most 64 KiB) goes back to its sender unchanged.
- * A per-source token bucket on datagrams and bytes keeps it from being used to amplify
- * or flood: excess datagrams are dropped (and counted), never queued.
+ * UDP datagram echo (for `plugboard udp-ping`): each datagram, at most 64 KiB, goes back to
+ * its sender unchanged. Echoing the same bytes means no amplification per datagram, and
+ * per-source limits (udp-limit.ts) bound what one address can be sent in total; excess
+ * datagrams are dropped, counted and reported in the log, never queued.
  */
 import dgram from 'node:dgram';
-import { TokenBucket } from '../core/flood.js';
-import type { Clock } from '../core/ports.js';
+import type { Clock, Logger } from '../core/ports.js';
 import type { RunningListener } from './tcp.js';
+import { SourceLimiter } from './udp-limit.js';
 
 export interface UdpEchoOptions {
   host: string;
   port: number;
-  /** Datagrams per second per source (burst: the same number). */
+  /** Datagrams per second per source address (burst: the same number). */
   packetsPerSecond: number;
-  /** KiB per second per source (burst: the same number); a token per started KiB. */
-  kibPerSecond: number;
+  /** Bytes per second per source address (burst: this, or one 64 KiB datagram if more). */
+  bytesPerSecond: number;
+  /** Source addresses tracked at once (default 10,000); past it new sources are dropped. */
+  maxSources?: number;
   /** SO_RCVBUF / SO_SNDBUF in bytes; 0 keeps the kernel's default. */
   recvBufferSize: number;
   sendBufferSize: number;
   clock: Clock;
+  log?: Logger;
 }
 
 export interface UdpEcho extends RunningListener {
-  echoed: number;
-  dropped: number;
+  readonly echoed: number;
+  readonly dropped: number;
 }
 
-const MAX_DATAGRAM = 65_536;
+const SWEEP_MS = 10_000;
 
 export async function listenUdpEcho(o: UdpEchoOptions): Promise<UdpEcho> {
-  const type = o.host.includes(':') ? 'udp6' : 'udp4';
-  const socket = dgram.createSocket({ type, reuseAddr: true });
-  const sources = new Map<string, { packets: TokenBucket; bytes: TokenBucket; seen: number }>();
-  const stats = { echoed: 0, dropped: 0 };
+  const socket = dgram.createSocket({ type: o.host.includes(':') ? 'udp6' : 'udp4' });
+  const limiter = new SourceLimiter({
+    packetsPerSecond: o.packetsPerSecond,
+    bytesPerSecond: o.bytesPerSecond,
+    maxSources: o.maxSources ?? 10_000,
+    clock: o.clock,
+  });
+  const stats = { echoed: 0, dropped: 0, droppedReported: 0 };
 
   socket.on('message', (msg, rinfo) => {
-    const key = `${rinfo.address}|${rinfo.port}`;
-    let src = sources.get(key);
-    if (!src) {
-      src = {
-        packets: new TokenBucket(o.packetsPerSecond, o.packetsPerSecond, o.clock),
-        bytes: new TokenBucket(o.kibPerSecond, o.kibPerSecond, o.clock),
-        seen: 0,
-      };
-      sources.set(key, src);
-    }
-    src.seen = o.clock.now();
-    // The byte bucket counts KiB (a token per started KiB) so one bucket covers both sizes.
-    let ok = msg.length <= MAX_DATAGRAM && src.packets.take();
-    for (let i = 0; ok && i < Math.ceil(msg.length / 1024); i++) ok = src.bytes.take();
-    if (!ok) {
+    if (!limiter.admit(rinfo.address, msg.length)) {
       stats.dropped++;
       return;
     }
     stats.echoed++;
     socket.send(msg, rinfo.port, rinfo.address);
   });
-  socket.on('error', () => {}); // a bad peer (ICMP unreachable) must not stop the service
+  // ICMP "port unreachable" from a peer that went away surfaces here; it must not stop the
+  // service.
+  socket.on('error', (err) => o.log?.debug({ err }, 'udp echo socket error'));
 
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
@@ -68,11 +64,17 @@ export async function listenUdpEcho(o: UdpEchoOptions): Promise<UdpEcho> {
   if (o.recvBufferSize > 0) socket.setRecvBufferSize(o.recvBufferSize);
   if (o.sendBufferSize > 0) socket.setSendBufferSize(o.sendBufferSize);
 
-  // Forget quiet sources so the table stays bounded.
   const sweep = setInterval(() => {
-    const cutoff = o.clock.now() - 60_000;
-    for (const [k, s] of sources) if (s.seen < cutoff) sources.delete(k);
-  }, 10_000);
+    const fresh = stats.dropped - stats.droppedReported;
+    if (fresh > 0) {
+      o.log?.warn(
+        { dropped: fresh, sources: limiter.size },
+        'udp echo: over-limit datagrams dropped',
+      );
+      stats.droppedReported = stats.dropped;
+    }
+    limiter.sweep();
+  }, SWEEP_MS);
   sweep.unref();
 
   return {

@@ -24,7 +24,10 @@ export interface WebSocketOptions {
 
 export interface WebSocketEndpoint {
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void;
-  /** Stops keepalive and drops connections that never reached the hub (refusals). */
+  /**
+   * Stops keepalive and marks every session as going away: the hub's shutdown, which runs
+   * next, ends them with 1001.
+   */
   close(): void;
 }
 
@@ -84,6 +87,7 @@ export function createWebSocketEndpoint(opts: WebSocketOptions): WebSocketEndpoi
     },
     close() {
       clearInterval(keepalive);
+      for (const link of links) link.goingAway();
       wss.close();
     },
   };

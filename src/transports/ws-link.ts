@@ -44,6 +44,8 @@ export class WsLink implements Link {
   private turn: Buffer[] | null = null;
   /** Why we closed it, when we know better than the close code (ping timeout, ...). */
   private reason: string | null = null;
+  /** The listener is closing: end() says 1001 "going away" rather than 1000. */
+  private leaving = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -101,12 +103,20 @@ export class WsLink implements Link {
     this.ws.resume();
   }
 
-  /** Sends what is queued, then a normal close (1000); the browser sees a clean close. */
+  /**
+   * Sends what is queued, then a close frame: 1000 (normal), or 1001 (going away) when the
+   * server is shutting down, so a client knows to come back rather than give up.
+   */
   end(): void {
     if (this.ended) return;
     this.flush();
     this.ended = true;
-    this.ws.close(1000);
+    this.ws.close(this.leaving ? 1001 : 1000);
+  }
+
+  /** The server is shutting down (RFC 6455 §7.4.1: 1001, "server going down"). */
+  goingAway(): void {
+    this.leaving = true;
   }
 
   destroy(): void {

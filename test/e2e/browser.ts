@@ -17,6 +17,10 @@ if (haveChromium && !existsSync(CHROMIUM)) {
   throw new Error(`${CHROMIUM} not found: run scripts/install-test-deps.sh`);
 }
 
+/**
+ * Each launch gets a fresh profile: playwright passes its own new temporary
+ * --user-data-dir (and refuses one in `args`), so no state leaks between runs.
+ */
 export function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,

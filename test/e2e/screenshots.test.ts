@@ -18,12 +18,31 @@ const OUT = process.env.PLUGBOARD_SCREENSHOTS
   ? join(import.meta.dirname, '../../docs/screenshots')
   : mkdtempSync(join(tmpdir(), 'plugboard-shots-'));
 
-/** Same zone and locale every run, so the pictures do not change with the machine. */
+/**
+ * Same zone and locale every run, so the pictures do not change with the machine. The
+ * phone reads a 12-hour clock ("09:41 PM"), which needs a wider time column than "21:41".
+ */
 const CONTEXT = { timezoneId: 'Europe/Berlin', locale: 'en-GB' };
+const PHONE_CONTEXT = { timezoneId: 'America/New_York', locale: 'en-US' };
 
 async function noHorizontalOverflow(page: Page): Promise<void> {
   const wide = await page.evaluate(() => document.documentElement.scrollWidth > innerWidth + 1);
   expect(wide).toBe(false);
+}
+
+/** Every time stamp ends before the name or text beside it begins (no overlap). */
+async function timesFit(page: Page): Promise<void> {
+  const overlaps = await page.evaluate(() =>
+    [...document.querySelectorAll('.log:not([hidden]) .line')].flatMap((li) => {
+      const time = li.querySelector('time');
+      const next = time?.nextElementSibling;
+      if (!time || !next) return [];
+      const right = time.getBoundingClientRect().right;
+      const left = next.getClientRects()[0]?.left ?? Infinity;
+      return right > left + 0.5 ? [li.textContent ?? ''] : [];
+    }),
+  );
+  expect(overlaps).toEqual([]);
 }
 
 describe.skipIf(!haveChromium)('screenshots', () => {
@@ -95,6 +114,7 @@ describe.skipIf(!haveChromium)('screenshots', () => {
     await alice.mouse.move(0, 799); // no hover highlight in the picture
     await alice.screenshot({ path: join(OUT, 'desktop.png') });
     await noHorizontalOverflow(alice);
+    await timesFit(alice);
     // The private chat, in the dark theme (prefers-color-scheme), as a second desktop view.
     await alice.emulateMedia({ colorScheme: 'dark' });
     await alice.click('[data-view="bob"]');
@@ -105,7 +125,7 @@ describe.skipIf(!haveChromium)('screenshots', () => {
     await alice.screenshot({ path: join(OUT, 'desktop-dark.png') });
 
     const phoneCtx = await browser.newContext({
-      ...CONTEXT,
+      ...PHONE_CONTEXT,
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 2,
       isMobile: true,
@@ -116,8 +136,12 @@ describe.skipIf(!haveChromium)('screenshots', () => {
     await seeLine(erin, 'release notes');
     await say(erin, 'joining from my phone, on the train');
     await seeLine(erin, 'from my phone');
+    // A private message waits behind the rooms button, which says so.
+    await say(bob, '/msg erin welcome aboard! the slides are in #dev');
+    await erin.waitForSelector('#rooms-unread:not([hidden])');
     await erin.screenshot({ path: join(OUT, 'phone.png') });
     await noHorizontalOverflow(erin);
+    await timesFit(erin);
     await erin.click('#toggle-rooms');
     await erin.waitForTimeout(300); // the drawer's slide-in
     await erin.screenshot({ path: join(OUT, 'phone-rooms.png') });

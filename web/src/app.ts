@@ -17,6 +17,12 @@ import { View, Views } from './views.js';
 import * as saved from './saved.js';
 
 const HISTORY_PAGE = 50;
+/**
+ * The server keeps at most this many bytes of a message and cuts the rest (the core's
+ * maxMessageBytes); better to say so before sending than to lose the end silently.
+ */
+const MAX_MESSAGE_BYTES = 4000;
+const utf8 = new TextEncoder();
 
 export class App {
   me = '';
@@ -27,6 +33,8 @@ export class App {
   pendingSwitch: string | null = null;
   /** Rooms we leave silently after reconnecting (the server's default room). */
   readonly quietParts = new Set<string>();
+  /** Reconnecting: the MOTD that greets every hello was read already; skip it. */
+  quietGreeting = false;
   /** Server notices that arrived before any view existed (the MOTD). */
   private early: Line[] = [];
   private loggedIn = false;
@@ -72,6 +80,14 @@ export class App {
       input.value = '';
     });
     window.addEventListener('online', () => this.conn.retryNow());
+    // Lines that arrived while the tab was hidden were counted; now they have been seen.
+    document.addEventListener('visibilitychange', () => {
+      const view = this.views.active;
+      if (document.hidden || !view || view.unread === 0) return;
+      view.unread = 0;
+      view.mentioned = false;
+      this.render();
+    });
     document.addEventListener('keydown', (e) => {
       // Alt+Up/Down moves between views, like most chat apps.
       if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
@@ -85,6 +101,7 @@ export class App {
 
   private hello(name: string, tries: number): void {
     if (!name) return;
+    this.quietGreeting = this.loggedIn;
     this.conn
       .request({ type: 'hello', name, client: 'plugboard-web' })
       .then((m) => {
@@ -218,6 +235,7 @@ export class App {
     view.log.el.hidden = false;
     if (view.atBottom) view.log.scrollToBottom();
     else view.log.el.scrollTop = view.scrollTop;
+    this.fill(view);
     this.drawer(null);
     this.render();
     this.composer.focus();
@@ -229,6 +247,16 @@ export class App {
     const i = this.views.active ? all.indexOf(this.views.active) : -1;
     const next = all[(i + step + all.length) % all.length];
     if (next) this.select(next);
+  }
+
+  /**
+   * Fetches older history while the shown view does not fill its height: with no scroll
+   * bar, "scroll up for more" cannot happen.
+   */
+  fill(view: View): void {
+    const el = view.log.el;
+    if (view !== this.views.active || el.clientHeight === 0) return;
+    if (el.scrollHeight <= el.clientHeight) this.loadOlder(view);
   }
 
   /** Pages history backwards (the button at the top, or scrolling up). */
@@ -245,12 +273,20 @@ export class App {
         limit: HISTORY_PAGE,
         ...(before ? { before } : {}),
       })
-      .then((m) => {
-        if (m.type === 'history' && m.messages.length < HISTORY_PAGE) view.historyDone = true;
-      })
-      .catch((e: Error) => this.system(e.message, 'error', view))
-      .finally(() => {
+      .then(
+        (m) => {
+          if (m.type === 'history' && m.messages.length < HISTORY_PAGE) view.historyDone = true;
+          return true;
+        },
+        (e: Error) => {
+          this.system(e.message, 'error', view);
+          return false;
+        },
+      )
+      .then((ok) => {
         view.loadingHistory = false;
+        // Keep filling only after a page arrived: a failing store must not become a loop.
+        if (ok) this.fill(view);
         this.render();
       });
   }
@@ -275,6 +311,16 @@ export class App {
     const action = parseInput(text);
     if (!action) return false;
     if (action.kind === 'help' || action.kind === 'error') return this.run(action);
+    if ('text' in action && action.text !== undefined) {
+      const bytes = utf8.encode(action.text).length;
+      if (bytes > MAX_MESSAGE_BYTES) {
+        this.system(
+          `That message is ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES}. Shorten or split it (it is still in the box).`,
+          'error',
+        );
+        return false;
+      }
+    }
     if (this.conn.state.kind !== 'open') {
       this.system('Not connected: your message was not sent (it is still in the box).', 'error');
       return false;
@@ -424,6 +470,17 @@ export class App {
       );
     }
     const unread = this.views.all().reduce((n, v) => n + v.unread, 0);
+    // On a phone the rooms are behind a button: it shows what is waiting behind it.
+    const elsewhere = this.views.all().filter((v) => v !== view && v.unread > 0);
+    const corner = byId('rooms-unread');
+    const waiting = elsewhere.reduce((n, v) => n + v.unread, 0);
+    corner.hidden = waiting === 0;
+    corner.textContent = waiting > 99 ? '99+' : String(waiting);
+    corner.className = elsewhere.some((v) => v.mentioned) ? 'badge corner mention' : 'badge corner';
+    byId('toggle-rooms').setAttribute(
+      'aria-label',
+      waiting ? `Rooms (${waiting} unread elsewhere)` : 'Rooms',
+    );
     document.title = `${unread ? `(${unread}) ` : ''}${view ? `${view.name} · ` : ''}Plugboard`;
   }
 }

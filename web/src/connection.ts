@@ -22,6 +22,22 @@ interface Pending {
   reject(e: Error): void;
 }
 
+/** RFC 6455 §7.4.1 close codes, in the reader's words. */
+function describeClose(code: number): string {
+  switch (code) {
+    case 1001:
+      return 'the server went away';
+    case 1006:
+      return 'connection lost';
+    case 1009:
+      return 'message too large';
+    case 1013:
+      return 'server busy';
+    default:
+      return 'connection closed';
+  }
+}
+
 export class ServerError extends Error {
   constructor(
     readonly code: string,
@@ -58,7 +74,9 @@ export class Connection {
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this.setState({ kind: 'open' });
       this.startHeartbeat();
@@ -76,7 +94,10 @@ export class Connection {
     };
     ws.onclose = (e: CloseEvent) => {
       if (this.ws !== ws) return;
-      this.closed(e.reason || this.lastClose || (e.code === 1006 ? 'connection lost' : 'closed'));
+      // A socket that never opened says nothing useful (1006 either way): the server is
+      // down, restarting, or out of reach.
+      if (!opened) this.closed('server unreachable');
+      else this.closed(e.reason || this.lastClose || describeClose(e.code));
     };
   }
 

@@ -5,6 +5,7 @@
 import type { App } from './app.js';
 import { fold } from './format.js';
 import type { Of, ServerMessage, WireMessage } from './protocol.js';
+import { shutdownText } from './ui/banner.js';
 import type { Line } from './ui/log.js';
 import type { View } from './views.js';
 import * as saved from './saved.js';
@@ -34,6 +35,7 @@ function event(app: App, view: View | undefined, ts: number, text: string): void
 
 function joined(app: App, m: Of<'joined'>): void {
   if (fold(m.name) === fold(app.me) && m.members) {
+    app.quietGreeting = false; // the greeting ends with the default room's join reply
     const fresh = !app.views.get(m.room);
     const view = app.views.ensure(m.room);
     view.name = m.room;
@@ -157,6 +159,8 @@ export function handleEvent(app: App, m: ServerMessage): void {
         m.messages.map((e) => messageLine(app, e)),
         false,
       );
+      // The replay on joining; replies to our own paging requests carry a ref.
+      if (m.ref === undefined) app.fill(view);
       return;
     }
     case 'joined':
@@ -193,6 +197,7 @@ export function handleEvent(app: App, m: ServerMessage): void {
         event(app, app.views.get(m.name), m.ts, `${m.name} is away: ${m.message}`);
       return;
     case 'notice': {
+      if (app.quietGreeting && !m.room && !m.from) return;
       const line: Line = {
         ts: m.ts,
         kind: 'notice',
@@ -220,7 +225,7 @@ export function handleEvent(app: App, m: ServerMessage): void {
       for (const view of app.views.all()) {
         app.addLines(
           view,
-          [{ ts: Date.now(), kind: 'error', text: `Server shutting down: ${m.reason}` }],
+          [{ ts: Date.now(), kind: 'error', text: shutdownText(m.reason) }],
           false,
         );
       }

@@ -7,6 +7,14 @@ import type { ConnState } from '../connection.js';
 
 let ticker: number | undefined;
 
+/** The server's shutdown reason as a sentence; the default reason adds nothing to say. */
+export function shutdownText(reason: string): string {
+  const why = reason.trim().replace(/\.$/, '');
+  return why === '' || /^server shutting down$/i.test(why)
+    ? 'The server is shutting down.'
+    : `The server is shutting down: ${why}.`;
+}
+
 export function renderBanner(state: ConnState, shutdown: string | null, retry: () => void): void {
   const banner = byId('banner');
   const status = byId('status');
@@ -20,7 +28,7 @@ export function renderBanner(state: ConnState, shutdown: string | null, retry: (
   banner.hidden = false;
   const draw = (): void => {
     const parts: (Node | string)[] = [];
-    if (shutdown) parts.push(h('strong', { text: `Server shutting down: ${shutdown}. ` }));
+    if (shutdown) parts.push(h('strong', { text: `${shutdownText(shutdown)} ` }));
     if (state.kind === 'connecting') {
       parts.push(
         h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }),
@@ -30,7 +38,8 @@ export function renderBanner(state: ConnState, shutdown: string | null, retry: (
       const secs = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
       parts.push(
         h('span', { class: 'spinner', attrs: { 'aria-hidden': 'true' } }),
-        `Reconnecting… (${state.reason}; next try in ${secs} s) `,
+        // After a shutdown, "server unreachable" is expected: the countdown is what matters.
+        `Reconnecting… (${shutdown ? '' : `${state.reason}; `}next try in ${secs} s) `,
         h('button', { text: 'Retry now', attrs: { type: 'button' }, on: { click: retry } }),
       );
     }

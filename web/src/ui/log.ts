@@ -1,10 +1,11 @@
 /**
  * One view's message list, kept in the DOM while the view exists (switching views swaps
  * which list is shown, nothing is rebuilt). Lines are ordered by time, so history that
- * arrives late lands in its place, and a message id is shown at most once.
+ * arrives late lands in its place, and a message id is shown at most once. Each day starts
+ * with a divider, so a line shows only its time of day.
  */
 import { h } from '../dom.js';
-import { fullTime, shortTime } from '../format.js';
+import { clockSamples, clockTime, dayLabel, dayStart, fullTime } from '../format.js';
 import { nameTag, richText } from './text.js';
 
 export interface Line {
@@ -27,6 +28,8 @@ export class MessageLog {
   readonly more: HTMLButtonElement;
   private readonly list: HTMLOListElement;
   private readonly ids = new Set<string>();
+  /** Day dividers by local midnight. */
+  private readonly days = new Map<number, HTMLLIElement>();
   /** Oldest message id shown, for paging history backwards. */
   oldestId: string | null = null;
 
@@ -71,13 +74,46 @@ export class MessageLog {
           this.oldestId = line.id;
         }
       }
+      this.divider(line.ts);
       this.insert(render(line), line.ts);
       added++;
     }
-    while (this.list.childElementCount > MAX_LINES) this.list.firstElementChild?.remove();
+    this.trim();
     if (stick) this.scrollToBottom();
     else this.el.scrollTop = this.el.scrollHeight - fromBottom;
     return added;
+  }
+
+  /** The day's divider, placed just before that day's first line. */
+  private divider(ts: number): void {
+    const day = dayStart(ts);
+    if (this.days.has(day)) return;
+    const li = h(
+      'li',
+      { class: 'day', attrs: { role: 'separator' } },
+      h('span', { text: dayLabel(ts) }),
+    );
+    this.days.set(day, li);
+    // Half a millisecond before midnight: after the previous day, before any line of this one.
+    this.insert(li, day - 0.5);
+  }
+
+  /** Drops the oldest lines past MAX_LINES; the oldest remaining day keeps its divider. */
+  private trim(): void {
+    let trimmed = false;
+    while (this.list.childElementCount > MAX_LINES) {
+      const first = this.list.firstElementChild as HTMLElement | null;
+      if (!first) break;
+      if (first.classList.contains('day')) this.days.delete(Number(first.dataset.ts) + 0.5);
+      first.remove();
+      trimmed = true;
+    }
+    const first = this.list.firstElementChild as HTMLElement | null;
+    if (trimmed && first && !first.classList.contains('day')) {
+      const ts = Number(first.dataset.ts);
+      this.days.delete(dayStart(ts));
+      this.divider(ts);
+    }
   }
 
   private insert(li: HTMLLIElement, ts: number): void {
@@ -98,7 +134,7 @@ export function compareIds(a: string, b: string): number {
 
 function render(line: Line): HTMLLIElement {
   const time = h('time', {
-    text: shortTime(line.ts),
+    text: clockTime(line.ts),
     title: fullTime(line.ts),
     attrs: { datetime: new Date(line.ts).toISOString() },
   });
@@ -112,7 +148,34 @@ function render(line: Line): HTMLLIElement {
   }
   body.append(richText(line.text));
   if (line.kind === 'say' || (line.kind === 'notice' && line.from !== undefined)) {
-    return h('li', { class: cls }, time, nameTag(line.from ?? ''), body);
+    // The space lets a phone's flowing layout wrap between name and text; the desktop grid
+    // ignores it.
+    return h('li', { class: cls }, time, nameTag(line.from ?? ''), ' ', body);
   }
   return h('li', { class: cls }, time, body);
+}
+
+/**
+ * Sizes the time column (CSS --time-em) to the widest time of day the reader's locale
+ * writes: "14:58" needs less room than "02:58 PM". Measured in ems of the time's own font
+ * size, so the phone layout's smaller type scales it without measuring again.
+ */
+export function fitTimeColumn(): void {
+  // Styles through the CSSOM: the Content-Security-Policy refuses style attributes.
+  const probe = h('time');
+  Object.assign(probe.style, { display: 'inline-block', width: 'auto', margin: '0' });
+  const line = h('div', { class: 'line', attrs: { 'aria-hidden': 'true' } }, probe);
+  Object.assign(line.style, { position: 'absolute', visibility: 'hidden', display: 'block' });
+  document.body.append(line);
+  let widest = 0;
+  for (const sample of clockSamples()) {
+    probe.textContent = sample;
+    widest = Math.max(widest, probe.getBoundingClientRect().width);
+  }
+  const size = parseFloat(getComputedStyle(probe).fontSize);
+  line.remove();
+  if (widest > 0 && size > 0) {
+    // A pixel to spare: sub-pixel widths round differently from one line to the next.
+    document.documentElement.style.setProperty('--time-em', ((widest + 1) / size).toFixed(3));
+  }
 }

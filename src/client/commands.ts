@@ -1,0 +1,235 @@
+/**
+ * The terminal client's slash commands, as a table like the line protocol's: the same
+ * names and usages, each turned into a framed request (or a local action). Pure: the
+ * session decides what to do with the result, so this is tested without sockets.
+ */
+import type { Request } from './framed-client.js';
+
+export type Action =
+  | { kind: 'request'; request: Request; /** printed once the server said ok */ done?: string }
+  /** Sent without waiting: the server's answer does not carry the request's ref. */
+  | { kind: 'send'; request: Request }
+  | { kind: 'switch'; room: string }
+  | { kind: 'help' }
+  | { kind: 'quit'; reason: string };
+
+export interface InputContext {
+  /** The room plain text goes to, or null when in none. */
+  current: string | null;
+  /** Rooms we are in (for /switch). */
+  rooms: ReadonlySet<string>;
+}
+
+interface Args {
+  argv: string[];
+  /** Everything from argument n on, verbatim (spacing kept). */
+  rest(n: number): string;
+  room(i: number): string;
+  current(): string;
+}
+
+interface Command {
+  name: string;
+  usage: string;
+  help: string;
+  minArgs: number;
+  run(a: Args, ctx: InputContext): Action;
+}
+
+export class UsageError extends Error {}
+
+const room = (arg: string) => (arg.startsWith('#') ? arg : `#${arg}`);
+
+export const commands: Command[] = [
+  {
+    name: 'help',
+    usage: '/help',
+    help: 'list commands',
+    minArgs: 0,
+    run: () => ({ kind: 'help' }),
+  },
+  {
+    name: 'nick',
+    usage: '/nick NAME',
+    help: 'change your name',
+    minArgs: 1,
+    run: (a) => ({ kind: 'request', request: { type: 'nick', name: a.argv[0] as string } }),
+  },
+  {
+    name: 'join',
+    usage: '/join ROOM [KEY]',
+    help: 'join (or create) a room and make it current',
+    minArgs: 1,
+    run: (a) => ({
+      kind: 'request',
+      request: { type: 'join', room: a.room(0), ...(a.argv[1] ? { key: a.argv[1] } : {}) },
+    }),
+  },
+  {
+    name: 'part',
+    usage: '/part [ROOM] [REASON]',
+    help: 'leave a room (default: the current one)',
+    minArgs: 0,
+    run: (a) => ({
+      kind: 'request',
+      request: { type: 'part', room: a.room(0), reason: a.rest(1) },
+    }),
+  },
+  {
+    name: 'switch',
+    usage: '/switch ROOM',
+    help: 'make one of your rooms the current one',
+    minArgs: 1,
+    run(a, ctx) {
+      const target = a.room(0).toLowerCase();
+      const found = [...ctx.rooms].find((r) => r.toLowerCase() === target);
+      if (!found) throw new UsageError(`You are not in ${a.room(0)}: /join it first`);
+      return { kind: 'switch', room: found };
+    },
+  },
+  {
+    name: 'rooms',
+    usage: '/rooms',
+    help: 'list rooms with members and topic',
+    minArgs: 0,
+    run: () => ({ kind: 'request', request: { type: 'rooms' } }),
+  },
+  {
+    name: 'who',
+    usage: '/who [ROOM]',
+    help: 'who is in a room (default: the current one)',
+    minArgs: 0,
+    run: (a) => ({ kind: 'request', request: { type: 'who', room: a.room(0) } }),
+  },
+  {
+    name: 'msg',
+    usage: '/msg NAME TEXT',
+    help: 'send a private message',
+    minArgs: 2,
+    run: (a) => ({
+      kind: 'request',
+      request: { type: 'dm', to: a.argv[0] as string, text: a.rest(1) },
+    }),
+  },
+  {
+    name: 'me',
+    usage: '/me ACTION',
+    help: 'describe an action in the current room',
+    minArgs: 1,
+    run: (a) => ({ kind: 'request', request: { type: 'me', room: a.current(), text: a.rest(0) } }),
+  },
+  {
+    name: 'topic',
+    usage: '/topic [TEXT]',
+    help: 'show or set the topic of the current room',
+    minArgs: 0,
+    // Asking for the topic is answered with a `topic` event that has no ref.
+    run: (a) =>
+      a.argv[0]
+        ? { kind: 'request', request: { type: 'topic', room: a.current(), topic: a.rest(0) } }
+        : { kind: 'send', request: { type: 'topic', room: a.current() } },
+  },
+  {
+    name: 'away',
+    usage: '/away [TEXT]',
+    help: 'mark yourself away (no text: back)',
+    minArgs: 0,
+    run: (a) => ({
+      kind: 'request',
+      request: { type: 'away', ...(a.argv[0] ? { text: a.rest(0) } : {}) },
+      done: a.argv[0] ? `* You are marked away: ${a.rest(0)}` : '* You are no longer marked away',
+    }),
+  },
+  {
+    name: 'history',
+    usage: '/history [N]',
+    help: 'show the last N messages of the current room (default 20)',
+    minArgs: 0,
+    run(a) {
+      const n = a.argv[0] === undefined ? 20 : Number(a.argv[0]);
+      if (!Number.isInteger(n) || n < 1 || n > 500)
+        throw new UsageError('usage: /history [N] (N between 1 and 500)');
+      return { kind: 'request', request: { type: 'history', room: a.current(), limit: n } };
+    },
+  },
+  {
+    name: 'kick',
+    usage: '/kick ROOM NAME [REASON]',
+    help: 'remove someone from a room (operators)',
+    minArgs: 2,
+    run: (a) => ({
+      kind: 'request',
+      request: { type: 'kick', room: a.room(0), name: a.argv[1] as string, reason: a.rest(2) },
+    }),
+  },
+  {
+    name: 'register',
+    usage: '/register PASSWORD',
+    help: 'protect your current name with a password',
+    minArgs: 1,
+    run: (a) => ({
+      kind: 'request',
+      request: { type: 'register', password: a.rest(0) },
+      done: '* Your name is registered',
+    }),
+  },
+  {
+    name: 'identify',
+    usage: '/identify [NAME] PASSWORD',
+    help: 'log in to a registered name',
+    minArgs: 1,
+    run: (a) => ({
+      kind: 'request',
+      request:
+        a.argv.length >= 2
+          ? { type: 'identify', name: a.argv[0] as string, password: a.rest(1) }
+          : { type: 'identify', password: a.rest(0) },
+      done: '* You are identified',
+    }),
+  },
+  {
+    name: 'quit',
+    usage: '/quit [REASON]',
+    help: 'leave the server',
+    minArgs: 0,
+    run: (a) => ({ kind: 'quit', reason: a.rest(0) || 'leaving' }),
+  },
+];
+
+/** Every command as typed, for Tab completion. */
+export const commandNames = commands.map((c) => `/${c.name}`);
+
+export function helpLines(current: string | null): string[] {
+  return [
+    '* Commands:',
+    ...commands.map((c) => `*   ${c.usage.padEnd(26)} ${c.help}`),
+    `* Anything else you type is said in ${current ?? 'your current room'}; start a line with // to say one starting with /.`,
+  ];
+}
+
+/** What one typed line means. Throws UsageError for a line that cannot be sent. */
+export function parseInput(line: string, ctx: InputContext): Action {
+  const current = () => {
+    if (!ctx.current) throw new UsageError('You are not in a room: /join ROOM first');
+    return ctx.current;
+  };
+  if (!line.startsWith('/') || line.startsWith('//')) {
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    return { kind: 'request', request: { type: 'say', room: current(), text } };
+  }
+  const body = line.slice(1);
+  const argv = body.split(/\s+/).filter(Boolean);
+  const name = (argv.shift() ?? '').toLowerCase();
+  const command = commands.find((c) => c.name === name);
+  if (!command) throw new UsageError(`Unknown command /${name}. Type /help for the list.`);
+  if (argv.length < command.minArgs) throw new UsageError(`usage: ${command.usage}`);
+  // rest(n): the text after the command word and n arguments, exactly as typed.
+  const rest = (n: number) => {
+    const m = new RegExp(`^\\s*\\S+(?:\\s+\\S+){${n}}\\s?`).exec(body);
+    return m ? body.slice(m[0].length).trim() : '';
+  };
+  return command.run(
+    { argv, rest, room: (i) => (argv[i] ? room(argv[i]) : current()), current },
+    ctx,
+  );
+}

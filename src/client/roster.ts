@@ -1,0 +1,79 @@
+/**
+ * What the terminal client knows about its own situation, kept current from server events:
+ * its name, its rooms, the current room and who is in each room. The prompt, rejoining
+ * after a reconnect and Tab completion all read it. Pure: fed events, no I/O.
+ */
+import type { ServerMessage } from '../protocols/json/schema.js';
+
+export class Roster {
+  /** Rooms we are in, in the order we joined them, with the server's spelling. */
+  readonly rooms = new Set<string>();
+  current: string | null = null;
+  private readonly members = new Map<string, Set<string>>();
+
+  constructor(public name: string) {}
+
+  /** Updates from one server event; true when the prompt (name or room) changed. */
+  apply(msg: ServerMessage): boolean {
+    switch (msg.type) {
+      case 'welcome':
+        this.name = msg.name;
+        return true;
+      case 'joined':
+        if (msg.name !== this.name) {
+          this.members.get(key(msg.room))?.add(msg.name);
+          return false;
+        }
+        this.rooms.add(msg.room);
+        this.current = msg.room;
+        if (msg.members) this.members.set(key(msg.room), new Set(msg.members.map((m) => m.name)));
+        return true;
+      case 'left':
+        if (msg.name !== this.name) {
+          this.members.get(key(msg.room))?.delete(msg.name);
+          return false;
+        }
+        this.forget(msg.room);
+        return true;
+      case 'quit':
+        for (const set of this.members.values()) set.delete(msg.name);
+        return false;
+      case 'nick':
+        for (const set of this.members.values()) if (set.delete(msg.old)) set.add(msg.name);
+        if (msg.old !== this.name) return false;
+        this.name = msg.name;
+        return true;
+      case 'who':
+        this.members.set(key(msg.room), new Set(msg.members.map((m) => m.name)));
+        return false;
+      default:
+        return false;
+    }
+  }
+
+  private forget(room: string): void {
+    for (const r of this.rooms) if (key(r) === key(room)) this.rooms.delete(r);
+    this.members.delete(key(room));
+    if (this.current !== null && key(this.current) === key(room))
+      this.current = [...this.rooms].at(-1) ?? null;
+  }
+
+  /** Names in a room (for Tab completion). */
+  membersOf(room: string | null): string[] {
+    return room === null ? [] : [...(this.members.get(key(room)) ?? [])];
+  }
+
+  /** Forgets everything but the name: a new connection starts from its welcome. */
+  reset(): void {
+    this.rooms.clear();
+    this.members.clear();
+    this.current = null;
+  }
+
+  prompt(): string {
+    return `[${this.name}@${this.current ?? '(no room)'}]> `;
+  }
+}
+
+// Room names are case-insensitive on the server (ASCII casemapping).
+const key = (room: string) => room.toLowerCase();

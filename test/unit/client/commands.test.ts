@@ -1,0 +1,112 @@
+import { describe, expect, test } from 'vitest';
+import { parseInput, UsageError } from '../../../src/client/commands.js';
+import { clean, formatEvent } from '../../../src/client/format.js';
+import { Roster } from '../../../src/client/roster.js';
+
+const ctx = { current: '#lobby', rooms: new Set(['#lobby', '#Dev']) };
+
+describe('parseInput', () => {
+  test('plain text goes to the current room; // escapes a leading slash', () => {
+    expect(parseInput('hello  there', ctx)).toEqual({
+      kind: 'request',
+      request: { type: 'say', room: '#lobby', text: 'hello  there' },
+    });
+    expect(parseInput('//etc/passwd', ctx)).toMatchObject({
+      request: { type: 'say', text: '/etc/passwd' },
+    });
+  });
+
+  test('commands become requests with verbatim rest-of-line text', () => {
+    expect(parseInput('/msg bob  two  spaces', ctx)).toMatchObject({
+      request: { type: 'dm', to: 'bob', text: 'two  spaces' },
+    });
+    expect(parseInput('/me waves  slowly', ctx)).toMatchObject({
+      request: { type: 'me', room: '#lobby', text: 'waves  slowly' },
+    });
+    expect(parseInput('/JOIN dev key1', ctx)).toMatchObject({
+      request: { type: 'join', room: '#dev', key: 'key1' },
+    });
+    expect(parseInput('/part', ctx)).toMatchObject({
+      request: { type: 'part', room: '#lobby', reason: '' },
+    });
+    expect(parseInput('/part #x gone for lunch', ctx)).toMatchObject({
+      request: { type: 'part', room: '#x', reason: 'gone for lunch' },
+    });
+    expect(parseInput('/topic', ctx)).toEqual({
+      kind: 'send',
+      request: { type: 'topic', room: '#lobby' },
+    });
+    expect(parseInput('/topic new topic', ctx)).toMatchObject({
+      request: { topic: 'new topic' },
+    });
+    expect(parseInput('/history', ctx)).toMatchObject({ request: { type: 'history', limit: 20 } });
+    expect(parseInput('/away lunch', ctx)).toMatchObject({
+      request: { type: 'away', text: 'lunch' },
+      done: '* You are marked away: lunch',
+    });
+    expect(parseInput('/identify alice s3cret', ctx)).toMatchObject({
+      request: { type: 'identify', name: 'alice', password: 's3cret' },
+    });
+    expect(parseInput('/quit', ctx)).toEqual({ kind: 'quit', reason: 'leaving' });
+  });
+
+  test('/switch only to a room we are in, with the server spelling', () => {
+    expect(parseInput('/switch dev', ctx)).toEqual({ kind: 'switch', room: '#Dev' });
+    expect(() => parseInput('/switch #nowhere', ctx)).toThrow(/not in #nowhere/);
+  });
+
+  test('usage errors name the command; unknown commands are refused', () => {
+    expect(() => parseInput('/msg bob', ctx)).toThrow(new UsageError('usage: /msg NAME TEXT'));
+    expect(() => parseInput('/history 0', ctx)).toThrow(/between 1 and 500/);
+    expect(() => parseInput('/teleport', ctx)).toThrow(/Unknown command \/teleport/);
+    expect(() => parseInput('hi', { current: null, rooms: new Set() })).toThrow(/not in a room/);
+  });
+});
+
+describe('Roster', () => {
+  test('follows joins, parts, nicks and quits', () => {
+    const r = new Roster('amy');
+    r.apply({ type: 'welcome', name: 'amy', address: '', server: 's', rooms: [] });
+    const members = [{ name: 'amy', op: true, voice: false, away: false }];
+    expect(r.apply({ type: 'joined', ts: 0, room: '#a', name: 'amy', members })).toBe(true);
+    r.apply({ type: 'joined', ts: 0, room: '#b', name: 'amy', members });
+    r.apply({ type: 'joined', ts: 0, room: '#b', name: 'ben' });
+    expect(r.prompt()).toBe('[amy@#b]> ');
+    expect(r.membersOf('#B')).toEqual(['amy', 'ben']);
+    r.apply({ type: 'nick', ts: 0, old: 'ben', name: 'benny' });
+    expect(r.membersOf('#b')).toEqual(['amy', 'benny']);
+    r.apply({ type: 'quit', ts: 0, name: 'benny', reason: 'x', rooms: ['#b'] });
+    expect(r.membersOf('#b')).toEqual(['amy']);
+    r.apply({ type: 'left', ts: 0, room: '#B', name: 'amy', reason: '' });
+    expect([...r.rooms]).toEqual(['#a']);
+    expect(r.current).toBe('#a');
+    r.apply({ type: 'nick', ts: 0, old: 'amy', name: 'amelia' });
+    expect(r.prompt()).toBe('[amelia@#a]> ');
+    r.apply({ type: 'left', ts: 0, room: '#a', name: 'amelia', reason: '' });
+    expect(r.prompt()).toBe('[amelia@(no room)]> ');
+  });
+});
+
+describe('formatting', () => {
+  const view = { me: 'amy', current: '#a', paint: (n: string) => n };
+  test('terminal control characters in incoming text are removed', () => {
+    const msg = clean({
+      type: 'message' as const,
+      id: '1',
+      ts: 0,
+      room: '#a',
+      from: 'x\x1b',
+      text: 'hi \x1b[2J\x07there\x9b',
+      kind: 'say' as const,
+    });
+    expect(formatEvent(msg, view)[0]).toMatch(/<x> hi \[2Jthere$/);
+  });
+
+  test('messages in other rooms name the room', () => {
+    const line = formatEvent(
+      { type: 'message', id: '1', ts: 0, room: '#b', from: 'ben', text: 'yo', kind: 'me' },
+      view,
+    )[0];
+    expect(line).toMatch(/^\[\d\d:\d\d\] #b \* ben yo$/);
+  });
+});
