@@ -40,6 +40,13 @@ export interface Plan {
   senders: number;
   sampleReceivers: number;
   settleMs: number;
+  /**
+   * Quiet time before idle RSS is read, in the runs that report memory (capacity runs and
+   * the smallest load size). "Idle" means idle: a garbage-collected server gives back what
+   * a burst of registrations left behind some seconds after it (V8's memory reducer runs
+   * once allocation stops), so reading RSS 1.5 s after the burst would count garbage.
+   */
+  idleSettleMs: number;
   registerTimeoutMs: number;
   joinTimeoutMs: number;
 }
@@ -63,6 +70,7 @@ export const fullPlan: Plan = {
   senders: 10,
   sampleReceivers: 200,
   settleMs: 1500,
+  idleSettleMs: 12_000,
   registerTimeoutMs: 120_000,
   joinTimeoutMs: 120_000,
 };
@@ -81,6 +89,7 @@ export const quickPlan: Plan = {
   regTimeoutMs: 15_000,
   capacityNs: [2000],
   settleMs: 500,
+  idleSettleMs: 2000,
   registerTimeoutMs: 20_000,
   joinTimeoutMs: 20_000,
 };

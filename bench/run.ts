@@ -112,11 +112,19 @@ function jobsFor(plan: Plan, targets: Job['target'][]): Job[] {
   );
 }
 
+/** Capacity runs and the smallest load size report idle memory, after a real quiet time. */
+function memoryRun(plan: Plan, job: Job): { settleMs: number; measureMemory: boolean } {
+  const memory = job.kind === 'capacity' || (job.kind === 'load' && job.n === plan.loadNs[0]);
+  return memory
+    ? { settleMs: plan.idleSettleMs, measureMemory: true }
+    : { settleMs: plan.settleMs, measureMemory: false };
+}
+
 function paramsFor(plan: Plan, job: Job): RunParams {
   return {
     n: job.n,
     regConcurrency: job.conc,
-    settleMs: plan.settleMs,
+    ...memoryRun(plan, job),
     load: job.kind === 'load',
     joinConcurrency: plan.joinConcurrency,
     senders: Math.min(plan.senders, job.n),

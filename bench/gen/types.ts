@@ -21,6 +21,8 @@ export interface RunSpec {
   regConcurrency: number;
   /** Quiet time after registration before idle RSS is read (lets GC and queues settle). */
   settleMs: number;
+  /** Read the idle RSS after the quiet time (only runs whose memory figure is reported). */
+  measureMemory: boolean;
   /** Join one room (where the server has rooms) and run the rate ladder and saturation. */
   load: boolean;
   joinConcurrency: number;

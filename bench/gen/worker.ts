@@ -80,8 +80,10 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
     // all earlier ones; wait until that has all been delivered before calling it idle.
     if (spec.protocol === 'line') await barrier(swarm, spec.n, spec.registerTimeoutMs);
     await sleep(spec.settleMs);
-    const idleKb = rssKb(spec.serverPid);
-    r.rss = { startKb, idleKb, perClientBytes: ((idleKb - startKb) * 1024) / spec.n };
+    if (spec.measureMemory) {
+      const idleKb = rssKb(spec.serverPid);
+      r.rss = { startKb, idleKb, perClientBytes: ((idleKb - startKb) * 1024) / spec.n };
+    }
 
     if (spec.pairCheck) {
       r.pair = await pairCheck(swarm, spec.n, spec.joinTimeoutMs);

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVER_NODE_FLAGS } from '../../src/runtime-flags.js';
 import { repoRoot } from '../lib/paths.js';
 import type { ProtocolName } from '../gen/types.js';
 import {
@@ -17,6 +18,16 @@ import {
 } from './spawn.js';
 
 export const plugboardCli = join(repoRoot, 'dist', 'src', 'cli.js');
+
+/**
+ * The flags `npm start` uses, so the benchmark measures the server as shipped;
+ * PLUGBOARD_BENCH_NODE_FLAGS (space-separated, may be empty) replaces them for experiments.
+ */
+function serverNodeFlags(): string[] {
+  const override = process.env.PLUGBOARD_BENCH_NODE_FLAGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  return [...SERVER_NODE_FLAGS];
+}
 
 export function plugboardAvailable(): boolean {
   return existsSync(plugboardCli);
@@ -58,7 +69,10 @@ export function plugboardTarget(
     version,
     async start(o: StartOptions): Promise<RunningServer> {
       const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-'));
-      const node = o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : [];
+      const node = [
+        ...serverNodeFlags(),
+        ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []),
+      ];
       const child = spawnPinned(
         o.core,
         process.execPath,

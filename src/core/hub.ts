@@ -444,7 +444,7 @@ export class Hub {
   private leave(s: Session, room: Room): void {
     room.members.delete(s);
     s.rooms.delete(room);
-    if (s.current === room) s.current = s.rooms.values().next().value ?? null;
+    if (s.current === room) s.current = s.rooms.first() ?? null;
     if (room.members.size === 0) {
       this.rooms.delete(room.key);
       this.roomStates.retire(room);
@@ -1054,6 +1054,8 @@ export class Hub {
     const now = this.clock.now();
     const { registrationTimeoutMs, idleTimeoutMs } = this.options;
     for (const s of this.sessions) {
+      s.conn.tick?.(now);
+      if (s.closed) continue;
       if (!s.registered) {
         if (registrationTimeoutMs > 0 && now - s.connectedAt > registrationTimeoutMs) {
           s.closeReason = 'registration timeout';

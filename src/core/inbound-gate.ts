@@ -14,7 +14,8 @@ export interface GateHooks<T> {
 }
 
 export class InboundGate<T> {
-  private readonly waiting: T[] = [];
+  /** Items held back by flood control; null when none (most connections, most of the time). */
+  private waiting: T[] | null = null;
   private timer: NodeJS.Timeout | null = null;
   private warned = false;
   private closed = false;
@@ -27,15 +28,16 @@ export class InboundGate<T> {
 
   push(item: T): void {
     if (this.closed) return;
-    if (this.waiting.length === 0 && this.bucket.take()) {
+    if ((this.waiting === null || this.waiting.length === 0) && this.bucket.take()) {
       this.hooks.run(item);
       return;
     }
-    if (this.waiting.length >= this.maxWaiting) {
+    const waiting = (this.waiting ??= []);
+    if (waiting.length >= this.maxWaiting) {
       this.hooks.onFlood('dropped', item);
       return;
     }
-    this.waiting.push(item);
+    waiting.push(item);
     if (!this.warned) {
       this.warned = true;
       this.hooks.onFlood('delayed', item);
@@ -53,13 +55,15 @@ export class InboundGate<T> {
   }
 
   private drain(): void {
-    while (!this.closed && this.waiting.length > 0 && this.bucket.take()) {
-      this.hooks.run(this.waiting.shift() as T);
+    const waiting = this.waiting ?? [];
+    while (!this.closed && waiting.length > 0 && this.bucket.take()) {
+      this.hooks.run(waiting.shift() as T);
     }
     if (this.closed) return;
-    if (this.waiting.length > 0) {
+    if (waiting.length > 0) {
       this.schedule();
     } else {
+      this.waiting = null;
       this.warned = false;
       this.hooks.resume();
     }
@@ -67,7 +71,7 @@ export class InboundGate<T> {
 
   close(): void {
     this.closed = true;
-    this.waiting.length = 0;
+    this.waiting = null;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }

@@ -24,6 +24,11 @@ export interface Connection {
   end(): void;
   /** Close now, dropping anything queued. */
   destroy(): void;
+  /**
+   * Called about once a second by the hub's sweep (protocol keepalives): one timer for
+   * every connection instead of a timer each.
+   */
+  tick?(now: number): void;
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { Actor } from './events.js';
 import type { Connection, Encoder } from './ports.js';
 import type { Room } from './room.js';
+import { SmallSet } from './small-set.js';
 
 export class Session {
   name = '';
@@ -21,7 +22,7 @@ export class Session {
   oper = false;
   /** User modes as IRC letters (e.g. "iw"); the hub only interprets 'o'. */
   umodes = '';
-  readonly rooms = new Set<Room>();
+  readonly rooms = new SmallSet<Room>();
   /** Room that plain text goes to (line and terminal clients). */
   current: Room | null = null;
   connectedAt: number;

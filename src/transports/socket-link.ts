@@ -3,6 +3,7 @@
  * gathered in a small array and handed to the socket once per turn as one buffer: a burst
  * of fan-out costs one stream write and one syscall per socket instead of one per event.
  */
+import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Link } from '../core/ports.js';
 
@@ -16,9 +17,33 @@ function flushAll(): void {
   for (const link of batch) link.flush();
 }
 
+const LINK = Symbol('plugboard.link');
+type LinkedSocket = Socket & { [LINK]?: SocketLink };
+
+function onSocketError(this: LinkedSocket, err: NodeJS.ErrnoException): void {
+  this[LINK]?.socketError(err);
+}
+
+function onSocketEnd(this: LinkedSocket): void {
+  this[LINK]?.socketEnd();
+}
+
+function onSocketClose(this: LinkedSocket): void {
+  this[LINK]?.socketClose();
+}
+
+/** Most peers share a few addresses: keep one copy of each string, not one per socket. */
+const addresses = new Map<string, string>();
+
 export function normalizeAddress(address: string | undefined): string {
   if (!address) return 'unknown';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  let known = addresses.get(address);
+  if (known === undefined) {
+    known = address.startsWith('::ffff:') ? address.slice(7) : address;
+    // Bounded: past this many distinct addresses, new ones are simply not shared.
+    if (addresses.size < 65_536) addresses.set(address, known);
+  }
+  return known;
 }
 
 export class SocketLink implements Link {
@@ -27,6 +52,10 @@ export class SocketLink implements Link {
   /** Buffers written this turn, not yet handed to the socket. */
   private turn: Buffer[] | null = null;
   private turnBytes = 0;
+  private closeHandler: ((reason: string) => void) | null = null;
+  private closeReason = 'connection closed';
+  /** The socket's descriptor for direct writes, or -1 (TLS, or no descriptor). */
+  private readonly fd: number;
 
   constructor(
     private readonly socket: Socket,
@@ -34,6 +63,11 @@ export class SocketLink implements Link {
     readonly secure: boolean,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    this.fd = secure ? -1 : descriptorOf(socket);
+    // Listening for errors from the start: an error with no listener would throw. The
+    // reason is kept for the close handler.
+    (socket as LinkedSocket)[LINK] = this;
+    socket.on('error', onSocketError);
   }
 
   write(data: Buffer): void {
@@ -58,7 +92,13 @@ export class SocketLink implements Link {
     const size = this.turnBytes;
     this.turnBytes = 0;
     if (this.socket.destroyed) return;
-    this.socket.write(turn.length === 1 ? (turn[0] as Buffer) : Buffer.concat(turn, size));
+    let data = turn.length === 1 ? (turn[0] as Buffer) : Buffer.concat(turn, size);
+    if (this.fd >= 0 && this.socket.writableLength === 0) {
+      const written = tryWrite(this.fd, data);
+      if (written === data.length) return;
+      if (written > 0) data = data.subarray(written);
+    }
+    this.socket.write(data);
   }
 
   /**
@@ -95,14 +135,45 @@ export class SocketLink implements Link {
   }
 
   onClose(handler: (reason: string) => void): void {
-    let reason = 'connection closed';
-    this.socket.on('error', (err: NodeJS.ErrnoException) => {
-      reason = err.code === 'ECONNRESET' ? 'connection reset by peer' : err.message;
-    });
-    this.socket.on('end', () => {
-      // The peer half-closed (nc after stdin EOF, or a client's QUIT): finish our side.
-      if (!this.ended) this.end();
-    });
-    this.socket.on('close', () => handler(reason));
+    this.closeHandler = handler;
+    // Shared listeners that find this link through the socket: no closures per connection
+    // (tens of thousands of links are alive at once).
+    const socket = this.socket;
+    socket.on('end', onSocketEnd);
+    socket.on('close', onSocketClose);
+  }
+
+  /** Called by the shared listeners below. */
+  socketError(err: NodeJS.ErrnoException): void {
+    this.closeReason = err.code === 'ECONNRESET' ? 'connection reset by peer' : err.message;
+  }
+
+  socketEnd(): void {
+    // The peer half-closed (nc after stdin EOF, or a client's QUIT): finish our side.
+    if (!this.ended) this.end();
+  }
+
+  socketClose(): void {
+    this.closeHandler?.(this.closeReason);
+  }
+}
+
+/** The descriptor behind a plain TCP socket (libuv's handle exposes it on Unix), or -1. */
+function descriptorOf(socket: Socket): number {
+  const handle = (socket as unknown as { _handle?: { fd?: unknown } })._handle;
+  const fd = handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : -1;
+}
+
+/**
+ * One write(2) straight to the socket, skipping the stream machinery. Only called while
+ * the stream has nothing queued, so order is kept. Returns the bytes the kernel took;
+ * 0 when it took none or failed (the stream write that follows reports real errors).
+ */
+function tryWrite(fd: number, data: Buffer): number {
+  try {
+    return writeSync(fd, data);
+  } catch {
+    return 0;
   }
 }

@@ -5,7 +5,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Link } from '../core/ports.js';
-import { SocketLink } from './socket-link.js';
+import { normalizeAddress, SocketLink } from './socket-link.js';
+
+/** One shared no-op listener rather than a closure per socket. */
+function ignore(): void {}
 
 export interface TcpListenerOptions {
   /** Listener name, as it appears in the ready file (e.g. 'line', 'irc-tls'). */
@@ -34,9 +37,9 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
   const accept = (socket: net.Socket): void => {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
-    socket.on('error', () => {}); // reported through the link's close reason
-    const refused = opts.admit(socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown');
+    const refused = opts.admit(normalizeAddress(socket.remoteAddress));
     if (refused !== null) {
+      socket.on('error', ignore);
       socket.end(opts.refusal(refused));
       socket.setTimeout(2000, () => socket.destroy());
       return;

@@ -16,8 +16,8 @@ let batchCounter = 0;
 export class IrcClient implements Connection {
   session!: Session;
   readonly protocol = 'irc';
-  /** Ends the connection (set by serveIrc: closes the flood gate, then the hub session). */
-  close: (reason: string) => void = () => {};
+  /** The connection's owner: closes the flood gate and the hub session, runs keepalives. */
+  owner: { close(reason: string): void; tick(now: number): void } | null = null;
   /** Output of the labeled command being run, or null. */
   private capture: Buffer[] | null = null;
 
@@ -62,6 +62,15 @@ export class IrcClient implements Connection {
   destroy(): void {
     this.capture = null;
     this.link.destroy();
+  }
+
+  tick(now: number): void {
+    this.owner?.tick(now);
+  }
+
+  /** Ends the connection (handlers: QUIT, a bad password). */
+  close(reason: string): void {
+    this.owner?.close(reason);
   }
 
   // ---- replies ------------------------------------------------------------------------

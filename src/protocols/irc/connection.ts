@@ -7,7 +7,7 @@
 import { ChatError } from '../../core/errors.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
-import { InboundGate } from '../../core/inbound-gate.js';
+import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
 import type { Encoder, Link } from '../../core/ports.js';
 import { Cap } from './caps.js';
 import { IrcClient } from './client.js';
@@ -16,7 +16,8 @@ import { commandTable } from './commands.js';
 import { createIrcEncoder } from './encoder.js';
 import { replyError } from './errors.js';
 import { ERR } from './numerics.js';
-import { newState } from './state.js';
+import { newState, type IrcState } from './state.js';
+import type { Session } from '../../core/session.js';
 
 /** One encoder per hub, so every IRC session shares its variant cache keys. */
 const encoders = new WeakMap<Hub, Encoder>();
@@ -36,66 +37,128 @@ export function ircRefusal(reason: string): Buffer {
 }
 
 export function serveIrc(hub: Hub, link: Link): void {
-  const opts = hub.options;
-  const state = newState(hub.clock.now());
-  const client = new IrcClient(hub, link, state);
-  const session = hub.attach(client, encoderFor(hub));
-  session.proto = state;
-  client.session = session;
-  const splitter = new LineSplitter();
-  let running: Promise<void> = Promise.resolve();
-  let pingTimer: NodeJS.Timeout | null = null;
+  new IrcConnection(hub, link);
+}
 
-  const gate = new InboundGate<SplitItem>(
-    new TokenBucket(opts.floodBurst, opts.floodRate, hub.clock),
-    opts.floodQueueLines,
-    {
-      run: (item) => {
-        running = running.then(() => handle(item)).catch((err: unknown) => internal(err));
-      },
-      pause: () => link.pause(),
-      resume: () => link.resume(),
-      onFlood: (kind) => {
-        // Delays are invisible, as with IRC servers' fakelag; a client that keeps
-        // flooding past the queue is disconnected the way ircds do it.
-        if (kind === 'delayed') hub.counters.floodDelayed++;
-        else {
-          hub.counters.floodDropped++;
-          close('Excess Flood');
-        }
-      },
-    },
-  );
+/**
+ * A class rather than a nest of closures: tens of thousands of these stay alive at once,
+ * and methods on a prototype cost nothing per connection. The keepalive runs from the
+ * hub's once-a-second sweep (`tick`), not from a timer per connection.
+ */
+class IrcConnection implements GateHooks<SplitItem> {
+  private readonly state: IrcState;
+  private readonly client: IrcClient;
+  private readonly session: Session;
+  private readonly splitter = new LineSplitter();
+  private readonly gate: InboundGate<SplitItem>;
+  /** Lines waiting while an async command runs (order holds across awaits), or null. */
+  private queued: SplitItem[] | null = null;
 
-  const close = (reason: string): void => {
-    gate.close();
-    if (pingTimer) clearTimeout(pingTimer);
-    pingTimer = null;
-    hub.disconnect(session, reason);
-  };
-  client.close = close;
+  constructor(
+    private readonly hub: Hub,
+    private readonly link: Link,
+  ) {
+    const opts = hub.options;
+    this.state = newState(hub.clock.now());
+    this.client = new IrcClient(hub, link, this.state);
+    this.session = hub.attach(this.client, encoderFor(hub));
+    this.session.proto = this.state;
+    this.client.session = this.session;
+    this.client.owner = this;
+    this.gate = new InboundGate<SplitItem>(
+      new TokenBucket(opts.floodBurst, opts.floodRate, hub.clock),
+      opts.floodQueueLines,
+      this,
+    );
+    link.onData((chunk) => this.onData(chunk));
+    link.onClose((reason) => this.close(reason));
+  }
 
-  const internal = (err: unknown): void => {
-    hub.log.error({ err, id: session.id }, 'irc command failed');
-    client.fromServer('NOTICE', client.nick, 'Internal error');
-  };
+  private onData(chunk: Buffer): void {
+    for (const item of this.splitter.push(chunk)) this.gate.push(item);
+  }
 
-  const handle = async (item: SplitItem): Promise<void> => {
-    if (session.closed) return;
-    const now = hub.clock.now();
-    state.lastInput = now;
+  // ---- GateHooks: lines that passed flood control ----------------------------------------
+
+  run(item: SplitItem): void {
+    if (this.queued) {
+      this.queued.push(item);
+      return;
+    }
+    this.execute(item);
+  }
+
+  pause(): void {
+    this.link.pause();
+  }
+
+  resume(): void {
+    this.link.resume();
+  }
+
+  onFlood(kind: 'delayed' | 'dropped'): void {
+    // Delays are invisible, as with IRC servers' fakelag; a client that keeps flooding
+    // past the queue is disconnected the way ircds do it.
+    if (kind === 'delayed') this.hub.counters.floodDelayed++;
+    else {
+      this.hub.counters.floodDropped++;
+      this.close('Excess Flood');
+    }
+  }
+
+  /** Runs one line; while an async command runs, later lines wait their turn. */
+  private execute(item: SplitItem): void {
+    const done = this.handle(item);
+    if (done === undefined) return;
+    this.queued = [];
+    void done.catch((err: unknown) => this.internal(err)).finally(() => this.drain());
+  }
+
+  /** Runs the lines that waited, until one of them goes async again. */
+  private drain(): void {
+    const waiting = this.queued ?? [];
+    this.queued = null;
+    let next = waiting.shift();
+    while (next !== undefined) {
+      this.execute(next);
+      // execute() may have started another async command (TypeScript cannot see that).
+      const again = this.queued as SplitItem[] | null;
+      if (again) {
+        again.push(...waiting);
+        return;
+      }
+      next = waiting.shift();
+    }
+  }
+
+  close(reason: string): void {
+    this.gate.close();
+    this.hub.disconnect(this.session, reason);
+  }
+
+  private internal(err: unknown): void {
+    this.hub.log.error({ err, id: this.session.id }, 'irc command failed');
+    this.client.fromServer('NOTICE', this.client.nick, 'Internal error');
+  }
+
+  /** Returns a promise only when the command awaits something (the store, SASL). */
+  private handle(item: SplitItem): Promise<void> | undefined {
+    const { hub, session, client, state } = this;
+    if (session.closed) return undefined;
+    state.lastInput = hub.clock.now();
     state.pingSent = 0;
     hub.touch(session);
     if (item.kind === 'toolong') {
       client.reply(ERR.INPUTTOOLONG, 'Input line was too long');
-      return;
+      return undefined;
     }
     const m = parse(item.line);
-    if (!m) return;
+    if (!m) return undefined;
     const name = m.command.toUpperCase();
     const label = m.tags.label;
     const labeled = label !== undefined && label !== '' && client.has(Cap.LabeledResponse);
     if (labeled) client.beginLabel();
+    let result: void | Promise<void> = undefined;
     try {
       const cmd = commandTable.get(name);
       if (!cmd) {
@@ -106,48 +169,42 @@ export function serveIrc(hub: Hub, link: Link): void {
       } else if (m.params.length < cmd.minParams) {
         client.reply(ERR.NEEDMOREPARAMS, name, 'Not enough parameters');
       } else {
-        await cmd.run(client, m);
+        result = cmd.run(client, m);
       }
     } catch (err) {
-      if (err instanceof ChatError) replyError(client, err, { command: name });
-      else internal(err);
-    } finally {
-      if (labeled) client.endLabel(label);
+      this.failed(err, name);
     }
-  };
-
-  const keepalive = (): void => {
-    pingTimer = null;
-    if (session.closed) return;
-    const now = hub.clock.now();
-    let wait: number;
-    if (state.pingSent > 0) {
-      if (now - state.pingSent >= opts.pingTimeoutMs) {
-        close(`Ping timeout: ${Math.round((now - state.lastInput) / 1000)} seconds`);
-        return;
-      }
-      wait = opts.pingTimeoutMs - (now - state.pingSent);
-    } else {
-      const idle = now - state.lastInput;
-      if (idle < opts.pingIntervalMs) wait = opts.pingIntervalMs - idle;
-      else if (!session.registered)
-        wait = opts.pingIntervalMs; // the hub's registration timeout rules
-      else {
-        state.pingSent = now;
-        client.sendLine(`PING :${opts.serverName}`);
-        wait = opts.pingTimeoutMs;
-      }
+    if (result instanceof Promise) {
+      return result
+        .catch((err: unknown) => this.failed(err, name))
+        .finally(() => {
+          if (labeled) client.endLabel(label);
+        });
     }
-    pingTimer = setTimeout(keepalive, Math.max(wait, 50));
-    pingTimer.unref();
-  };
-  if (opts.pingIntervalMs > 0) {
-    pingTimer = setTimeout(keepalive, opts.pingIntervalMs);
-    pingTimer.unref();
+    if (labeled) client.endLabel(label);
+    return undefined;
   }
 
-  link.onData((chunk) => {
-    for (const item of splitter.push(chunk)) gate.push(item);
-  });
-  link.onClose((reason) => close(reason));
+  private failed(err: unknown, command: string): void {
+    if (err instanceof ChatError) replyError(this.client, err, { command });
+    else this.internal(err);
+  }
+
+  /** Keepalive (modern.ircdocs.horse "PING message"), from the hub's sweep. */
+  tick(now: number): void {
+    const { hub, session, state } = this;
+    const opts = hub.options;
+    if (session.closed || opts.pingIntervalMs <= 0) return;
+    if (state.pingSent > 0) {
+      if (now - state.pingSent >= opts.pingTimeoutMs) {
+        this.close(`Ping timeout: ${Math.round((now - state.lastInput) / 1000)} seconds`);
+      }
+      return;
+    }
+    // Before registration the hub's registration timeout rules.
+    if (session.registered && now - state.lastInput >= opts.pingIntervalMs) {
+      state.pingSent = now;
+      this.client.sendLine(`PING :${opts.serverName}`);
+    }
+  }
 }

@@ -32,7 +32,8 @@ const enum State {
 }
 
 export class LineDecoder {
-  private parts: Buffer[] = [];
+  /** Pieces of the current line; null between lines (no array kept per idle connection). */
+  private parts: Buffer[] | null = null;
   private size = 0;
   private overflowed = false;
   private state = State.Data;
@@ -112,17 +113,20 @@ export class LineDecoder {
       to = from + Math.max(room, 0);
       if (to <= from) return;
     }
-    this.parts.push(chunk.subarray(from, to));
+    (this.parts ??= []).push(chunk.subarray(from, to));
     this.size += to - from;
   }
 
   private emit(out: LineItem[]): void {
+    const parts = this.parts;
     const text =
-      this.parts.length === 1
-        ? (this.parts[0] as Buffer).toString('utf8')
-        : Buffer.concat(this.parts, this.size).toString('utf8');
+      parts === null
+        ? ''
+        : parts.length === 1
+          ? (parts[0] as Buffer).toString('utf8')
+          : Buffer.concat(parts, this.size).toString('utf8');
     const kind = this.overflowed ? 'overlong' : 'line';
-    this.parts = [];
+    this.parts = null;
     this.size = 0;
     this.overflowed = false;
     out.push({ kind, text });
