@@ -191,11 +191,23 @@ function memoryVerdict(p: ServerSummary): Verdict {
   const measured = p.rss.filter((x) => x.n >= 1000 && x.perClientBytes.valid > 0);
   const worst = Math.max(...measured.map((x) => x.perClientBytes.median));
   const largest = measured[measured.length - 1];
+  // What one more connection costs, without the one-time costs (compiled code, tables
+  // sized on first use) that dominate at small N: the slope between the two largest N.
+  const below = measured[measured.length - 2];
+  const marginal =
+    largest && below && largest.n > below.n
+      ? ((largest.idleKb.median - below.idleKb.median) * 1024) / (largest.n - below.n)
+      : NaN;
+  const slope = Number.isFinite(marginal)
+    ? `; marginal ${fmt.bytes(marginal)} per connection from ${fmt.int(below?.n ?? 0)} to ${fmt.int(largest?.n ?? 0)}`
+    : '';
   return {
     figure: 'idle memory per registered connection',
     goal: '≤ 4 KiB',
     server: p.label,
-    value: measured.map((x) => `${fmt.bytes(x.perClientBytes.median)} @${fmt.int(x.n)}`).join(', '),
+    value:
+      measured.map((x) => `${fmt.bytes(x.perClientBytes.median)} @${fmt.int(x.n)}`).join(', ') +
+      slope,
     reference: '',
     met: measured.length ? worst <= 4096 : null,
     gap: !measured.length

@@ -15,6 +15,13 @@ export interface Actor {
 }
 
 export type MessageKind = 'say' | 'me' | 'notice';
+/**
+ * What hub.say/dm accept: a MessageKind, or 'tag' for a message of tags only (IRCv3
+ * TAGMSG: typing notifications, reactions). It becomes an event with `tagOnly` set and
+ * no text, is never stored, and only encoders that can show it (IRC with message-tags)
+ * deliver it.
+ */
+export type SendKind = MessageKind | 'tag';
 
 export interface MessageEvent {
   type: 'message';
@@ -28,6 +35,8 @@ export interface MessageEvent {
   origin: string;
   /** Protocol-specific client tags to pass through (IRCv3 client-only tags), or undefined. */
   tags?: Record<string, string>;
+  /** Tags only, no text (see SendKind). */
+  tagOnly?: boolean;
 }
 
 export interface DirectEvent {
@@ -40,6 +49,7 @@ export interface DirectEvent {
   kind: MessageKind;
   origin: string;
   tags?: Record<string, string>;
+  tagOnly?: boolean;
 }
 
 /**
@@ -55,6 +65,8 @@ export interface JoinedEvent {
   who: Actor;
   realname: string;
   bulk?: boolean;
+  /** The joiner's away message, when away (IRCv3 away-notify tells channel members). */
+  away?: string;
 }
 
 /** Joins and departures of a big room, gathered over about a second. */

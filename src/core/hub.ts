@@ -19,6 +19,7 @@ import type {
   HistoryEntry,
   MessageEvent,
   MessageKind,
+  SendKind,
 } from './events.js';
 import { checkName, checkRoom, fold, maskMatches } from './names.js';
 import type { ServerOptions } from './options.js';
@@ -400,6 +401,7 @@ export class Hub {
       who: s.actor(),
       realname: s.realname,
       ...(bulk ? { bulk } : {}),
+      ...(s.away !== null ? { away: s.away } : {}),
     });
     return { room, created };
   }
@@ -483,9 +485,11 @@ export class Hub {
     s: Session,
     roomName: string,
     text: string,
-    kind: MessageKind = 'say',
+    sendKind: SendKind = 'say',
     tags?: Record<string, string>,
   ): MessageEvent {
+    const tagOnly = sendKind === 'tag';
+    const kind: MessageKind = tagOnly ? 'say' : sendKind;
     this.requireRegistered(s);
     const room = this.requireRoom(roomName);
     const member = room.members.has(s);
@@ -501,9 +505,9 @@ export class Hub {
     if (this.isMuted(room, s)) {
       throw new ChatError(ErrorCode.Moderated, `You are muted in ${room.name}`, room.name);
     }
-    const clean = this.cleanText(text);
-    if (clean.length === 0) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
-    if (this.store.writable && !this.store.writable()) {
+    const clean = tagOnly ? '' : this.cleanText(text);
+    if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    if (!tagOnly && this.store.writable && !this.store.writable()) {
       // The disk is behind: push back on the sender rather than show what we cannot keep.
       throw new ChatError(
         ErrorCode.Flood,
@@ -522,8 +526,9 @@ export class Hub {
       origin: s.id,
     };
     if (tags) event.tags = tags;
+    if (tagOnly) event.tagOnly = true;
     this.counters.messagesIn++;
-    if (kind !== 'notice') {
+    if (kind !== 'notice' && !tagOnly) {
       this.store.appendMessage({
         id: event.id,
         ts,
@@ -542,14 +547,16 @@ export class Hub {
     s: Session,
     to: string,
     text: string,
-    kind: MessageKind = 'say',
+    sendKind: SendKind = 'say',
     tags?: Record<string, string>,
   ): DirectEvent {
+    const tagOnly = sendKind === 'tag';
+    const kind: MessageKind = tagOnly ? 'say' : sendKind;
     this.requireRegistered(s);
     const target = this.find(to);
     if (!target) throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${to}`, to);
-    const clean = this.cleanText(text);
-    if (clean.length === 0) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    const clean = tagOnly ? '' : this.cleanText(text);
+    if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
     const ts = this.clock.now();
     const event: DirectEvent = {
       type: 'dm',
@@ -562,6 +569,7 @@ export class Hub {
       origin: s.id,
     };
     if (tags) event.tags = tags;
+    if (tagOnly) event.tagOnly = true;
     this.counters.messagesIn++;
     this.bus.publish(event);
     return event;

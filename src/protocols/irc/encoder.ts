@@ -88,7 +88,9 @@ function messageLines(
   const budget = MAX_LINE_BYTES - 2 - byteLength(head) - overhead;
   const size = byteLength(text);
   if (size <= budget) return line(tags + head + wrap(text));
-  const couldBeIrc = size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} :`);
+  // A client may leave out the colon before a one-word last parameter, so the longest
+  // text it could send is one byte longer than with the colon.
+  const couldBeIrc = size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} `);
   const pieces = splitUtf8(text, Math.max(budget, 32));
   if (couldBeIrc) return line(tags + head + wrap(pieces[0] as string));
   return pieces.map((p) => line(tags + head + wrap(p))).join('');
@@ -100,6 +102,7 @@ function messageEvent(event: MessageEvent | DirectEvent, caps: number): string {
     ...(event.tags ? { client: event.tags } : {}),
   });
   const target = event.type === 'message' ? event.room : event.to;
+  if (event.tagOnly) return line(`${tags}:${event.from.mask} TAGMSG ${target}`);
   return messageLines(tags, event.from.mask, target, event.text, event.kind);
 }
 
@@ -127,10 +130,18 @@ export function createIrcEncoder(serverName: string): Encoder {
       switch (event.type) {
         case 'message':
         case 'dm':
-          // echo-message: the sender sees its own message only when it asked to.
-          if (event.origin === r.id && !(caps & Cap.EchoMessage)) return null;
+          // echo-message: the sender sees its own message only when it asked to (a
+          // message to oneself still arrives as the recipient's copy).
+          if (event.origin === r.id && !(caps & Cap.EchoMessage)) {
+            if (event.type === 'message' || event.to !== r.name) return null;
+          }
+          // TAGMSG reaches only clients that negotiated message-tags.
+          if (event.tagOnly && !(caps & Cap.MessageTags)) return null;
           return `irc:${caps & MESSAGE_BITS}`;
         case 'joined':
+          // away-notify: others also learn that the joiner is away (not the joiner).
+          if (event.away !== undefined && caps & Cap.AwayNotify && event.who.name !== r.name)
+            return `irc:a:${caps & (TAG_BITS | Cap.ExtendedJoin)}`;
           return `irc:${caps & (TAG_BITS | Cap.ExtendedJoin)}`;
         case 'away':
           if (!(caps & Cap.AwayNotify) || event.who.name === r.name) return null;
@@ -174,12 +185,18 @@ function encodeText(
       return messageEvent(event, caps);
     case 'joined': {
       const tags = tagPrefix(caps, event.ts, event.who.account);
-      if (caps & Cap.ExtendedJoin) {
-        // extended-join: account name (or *) and realname.
-        const account = event.who.account ?? '*';
-        return line(`${tags}:${event.who.mask} JOIN ${event.room} ${account} :${event.realname}`);
-      }
-      return line(`${tags}:${event.who.mask} JOIN ${event.room}`);
+      // extended-join: account name (or *) and realname.
+      const join =
+        caps & Cap.ExtendedJoin
+          ? line(
+              `${tags}:${event.who.mask} JOIN ${event.room} ${event.who.account ?? '*'} :${event.realname}`,
+            )
+          : line(`${tags}:${event.who.mask} JOIN ${event.room}`);
+      const away =
+        event.away !== undefined && caps & Cap.AwayNotify && event.who.name !== r.name
+          ? line(`${tags}:${event.who.mask} AWAY :${event.away}`)
+          : '';
+      return join + away;
     }
     case 'left': {
       const tags = tagPrefix(caps, event.ts, event.who.account);

@@ -50,6 +50,8 @@ export const RPL = {
   MOTD: '372',
   MOTDSTART: '375',
   ENDOFMOTD: '376',
+  INFO: '371',
+  ENDOFINFO: '374',
   WHOISHOST: '378',
   YOUREOPER: '381',
   TIME: '391',

@@ -108,6 +108,8 @@ export function jsonEncoder(transport: { name: string; frame(json: string): Buff
       // The joiner gets a fuller reply (topic, members) from its own session.
       if (event.type === 'joined' && event.who.name === r.name) return null;
       if (event.type === 'roster' || event.type === 'account') return null;
+      // Tags only (IRC TAGMSG: typing, reactions): the JSON protocol has no such message.
+      if ((event.type === 'message' || event.type === 'dm') && event.tagOnly) return null;
       return variant;
     },
     encode(event: ChatEvent): Buffer | null {

@@ -45,10 +45,12 @@ export const lineEncoder: Encoder = {
   variant(event: ChatEvent, r: Session): string | null {
     switch (event.type) {
       case 'message':
+        if (event.tagOnly) return null; // tags only (IRC TAGMSG): nothing to show here
         // No echo: the sender's terminal already shows what they typed.
         if (event.origin === r.id) return null;
         return inCurrent(r, event.room) ? 'l:c' : 'l:o';
       case 'dm':
+        if (event.tagOnly) return null;
         return event.origin === r.id ? 'l:out' : 'l:in';
       case 'joined':
         return event.who.name === r.name || event.bulk ? null : 'l';

@@ -1,9 +1,9 @@
 /**
- * PRIVMSG and NOTICE to channels and nicks, with target lists (RFC 2812 3.3). CTCP ACTION
+ * PRIVMSG, NOTICE and TAGMSG to channels and nicks, with target lists (RFC 2812 3.3). CTCP ACTION
  * becomes the core's `me` kind, so line-protocol users see `* alice waves`. Client-only
  * tags (`+name`, IRCv3 message-tags) travel with the message to clients that asked.
  */
-import type { MessageKind } from '../../../core/events.js';
+import type { DirectEvent, MessageKind } from '../../../core/events.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
 import type { IrcMessage } from '../codec.js';
@@ -14,6 +14,17 @@ import { MAX_TARGETS } from './welcome.js';
 import { nickServ } from './accounts.js';
 
 const ACTION = /^\x01ACTION ?([^\x01]*)\x01?$/;
+
+/**
+ * A message to oneself with echo-message arrives twice, as the recipient's copy and as the
+ * echo (IRCv3 echo-message); the hub delivers it once, as the echo, which a labeled
+ * command labels. The recipient's copy goes straight to the socket, unlabeled.
+ */
+function selfCopy(c: IrcClient, event: DirectEvent): void {
+  if (!c.has(Cap.EchoMessage) || c.hub.find(event.to) !== c.session) return;
+  const data = c.session.encoder.encode(event, c.session);
+  if (data) c.link.write(data);
+}
 
 /** Client-only tags (`+name`) a client with message-tags sent, or undefined. */
 export function clientTags(c: IrcClient, m: IrcMessage): Record<string, string> | undefined {
@@ -64,6 +75,7 @@ function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void 
     }
     attempt(c, command, () => {
       const event = hub.dm(c.session, target, text, kind, tags);
+      selfCopy(c, event);
       const to = hub.find(event.to);
       // RFC 2812 3.3.1: a PRIVMSG to someone away gets RPL_AWAY.
       if (!notice && to && to.away !== null) c.reply(RPL.AWAY, to.name, to.away);
@@ -71,7 +83,34 @@ function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void 
   }
 }
 
+/**
+ * TAGMSG (IRCv3 message-tags): a message of client-only tags and no text, such as
+ * `+typing` or `+draft/react`. Relayed like PRIVMSG to clients that negotiated
+ * message-tags; never stored, never shown to line, framed or WebSocket users.
+ */
+function tagmsg(c: IrcClient, m: IrcMessage): void {
+  const targets = list(m.params[0]);
+  if (targets.length === 0) {
+    c.reply(ERR.NORECIPIENT, 'No recipient given (TAGMSG)');
+    return;
+  }
+  if (targets.length > MAX_TARGETS) {
+    c.reply(ERR.TOOMANYTARGETS, m.params[0] as string, 'Too many recipients');
+    return;
+  }
+  const tags = clientTags(c, m);
+  const hub = c.hub;
+  for (const target of targets) {
+    if (target.startsWith('#')) {
+      attempt(c, 'TAGMSG', () => hub.say(c.session, target, '', 'tag', tags));
+    } else {
+      attempt(c, 'TAGMSG', () => selfCopy(c, hub.dm(c.session, target, '', 'tag', tags)));
+    }
+  }
+}
+
 export const messaging: IrcCommand[] = [
   { name: 'PRIVMSG', minParams: 0, run: (c, m) => send(c, m, 'PRIVMSG') },
   { name: 'NOTICE', minParams: 0, run: (c, m) => send(c, m, 'NOTICE') },
+  { name: 'TAGMSG', minParams: 1, run: tagmsg },
 ];

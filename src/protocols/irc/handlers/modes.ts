@@ -54,11 +54,23 @@ function channelMode(c: IrcClient, room: Room, modeString: string, args: string[
       needOp = true;
       if (arg === undefined || ++withParam > MAX_MODES) continue; // modern: ignore silently
       if (ch === 'k' && !KEY.test(arg)) {
-        rejected.push(() => c.reply(ERR.INVALIDMODEPARAM, room.name, 'k', arg, 'Invalid key'));
+        // The key is not echoed: it may be empty or hold spaces (modern: "*" instead).
+        rejected.push(() =>
+          c.reply(
+            ERR.INVALIDMODEPARAM,
+            room.name,
+            'k',
+            '*',
+            'Invalid key: 1 to 23 characters, no spaces',
+          ),
+        );
         continue;
       }
       if (ch === 'l' && !/^[1-9][0-9]{0,8}$/.test(arg)) {
-        rejected.push(() => c.reply(ERR.INVALIDMODEPARAM, room.name, 'l', arg, 'Invalid limit'));
+        const shown = /^[\x21-\x7e]{1,23}$/.test(arg) ? arg : '*';
+        rejected.push(() =>
+          c.reply(ERR.INVALIDMODEPARAM, room.name, 'l', shown, 'Invalid limit: a positive number'),
+        );
         continue;
       }
       if (ch === 'o' || ch === 'v') {

@@ -1,6 +1,6 @@
 /**
  * User queries (RFC 2812 3.6, 4.8, 4.9; modern.ircdocs.horse): WHO (with WHOX), WHOIS,
- * WHOWAS, ISON, USERHOST, and the server queries MOTD, LUSERS, VERSION, TIME. Also AWAY.
+ * WHOWAS, ISON, USERHOST, and the server queries MOTD, LUSERS, VERSION, INFO, TIME. Also AWAY.
  * Invisible people (+i) show up only to those sharing a channel, and to operators.
  */
 import { maskMatches } from '../../../core/names.js';
@@ -264,6 +264,24 @@ export const queries: IrcCommand[] = [
     run(c) {
       c.reply(RPL.VERSION, VERSION, c.serverName, 'Plugboard chat server');
       sendIsupport(c);
+    },
+  },
+  {
+    // RFC 2812 3.4.10: what this server is; a target naming another server is answered
+    // by this one (there are no other servers).
+    name: 'INFO',
+    minParams: 0,
+    run(c) {
+      const hub = c.hub;
+      const lines = [
+        `${VERSION}: Plugboard chat server`,
+        'One hub for telnet/netcat, IRC, the terminal client and the web client.',
+        `Storage: ${hub.store.name}`,
+        `Started ${new Date(hub.startedAt).toUTCString()}`,
+        `Running on Node.js ${process.version}`,
+      ];
+      for (const text of lines) c.reply(RPL.INFO, text);
+      c.reply(RPL.ENDOFINFO, 'End of INFO list');
     },
   },
   {
