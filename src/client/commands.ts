@@ -142,13 +142,18 @@ export const commands: Command[] = [
   },
   {
     name: 'history',
-    usage: '/history [N]',
-    help: 'show the last N messages of the current room (default 20)',
+    usage: '/history [NAME] [N]',
+    help: 'the last N messages of the current room, or of your private chat with NAME (identified)',
     minArgs: 0,
     run(a) {
-      const n = a.argv[0] === undefined ? 20 : Number(a.argv[0]);
+      // A first word that is not a number names a person: private history.
+      const peer = a.argv[0] !== undefined && !/^\d+$/.test(a.argv[0]) ? a.argv[0] : null;
+      const count = peer === null ? a.argv[0] : a.argv[1];
+      const n = count === undefined ? 20 : Number(count);
       if (!Number.isInteger(n) || n < 1 || n > 500)
-        throw new UsageError('usage: /history [N] (N between 1 and 500)');
+        throw new UsageError('usage: /history [NAME] [N] (N between 1 and 500)');
+      if (peer !== null)
+        return { kind: 'request', request: { type: 'dm_history', with: peer, limit: n } };
       return { kind: 'request', request: { type: 'history', room: a.current(), limit: n } };
     },
   },

@@ -108,6 +108,17 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
             `* Last ${msg.messages.length} messages in ${msg.room}:`,
             ...msg.messages.map((m) => messageLine(m, { ...v, current: m.room })),
           ];
+    case 'dm_history':
+      return msg.messages.length === 0
+        ? [`* No private messages with ${msg.with} kept`]
+        : [
+            `* Last ${msg.messages.length} private messages with ${msg.with}:`,
+            ...msg.messages.map((m) =>
+              m.from === msg.with
+                ? `[${clock(m.ts)}] *${v.paint(m.from)}* ${m.text}`
+                : `[${clock(m.ts)}] -> *${m.to}* ${m.text}`,
+            ),
+          ];
     case 'error':
       return [`! ${msg.message}`];
     case 'shutdown':

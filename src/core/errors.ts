@@ -21,6 +21,7 @@ export const ErrorCode = {
   NoExternal: 'no_external',
   TextEmpty: 'text_empty',
   NotRegistered: 'not_registered',
+  NotIdentified: 'not_identified',
   PermissionDenied: 'permission_denied',
   BadRequest: 'bad_request',
   UnknownCommand: 'unknown_command',

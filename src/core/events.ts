@@ -197,6 +197,17 @@ export type ChatEvent =
   | AccountEvent;
 
 /** A stored room or private message, as history returns it. */
+/** One message of a private conversation between two accounts, as history returns it. */
+export interface DirectHistoryEntry {
+  id: string;
+  ts: number;
+  /** Account names. */
+  from: string;
+  to: string;
+  text: string;
+  kind: MessageKind;
+}
+
 export interface HistoryEntry {
   id: string;
   ts: number;

@@ -20,6 +20,7 @@ import type {
   MessageEvent,
   MessageKind,
   SendKind,
+  DirectHistoryEntry,
 } from './events.js';
 import { checkName, checkRoom, fold, maskMatches } from './names.js';
 import type { ServerOptions } from './options.js';
@@ -557,6 +558,15 @@ export class Hub {
     if (!target) throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${to}`, to);
     const clean = tagOnly ? '' : this.cleanText(text);
     if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    // Kept only between two identified accounts: a conversation needs a stable name on
+    // both sides to be found again (a guest's name is anyone's after they leave).
+    const keep = !tagOnly && kind !== 'notice' && s.account !== null && target.account !== null;
+    if (keep && this.store.writable && !this.store.writable()) {
+      throw new ChatError(
+        ErrorCode.Flood,
+        'The server is busy saving history; try again in a moment',
+      );
+    }
     const ts = this.clock.now();
     const event: DirectEvent = {
       type: 'dm',
@@ -571,13 +581,66 @@ export class Hub {
     if (tags) event.tags = tags;
     if (tagOnly) event.tagOnly = true;
     this.counters.messagesIn++;
+    if (keep) {
+      this.store.appendMessage({
+        id: event.id,
+        ts,
+        room: directKey(s.account as string, target.account as string),
+        // Private history names people by account: that is what both sides share.
+        from: s.account as string,
+        mask: s.mask,
+        text: clean,
+        kind,
+      });
+    }
     this.bus.publish(event);
     return event;
   }
 
+  /**
+   * The private conversation between `s`'s account and `peer` (a name online, or an
+   * account), oldest first, at most `limit`, ending before `before`.
+   */
+  async directHistory(
+    s: Session,
+    peer: string,
+    limit: number,
+    before?: string,
+  ): Promise<{ peer: string; entries: DirectHistoryEntry[] }> {
+    this.requireRegistered(s);
+    if (s.account === null) {
+      throw new ChatError(
+        ErrorCode.NotIdentified,
+        'Private history is kept between accounts: /register or /identify first',
+      );
+    }
+    const online = this.find(peer);
+    const account = online?.account ?? (await this.store.getAccount(peer))?.name ?? null;
+    if (account === null) {
+      throw new ChatError(ErrorCode.NoSuchUser, `No account is called ${peer}`, peer);
+    }
+    const mine = s.account;
+    const room = directKey(mine, account);
+    const entries = await this.store.history({ room, limit, ...(before ? { before } : {}) });
+    return {
+      peer: account,
+      entries: entries.map((e) => ({
+        id: e.id,
+        ts: e.ts,
+        from: e.from,
+        to: fold(e.from) === fold(mine) ? account : mine,
+        text: e.text,
+        kind: e.kind,
+      })),
+    };
+  }
+
   history(room: string, limit: number, before?: string): Promise<HistoryEntry[]> {
-    const query = { room: this.room(room)?.name ?? room, limit, ...(before ? { before } : {}) };
-    return this.store.history(query);
+    const name = this.room(room)?.name ?? room;
+    // Only room names: private conversations are stored under keys that are not (see
+    // directKey) and are read through directHistory alone.
+    checkRoom(name, this.options.roomNameLength);
+    return this.store.history({ room: name, limit, ...(before ? { before } : {}) });
   }
 
   setTopic(s: Session, name: string, topic: string): void {
@@ -1180,4 +1243,13 @@ function constantTimeEqual(a: string, b: string): boolean {
   const ha = createHash('sha256').update(a).digest();
   const hb = createHash('sha256').update(b).digest();
   return timingSafeEqual(ha, hb);
+}
+
+/**
+ * Where a private conversation is kept: the history of a room no one can join, named by
+ * both accounts in a fixed order (names cannot hold spaces; room names start with #).
+ */
+export function directKey(a: string, b: string): string {
+  const [x, y] = [fold(a), fold(b)].sort();
+  return `@${x} ${y}`;
 }

@@ -49,6 +49,42 @@ describe.skipIf(!haveChromium)('web client in Chromium', () => {
     await b.close();
   });
 
+  test('private chats between identified accounts come back after a reload', async () => {
+    const a = await browser.newPage();
+    const b = await browser.newPage();
+    const seenA = watch(a);
+    await signIn(a, http, 'dana');
+    await signIn(b, http, 'eric');
+    await say(a, '/register dana-pass-1');
+    await seeLine(a, 'You are identified as dana');
+    await say(b, '/register eric-pass-1');
+    await seeLine(b, 'You are identified as eric');
+    await say(a, '/msg eric kept between us');
+    await seeLine(a, 'kept between us');
+    await say(b, '/query dana');
+    await seeLine(b, 'kept between us');
+    await say(b, 'and the answer');
+    await seeLine(a, 'and the answer');
+
+    // A reload starts a new connection: nothing private shows until dana identifies.
+    await signIn(a, http, 'dana');
+    await say(a, '/identify dana dana-pass-1');
+    await seeLine(a, 'You are identified as dana');
+    await say(a, '/query eric');
+    await seeLine(a, 'kept between us');
+    await seeLine(a, 'and the answer');
+    // dana's own line is shown as hers, eric's as his.
+    const own = await a.evaluate(() =>
+      [...document.querySelectorAll('.log:not([hidden]) .line')]
+        .filter((li) => (li.textContent ?? '').includes('kept between us'))
+        .map((li) => li.className),
+    );
+    expect(own.join(' ')).toMatch(/self/);
+    expect(seenA.errors).toEqual([]);
+    await a.close();
+    await b.close();
+  });
+
   test('script injection attempts render as text', async () => {
     const page = await browser.newPage();
     const seen = watch(page);

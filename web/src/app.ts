@@ -7,7 +7,7 @@ import { Connection, ServerError, type ConnState } from './connection.js';
 import { byId } from './dom.js';
 import { fold } from './format.js';
 import type { ServerMessage, WireRoom } from './protocol.js';
-import { handleEvent } from './events.js';
+import { handleEvent, messageLine } from './events.js';
 import { renderBanner } from './ui/banner.js';
 import { Composer } from './ui/composer.js';
 import type { Line } from './ui/log.js';
@@ -26,6 +26,8 @@ const utf8 = new TextEncoder();
 
 export class App {
   me = '';
+  /** The account this connection identified as (private history needs one), or null. */
+  account: string | null = null;
   readonly views = new Views((v) => this.loadOlder(v));
   directory: WireRoom[] = [];
   shutdown: string | null = null;
@@ -126,6 +128,7 @@ export class App {
   private welcome(name: string, defaultRoom: string | undefined): void {
     const wasIn = this.loggedIn;
     this.me = name;
+    this.account = null; // a new connection is not identified yet
     this.loggedIn = true;
     this.shutdown = null;
     byId('login').hidden = true;
@@ -261,21 +264,30 @@ export class App {
 
   /** Pages history backwards (the button at the top, or scrolling up). */
   loadOlder(view: View): void {
-    if (view.kind !== 'room' || !view.joined || view.historyDone || view.loadingHistory) return;
+    if (!this.canPage(view) || view.loadingHistory) return;
     if (this.conn.state.kind !== 'open') return;
     view.loadingHistory = true;
     const before = view.log.oldestId;
+    const page = { limit: HISTORY_PAGE, ...(before ? { before } : {}) };
     this.render();
     this.conn
-      .request({
-        type: 'history',
-        room: view.name,
-        limit: HISTORY_PAGE,
-        ...(before ? { before } : {}),
-      })
+      .request(
+        view.kind === 'room'
+          ? { type: 'history', room: view.name, ...page }
+          : { type: 'dm_history', with: view.name, ...page },
+      )
       .then(
         (m) => {
-          if (m.type === 'history' && m.messages.length < HISTORY_PAGE) view.historyDone = true;
+          if (m.type === 'dm_history') {
+            // Room pages arrive as 'history' events; private ones are added here.
+            this.addLines(
+              view,
+              m.messages.map((e) => messageLine(this, e)),
+              false,
+            );
+          }
+          if ((m.type === 'history' || m.type === 'dm_history') && m.messages.length < HISTORY_PAGE)
+            view.historyDone = true;
           return true;
         },
         (e: Error) => {
@@ -289,6 +301,22 @@ export class App {
         if (ok) this.fill(view);
         this.render();
       });
+  }
+
+  /** Rooms page while joined; private chats once identified (they are kept per account). */
+  canPage(view: View): boolean {
+    if (view.historyDone) return false;
+    return view.kind === 'room' ? view.joined : this.account !== null;
+  }
+
+  /** After /identify: private chats already open can now show what came before. */
+  private identified(account: string): void {
+    this.account = account;
+    this.system(`You are identified as ${account}.`);
+    for (const v of this.views.dms()) {
+      v.historyDone = false;
+      this.fill(v);
+    }
   }
 
   closeView(view: View): void {
@@ -403,6 +431,24 @@ export class App {
         }
         send({ type: 'topic', room: view.name, topic: action.topic });
         return true;
+      case 'register':
+        this.conn
+          .request({ type: 'register', password: action.password })
+          .then(() => this.identified(this.me))
+          .catch(fail);
+        return true;
+      case 'identify': {
+        const account = action.account ?? this.me;
+        this.conn
+          .request({
+            type: 'identify',
+            password: action.password,
+            ...(action.account ? { name: action.account } : {}),
+          })
+          .then(() => this.identified(account))
+          .catch(fail);
+        return true;
+      }
       case 'away':
         this.conn
           .request({ type: 'away', ...(action.text ? { text: action.text } : {}) })
@@ -457,7 +503,7 @@ export class App {
       view?.kind === 'room' ? view.topic || 'No topic' : view ? 'Private chat' : '';
     topic.title = topic.textContent;
     if (view) {
-      const canPage = view.kind === 'room' && view.joined && !view.historyDone;
+      const canPage = this.canPage(view);
       view.log.more.hidden = !canPage;
       view.log.more.disabled = view.loadingHistory;
       view.log.more.textContent = view.loadingHistory ? 'Loading…' : 'Load earlier messages';

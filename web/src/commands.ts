@@ -12,6 +12,8 @@ export type Action =
   | { kind: 'nick'; name: string }
   | { kind: 'topic'; topic?: string }
   | { kind: 'away'; text?: string }
+  | { kind: 'register'; password: string }
+  | { kind: 'identify'; password: string; account?: string }
   | { kind: 'who' }
   | { kind: 'rooms' }
   | { kind: 'help' }
@@ -25,6 +27,8 @@ export const HELP = [
   '/nick name — change your name',
   '/topic [text] — show or set the topic',
   '/away [text] — mark yourself away (no text: back)',
+  '/register password — protect your name; /identify [account] password — prove it is yours',
+  '  (private chats between identified accounts are kept and come back after a reload)',
   '/who, /rooms, /help',
 ];
 
@@ -82,6 +86,19 @@ export function parseInput(input: string): Action | null {
       return rest.trim() ? { kind: 'away', text: rest.trim() } : { kind: 'away' };
     case 'back':
       return { kind: 'away' };
+    case 'register': {
+      const password = rest.trim();
+      return password
+        ? { kind: 'register', password }
+        : { kind: 'error', message: 'Usage: /register password' };
+    }
+    case 'identify': {
+      const words = rest.trim().split(/\s+/).filter(Boolean);
+      if (words.length === 1) return { kind: 'identify', password: words[0] as string };
+      if (words.length === 2)
+        return { kind: 'identify', account: words[0] as string, password: words[1] as string };
+      return { kind: 'error', message: 'Usage: /identify [account] password' };
+    }
     case 'who':
     case 'names':
       return { kind: 'who' };

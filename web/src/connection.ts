@@ -15,7 +15,17 @@ export type ConnState =
 const HEARTBEAT_MS = 25_000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 /** Replies that answer a request (and so carry its ref). */
-const REPLIES = new Set(['ok', 'error', 'welcome', 'joined', 'who', 'rooms', 'history', 'pong']);
+const REPLIES = new Set([
+  'ok',
+  'error',
+  'welcome',
+  'joined',
+  'who',
+  'rooms',
+  'history',
+  'dm_history',
+  'pong',
+]);
 
 interface Pending {
   resolve(m: ServerMessage): void;

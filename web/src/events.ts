@@ -4,7 +4,7 @@
  */
 import type { App } from './app.js';
 import { fold } from './format.js';
-import type { Of, ServerMessage, WireMessage } from './protocol.js';
+import type { Of, ServerMessage, WireDirect, WireMessage } from './protocol.js';
 import { shutdownText } from './ui/banner.js';
 import type { Line } from './ui/log.js';
 import type { View } from './views.js';
@@ -16,8 +16,10 @@ function mentions(text: string, me: string): boolean {
   return new RegExp(`(^|[^\\w])${escaped}($|[^\\w])`, 'i').test(text);
 }
 
-export function messageLine(app: App, m: WireMessage | Of<'dm'>): Line {
-  const self = fold(m.from) === fold(app.me);
+export function messageLine(app: App, m: WireMessage | Of<'dm'> | WireDirect): Line {
+  // Stored private messages name accounts; live ones name people as they are called now.
+  const self =
+    fold(m.from) === fold(app.me) || (app.account !== null && fold(m.from) === fold(app.account));
   return {
     id: m.id,
     ts: m.ts,
@@ -146,7 +148,6 @@ export function handleEvent(app: App, m: ServerMessage): void {
     case 'dm': {
       const peer = fold(m.from) === fold(app.me) ? m.to : m.from;
       const view = app.views.ensure(peer);
-      view.historyDone = true; // private messages are not stored
       app.addLines(view, [messageLine(app, m)]);
       return;
     }

@@ -7,11 +7,12 @@ import type {
   clientMessage,
   ServerMessage,
   WireMember,
+  WireDirect,
   WireMessage,
   WireRoom,
 } from '../../src/protocols/json/schema.js';
 
-export type { ServerMessage, WireMember, WireMessage, WireRoom };
+export type { ServerMessage, WireDirect, WireMember, WireMessage, WireRoom };
 
 /** What the browser sends: the schema's input shape (defaults such as history.limit optional). */
 export type ClientMessage = z.input<typeof clientMessage>;

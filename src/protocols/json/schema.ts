@@ -35,6 +35,16 @@ export const clientMessage = z.discriminatedUnion('type', [
     limit: z.number().int().min(1).max(500).default(50),
     ref,
   }),
+  z.object({
+    type: z.literal('dm_history'),
+    with: name,
+    before: z
+      .string()
+      .regex(/^\d{1,20}$/)
+      .optional(),
+    limit: z.number().int().min(1).max(500).default(50),
+    ref,
+  }),
   z.object({ type: z.literal('nick'), name, ref }),
   z.object({ type: z.literal('away'), text: z.string().max(400).optional(), ref }),
   z.object({ type: z.literal('register'), password: z.string().min(1).max(256), ref }),
@@ -65,6 +75,16 @@ export interface WireMessage {
   ts: number;
   room: string;
   from: string;
+  text: string;
+  kind: 'say' | 'me' | 'notice';
+}
+
+/** A stored private message; `from` and `to` are account names. */
+export interface WireDirect {
+  id: string;
+  ts: number;
+  from: string;
+  to: string;
   text: string;
   kind: 'say' | 'me' | 'notice';
 }
@@ -100,13 +120,20 @@ export type ServerMessage =
   | { type: 'left'; ts: number; room: string; name: string; reason: string; by?: string }
   | { type: 'quit'; ts: number; name: string; reason: string; rooms: string[] }
   | { type: 'nick'; ts: number; old: string; name: string }
-  | { type: 'topic'; ts: number; room: string; topic: string; by: string }
+  | { type: 'topic'; ts: number; room: string; topic: string; by: string; ref?: Ref }
   | { type: 'mode'; ts: number; room: string; by: string; modes: string; params: string[] }
   | { type: 'away'; ts: number; name: string; message: string | null }
   | { type: 'notice'; ts: number; text: string; from?: string; room?: string }
   | { type: 'who'; room: string; members: WireMember[]; ref?: Ref }
   | { type: 'rooms'; rooms: WireRoom[]; ref?: Ref }
   | { type: 'history'; room: string; messages: WireMessage[]; ref?: Ref }
+  | {
+      type: 'dm_history';
+      /** The other side's account name. */
+      with: string;
+      messages: WireDirect[];
+      ref?: Ref;
+    }
   | { type: 'ok'; ref?: Ref; id?: string }
   | { type: 'ping'; ref?: Ref }
   | { type: 'pong'; ref?: Ref }

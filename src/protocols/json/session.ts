@@ -194,6 +194,7 @@ export class JsonSession implements GateHooks<ClientMessage> {
             room: room.name,
             topic: room.topic,
             by: room.topicBy,
+            ...(ref !== undefined ? { ref } : {}),
           });
           return;
         }
@@ -221,6 +222,15 @@ export class JsonSession implements GateHooks<ClientMessage> {
         return;
       case 'history':
         return this.history(msg.room, msg.limit, msg.before, ref);
+      case 'dm_history':
+        return hub.directHistory(session, msg.with, msg.limit, msg.before).then((h) =>
+          this.send({
+            type: 'dm_history',
+            with: h.peer,
+            messages: h.entries,
+            ...(ref !== undefined ? { ref } : {}),
+          }),
+        );
       case 'nick':
         hub.setName(session, msg.name);
         return this.ok(ref);

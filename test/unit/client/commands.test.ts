@@ -40,6 +40,9 @@ describe('parseInput', () => {
       request: { topic: 'new topic' },
     });
     expect(parseInput('/history', ctx)).toMatchObject({ request: { type: 'history', limit: 20 } });
+    expect(parseInput('/history bob 5', ctx)).toMatchObject({
+      request: { type: 'dm_history', with: 'bob', limit: 5 },
+    });
     expect(parseInput('/away lunch', ctx)).toMatchObject({
       request: { type: 'away', text: 'lunch' },
       done: '* You are marked away: lunch',
