@@ -8,6 +8,14 @@ const ref = z.union([z.string().max(64), z.number().int()]).optional();
 const room = z.string().min(1).max(64);
 const name = z.string().min(1).max(64);
 const text = z.string().min(1).max(16_384);
+/** Paging history backwards: ids are decimal strings, newest first. */
+const page = {
+  before: z
+    .string()
+    .regex(/^\d{1,20}$/)
+    .optional(),
+  limit: z.number().int().min(1).max(500).default(50),
+};
 
 export const clientMessage = z.discriminatedUnion('type', [
   z.object({
@@ -28,21 +36,13 @@ export const clientMessage = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('history'),
     room,
-    before: z
-      .string()
-      .regex(/^\d{1,20}$/)
-      .optional(),
-    limit: z.number().int().min(1).max(500).default(50),
+    ...page,
     ref,
   }),
   z.object({
     type: z.literal('dm_history'),
     with: name,
-    before: z
-      .string()
-      .regex(/^\d{1,20}$/)
-      .optional(),
-    limit: z.number().int().min(1).max(500).default(50),
+    ...page,
     ref,
   }),
   z.object({ type: z.literal('nick'), name, ref }),
