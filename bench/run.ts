@@ -35,6 +35,7 @@ const { values: flags } = parseArgs({
     docs: { type: 'boolean', default: false },
     'no-docs': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
   },
 });
 
@@ -51,7 +52,9 @@ if (flags.help) {
   --kinds LIST     only these run kinds: load, reg, capacity
   --profile        run Plugboard under node --cpu-prof and summarise the hottest functions
   --profile-generator  profile the load generator as well
-  --docs / --no-docs   render docs/benchmarks.md (default: on for the full plan only)`);
+  --docs / --no-docs   render docs/benchmarks.md (default: on for the full plan only)
+  --render         run nothing: re-render docs/benchmarks.md and the chart from
+                   bench/results/summary.json (after editing bench/report/analysis.md)`);
   process.exit(0);
 }
 
@@ -140,7 +143,18 @@ function paramsFor(plan: Plan, job: Job): RunParams {
   };
 }
 
+/** Re-renders the committed page from the committed summary, running nothing. */
+function renderOnly(): void {
+  const report = JSON.parse(readFileSync(join(resultsDir, 'summary.json'), 'utf8')) as Report;
+  writeFileSync(join(docsDir, 'benchmarks.svg'), renderChart(report));
+  writeFileSync(join(docsDir, 'benchmarks.md'), renderMarkdown(report, 'benchmarks.svg'));
+  log(
+    `report: ${join(docsDir, 'benchmarks.md')} re-rendered from ${join(resultsDir, 'summary.json')}`,
+  );
+}
+
 async function main(): Promise<void> {
+  if (flags.render) return renderOnly();
   pinSelf();
   raiseSomaxconn();
   const plan = flags.quick ? quickPlan : fullPlan;
