@@ -508,13 +508,7 @@ export class Hub {
     }
     const clean = tagOnly ? '' : this.cleanText(text);
     if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
-    if (!tagOnly && this.store.writable && !this.store.writable()) {
-      // The disk is behind: push back on the sender rather than show what we cannot keep.
-      throw new ChatError(
-        ErrorCode.Flood,
-        'The server is busy saving history; try again in a moment',
-      );
-    }
+    if (!tagOnly) this.requireWritable();
     const ts = this.clock.now();
     const event: MessageEvent = {
       type: 'message',
@@ -561,12 +555,7 @@ export class Hub {
     // Kept only between two identified accounts: a conversation needs a stable name on
     // both sides to be found again (a guest's name is anyone's after they leave).
     const keep = !tagOnly && kind !== 'notice' && s.account !== null && target.account !== null;
-    if (keep && this.store.writable && !this.store.writable()) {
-      throw new ChatError(
-        ErrorCode.Flood,
-        'The server is busy saving history; try again in a moment',
-      );
-    }
+    if (keep) this.requireWritable();
     const ts = this.clock.now();
     const event: DirectEvent = {
       type: 'dm',
@@ -595,6 +584,16 @@ export class Hub {
     }
     this.bus.publish(event);
     return event;
+  }
+
+  /** The disk is behind: push back on the sender rather than show what we cannot keep. */
+  private requireWritable(): void {
+    if (this.store.writable && !this.store.writable()) {
+      throw new ChatError(
+        ErrorCode.Flood,
+        'The server is busy saving history; try again in a moment',
+      );
+    }
   }
 
   /**

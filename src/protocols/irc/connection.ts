@@ -8,6 +8,7 @@ import { ChatError } from '../../core/errors.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
+import { InOrder } from '../../core/in-order.js';
 import type { Encoder, Link } from '../../core/ports.js';
 import { Cap } from './caps.js';
 import { IrcClient } from './client.js';
@@ -45,19 +46,18 @@ export function serveIrc(hub: Hub, link: Link): void {
  * and methods on a prototype cost nothing per connection. The keepalive runs from the
  * hub's once-a-second sweep (`tick`), not from a timer per connection.
  */
-class IrcConnection implements GateHooks<SplitItem> {
+class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
   private readonly state: IrcState;
   private readonly client: IrcClient;
   private readonly session: Session;
   private readonly splitter = new LineSplitter();
   private readonly gate: InboundGate<SplitItem>;
-  /** Lines waiting while an async command runs (order holds across awaits), or null. */
-  private queued: SplitItem[] | null = null;
 
   constructor(
     private readonly hub: Hub,
     private readonly link: Link,
   ) {
+    super();
     const opts = hub.options;
     this.state = newState(hub.clock.now());
     this.client = new IrcClient(hub, link, this.state);
@@ -80,14 +80,6 @@ class IrcConnection implements GateHooks<SplitItem> {
 
   // ---- GateHooks: lines that passed flood control ----------------------------------------
 
-  run(item: SplitItem): void {
-    if (this.queued) {
-      this.queued.push(item);
-      return;
-    }
-    this.execute(item);
-  }
-
   pause(): void {
     this.link.pause();
   }
@@ -106,34 +98,14 @@ class IrcConnection implements GateHooks<SplitItem> {
     }
   }
 
-  /** Runs one line; while an async command runs, later lines wait their turn. */
-  private execute(item: SplitItem): void {
-    const done = this.handle(item);
-    if (done === undefined) return;
-    this.queued = [];
-    void done.catch((err: unknown) => this.internal(err)).finally(() => this.drain());
-  }
-
-  /** Runs the lines that waited, until one of them goes async again. */
-  private drain(): void {
-    const waiting = this.queued ?? [];
-    this.queued = null;
-    let next = waiting.shift();
-    while (next !== undefined) {
-      this.execute(next);
-      // execute() may have started another async command (TypeScript cannot see that).
-      const again = this.queued as SplitItem[] | null;
-      if (again) {
-        again.push(...waiting);
-        return;
-      }
-      next = waiting.shift();
-    }
-  }
-
   close(reason: string): void {
     this.gate.close();
     this.hub.disconnect(this.session, reason);
+  }
+
+  /** What escaped handle(): not a chat error (those are answered there), a bug. */
+  protected failed(err: unknown): void {
+    this.internal(err);
   }
 
   private internal(err: unknown): void {
@@ -142,7 +114,7 @@ class IrcConnection implements GateHooks<SplitItem> {
   }
 
   /** Returns a promise only when the command awaits something (the store, SASL). */
-  private handle(item: SplitItem): Promise<void> | undefined {
+  protected handle(item: SplitItem): Promise<void> | undefined {
     const { hub, session, client, state } = this;
     if (session.closed) return undefined;
     state.lastInput = hub.clock.now();
@@ -172,11 +144,11 @@ class IrcConnection implements GateHooks<SplitItem> {
         result = cmd.run(client, m);
       }
     } catch (err) {
-      this.failed(err, name);
+      this.answer(err, name);
     }
     if (result instanceof Promise) {
       return result
-        .catch((err: unknown) => this.failed(err, name))
+        .catch((err: unknown) => this.answer(err, name))
         .finally(() => {
           if (labeled) client.endLabel(label);
         });
@@ -185,7 +157,8 @@ class IrcConnection implements GateHooks<SplitItem> {
     return undefined;
   }
 
-  private failed(err: unknown, command: string): void {
+  /** A command's failure: chat errors get their numeric, anything else is a bug. */
+  private answer(err: unknown, command: string): void {
     if (err instanceof ChatError) replyError(this.client, err, { command });
     else this.internal(err);
   }

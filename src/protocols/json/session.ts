@@ -13,6 +13,7 @@ import { ChatError, ErrorCode } from '../../core/errors.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
+import { InOrder } from '../../core/in-order.js';
 import type { Link } from '../../core/ports.js';
 import type { Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
@@ -42,16 +43,16 @@ export function members(room: Room): WireMember[] {
   }));
 }
 
-export class JsonSession implements GateHooks<ClientMessage> {
+export class JsonSession extends InOrder<ClientMessage> implements GateHooks<ClientMessage> {
   readonly session: Session;
   private readonly gate: InboundGate<ClientMessage>;
-  private busy: ClientMessage[] | null = null;
 
   constructor(
     private readonly hub: Hub,
     private readonly link: Link,
     readonly transport: JsonTransport,
   ) {
+    super();
     this.session = hub.attach(link, jsonEncoder(transport));
     const o = hub.options;
     this.gate = new InboundGate(
@@ -100,31 +101,6 @@ export class JsonSession implements GateHooks<ClientMessage> {
 
   // ---- flood gate hooks --------------------------------------------------------------------
 
-  run(msg: ClientMessage): void {
-    if (this.busy) {
-      this.busy.push(msg);
-      return;
-    }
-    let result: void | Promise<void>;
-    try {
-      result = this.handle(msg);
-    } catch (err) {
-      this.fail(err, msg.ref);
-      return;
-    }
-    if (result instanceof Promise) {
-      // Keep order: later messages wait for this one's async work (history, accounts).
-      this.busy = [];
-      result
-        .catch((err: unknown) => this.fail(err, msg.ref))
-        .finally(() => {
-          const waiting = this.busy ?? [];
-          this.busy = null;
-          for (const next of waiting) this.run(next);
-        });
-    }
-  }
-
   pause(): void {
     this.link.pause();
   }
@@ -159,7 +135,11 @@ export class JsonSession implements GateHooks<ClientMessage> {
     this.send({ type: 'ok', ...(ref !== undefined ? { ref } : {}), ...(id ? { id } : {}) });
   }
 
-  private handle(msg: ClientMessage): void | Promise<void> {
+  protected failed(err: unknown, msg: ClientMessage): void {
+    this.fail(err, msg.ref);
+  }
+
+  protected handle(msg: ClientMessage): void | Promise<void> {
     const { hub, session } = this;
     hub.touch(session);
     const ref = msg.ref;

@@ -8,6 +8,7 @@
 import { ChatError } from '../../core/errors.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
+import { InOrder } from '../../core/in-order.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
@@ -33,18 +34,17 @@ export function serveLine(hub: Hub, link: Link): void {
   new LineConnection(hub, link);
 }
 
-class LineConnection implements GateHooks<string> {
+class LineConnection extends InOrder<string> implements GateHooks<string> {
   private readonly session: Session;
   private readonly decoder: LineDecoder;
   private readonly gate: InboundGate<string>;
   private stage: Stage;
-  /** Lines that arrived while an async command (history, store) was running. */
-  private backlog: string[] | null = null;
 
   constructor(
     private readonly hub: Hub,
     private readonly link: Link,
   ) {
+    super();
     const opts = hub.options;
     this.session = hub.attach(link, lineEncoder);
     this.decoder = new LineDecoder(opts.maxLineBytes);
@@ -83,15 +83,7 @@ class LineConnection implements GateHooks<string> {
     }
   }
 
-  // ---- GateHooks: lines that passed flood control ----------------------------------------
-
-  run(line: string): void {
-    if (this.backlog) {
-      this.backlog.push(line);
-      return;
-    }
-    this.execute(line);
-  }
+  // ---- GateHooks: lines that passed flood control (run() is InOrder's) ---------------------
 
   pause(): void {
     this.link.pause();
@@ -111,28 +103,7 @@ class LineConnection implements GateHooks<string> {
     }
   }
 
-  /** Runs one line; an async command holds later lines back so order is kept. */
-  private execute(line: string): void {
-    let result: void | Promise<void>;
-    try {
-      result = this.handle(line);
-    } catch (err) {
-      this.fail(err);
-      return;
-    }
-    if (result instanceof Promise) {
-      this.backlog = [];
-      result
-        .catch((err: unknown) => this.fail(err))
-        .finally(() => {
-          const waiting = this.backlog ?? [];
-          this.backlog = null;
-          for (const next of waiting) this.run(next);
-        });
-    }
-  }
-
-  private fail(err: unknown): void {
+  protected failed(err: unknown): void {
     if (err instanceof ChatError) this.say(`! ${err.message}`);
     else {
       this.hub.log.error({ err, id: this.session.id }, 'line command failed');
@@ -145,7 +116,7 @@ class LineConnection implements GateHooks<string> {
     this.hub.disconnect(this.session, reason);
   }
 
-  private handle(raw: string): void | Promise<void> {
+  protected handle(raw: string): void | Promise<void> {
     const { hub, session } = this;
     if (session.closed) return;
     hub.touch(session);
