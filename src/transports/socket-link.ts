@@ -6,16 +6,7 @@
 import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Link } from '../core/ports.js';
-
-const dirty: SocketLink[] = [];
-let flushScheduled = false;
-
-function flushAll(): void {
-  flushScheduled = false;
-  // Take the list first: flushing can run callbacks that write again.
-  const batch = dirty.splice(0, dirty.length);
-  for (const link of batch) link.flush();
-}
+import { flushAtEndOfTurn } from './end-of-turn.js';
 
 const LINK = Symbol('plugboard.link');
 type LinkedSocket = Socket & { [LINK]?: SocketLink };
@@ -74,11 +65,7 @@ export class SocketLink implements Link {
     if (this.ended || this.socket.destroyed) return;
     if (this.turn === null) {
       this.turn = [data];
-      dirty.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushAll);
-      }
+      flushAtEndOfTurn(this);
     } else {
       this.turn.push(data);
     }

@@ -8,15 +8,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Link } from '../core/ports.js';
-
-const dirty: WsLink[] = [];
-let flushScheduled = false;
-
-function flushAll(): void {
-  flushScheduled = false;
-  const batch = dirty.splice(0, dirty.length);
-  for (const link of batch) link.flush();
-}
+import { flushAtEndOfTurn } from './end-of-turn.js';
 
 /** RFC 6455 §7.4.1 close codes → the reason the hub logs and tells the room. */
 function describeClose(code: number): string {
@@ -70,11 +62,7 @@ export class WsLink implements Link {
     if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
     if (this.turn === null) {
       this.turn = [data];
-      dirty.push(this);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushAll);
-      }
+      flushAtEndOfTurn(this);
     } else {
       this.turn.push(data);
     }
