@@ -39,6 +39,22 @@ export class TokenBucket {
     return false;
   }
 
+  /** Tokens available now, refilled for the time passed (for callers taking several). */
+  level(): number {
+    this.refill();
+    return this.tokens;
+  }
+
+  /** Takes `n` tokens; callers check level() first (all or none is theirs to decide). */
+  spend(n: number): void {
+    this.tokens -= n;
+  }
+
+  /** Back at its burst: nothing taken recently (a limiter may forget it). */
+  get full(): boolean {
+    return this.level() >= this.burst;
+  }
+
   /** Milliseconds until the next token is available (0 if one is). */
   waitMs(): number {
     if (this.rate <= 0) return 0;

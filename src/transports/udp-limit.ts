@@ -4,6 +4,7 @@
  * can receive, in datagrams and in bytes, and bound the memory spent remembering sources.
  * Keyed by address, not address and port: a forger can pick any port.
  */
+import { TokenBucket } from '../core/flood.js';
 import type { Clock } from '../core/ports.js';
 
 export interface LimitOptions {
@@ -16,40 +17,9 @@ export interface LimitOptions {
   clock: Clock;
 }
 
-/** A token bucket that can take several tokens at once, all or none. */
-class Bucket {
-  private tokens: number;
-  private last: number;
-
-  constructor(
-    private readonly burst: number,
-    private readonly rate: number,
-    private readonly clock: Clock,
-  ) {
-    this.tokens = burst;
-    this.last = clock.now();
-  }
-
-  /** Tokens available now (refilled for the time passed). */
-  level(): number {
-    const now = this.clock.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    return this.tokens;
-  }
-
-  take(n: number): void {
-    this.tokens -= n;
-  }
-
-  get full(): boolean {
-    return this.level() >= this.burst;
-  }
-}
-
 interface Source {
-  packets: Bucket;
-  bytes: Bucket;
+  packets: TokenBucket;
+  bytes: TokenBucket;
 }
 
 export const MAX_DATAGRAM = 65_536;
@@ -67,15 +37,15 @@ export class SourceLimiter {
       if (this.sources.size >= this.o.maxSources) return false;
       const { packetsPerSecond: pps, bytesPerSecond: bps, clock } = this.o;
       src = {
-        packets: new Bucket(pps, pps, clock),
-        bytes: new Bucket(Math.max(bps, MAX_DATAGRAM), bps, clock),
+        packets: new TokenBucket(pps, pps, clock),
+        bytes: new TokenBucket(Math.max(bps, MAX_DATAGRAM), bps, clock),
       };
       this.sources.set(address, src);
     }
     // Both or neither: a datagram refused for its size must not use up a datagram token.
     if (src.packets.level() < 1 || src.bytes.level() < size) return false;
-    src.packets.take(1);
-    src.bytes.take(size);
+    src.packets.spend(1);
+    src.bytes.spend(size);
     return true;
   }
 
