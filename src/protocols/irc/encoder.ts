@@ -106,6 +106,21 @@ function messageEvent(event: MessageEvent | DirectEvent, caps: number): string {
   return messageLines(tags, event.from.mask, target, event.text, event.kind);
 }
 
+/**
+ * Variant keys by capability bits, built once: a key made per recipient would cost a
+ * string allocation and a hash on every delivery of a fan-out.
+ */
+const plainKeys: string[] = [];
+const awayKeys: string[] = [];
+
+function key(bits: number): string {
+  return (plainKeys[bits] ??= `irc:${bits}`);
+}
+
+function awayKey(bits: number): string {
+  return (awayKeys[bits] ??= `irc:a:${bits}`);
+}
+
 function state(s: Session): IrcState | undefined {
   return s.proto as IrcState | undefined;
 }
@@ -121,7 +136,7 @@ export function createIrcEncoder(serverName: string): Encoder {
       const caps = st.caps;
       switch (event.type) {
         case 'shutdown':
-          return `irc:${caps & Cap.ServerTime}`;
+          return key(caps & Cap.ServerTime);
         case 'roster':
           return null;
         default:
@@ -137,26 +152,26 @@ export function createIrcEncoder(serverName: string): Encoder {
           }
           // TAGMSG reaches only clients that negotiated message-tags.
           if (event.tagOnly && !(caps & Cap.MessageTags)) return null;
-          return `irc:${caps & MESSAGE_BITS}`;
+          return key(caps & MESSAGE_BITS);
         case 'joined':
           // away-notify: others also learn that the joiner is away (not the joiner).
           if (event.away !== undefined && caps & Cap.AwayNotify && event.who.name !== r.name)
-            return `irc:a:${caps & (TAG_BITS | Cap.ExtendedJoin)}`;
-          return `irc:${caps & (TAG_BITS | Cap.ExtendedJoin)}`;
+            return awayKey(caps & (TAG_BITS | Cap.ExtendedJoin));
+          return key(caps & (TAG_BITS | Cap.ExtendedJoin));
         case 'away':
           if (!(caps & Cap.AwayNotify) || event.who.name === r.name) return null;
-          return `irc:${caps & TAG_BITS}`;
+          return key(caps & TAG_BITS);
         case 'invite':
-          return `irc:${caps & TAG_BITS}`;
+          return key(caps & TAG_BITS);
         case 'account':
           // account-notify (IRCv3): only clients that asked for it.
-          return caps & Cap.AccountNotify ? `irc:${caps & TAG_BITS}` : null;
+          return caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
         case 'notice':
-          if (event.wallops) return `irc:${caps & TAG_BITS}`;
+          if (event.wallops) return key(caps & TAG_BITS);
           // Server notices name their recipient: one encoding each (they are rare).
           return `irc:n:${r.id}:${caps & TAG_BITS}`;
         default:
-          return `irc:${caps & TAG_BITS}`;
+          return key(caps & TAG_BITS);
       }
     },
 
