@@ -31,6 +31,9 @@ export interface PointSummary {
   offered: number | 'max';
   achieved: Fig;
   cpuUsPerDelivery: Fig;
+  userUsPerDelivery: Fig;
+  systemUsPerDelivery: Fig;
+  writeCallsPerDelivery: Fig;
   coreUsPerDelivery: Fig;
   softirqUsPerDelivery: Fig;
   linesPerRead: Fig;
@@ -83,6 +86,9 @@ function pointSummary(n: number, points: PointResult[]): PointSummary {
     offered: first.offered,
     achieved: f((p) => p.achieved),
     cpuUsPerDelivery: f((p) => p.cpuUsPerDelivery),
+    userUsPerDelivery: f((p) => p.userUsPerDelivery),
+    systemUsPerDelivery: f((p) => p.systemUsPerDelivery),
+    writeCallsPerDelivery: f((p) => p.writeCallsPerDelivery),
     coreUsPerDelivery: f((p) => p.coreUsPerDelivery),
     softirqUsPerDelivery: f((p) => p.softirqUsPerDelivery),
     linesPerRead: f((p) => p.linesPerRead),

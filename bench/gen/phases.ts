@@ -2,7 +2,7 @@
  * The steps of one benchmark run, each bounded in count and in time.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { coreUs, processCpuUs } from '../lib/proc.js';
+import { coreUs, processCpuSplitUs, writeCalls } from '../lib/proc.js';
 import { percentileSorted } from '../lib/stats.js';
 import { nowUs, type Client, type Swarm } from './swarm.js';
 import type { Latency, PointResult } from './types.js';
@@ -175,7 +175,8 @@ export async function loadPoint(
   const w0 = {
     t: performance.now(),
     bench: swarm.bench,
-    cpu: processCpuUs(o.serverPid),
+    cpu: processCpuSplitUs(o.serverPid),
+    writes: writeCalls(o.serverPid),
     core: coreUs(o.serverCore),
     gen: process.cpuUsage(),
     reads: swarm.reads,
@@ -186,7 +187,8 @@ export async function loadPoint(
   const w1 = {
     t: performance.now(),
     bench: swarm.bench,
-    cpu: processCpuUs(o.serverPid),
+    cpu: processCpuSplitUs(o.serverPid),
+    writes: writeCalls(o.serverPid),
     core: coreUs(o.serverCore),
     gen: process.cpuUsage(w0.gen),
     reads: swarm.reads,
@@ -210,7 +212,10 @@ export async function loadPoint(
   const windowDeliveries = w1.bench - w0.bench;
   const genCpuPct = ((w1.gen.user + w1.gen.system) / 1000 / windowMs) * 100;
   if (genCpuPct > 80) notes.push(`generator at ${genCpuPct.toFixed(0)}% of its core`);
-  const serverCpuUs = w1.cpu - w0.cpu;
+  const userUs = w1.cpu.user - w0.cpu.user;
+  const systemUs = w1.cpu.system - w0.cpu.system;
+  const serverCpuUs = userUs + systemUs;
+  const perDelivery = (x: number): number => (windowDeliveries > 0 ? x / windowDeliveries : NaN);
   const foreign =
     w1.core.busy -
     w0.core.busy -
@@ -231,7 +236,10 @@ export async function loadPoint(
     ok: drained && delivered === expected && swarm.disconnects === 0 && reorders === 0,
     overloaded,
     serverCpuUs,
-    cpuUsPerDelivery: windowDeliveries > 0 ? serverCpuUs / windowDeliveries : NaN,
+    cpuUsPerDelivery: perDelivery(serverCpuUs),
+    userUsPerDelivery: perDelivery(userUs),
+    systemUsPerDelivery: perDelivery(systemUs),
+    writeCallsPerDelivery: perDelivery(w1.writes - w0.writes),
     coreUsPerDelivery:
       windowDeliveries > 0 ? (w1.core.busy - w0.core.busy) / windowDeliveries : NaN,
     softirqUsPerDelivery:

@@ -65,6 +65,11 @@ export interface PointResult {
   overloaded: boolean;
   serverCpuUs: number;
   cpuUsPerDelivery: number;
+  /** The same split into user and kernel time (utime and stime of /proc/PID/stat). */
+  userUsPerDelivery: number;
+  systemUsPerDelivery: number;
+  /** Write-family system calls per delivery (syscw of /proc/PID/io); NaN if unreadable. */
+  writeCallsPerDelivery: number;
   /**
    * The server core's whole busy time per delivery: the process plus the kernel's softirq
    * network work, plus anything else that ran on that core (the machine may be shared).

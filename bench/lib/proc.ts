@@ -20,14 +20,33 @@ export function clockTicks(): number {
   return ticksPerSecond;
 }
 
-/** utime + stime of all threads of PID, in microseconds. */
-export function processCpuUs(pid: number): number {
+/** CPU time of all threads of PID in microseconds: user (utime) and kernel (stime). */
+export function processCpuSplitUs(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   // The command name (field 2) may hold spaces and parentheses: split after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state), so utime (14) and stime (15) are at 11 and 12.
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / clockTicks();
+  const us = 1e6 / clockTicks();
+  return { user: Number(fields[11]) * us, system: Number(fields[12]) * us };
+}
+
+/** utime + stime of all threads of PID, in microseconds. */
+export function processCpuUs(pid: number): number {
+  const { user, system } = processCpuSplitUs(pid);
+  return user + system;
+}
+
+/**
+ * Write-family system calls PID has made (write, writev, ...: `syscw` in /proc/PID/io),
+ * or NaN when that file cannot be read (another user's process, no task I/O accounting).
+ */
+export function writeCalls(pid: number): number {
+  try {
+    const m = /^syscw:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'latin1'));
+    return m ? Number(m[1]) : NaN;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Resident set size of PID in KiB (VmRSS), or 0 when the process is gone. */

@@ -176,6 +176,34 @@ function ladderTables(r: Report): string {
   return out.join('\n\n');
 }
 
+/** User and kernel time and write calls per delivery at each fixed rate, per server. */
+function splitTable(r: Report): string {
+  const rows: string[][] = [];
+  for (const n of r.plan.loadNs) {
+    for (const rate of r.plan.rates) {
+      for (const s of available(r)) {
+        if (s.id === 'plugboard-line-flood') continue;
+        const p = find.point(s, n, rate);
+        if (!p) continue;
+        rows.push([
+          s.label,
+          fmt.int(n),
+          fmt.int(rate),
+          cell(p.cpuUsPerDelivery, fmt.us),
+          cell(p.userUsPerDelivery, fmt.us),
+          cell(p.systemUsPerDelivery, fmt.us),
+          cell(p.writeCallsPerDelivery, (x) => x.toFixed(2)),
+        ]);
+      }
+    }
+  }
+  if (rows.length === 0) return '_Not measured in this run._';
+  return table(
+    ['server', 'N', 'offered/s', 'CPU µs/delivery', 'user µs', 'kernel µs', 'write calls/delivery'],
+    rows,
+  );
+}
+
 function floodTable(r: Report): string {
   const on = r.servers.find((s) => s.id === 'plugboard-line-flood' && s.available);
   const off = r.servers.find((s) => s.id === 'plugboard-line' && s.available);
@@ -344,6 +372,16 @@ An offered rate the server cannot sustain is capped at one second of backlog and
 and send more as soon as deliveries come back.
 
 ${ladderTables(r)}
+
+### Where the server's CPU time goes
+
+The same points split into user and kernel time (utime and stime of /proc/PID/stat; each
+column is its own median, so they need not add up exactly), and write-family system
+calls per delivery (syscw of /proc/PID/io: write, writev, sendmsg). Kernel time includes
+the receiving side of loopback TCP, which runs in the sender's system call. Other system
+calls (epoll_wait, epoll_ctl) are not counted here; see the analysis below.
+
+${splitTable(r)}
 
 ### Flood control on
 

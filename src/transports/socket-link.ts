@@ -4,7 +4,7 @@
  * of fan-out costs one stream write and one syscall per socket instead of one per event.
  */
 import { writeSync } from 'node:fs';
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Link } from '../core/ports.js';
 import { countWrite, currentTurn, flushAtEndOfTurn } from './end-of-turn.js';
 
@@ -21,6 +21,25 @@ function onSocketEnd(this: LinkedSocket): void {
 
 function onSocketClose(this: LinkedSocket): void {
   this[LINK]?.socketClose();
+}
+
+const plainDestroy = Socket.prototype._destroy;
+
+/**
+ * Every way a net.Socket closes its descriptor (our destroy(), a read or write error, the
+ * end of a half-closed connection) runs through the stream's `_destroy` hook, synchronously.
+ * Marking the link there lets direct writes skip reading `socket.destroyed` (two objects
+ * that are cache misses on a fan-out) while still never writing to a descriptor number the
+ * kernel may already have given to a newer connection.
+ */
+function destroyMarkingLink(
+  this: LinkedSocket,
+  err: Error | null,
+  cb: (err?: Error | null) => void,
+): void {
+  const link = this[LINK];
+  if (link) link.socketDestroyed();
+  plainDestroy.call(this, err, cb);
 }
 
 /** Most peers share a few addresses: keep one copy of each string, not one per socket. */
@@ -40,6 +59,8 @@ export function normalizeAddress(address: string | undefined): string {
 export class SocketLink implements Link {
   readonly remoteAddress: string;
   private ended = false;
+  /** The socket has been destroyed: its descriptor is closed (see destroyMarkingLink). */
+  private dead = false;
   /**
    * What this turn wrote, not yet handed to the socket: the first buffer alone (the usual
    * case, one event per turn, allocates no array), then all of them once there are more.
@@ -66,10 +87,15 @@ export class SocketLink implements Link {
     readonly secure: boolean,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
-    this.fd = secure ? -1 : descriptorOf(socket);
+    (socket as LinkedSocket)[LINK] = this;
+    // Direct writes only on plain TCP sockets whose every close is seen: TLS goes through
+    // its own stream, and a socket class with its own _destroy is not ours to wrap.
+    const plain = !secure && Object.getPrototypeOf(socket) === Socket.prototype;
+    this.fd = plain ? descriptorOf(socket) : -1;
+    if (this.fd >= 0) socket._destroy = destroyMarkingLink;
+    this.dead = socket.destroyed;
     // Listening for errors from the start: an error with no listener would throw. The
     // reason is kept for the close handler.
-    (socket as LinkedSocket)[LINK] = this;
     socket.on('error', onSocketError);
   }
 
@@ -110,9 +136,9 @@ export class SocketLink implements Link {
 
   /** Hands bytes to the kernel directly when nothing is queued, else to the stream. */
   private send(data: Buffer): void {
-    // Checked here, synchronously, before every direct write: a destroyed socket's
-    // descriptor may already belong to a connection accepted since.
-    if (this.socket.destroyed) return;
+    // Checked before every write: a destroyed socket's descriptor may already belong to a
+    // connection accepted since. Set synchronously by destroyMarkingLink.
+    if (this.dead || (this.fd < 0 && this.socket.destroyed)) return;
     if (this.fd >= 0 && this.pendingBytes() === 0) {
       const written = tryWrite(this.fd, data);
       if (written === data.length) return;
@@ -173,6 +199,10 @@ export class SocketLink implements Link {
   /** Called by the shared listeners below. */
   socketError(err: NodeJS.ErrnoException): void {
     this.closeReason = err.code === 'ECONNRESET' ? 'connection reset by peer' : err.message;
+  }
+
+  socketDestroyed(): void {
+    this.dead = true;
   }
 
   socketEnd(): void {

@@ -98,23 +98,29 @@ describe('SocketLink', () => {
     await until(() => got.bytes().toString() === lines.join(''));
   });
 
-  it('never writes to a descriptor a newer connection has taken over', async () => {
-    const { next } = await listen();
-    const a = await next();
-    const closed = new Promise<void>((resolve) => a.link.onClose(() => resolve()));
-    a.client.resetAndDestroy();
-    await closed;
-    // The kernel hands out the lowest free descriptor: usually the one A had.
-    const b = await next();
-    const got = collect(b.client);
-    a.link.write(Buffer.from('meant for A only\n'));
-    await turnEnd();
-    a.link.write(Buffer.from('still meant for A\n'));
-    b.link.write(Buffer.from('for B\n'));
-    await until(() => got.bytes().length > 0);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(got.bytes().toString()).toBe('for B\n');
-  });
+  it.each([
+    ['resets the connection', (c: Socket) => void c.resetAndDestroy()],
+    ['closes it normally', (c: Socket) => void c.end()],
+  ])(
+    'never writes to a descriptor a newer connection has taken over (the peer %s)',
+    async (_how, close) => {
+      const { next } = await listen();
+      const a = await next();
+      const closed = new Promise<void>((resolve) => a.link.onClose(() => resolve()));
+      close(a.client);
+      await closed;
+      // The kernel hands out the lowest free descriptor: usually the one A had.
+      const b = await next();
+      const got = collect(b.client);
+      a.link.write(Buffer.from('meant for A only\n'));
+      await turnEnd();
+      a.link.write(Buffer.from('still meant for A\n'));
+      b.link.write(Buffer.from('for B\n'));
+      await until(() => got.bytes().length > 0);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got.bytes().toString()).toBe('for B\n');
+    },
+  );
 });
 
 describe('end of turn', () => {
