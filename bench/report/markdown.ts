@@ -377,7 +377,7 @@ ${ladderTables(r)}
 
 The same points split into user and kernel time (utime and stime of /proc/PID/stat; each
 column is its own median, so they need not add up exactly), and write-family system
-calls per delivery (syscw of /proc/PID/io: write, writev, sendmsg). Kernel time includes
+calls per delivery (syscw of /proc/PID/io: write and writev; Python's sendall uses sendto, which it does not count, hence its 0). Kernel time includes
 the receiving side of loopback TCP, which runs in the sender's system call. Other system
 calls (epoll_wait, epoll_ctl) are not counted here; see the analysis below.
 
