@@ -240,10 +240,8 @@ export async function loadPoint(
     userUsPerDelivery: perDelivery(userUs),
     systemUsPerDelivery: perDelivery(systemUs),
     writeCallsPerDelivery: perDelivery(w1.writes - w0.writes),
-    coreUsPerDelivery:
-      windowDeliveries > 0 ? (w1.core.busy - w0.core.busy) / windowDeliveries : NaN,
-    softirqUsPerDelivery:
-      windowDeliveries > 0 ? (w1.core.softirq - w0.core.softirq) / windowDeliveries : NaN,
+    coreUsPerDelivery: perDelivery(w1.core.busy - w0.core.busy),
+    softirqUsPerDelivery: perDelivery(w1.core.softirq - w0.core.softirq),
     linesPerRead: windowDeliveries / Math.max(1, w1.reads - w0.reads),
     interferencePct,
     genCpuPct,

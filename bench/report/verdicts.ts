@@ -210,7 +210,7 @@ function memoryVerdict(p: ServerSummary): Verdict {
   const slope = Number.isFinite(marginal)
     ? `; marginal ${fmt.bytes(marginal)} per connection from ${fmt.int(below?.n ?? 0)} to ${fmt.int(largest?.n ?? 0)}`
     : '';
-  const figures = [...judged.map((x) => x.perClientBytes.median)];
+  const figures = judged.map((x) => x.perClientBytes.median);
   if (below && below.n >= JUDGED_FROM && Number.isFinite(marginal)) figures.push(marginal);
   const worst = Math.max(...figures);
   const small = measured.filter((x) => x.n < JUDGED_FROM);

@@ -1,7 +1,9 @@
 /**
- * A net.Socket (or tls.TLSSocket) as a Link. Writes within one event-loop turn are
- * gathered in a small array and handed to the socket once per turn as one buffer: a burst
- * of fan-out costs one stream write and one syscall per socket instead of one per event.
+ * A net.Socket (or tls.TLSSocket) as a Link. On a plain TCP socket a turn's first write
+ * goes straight to write(2) while the fan-out is at this connection; later writes in the
+ * same turn (and every write in a burst turn, or on TLS) are gathered and handed over once
+ * at the end of the turn as one buffer. Either way a fan-out costs one system call per
+ * socket per turn, not one per event; see end-of-turn.ts and docs/operations.md.
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -67,7 +69,6 @@ export class SocketLink implements Link {
    */
   private first: Buffer | null = null;
   private more: Buffer[] | null = null;
-  private turnBytes = 0;
   /**
    * Set when data went through the stream (the kernel did not take it all at once); cleared
    * when the stream reports nothing queued. While clear, the hot path never reads the
@@ -108,19 +109,19 @@ export class SocketLink implements Link {
       if (this.more === null) this.more = [this.first, data];
       else this.more.push(data);
     } else {
-      const again = this.directTurn === currentTurn();
+      const turn = currentTurn();
+      const again = this.directTurn === turn;
       const straight = countWrite(again);
       if (straight && !again && this.fd >= 0 && !this.streamed) {
         // The turn's first write, nothing queued: straight to the kernel while this link
         // is still in the CPU cache (see end-of-turn.ts for when the turn gathers instead).
-        this.directTurn = currentTurn();
+        this.directTurn = turn;
         this.send(data);
         return;
       }
       this.first = data;
       flushAtEndOfTurn(this);
     }
-    this.turnBytes += data.length;
   }
 
   flush(): void {
@@ -129,9 +130,7 @@ export class SocketLink implements Link {
     const more = this.more;
     this.first = null;
     this.more = null;
-    const size = this.turnBytes;
-    this.turnBytes = 0;
-    this.send(more === null ? first : Buffer.concat(more, size));
+    this.send(more === null ? first : Buffer.concat(more));
   }
 
   /** Hands bytes to the kernel directly when nothing is queued, else to the stream. */
