@@ -18,6 +18,10 @@ export class Roster {
     switch (msg.type) {
       case 'welcome':
         this.name = msg.name;
+        // The welcome names the rooms the server already put us in. The `joined` for them
+        // may arrive in a later packet, after the first piped line has been read.
+        for (const room of msg.rooms) this.rooms.add(room.name);
+        this.current = msg.rooms[0]?.name ?? this.current;
         return true;
       case 'joined':
         if (msg.name !== this.name) {

@@ -46,7 +46,9 @@ export class TerminalSession {
 
   constructor(private readonly o: SessionOptions) {
     this.roster = new Roster(o.name);
-    this.screen = new Screen(process.stdout, o.tty, o.log);
+    // With --json, stdout carries nothing but the server's events, one JSON object per line;
+    // the client's own lines (a refused command, a reconnect) go to stderr.
+    this.screen = new Screen(o.json ? process.stderr : process.stdout, o.tty, o.log);
   }
 
   run(): Promise<number> {

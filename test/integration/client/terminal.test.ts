@@ -134,8 +134,11 @@ test('pipe mode: lines are sent, events printed, --once exits after the acknowle
 
   const json = await runCli(
     ['connect', `127.0.0.1:${port}`, '--name', 'jsonbot', '--once', '--json'],
-    'x\n',
+    'x\n/teleport\n',
   ).exited;
+  // The client's own complaint goes to stderr: stdout stays one JSON object per line.
+  expect(json.code).toBe(1);
+  expect(json.err).toMatch(/^! Unknown command \/teleport/m);
   const events = json.out
     .trim()
     .split('\n')

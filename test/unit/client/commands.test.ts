@@ -88,6 +88,15 @@ describe('Roster', () => {
     r.apply({ type: 'left', ts: 0, room: '#a', name: 'amelia', reason: '' });
     expect(r.prompt()).toBe('[amelia@(no room)]> ');
   });
+
+  test('the welcome alone is enough to know the current room', () => {
+    const r = new Roster('amy');
+    const lobby = { name: '#Lobby', topic: '', members: 3 };
+    r.apply({ type: 'welcome', name: 'amy_', address: '', server: 's', rooms: [lobby] });
+    expect(r.prompt()).toBe('[amy_@#Lobby]> ');
+    r.apply({ type: 'joined', ts: 0, room: '#Lobby', name: 'amy_' });
+    expect([...r.rooms]).toEqual(['#Lobby']);
+  });
 });
 
 describe('formatting', () => {
