@@ -47,6 +47,8 @@ export interface Plan {
    * once allocation stops), so reading RSS 1.5 s after the burst would count garbage.
    */
   idleSettleMs: number;
+  /** After the quiet time, idle RSS waits until it has held steady this long (settledRss). */
+  rssSteadyWindowMs: number;
   registerTimeoutMs: number;
   joinTimeoutMs: number;
 }
@@ -71,6 +73,7 @@ export const fullPlan: Plan = {
   sampleReceivers: 200,
   settleMs: 1500,
   idleSettleMs: 12_000,
+  rssSteadyWindowMs: 10_000,
   registerTimeoutMs: 120_000,
   joinTimeoutMs: 120_000,
 };
@@ -90,6 +93,7 @@ export const quickPlan: Plan = {
   capacityNs: [2000],
   settleMs: 500,
   idleSettleMs: 2000,
+  rssSteadyWindowMs: 2000,
   registerTimeoutMs: 20_000,
   joinTimeoutMs: 20_000,
 };

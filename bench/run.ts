@@ -127,6 +127,7 @@ function paramsFor(plan: Plan, job: Job): RunParams {
   return {
     n: job.n,
     regConcurrency: job.conc,
+    rssSteadyWindowMs: plan.rssSteadyWindowMs,
     ...memoryRun(plan, job),
     load: job.kind === 'load',
     joinConcurrency: plan.joinConcurrency,

@@ -59,7 +59,7 @@ export interface ServerSummary {
   maxClientsWhy: string;
   register: Array<{ n: number; concurrency: number; ms: Fig }>;
   join: Array<{ n: number; ms: Fig }>;
-  rss: Array<{ n: number; perClientBytes: Fig; idleKb: Fig }>;
+  rss: Array<{ n: number; perClientBytes: Fig; idleKb: Fig; settleMs: Fig }>;
   points: PointSummary[];
   saturation: PointSummary[];
   capacity: Array<{ n: number; ok: number; runs: number; pairMs: Fig; notes: string[] }>;
@@ -180,6 +180,12 @@ export function summarize(
       ),
       idleKb: fig(
         list.map((d) => ({ value: d.result.rss?.idleKb ?? NaN, ok: d.result.errors.length === 0 })),
+      ),
+      settleMs: fig(
+        list.map((d) => ({
+          value: d.result.rss?.settleMs ?? NaN,
+          ok: d.result.errors.length === 0,
+        })),
       ),
     });
   }

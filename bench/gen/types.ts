@@ -23,6 +23,8 @@ export interface RunSpec {
   settleMs: number;
   /** Read the idle RSS after the quiet time (only runs whose memory figure is reported). */
   measureMemory: boolean;
+  /** Idle RSS is read once it has moved under 0.5 % for this long. */
+  rssSteadyWindowMs: number;
   /** Join one room (where the server has rooms) and run the rate ladder and saturation. */
   load: boolean;
   joinConcurrency: number;
@@ -103,7 +105,8 @@ export interface RunResult {
     serverCpuMs: number;
     genCpuPct: number;
   } | null;
-  rss: { startKb: number; idleKb: number; perClientBytes: number } | null;
+  /** settleMs: quiet time before the reading, until RSS held steady (see settledRss). */
+  rss: { startKb: number; idleKb: number; perClientBytes: number; settleMs: number } | null;
   join: { ms: number; ok: boolean } | null;
   points: PointResult[];
   saturation: PointResult | null;

@@ -17,6 +17,40 @@ function progress(text: string): void {
   post({ type: 'progress', text });
 }
 
+/** RSS counts as settled once it has moved less than this over the whole window. */
+const RSS_STEADY_FRACTION = 0.005;
+const RSS_SAMPLE_MS = 500;
+const RSS_SETTLE_MAX_MS = 60_000;
+
+/**
+ * Idle RSS, read once it has stopped moving. V8's memory reducer returns what a burst
+ * left behind some 8 s after allocation stops, then runs a few more collections, so a
+ * fixed wait reads a garbage-collected server either before or after that drop depending
+ * on how long the burst took: that made the figure swing between runs. A C server is
+ * steady at once and costs one window.
+ */
+async function settledRss(
+  pid: number,
+  windowMs: number,
+): Promise<{ kb: number; waitedMs: number }> {
+  const t0 = performance.now();
+  const samples: number[] = [rssKb(pid)];
+  const perWindow = Math.ceil(windowMs / RSS_SAMPLE_MS);
+  for (;;) {
+    const window = samples.slice(-(perWindow + 1));
+    const lo = Math.min(...window);
+    const hi = Math.max(...window);
+    const waitedMs = performance.now() - t0;
+    if (
+      (window.length > perWindow && hi - lo <= lo * RSS_STEADY_FRACTION) ||
+      waitedMs > RSS_SETTLE_MAX_MS
+    )
+      return { kb: samples[samples.length - 1] ?? 0, waitedMs };
+    await sleep(RSS_SAMPLE_MS);
+    samples.push(rssKb(pid));
+  }
+}
+
 export async function runSpec(spec: RunSpec): Promise<RunResult> {
   const t0 = performance.now();
   const swarm = new Swarm(
@@ -81,8 +115,14 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
     if (spec.protocol === 'line') await barrier(swarm, spec.n, spec.registerTimeoutMs);
     await sleep(spec.settleMs);
     if (spec.measureMemory) {
-      const idleKb = rssKb(spec.serverPid);
-      r.rss = { startKb, idleKb, perClientBytes: ((idleKb - startKb) * 1024) / spec.n };
+      const { kb: idleKb, waitedMs } = await settledRss(spec.serverPid, spec.rssSteadyWindowMs);
+      r.rss = {
+        startKb,
+        idleKb,
+        perClientBytes: ((idleKb - startKb) * 1024) / spec.n,
+        settleMs: spec.settleMs + waitedMs,
+      };
+      progress(`idle rss ${idleKb} KiB after ${((spec.settleMs + waitedMs) / 1000).toFixed(0)} s`);
     }
 
     if (spec.pairCheck) {

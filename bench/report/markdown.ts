@@ -109,7 +109,13 @@ function memoryTable(r: Report): string {
       ...ns.map((n) => {
         const x = s.rss.find((e) => e.n === n);
         if (!x) return n > s.maxClients ? `over its limit (${fmt.int(s.maxClients)})` : '–';
-        return `${cell(x.perClientBytes, fmt.bytes)} (RSS ${cell(x.idleKb, (k) => `${(k / 1024).toFixed(0)} MiB`)})`;
+        const mib = cell(x.idleKb, (k) => `${(k / 1024).toFixed(0)} MiB`);
+        // Results from before the steady-RSS rule have no settle time.
+        const settled =
+          Number.isFinite(x.settleMs?.median ?? NaN) && x.settleMs
+            ? `, ${cell(x.settleMs, (ms) => `${(ms / 1000).toFixed(0)} s`)}`
+            : '';
+        return `${cell(x.perClientBytes, fmt.bytes)} (RSS ${mib}${settled})`;
       }),
     ]),
   );
@@ -354,11 +360,14 @@ ${joinTable(r)}
 
 ### Idle memory per registered client
 
-Server RSS after N clients registered and ${(p.idleSettleMs / 1000).toFixed(0)} s of quiet, minus RSS before the
-first connection, divided by N (read in the capacity runs and the smallest load size). The
-quiet time is there because a garbage-collected server returns what the registration burst
-left behind some seconds after it stops (V8's memory reducer): Plugboard read 1.5 s after
-the burst was about 4.2 KB per client at 19,000; a C server is steady at once.
+Server RSS once N clients are registered and idle, minus RSS before the first connection,
+divided by N (read in the capacity runs and the smallest load size). Idle means at least
+${(p.idleSettleMs / 1000).toFixed(0)} s of quiet and then RSS steady (within 0.5 %) for ${((p.rssSteadyWindowMs ?? 10_000) / 1000).toFixed(0)} s; the
+time that took is in brackets. The wait is there because a garbage-collected server returns
+what the registration burst left behind some seconds after it stops (V8's memory reducer,
+about 8 s after allocation stops, then a few more collections): read at a fixed 12 s,
+Plugboard's figure at 19,500 swung between 2.7 and 4.9 KB per client from run to run,
+depending on whether the reading fell before or after that drop. A C server is steady at once.
 
 ${memoryTable(r)}
 

@@ -17,6 +17,8 @@ interface AdminCommand {
   run(ctx: AdminContext, args: string): string[];
 }
 
+const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+
 function stats(hub: Hub): string[] {
   const c = hub.counters;
   const mem = process.memoryUsage();
@@ -27,7 +29,10 @@ function stats(hub: Hub): string[] {
     `uptime ${uptime}s; connections ${hub.connectionCount} (${byProtocol}); registered ${hub.online}; peak ${hub.peakOnline}`,
     `rooms ${hub.roomList().length}; messages in ${c.messagesIn} (${rate}/s average); deliveries ${c.deliveries}; encodings ${c.encodings}`,
     `send-queue evictions ${c.sendQueueEvictions}; flood delayed ${c.floodDelayed}, dropped ${c.floodDropped}; refused ${c.connectionsRefused}`,
-    `memory rss ${(mem.rss / 1048576).toFixed(1)} MiB, heap ${(mem.heapUsed / 1048576).toFixed(1)} MiB`,
+    // RSS minus the V8 heap and external memory is what malloc holds (sockets' native
+    // state, and free memory it has not returned to the system yet).
+    `memory rss ${mib(mem.rss)} MiB, heap ${mib(mem.heapUsed)} of ${mib(mem.heapTotal)} MiB, ` +
+      `external ${mib(mem.external)} MiB`,
   ];
 }
 

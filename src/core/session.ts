@@ -29,6 +29,12 @@ export class Session {
   lastActive: number;
   /** Per-dispatch mark so a person in several affected rooms is told once. */
   mark = 0;
+  /**
+   * Capability bits the protocol's encoder varies on (IRC: the IRCv3 capabilities this
+   * client enabled). Here rather than in `proto` because the encoder reads them for every
+   * recipient of every fan-out, and one object per recipient is one cache miss fewer.
+   */
+  caps = 0;
   private actorCache: Actor | null = null;
   /** Protocol-owned state. */
   proto: unknown = undefined;

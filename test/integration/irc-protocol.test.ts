@@ -343,3 +343,41 @@ describe('accounts', () => {
     s.close();
   });
 });
+
+describe('LUSERS', () => {
+  test('counts follow registration, +i/-i, OPER, -o and quits', async () => {
+    const own = await startTestServer(['--irc-port', '0', '--oper', 'op:pw']);
+    const port = portOf(own, 'irc');
+    const lusers = async (c: RawIrcClient) => {
+      c.send('LUSERS');
+      const client = await c.expect(/ 251 /);
+      const ops = await c.expect(/ 252 /);
+      const m = /There are (\d+) users and (\d+) invisible/.exec(client);
+      return {
+        visible: Number(m?.[1]),
+        invisible: Number(m?.[2]),
+        opers: Number(ops.split(' ')[3]),
+      };
+    };
+    const a = await RawIrcClient.register(port, 'amy');
+    const b = await RawIrcClient.register(port, 'ben');
+    // Past the welcome burst's own LUSERS (end of MOTD, or no MOTD).
+    for (const c of [a, b]) await c.expect(/ (376|422) /);
+    expect(await lusers(a)).toEqual({ visible: 2, invisible: 0, opers: 0 });
+    b.send('MODE ben +i');
+    await b.expect(/MODE ben :\+i/);
+    b.send('MODE ben +i'); // already set: counted once
+    a.send('OPER op pw');
+    await a.expect(/ 381 /);
+    expect(await lusers(a)).toEqual({ visible: 1, invisible: 1, opers: 1 });
+    a.send('MODE amy -o');
+    await a.expect(/MODE amy :-o/);
+    expect(await lusers(a)).toEqual({ visible: 1, invisible: 1, opers: 0 });
+    b.close();
+    await a.expect(/ QUIT |:ben!/, 200).catch(() => {}); // no shared channel: nothing to see
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await lusers(a)).toEqual({ visible: 1, invisible: 0, opers: 0 });
+    a.close();
+    await own.close();
+  });
+});

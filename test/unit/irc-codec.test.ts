@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { LineSplitter, parse, serialize, type IrcMessage } from '../../src/protocols/irc/codec.js';
+import { createIrcEncoder, variantOf } from '../../src/protocols/irc/encoder.js';
+import { Session } from '../../src/core/session.js';
+import type { ChatEvent } from '../../src/core/events.js';
+import type { Connection } from '../../src/core/ports.js';
 
 const token = fc.stringMatching(/^[A-Za-z0-9#&._\-[\]\\`^{|}]{1,12}$/);
 const middle = fc.stringMatching(/^[^\s:\r\n\0][^\s\r\n\0]{0,10}$/);
@@ -55,5 +59,40 @@ describe('IRC codec', () => {
     const splitter = new LineSplitter();
     const items = splitter.push(Buffer.from(`PRIVMSG #a :${'x'.repeat(600)}\r\nPING :ok\r\n`));
     expect(items.map((i) => i.kind)).toEqual(['toolong', 'line']);
+  });
+});
+
+describe('IRC encoder variants', () => {
+  const encoder = createIrcEncoder('irc.test');
+  test("the channel-message fast path gives the full rules' answer", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          caps: fc.integer({ min: 0, max: 0xffff }),
+          registered: fc.boolean(),
+          ownMessage: fc.boolean(),
+          tagOnly: fc.option(fc.boolean(), { nil: undefined }),
+          kind: fc.constantFrom('say' as const, 'me' as const, 'notice' as const),
+        }),
+        ({ caps, registered, ownMessage, tagOnly, kind }) => {
+          const r = new Session('s1', null as unknown as Connection, encoder, '127.0.0.1', 0);
+          r.name = 'amy';
+          r.registered = registered;
+          r.caps = caps;
+          const event: ChatEvent = {
+            type: 'message',
+            id: '1',
+            ts: 0,
+            room: '#a',
+            from: { name: 'ben', mask: 'ben!ben@h', account: null },
+            text: 'hi',
+            kind,
+            origin: ownMessage ? 's1' : 's2',
+            ...(tagOnly === undefined ? {} : { tagOnly }),
+          };
+          expect(encoder.variant(event, r)).toBe(variantOf(event, r));
+        },
+      ),
+    );
   });
 });

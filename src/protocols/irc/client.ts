@@ -85,7 +85,7 @@ export class IrcClient implements Connection {
   }
 
   has(cap: number): boolean {
-    return (this.state.caps & cap) !== 0;
+    return (this.session.caps & cap) !== 0;
   }
 
   /** Sends one raw line (no CR LF), through the send-queue limit. */

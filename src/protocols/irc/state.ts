@@ -1,10 +1,8 @@
 /**
- * Per-connection IRC state, kept in `Session.proto`. Plain fields only: the encoder reads
- * `caps` on every delivery.
+ * Per-connection IRC state, kept in `Session.proto`. The enabled capabilities are not here
+ * but in `Session.caps`, which the encoder reads on every delivery.
  */
 export interface IrcState {
-  /** Enabled capabilities (bits of Cap). */
-  caps: number;
   /** CAP LS version the client announced (301 when it gave none, 302 with values). */
   capVersion: number;
   /** Registration waits for CAP END once the client started negotiating (CAP LS/REQ). */
@@ -23,7 +21,6 @@ export interface IrcState {
 
 export function newState(now: number): IrcState {
   return {
-    caps: 0,
     capVersion: 0,
     capHold: false,
     password: null,

@@ -34,7 +34,7 @@ function ls(c: IrcClient, version: string | undefined): void {
   const v = Number(version ?? 301);
   if (Number.isFinite(v) && v > c.state.capVersion) c.state.capVersion = v;
   // CAP LS 302 implies cap-notify (capability-negotiation, "cap-notify").
-  if (c.state.capVersion >= 302) c.state.caps |= Cap.CapNotify;
+  if (c.state.capVersion >= 302) c.session.caps |= Cap.CapNotify;
   const withValues = c.state.capVersion >= 302;
   capReply(
     c,
@@ -54,7 +54,7 @@ function req(c: IrcClient, list: string): void {
     if (remove) off |= cap.bit;
     else on |= cap.bit;
   }
-  c.state.caps = (c.state.caps | on) & ~off;
+  c.session.caps = (c.session.caps | on) & ~off;
   c.fromServer('CAP', c.nick, 'ACK', list);
 }
 
@@ -71,7 +71,7 @@ export const cap: IrcCommand[] = [
           if (registering) c.state.capHold = true;
           return ls(c, m.params[1]);
         case 'LIST':
-          return capReply(c, 'LIST', capNames(c.state.caps));
+          return capReply(c, 'LIST', capNames(c.session.caps));
         case 'REQ':
           if (registering) c.state.capHold = true;
           return req(c, m.params[1] ?? '');

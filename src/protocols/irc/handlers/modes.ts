@@ -124,15 +124,9 @@ function userMode(c: IrcClient, nick: string, modeString: string | undefined): v
       continue;
     }
     if (ch === 'i' || ch === 'w' || (ch === 'o' && !set)) {
-      const has = s.umodes.includes(ch);
-      if (set && !has) {
-        s.umodes += ch;
-        added += ch;
-      } else if (!set && has) {
-        s.umodes = s.umodes.replace(ch, '');
-        removed += ch;
-        // De-opering drops server operator powers too (RFC 2812 3.1.5).
-        if (ch === 'o') s.oper = false;
+      if (c.hub.setUserMode(s, ch, set)) {
+        if (set) added += ch;
+        else removed += ch;
       }
     } else if (ch !== 'o') {
       // +o only comes from OPER; any other letter is unknown.

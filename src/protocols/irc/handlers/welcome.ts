@@ -52,16 +52,14 @@ export function sendIsupport(c: IrcClient): void {
 
 export function sendLusers(c: IrcClient): void {
   const hub = c.hub;
-  const users = hub.users();
-  const invisible = users.filter((s) => s.umodes.includes('i')).length;
-  const opers = users.filter((s) => s.oper).length;
-  const visible = users.length - invisible;
+  const { users, invisible, opers } = hub.userCounts();
+  const visible = users - invisible;
   c.reply(RPL.LUSERCLIENT, `There are ${visible} users and ${invisible} invisible on 1 servers`);
   c.reply(RPL.LUSEROP, String(opers), 'operator(s) online');
   c.reply(RPL.LUSERUNKNOWN, String(hub.unregisteredCount()), 'unknown connection(s)');
-  c.reply(RPL.LUSERCHANNELS, String(hub.roomList().length), 'channels formed');
-  c.reply(RPL.LUSERME, `I have ${users.length} clients and 0 servers`);
-  const n = String(users.length);
+  c.reply(RPL.LUSERCHANNELS, String(hub.roomCount), 'channels formed');
+  c.reply(RPL.LUSERME, `I have ${users} clients and 0 servers`);
+  const n = String(users);
   const max = String(hub.peakOnline);
   c.reply(RPL.LOCALUSERS, n, max, `Current local users ${n}, max ${max}`);
   c.reply(RPL.GLOBALUSERS, n, max, `Current global users ${n}, max ${max}`);
