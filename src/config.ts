@@ -32,6 +32,8 @@ export interface ServerConfig {
   /** Read operator commands from stdin when it is a terminal. */
   console: boolean;
   backlog: number;
+  /** Silence before the kernel probes a TCP peer (each connection draws from [this, 2×this)); 0: no probes. */
+  tcpKeepaliveMs: number;
   udp: { rate: number; byteRate: number; recvBufferSize: number; sendBufferSize: number };
   /** Largest framed / WebSocket message, in bytes. */
   maxFrame: number;
@@ -142,6 +144,11 @@ export const serveFlags: Record<string, FlagSpec> = {
     type: 'string',
     help: 'simultaneous connections from one address',
     default: '100000',
+  },
+  'tcp-keepalive': {
+    type: 'string',
+    help: 'silence (s) before TCP keepalive probes, spread up to 2x per connection (0: off)',
+    default: '60',
   },
   'registration-timeout': {
     type: 'string',
@@ -330,6 +337,7 @@ export function parseServeArgs(
     wsOrigins: (get('ws-origin') as string[] | undefined) ?? [],
     console: !get('no-console'),
     backlog: 511,
+    tcpKeepaliveMs: int('tcp-keepalive', get('tcp-keepalive'), 0, 3600) * 1000,
     udp: {
       rate: int('udp-rate', get('udp-rate'), 1),
       byteRate: int('udp-byte-rate', get('udp-byte-rate'), 1),

@@ -81,6 +81,7 @@ export async function startServer(
         host: config.host,
         port,
         backlog: config.backlog,
+        keepaliveMs: config.tcpKeepaliveMs,
         ...(secure && tls ? { tls } : {}),
         admit,
         refusal,

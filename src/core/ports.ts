@@ -42,6 +42,11 @@ export interface Encoder {
   encode(event: ChatEvent, recipient: Session): Buffer | null;
   /** Last bytes before the server closes a connection (IRC `ERROR`), or null. */
   farewell?(reason: string, recipient: Session): Buffer | null;
+  /**
+   * True when others' `bulk` joins, parts and quits encode to nothing (the recipient sees
+   * the room's roster digest instead): the hub then need not visit such members for them.
+   */
+  readonly skipsBulkRoster?: boolean;
 }
 
 /** Delivers events to every node (process) serving this chat, this one included. */

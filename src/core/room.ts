@@ -27,6 +27,12 @@ export interface RoomModes {
 
 export class Room {
   readonly members = new Map<Session, number>();
+  /**
+   * Members whose encoder shows others' bulk joins and departures one by one (IRC, JSON).
+   * While it is 0 a bulk event has no one to visit, so filling a big line-protocol room
+   * is not quadratic (kept by the hub, which adds and removes members).
+   */
+  bulkAudience = 0;
   topic = '';
   topicBy = '';
   topicAt = 0;

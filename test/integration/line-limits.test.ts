@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { RawIrcClient } from '../helpers/irc-client.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer, testConfig } from '../helpers/server.js';
 import { startServer } from '../../src/server.js';
@@ -144,6 +145,35 @@ describe('line protocol limits', () => {
     await first.expect(/^\* c1 left #lobby$/, 3000);
     expect(first.lines.filter((l) => /^\* c\d joined/.test(l))).toEqual([]);
     for (const c of [first, second, ...crowd]) c.close();
+    await server.close();
+  });
+
+  test('an IRC member of a big room still sees each join and quit; line members see digests', async () => {
+    const config = testConfig(['--irc-port', '0']);
+    config.options.rosterDigestThreshold = 2;
+    const server = await startServer(config, silentLogger);
+    const linePort = portOf(server, 'line');
+    const ircPort = portOf(server, 'irc');
+    const line = await LineClient.named(linePort, 'watcher');
+    const others = await Promise.all(['w1', 'w2'].map((n) => LineClient.named(linePort, n)));
+    const irc = await RawIrcClient.register(ircPort, 'ircwatch');
+    irc.send('JOIN #lobby');
+    await irc.expect(/ 366 ircwatch #lobby /);
+    // The room is big now: the IRC client is told of each arrival and departure (IRC has
+    // no digest), the line member of the whole group at once.
+    const late = await Promise.all(['x1', 'x2', 'x3'].map((n) => LineClient.named(linePort, n)));
+    for (const n of ['x1', 'x2', 'x3']) await irc.expect(new RegExp(`^:${n}!\\S+ JOIN #lobby`));
+    await line.expect(/^\* \d people joined #lobby: .*x1, x2, x3$/, 3000);
+    late[0]!.close();
+    await irc.expect(/^:x1!\S+ QUIT /);
+    // Once the IRC client leaves, line members still hear of departures (as a digest).
+    irc.send('PART #lobby');
+    await irc.expect(/ PART #lobby/);
+    late[1]!.close();
+    await line.expect(/^\* .*left #lobby.*\bx2$/, 3000);
+    expect(line.lines.filter((l) => /^\* x\d joined/.test(l))).toEqual([]);
+    for (const c of [line, ...others, ...late]) c.close();
+    irc.close();
     await server.close();
   });
 });

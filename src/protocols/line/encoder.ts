@@ -42,6 +42,9 @@ function rosterLine(names: string[], verb: string, room: string): string {
 }
 
 export const lineEncoder: Encoder = {
+  // variant() below returns null for others' bulk joined/left/quit.
+  skipsBulkRoster: true,
+
   variant(event: ChatEvent, r: Session): string | null {
     switch (event.type) {
       case 'message':
