@@ -42,6 +42,15 @@ async function serve(argv: string[]): Promise<number | void> {
     process.stderr.write(`plugboard serve: cannot start: ${e.message}\n`);
     return 1;
   }
+  // The last resort: every handler already answers its own failures, so anything that
+  // reaches here is a bug one request triggered. It is logged and counted and the server
+  // keeps serving everyone else; exiting would hand any client a way to stop the chat.
+  const lastResort = (err: unknown, kind: string): void => {
+    server.hub.counters.handlerErrors++;
+    log.error({ err, kind }, 'uncaught error; still serving');
+  };
+  process.on('uncaughtException', (err) => lastResort(err, 'exception'));
+  process.on('unhandledRejection', (err) => lastResort(err, 'rejection'));
   for (const [name, a] of Object.entries(server.addresses())) {
     process.stderr.write(`plugboard: ${name} listening on ${a.host}:${a.port}\n`);
   }

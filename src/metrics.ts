@@ -35,6 +35,11 @@ const TOTALS: [name: string, help: string, field: CounterField][] = [
   ],
   ['plugboard_flood_delayed_total', 'Inputs delayed by flood control', 'floodDelayed'],
   ['plugboard_flood_dropped_total', 'Inputs dropped by flood control', 'floodDropped'],
+  [
+    'plugboard_handler_errors_total',
+    'Requests and commands whose handler failed unexpectedly (each cost only that request)',
+    'handlerErrors',
+  ],
 ];
 
 export function createMetrics(hub: Hub): Registry {

@@ -52,5 +52,9 @@ export function listenWeb(
     },
     metrics: async () => ({ contentType: metrics.contentType, body: await metrics.metrics() }),
     onError: hooks.onError,
+    onHandlerError: (err, where) => {
+      hub.counters.handlerErrors++;
+      hub.log.error({ err, where }, 'handler failed');
+    },
   });
 }

@@ -10,6 +10,8 @@ export class Counters {
   sendQueueEvictions = 0;
   floodDelayed = 0;
   floodDropped = 0;
+  /** Requests or commands whose handler threw (a bug): the request failed, the server went on. */
+  handlerErrors = 0;
   readonly byProtocol = new Map<string, number>();
 
   connected(protocol: string): void {

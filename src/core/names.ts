@@ -3,6 +3,7 @@
  * valid IRC nick and the reverse. Comparison is ASCII case-insensitive (ISUPPORT CASEMAPPING=ascii).
  */
 import { ChatError, ErrorCode } from './errors.js';
+import { wildcardMatch } from './wildcard.js';
 
 const NAME_FIRST = /^[A-Za-z_[\]\\`^{|}]/;
 const NAME_REST = /^[A-Za-z0-9_[\]\\`^{|}-]*$/;
@@ -50,15 +51,7 @@ export function checkRoom(room: string, maxLength: number): void {
     throw new ChatError(ErrorCode.RoomInvalid, `Invalid room "${room}": ${problem}`, room);
 }
 
-/** Matches IRC-style masks (`*` and `?` wildcards), case-insensitively. */
+/** Matches IRC-style masks (`*` and `?` wildcards), case-insensitively, in linear time. */
 export function maskMatches(mask: string, subject: string): boolean {
-  const re = new RegExp(
-    '^' +
-      fold(mask)
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.') +
-      '$',
-  );
-  return re.test(fold(subject));
+  return wildcardMatch(fold(mask), fold(subject));
 }

@@ -6,8 +6,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { RunningListener } from './tcp.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
+import { parseTarget } from './request-target.js';
 import { createWebSocketEndpoint, type WebSocketOptions } from './websocket.js';
 
 export interface Readiness {
@@ -27,6 +29,8 @@ export interface HttpListenerOptions {
   readiness(): Readiness;
   metrics(): Promise<{ contentType: string; body: string }>;
   onError(err: Error): void;
+  /** A handler threw for one request: log and count it (the request has been answered). */
+  onHandlerError(err: unknown, where: string): void;
 }
 
 function send(
@@ -59,16 +63,20 @@ export async function listenHttp(opts: HttpListenerOptions): Promise<RunningList
     );
   };
 
-  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const url = new URL(req.url ?? '/', 'http://x');
+  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const url = parseTarget(req.url);
+    if (url === null) {
+      send(res, 400, 'Bad request target\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       send(res, 405, 'Method not allowed\n', undefined, { Allow: 'GET, HEAD' });
       return;
     }
-    switch (url.pathname) {
+    switch (url.path) {
       case '/healthz':
         // Liveness: the event loop answers. `?ready` asks for readiness instead.
-        if (url.searchParams.has('ready')) readiness(res);
+        if (url.query.has('ready')) readiness(res);
         else send(res, 200, '{"status":"ok"}\n', 'application/json; charset=utf-8');
         return;
       case '/readyz':
@@ -87,21 +95,46 @@ export async function listenHttp(opts: HttpListenerOptions): Promise<RunningList
         send(res, 426, 'This is a WebSocket endpoint\n', undefined, { Upgrade: 'websocket' });
         return;
     }
-    if (!serveStatic(opts.webRoot, req, res)) send(res, 404, 'Not found\n');
+    if (!serveStatic(opts.webRoot, url.path, req, res)) send(res, 404, 'Not found\n');
+  };
+
+  // The last guard of this listener: whatever a request makes a handler throw costs that
+  // request (500, or the socket), is logged and counted, and never reaches the process.
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    try {
+      route(req, res);
+    } catch (err) {
+      opts.onHandlerError(err, 'http request');
+      if (!res.headersSent) send(res, 500, 'Internal error\n');
+      else res.destroy();
+    }
   };
 
   const server = opts.tls
     ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle)
     : http.createServer(handle);
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname !== '/ws') {
-      socket.on('error', () => {});
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    socket.on('error', () => {}); // a reset during the handshake costs only this socket
+    try {
+      if (parseTarget(req.url)?.path !== '/ws') {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
+      ws.handleUpgrade(req, socket, head);
+    } catch (err) {
+      opts.onHandlerError(err, 'websocket upgrade');
+      socket.destroy();
+    }
+  });
+  // A request Node's parser refuses (bad target, header overflow) gets a plain 400, as
+  // Node's documentation suggests, rather than a silent reset.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
       return;
     }
-    ws.handleUpgrade(req, socket, head);
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
-  server.on('clientError', (_err, socket) => socket.destroy());
   if (opts.tls) server.on('tlsClientError', () => {});
   server.on('error', opts.onError);
 

@@ -62,8 +62,12 @@ export function resolveStatic(root: string, urlPath: string): string | null {
 }
 
 /** Answers the request from root; false when there is no such file (the caller 404s). */
-export function serveStatic(root: string, req: IncomingMessage, res: ServerResponse): boolean {
-  const urlPath = new URL(req.url ?? '/', 'http://x').pathname;
+export function serveStatic(
+  root: string,
+  urlPath: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): boolean {
   const file = resolveStatic(root, urlPath);
   if (file === null) return false;
   let stat;

@@ -123,6 +123,34 @@ describe('HTTP listener', () => {
     a.close();
   });
 
+  test('request targets in absolute form, good or bad, cost at most that request', async () => {
+    // `new URL()` threw on these inside the request and upgrade handlers: the process exited.
+    for (const target of ['http://a:99999/', 'http://[::1/x', 'http://x:1/healthz', '*', 'zz']) {
+      const reply = await rawGet(port, target);
+      expect(reply, target).toMatch(/^HTTP\/1\.1 (200|400|404) /);
+    }
+    expect(await rawGet(port, 'http://whatever:70000/healthz')).toMatch(/^HTTP\/1\.1 200 /);
+    const upgrade = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () =>
+        socket.write(
+          'GET http://a:99999/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        ),
+      );
+      let out = '';
+      socket.on('data', (d: Buffer) => {
+        out += d.toString('latin1');
+        if (out.includes('\r\n\r\n')) socket.destroy();
+      });
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+    // ws checks the rest of the handshake; absolute form itself is legal (RFC 9112 3.2.2).
+    expect(upgrade).toMatch(/^HTTP\/1\.1 (101|400|403) /);
+    const alive = await fetch(`${base}/healthz`);
+    expect(alive.status).toBe(200);
+  });
+
   test('/ws without an upgrade says so; upgrades elsewhere are refused', async () => {
     const res = await fetch(`${base}/ws`);
     expect(res.status).toBe(426);
