@@ -2,7 +2,7 @@
  * Issue 15, defect 2: wildcard masks from people (WHO, +b) must not freeze the event loop.
  * Before the linear matcher these masks became backtracking regular expressions.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, test } from 'vitest';
 import { RawIrcClient } from '../../helpers/irc-client.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
