@@ -84,9 +84,16 @@ async function serve(argv: string[]): Promise<number | void> {
     // readline swallows Ctrl-C on a terminal: treat it as the signal it stands for.
     rl.on('SIGINT', () => stop('server shutting down'));
     rl.on('line', (line) => {
-      for (const out of runAdminCommand({ hub: server.hub, shutdown: stop }, line))
-        process.stderr.write(out + '\n');
-      rl.prompt();
+      runAdminCommand({ hub: server.hub, shutdown: stop }, line).then(
+        (lines) => {
+          for (const out of lines) process.stderr.write(out + '\n');
+          rl.prompt();
+        },
+        (err: unknown) => {
+          process.stderr.write(`error: ${(err as Error).message}\n`);
+          rl.prompt();
+        },
+      );
     });
     rl.prompt();
   }

@@ -1,10 +1,19 @@
 /**
  * Server configuration from flags, PLUGBOARD_* environment variables and an optional JSON
- * config file, in that order of precedence, over the defaults in core/options.ts.
+ * config file, in that order of precedence, over the defaults. Every option is one entry
+ * of a declarative table: the listeners and deployment settings here, the core's limits
+ * in core/options.ts. Parsing, `serve --help` and the options table in
+ * docs/operations.md (`npm run docs:options`) all come from these tables.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { defaultOptions, type ServerOptions } from './core/options.js';
+import {
+  coreOptions,
+  defaultOptions,
+  parseDefault,
+  type OptionSpec,
+  type ServerOptions,
+} from './core/options.js';
 
 export interface ListenerPorts {
   line: number;
@@ -29,6 +38,8 @@ export interface ServerConfig {
   logLevel: string;
   /** Origins allowed to open WebSocket sessions (empty: same host only). */
   wsOrigins: string[];
+  /** WebSocket keepalive: a ping every this many ms; no pong by the next closes it. */
+  wsKeepaliveMs: number;
   /** Read operator commands from stdin when it is a terminal. */
   console: boolean;
   backlog: number;
@@ -37,161 +48,221 @@ export interface ServerConfig {
   udp: { rate: number; byteRate: number; recvBufferSize: number; sendBufferSize: number };
   /** Largest framed / WebSocket message, in bytes. */
   maxFrame: number;
+  /** The store's write queue: batch interval, batch size, most messages waiting. */
+  storeQueue: { intervalMs: number; maxBatch: number; maxPending: number };
   options: ServerOptions;
 }
 
-interface FlagSpec {
-  type: 'string' | 'boolean';
-  multiple?: boolean;
-  help: string;
-  default?: string;
-}
+type Spec = OptionSpec<ServerConfig>;
 
-/** Every `serve` flag, documented once: --help prints this table. */
-export const serveFlags: Record<string, FlagSpec> = {
-  host: { type: 'string', help: 'address every listener binds to', default: '127.0.0.1' },
-  'line-port': {
-    type: 'string',
-    help: 'telnet/netcat line protocol (-1: off, 0: any free port)',
-    default: '8008',
+const port = (flag: string, help: string, def: string, key: keyof ListenerPorts): Spec => ({
+  flag,
+  kind: 'int',
+  min: -1,
+  max: 65535,
+  help,
+  default: def,
+  set: (c, v) => (c.ports[key] = v as number),
+});
+
+/** Listeners and deployment: what the composition root (server.ts) needs. */
+export const configOptions: readonly Spec[] = [
+  {
+    flag: 'host',
+    kind: 'string',
+    help: 'address every listener binds to',
+    default: '127.0.0.1',
+    set: (c, v) => (c.host = v as string),
   },
-  'framed-port': { type: 'string', help: 'length-prefixed JSON protocol', default: '8009' },
-  'irc-port': { type: 'string', help: 'IRC', default: '6667' },
-  'irc-tls-port': {
-    type: 'string',
-    help: 'IRC over TLS (needs --tls-cert/--tls-key)',
-    default: '6697',
+  port('line-port', 'telnet/netcat line protocol (-1: off, 0: any free port)', '8008', 'line'),
+  port('framed-port', 'length-prefixed JSON protocol', '8009', 'framed'),
+  port('irc-port', 'IRC', '6667', 'irc'),
+  port('irc-tls-port', 'IRC over TLS (needs --tls-cert/--tls-key)', '6697', 'ircTls'),
+  port('line-tls-port', 'line protocol over TLS (needs TLS)', '8010', 'lineTls'),
+  port('framed-tls-port', 'framed protocol over TLS (needs TLS)', '8011', 'framedTls'),
+  port(
+    'http-port',
+    'web client, WebSocket /ws, /healthz, /metrics (HTTPS only when TLS is on)',
+    '8080',
+    'http',
+  ),
+  port('udp-port', 'UDP datagram echo', '23000', 'udp'),
+  {
+    flag: 'tls-cert',
+    kind: 'string',
+    help: 'PEM certificate file: turns on the TLS listeners and makes --http-port HTTPS',
+    set: (c, v) => (c.tlsCert = (v as string) || null),
   },
-  'line-tls-port': { type: 'string', help: 'line protocol over TLS (needs TLS)', default: '8010' },
-  'framed-tls-port': {
-    type: 'string',
-    help: 'framed protocol over TLS (needs TLS)',
-    default: '8011',
+  {
+    flag: 'tls-key',
+    kind: 'string',
+    help: 'PEM private key file for --tls-cert',
+    set: (c, v) => (c.tlsKey = (v as string) || null),
   },
-  'http-port': {
-    type: 'string',
-    help: 'web client, WebSocket /ws, /healthz, /metrics',
-    default: '8080',
-  },
-  'udp-port': { type: 'string', help: 'UDP datagram echo', default: '23000' },
-  'udp-rate': {
-    type: 'string',
-    help: 'UDP echo: datagrams per second per source address (excess dropped)',
-    default: '100',
-  },
-  'udp-byte-rate': {
-    type: 'string',
-    help: 'UDP echo: bytes per second per source address (excess dropped; burst at least 64 KiB)',
-    default: '262144',
-  },
-  'udp-rcvbuf': {
-    type: 'string',
-    help: 'UDP echo SO_RCVBUF in bytes (0: system default)',
-    default: '0',
-  },
-  'udp-sndbuf': {
-    type: 'string',
-    help: 'UDP echo SO_SNDBUF in bytes (0: system default)',
-    default: '0',
-  },
-  'tls-cert': { type: 'string', help: 'PEM certificate file: turns on the TLS listeners' },
-  'tls-key': { type: 'string', help: 'PEM private key file for --tls-cert' },
-  'data-dir': {
-    type: 'string',
+  {
+    flag: 'data-dir',
+    kind: 'string',
     help: 'directory for the database and the admin socket',
     default: './data',
+    set: (c, v) => (c.dataDir = v as string),
   },
-  config: { type: 'string', help: 'JSON config file (keys are these flag names)' },
-  store: {
-    type: 'string',
+  {
+    flag: 'store',
+    kind: 'string',
     help: "'sqlite' (file in --data-dir), 'memory', or a postgres:// URL",
     default: 'sqlite',
+    set: (c, v) => (c.store = v as string),
   },
-  bus: {
-    type: 'string',
+  {
+    flag: 'bus',
+    kind: 'string',
     help: "'local', or a redis:// URL to share rooms between processes",
     default: 'local',
+    set: (c, v) => (c.bus = v as string),
   },
-  'server-name': {
-    type: 'string',
-    help: 'the name the server gives itself in every protocol',
-    default: 'plugboard.local',
-  },
-  oper: { type: 'string', multiple: true, help: 'server operator NAME:PASSWORD (repeatable)' },
-  password: {
-    type: 'string',
-    help: 'connection password required before choosing a name (IRC PASS)',
-  },
-  'send-queue': {
-    type: 'string',
-    help: 'pending outbound bytes per connection before eviction',
-    default: '262144',
-  },
-  'max-frame': {
-    type: 'string',
-    help: 'largest framed-protocol / WebSocket message in bytes',
-    default: '65536',
-  },
-  'max-line': { type: 'string', help: 'longest line protocol line in bytes', default: '4096' },
-  'flood-burst': { type: 'string', help: 'flood control: lines allowed in a burst', default: '10' },
-  'flood-rate': {
-    type: 'string',
-    help: 'flood control: lines per second after the burst (0: off)',
-    default: '2',
-  },
-  'max-connections': { type: 'string', help: 'simultaneous connections in all', default: '100000' },
-  'max-per-ip': {
-    type: 'string',
-    help: 'simultaneous connections from one address',
-    default: '100000',
-  },
-  'tcp-keepalive': {
-    type: 'string',
-    help: 'silence (s) before TCP keepalive probes, spread up to 2x per connection (0: off)',
-    default: '60',
-  },
-  'registration-timeout': {
-    type: 'string',
-    help: 'seconds to choose a name before being disconnected',
-    default: '60',
-  },
-  'idle-timeout': {
-    type: 'string',
-    help: 'seconds without input before disconnecting (0: never)',
-    default: '0',
-  },
-  'history-on-join': {
-    type: 'string',
-    help: 'messages replayed when joining a room',
-    default: '10',
-  },
-  'retention-days': {
-    type: 'string',
-    help: 'delete history older than this many days (0: keep forever)',
-    default: '0',
-  },
-  'retention-count': {
-    type: 'string',
-    help: 'keep at most this many messages per room (0: all)',
-    default: '0',
-  },
-  'ws-origin': {
-    type: 'string',
-    multiple: true,
-    help: 'allowed WebSocket Origin (repeatable; default: same host)',
-  },
-  'ready-file': {
-    type: 'string',
+  {
+    flag: 'ready-file',
+    kind: 'string',
     help: 'write {"listener": {"host", "port"}} JSON here once listening',
+    set: (c, v) => (c.readyFile = (v as string) || null),
   },
-  'log-level': {
-    type: 'string',
+  {
+    flag: 'log-level',
+    kind: 'string',
     help: 'fatal, error, warn, info, debug or silent',
     default: 'info',
+    set: (c, v) => (c.logLevel = v as string),
+    check: (v) =>
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(v as string)
+        ? null
+        : 'must be fatal, error, warn, info, debug or silent',
   },
-  'no-console': { type: 'boolean', help: 'do not read operator commands from a terminal on stdin' },
-  help: { type: 'boolean', help: 'show this help' },
+  {
+    flag: 'ws-origin',
+    kind: 'list',
+    multiple: true,
+    help: 'allowed WebSocket Origin (repeatable; default: same host)',
+    set: (c, v) => (c.wsOrigins = v as string[]),
+  },
+  {
+    flag: 'ws-keepalive',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    scale: 1000,
+    help: 'WebSocket: seconds between pings; no pong by the next one closes the connection',
+    default: '30',
+    set: (c, v) => (c.wsKeepaliveMs = v as number),
+  },
+  {
+    flag: 'max-frame',
+    kind: 'int',
+    min: 256,
+    max: 16 * 1024 * 1024,
+    help: 'largest framed-protocol / WebSocket message in bytes',
+    default: '65536',
+    set: (c, v) => (c.maxFrame = v as number),
+  },
+  {
+    flag: 'tcp-keepalive',
+    kind: 'int',
+    min: 0,
+    max: 3600,
+    scale: 1000,
+    help: 'silence (s) before TCP keepalive probes, spread up to 2x per connection (0: off)',
+    default: '60',
+    set: (c, v) => (c.tcpKeepaliveMs = v as number),
+  },
+  {
+    flag: 'backlog',
+    kind: 'int',
+    min: 1,
+    max: 65535,
+    help: 'listen(2) backlog of every TCP listener',
+    default: '511',
+    set: (c, v) => (c.backlog = v as number),
+  },
+  {
+    flag: 'udp-rate',
+    kind: 'int',
+    min: 1,
+    help: 'UDP echo: datagrams per second per source address (excess dropped)',
+    default: '100',
+    set: (c, v) => (c.udp.rate = v as number),
+  },
+  {
+    flag: 'udp-byte-rate',
+    kind: 'int',
+    min: 1,
+    help: 'UDP echo: bytes per second per source address (excess dropped; burst at least 64 KiB)',
+    default: '262144',
+    set: (c, v) => (c.udp.byteRate = v as number),
+  },
+  {
+    flag: 'udp-rcvbuf',
+    kind: 'int',
+    min: 0,
+    help: 'UDP echo SO_RCVBUF in bytes (0: system default)',
+    default: '0',
+    set: (c, v) => (c.udp.recvBufferSize = v as number),
+  },
+  {
+    flag: 'udp-sndbuf',
+    kind: 'int',
+    min: 0,
+    help: 'UDP echo SO_SNDBUF in bytes (0: system default)',
+    default: '0',
+    set: (c, v) => (c.udp.sendBufferSize = v as number),
+  },
+  {
+    flag: 'store-batch-interval',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'ms between the store write queue flushes (the crash window without --ack-after-commit)',
+    default: '50',
+    set: (c, v) => (c.storeQueue.intervalMs = v as number),
+  },
+  {
+    flag: 'store-batch-size',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'most messages written in one store transaction',
+    default: '500',
+    set: (c, v) => (c.storeQueue.maxBatch = v as number),
+  },
+  {
+    flag: 'store-max-pending',
+    kind: 'int',
+    min: 1,
+    help: 'messages that may wait for the store before new ones are refused ("busy")',
+    default: '50000',
+    set: (c, v) => (c.storeQueue.maxPending = v as number),
+  },
+  {
+    flag: 'no-console',
+    kind: 'bool',
+    help: 'do not read operator commands from a terminal on stdin',
+    set: (c, v) => (c.console = !(v as boolean)),
+  },
+];
+
+/** Both tables, as --help and the docs show them. */
+export const allOptions: readonly (OptionSpec<ServerConfig> | OptionSpec<ServerOptions>)[] = [
+  ...configOptions,
+  ...coreOptions,
+];
+
+/** Flags that are not settings. */
+const META = {
+  config: { help: 'JSON config file (keys are these flag names)' },
+  help: { help: 'show this help' },
 };
+
+function usage(spec: { flag: string; kind: string }): string {
+  return spec.kind === 'bool' ? `--${spec.flag}` : `--${spec.flag} VALUE`;
+}
 
 export function serveHelp(): string {
   const lines = [
@@ -199,11 +270,12 @@ export function serveHelp(): string {
     '',
     'Options (flag > PLUGBOARD_<NAME> env > --config file > default):',
   ];
-  for (const [name, spec] of Object.entries(serveFlags)) {
-    const flag = spec.type === 'string' ? `--${name} VALUE` : `--${name}`;
-    const def = spec.default !== undefined ? ` (default: ${spec.default})` : '';
-    lines.push(`  ${flag.padEnd(30)} ${spec.help}${def}`);
-  }
+  const row = (flag: string, help: string, def?: string): void => {
+    lines.push(`  ${flag.padEnd(32)} ${help}${def !== undefined ? ` (default: ${def})` : ''}`);
+  };
+  for (const spec of allOptions) row(usage(spec), spec.help, spec.default);
+  row('--config FILE', META.config.help);
+  row('--help', META.help.help);
   lines.push(
     '',
     'Environment: e.g. PLUGBOARD_LINE_PORT=9000, PLUGBOARD_OPER="alice:secret,bob:pw".',
@@ -211,52 +283,138 @@ export function serveHelp(): string {
   return lines.join('\n');
 }
 
+/** The options as a Markdown table (docs/operations.md is generated from it). */
+export function optionsMarkdown(): string {
+  const esc = (s: string): string => s.replace(/\|/g, '\\|');
+  const rows = ['| flag | environment | default | what it sets |', '| --- | --- | --- | --- |'];
+  for (const spec of allOptions) {
+    rows.push(
+      `| \`${usage(spec)}\` | \`${envName(spec.flag)}\` | ${spec.default !== undefined ? `\`${esc(spec.default)}\`` : '—'} | ${esc(spec.help)}${bounds(spec)} |`,
+    );
+  }
+  return rows.join('\n');
+}
+
+function bounds(spec: { min?: number; max?: number }): string {
+  if (spec.min === undefined && spec.max === undefined) return '';
+  if (spec.max === undefined) return ` (at least ${spec.min})`;
+  if (spec.min === undefined) return ` (at most ${spec.max})`;
+  return ` (${spec.min} to ${spec.max})`;
+}
+
 export class ConfigError extends Error {}
 
-function envName(flag: string): string {
+export function envName(flag: string): string {
   return 'PLUGBOARD_' + flag.toUpperCase().replace(/-/g, '_');
 }
 
-/** Resolves one flag: command line, then environment, then config file, then default. */
+type Raw = string | string[] | boolean | undefined;
+
+/** One flag's raw value: command line, then environment, then config file. */
 function resolve(
-  name: string,
+  spec: { flag: string; kind: string; multiple?: boolean },
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv,
   file: Record<string, unknown>,
-): string | string[] | boolean | undefined {
-  const spec = serveFlags[name] as FlagSpec;
-  const fromFlag = flags[name];
-  if (fromFlag !== undefined) return fromFlag as string | string[] | boolean;
-  const fromEnv = env[envName(name)];
+): Raw {
+  const fromFlag = flags[spec.flag];
+  if (fromFlag !== undefined) return fromFlag as Raw;
+  const fromEnv = env[envName(spec.flag)];
   if (fromEnv !== undefined) {
-    if (spec.type === 'boolean') return fromEnv === '1' || fromEnv === 'true';
+    if (spec.kind === 'bool') return fromEnv === '1' || fromEnv === 'true';
     return spec.multiple ? fromEnv.split(',').filter(Boolean) : fromEnv;
   }
-  const fromFile = file[name];
+  const fromFile = file[spec.flag];
   if (fromFile !== undefined) {
     if (spec.multiple) return (Array.isArray(fromFile) ? fromFile : [fromFile]).map(String);
-    return spec.type === 'boolean' ? Boolean(fromFile) : String(fromFile);
+    return spec.kind === 'bool' ? Boolean(fromFile) : String(fromFile);
   }
-  return spec.default;
+  return undefined;
 }
 
-function int(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(
-      `--${name} must be a whole number between ${min} and ${max} (got "${String(value)}")`,
-    );
+/** Turns a raw value into what `set` takes, checking kind and bounds (in flag units). */
+function convert<T>(spec: OptionSpec<T>, raw: Raw): number | string | boolean | string[] {
+  const fail = (why: string): never => {
+    throw new ConfigError(`--${spec.flag} ${why} (got "${String(raw)}")`);
+  };
+  let value: number | string | boolean | string[];
+  switch (spec.kind) {
+    case 'int':
+    case 'number': {
+      const n = Number(raw);
+      const whole = spec.kind === 'int';
+      if (
+        typeof raw !== 'string' ||
+        raw.trim() === '' ||
+        !Number.isFinite(n) ||
+        (whole && !Number.isInteger(n))
+      ) {
+        fail(`must be a ${whole ? 'whole number' : 'number'}${rangeText(spec)}`);
+      }
+      if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max)) {
+        fail(`must be a ${whole ? 'whole number' : 'number'}${rangeText(spec)}`);
+      }
+      value = n * (spec.scale ?? 1);
+      break;
+    }
+    case 'bool':
+      value = raw === true || raw === 'true' || raw === '1';
+      break;
+    case 'list':
+      value = Array.isArray(raw) ? raw : String(raw).split(',').filter(Boolean);
+      break;
+    default:
+      value = String(raw);
   }
-  return n;
+  const problem = spec.check?.(value);
+  if (problem) fail(problem);
+  return value;
+}
+
+function rangeText(spec: { min?: number; max?: number }): string {
+  if (spec.min !== undefined && spec.max !== undefined)
+    return ` between ${spec.min} and ${spec.max}`;
+  if (spec.min !== undefined) return ` of at least ${spec.min}`;
+  if (spec.max !== undefined) return ` of at most ${spec.max}`;
+  return '';
+}
+
+function defaultConfig(): ServerConfig {
+  return {
+    host: '',
+    ports: { line: 0, framed: 0, irc: 0, ircTls: 0, lineTls: 0, framedTls: 0, http: 0, udp: 0 },
+    dataDir: '',
+    store: '',
+    bus: '',
+    tlsCert: null,
+    tlsKey: null,
+    readyFile: null,
+    logLevel: 'info',
+    wsOrigins: [],
+    wsKeepaliveMs: 0,
+    console: true,
+    backlog: 511,
+    tcpKeepaliveMs: 0,
+    udp: { rate: 0, byteRate: 0, recvBufferSize: 0, sendBufferSize: 0 },
+    maxFrame: 0,
+    storeQueue: { intervalMs: 0, maxBatch: 0, maxPending: 0 },
+    options: defaultOptions(),
+  };
 }
 
 export function parseServeArgs(
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ServerConfig | 'help' {
-  const options: ParseArgsConfig['options'] = {};
-  for (const [name, spec] of Object.entries(serveFlags)) {
-    options[name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}) };
+  const options: ParseArgsConfig['options'] = {
+    config: { type: 'string' },
+    help: { type: 'boolean' },
+  };
+  for (const spec of allOptions) {
+    options[spec.flag] = {
+      type: spec.kind === 'bool' ? 'boolean' : 'string',
+      ...(spec.multiple ? { multiple: true } : {}),
+    };
   }
   // parseArgs refuses "--udp-port -1" (a value that looks like a flag); "-1" means "off"
   // for every port, so join negative numbers to their flag before parsing.
@@ -286,65 +444,19 @@ export function parseServeArgs(
       throw new ConfigError(`Cannot read config file ${configPath}: ${(err as Error).message}`);
     }
   }
-  const get = (name: string) => resolve(name, flags, env, file);
-  const port = (name: string) => int(name, get(name), -1, 65535);
-
-  const o = defaultOptions();
-  o.serverName = String(get('server-name'));
-  o.sendQueueBytes = int('send-queue', get('send-queue'), 1024);
-  o.maxLineBytes = int('max-line', get('max-line'), 64);
-  o.floodBurst = int('flood-burst', get('flood-burst'), 1);
-  o.floodRate = Number(get('flood-rate'));
-  if (!(o.floodRate >= 0)) throw new ConfigError('--flood-rate must be 0 or more lines per second');
-  o.maxConnections = int('max-connections', get('max-connections'), 1);
-  o.maxConnectionsPerIp = int('max-per-ip', get('max-per-ip'), 1);
-  o.registrationTimeoutMs = int('registration-timeout', get('registration-timeout'), 0) * 1000;
-  o.idleTimeoutMs = int('idle-timeout', get('idle-timeout'), 0) * 1000;
-  o.retentionMaxAgeMs = int('retention-days', get('retention-days'), 0) * 86_400_000;
-  o.retentionMaxCount = int('retention-count', get('retention-count'), 0);
-  o.historyOnJoin = int('history-on-join', get('history-on-join'), 0, 1000);
-  const password = get('password');
-  o.password = typeof password === 'string' && password !== '' ? password : null;
-  for (const entry of (get('oper') as string[] | undefined) ?? []) {
-    const i = entry.indexOf(':');
-    if (i <= 0) throw new ConfigError(`--oper must be NAME:PASSWORD (got "${entry}")`);
-    o.opers.set(entry.slice(0, i), entry.slice(i + 1));
-  }
-  const tlsCert = (get('tls-cert') as string | undefined) ?? null;
-  const tlsKey = (get('tls-key') as string | undefined) ?? null;
-  if ((tlsCert === null) !== (tlsKey === null)) {
+  const config = defaultConfig();
+  const apply = <T>(spec: OptionSpec<T>, target: T): void => {
+    const raw = resolve(spec, flags, env, file);
+    if (raw === undefined) {
+      if (spec.default !== undefined) spec.set(target, parseDefault(spec));
+      return;
+    }
+    spec.set(target, convert(spec, raw));
+  };
+  for (const spec of configOptions) apply(spec, config);
+  for (const spec of coreOptions) apply(spec, config.options);
+  if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     throw new ConfigError('--tls-cert and --tls-key go together');
   }
-  return {
-    host: String(get('host')),
-    ports: {
-      line: port('line-port'),
-      framed: port('framed-port'),
-      irc: port('irc-port'),
-      ircTls: port('irc-tls-port'),
-      lineTls: port('line-tls-port'),
-      framedTls: port('framed-tls-port'),
-      http: port('http-port'),
-      udp: port('udp-port'),
-    },
-    dataDir: String(get('data-dir')),
-    store: String(get('store')),
-    bus: String(get('bus')),
-    tlsCert,
-    tlsKey,
-    readyFile: (get('ready-file') as string | undefined) ?? null,
-    logLevel: String(get('log-level')),
-    wsOrigins: (get('ws-origin') as string[] | undefined) ?? [],
-    console: !get('no-console'),
-    backlog: 511,
-    tcpKeepaliveMs: int('tcp-keepalive', get('tcp-keepalive'), 0, 3600) * 1000,
-    udp: {
-      rate: int('udp-rate', get('udp-rate'), 1),
-      byteRate: int('udp-byte-rate', get('udp-byte-rate'), 1),
-      recvBufferSize: int('udp-rcvbuf', get('udp-rcvbuf'), 0),
-      sendBufferSize: int('udp-sndbuf', get('udp-sndbuf'), 0),
-    },
-    maxFrame: int('max-frame', get('max-frame'), 256, 16 * 1024 * 1024),
-    options: o,
-  };
+  return config;
 }

@@ -82,7 +82,7 @@ export function createMetrics(hub: Hub): Registry {
     help: 'Rooms with at least one member',
     registers: [register],
     collect() {
-      this.set(hub.roomList().length);
+      this.set(hub.rooms.count);
     },
   });
   new Gauge({

@@ -27,11 +27,20 @@ export interface RunningServer {
 }
 
 function openStore(config: ServerConfig): Promise<Store> {
-  return createStore(config.store, config.dataDir, config.options.historyRing);
+  return createStore(config.store, config.dataDir, config.options.historyRing, config.storeQueue);
 }
 
-async function createBus(config: ServerConfig): Promise<Bus> {
+/**
+ * The bus: in-process by default. `PLUGBOARD_TEST_BUS=async` swaps in the test bus that
+ * delivers on a later turn after a JSON round trip, so any test run can show that nothing
+ * relies on synchronous delivery (CI runs the suite both ways).
+ */
+async function createBus(config: ServerConfig, env = process.env): Promise<Bus> {
   if (config.bus !== 'local') throw new Error(`Unsupported --bus ${config.bus}`);
+  if (env.PLUGBOARD_TEST_BUS === 'async') {
+    const { AsyncBus } = await import('./cluster/async.js');
+    return new AsyncBus();
+  }
   return new LocalBus();
 }
 

@@ -2,9 +2,10 @@
  * Operator commands, shared by the server's console (stdin) and the admin socket.
  * Each returns the lines to show the operator.
  */
-import type { Hub } from '../core/hub.js';
+import { formatDuration, parseDuration } from '../core/durations.js';
 import { ChatError } from '../core/errors.js';
-import { formatDuration, parseDuration } from '../core/hub.js';
+import type { Hub } from '../core/hub.js';
+import { normalizeRoom } from '../core/names.js';
 
 export interface AdminContext {
   hub: Hub;
@@ -14,7 +15,7 @@ export interface AdminContext {
 interface AdminCommand {
   usage: string;
   help: string;
-  run(ctx: AdminContext, args: string): string[];
+  run(ctx: AdminContext, args: string): string[] | Promise<string[]>;
 }
 
 const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
@@ -27,7 +28,7 @@ function stats(hub: Hub): string[] {
   const rate = uptime > 0 ? (c.messagesIn / uptime).toFixed(2) : '0';
   return [
     `uptime ${uptime}s; connections ${hub.connectionCount} (${byProtocol}); registered ${hub.online}; peak ${hub.peakOnline}`,
-    `rooms ${hub.roomList().length}; messages in ${c.messagesIn} (${rate}/s average); deliveries ${c.deliveries}; encodings ${c.encodings}`,
+    `rooms ${hub.rooms.count}; messages in ${c.messagesIn} (${rate}/s average); deliveries ${c.deliveries}; encodings ${c.encodings}`,
     `send-queue evictions ${c.sendQueueEvictions}; flood delayed ${c.floodDelayed}, dropped ${c.floodDropped}; refused ${c.connectionsRefused}`,
     // RSS minus the V8 heap and external memory is what malloc holds (sockets' native
     // state, and free memory it has not returned to the system yet).
@@ -50,66 +51,104 @@ const commands: Record<string, AdminCommand> = {
   who: {
     usage: 'who',
     help: 'everyone online, with protocol, address and rooms',
-    run: (ctx) =>
-      ctx.hub
-        .users()
-        .map(
-          (s) =>
-            `${s.name} ${s.conn.protocol} ${s.host} ${[...s.rooms].map((r) => r.name).join(',')}`,
-        ),
+    run: async (ctx) =>
+      (await ctx.hub.presence.people()).map(
+        (p) => `${p.name} ${p.protocol} ${p.host} ${p.rooms.join(',')}`,
+      ),
   },
   say: {
     usage: 'say TEXT',
     help: 'send a notice to everyone',
-    run: (ctx, args) => {
+    run: async (ctx, args) => {
       if (!args) return ['usage: say TEXT'];
-      ctx.hub.notice(`[server] ${args}`);
+      await ctx.hub.notice(`[server] ${args}`);
       return ['sent'];
     },
   },
   kick: {
     usage: 'kick NAME [REASON]',
     help: 'disconnect someone',
-    run: (ctx, args) => {
+    run: async (ctx, args) => {
       const [name, ...rest] = args.split(/\s+/);
       if (!name) return ['usage: kick NAME [REASON]'];
-      const target = ctx.hub.find(name);
+      const target = await ctx.hub.presence.lookup(name);
       if (!target) return [`no one is called ${name}`];
-      target.closeReason = `kicked by the server operator${rest.length ? `: ${rest.join(' ')}` : ''}`;
-      ctx.hub.disconnect(target, target.closeReason);
+      await ctx.hub.moderation.end(
+        target.origin,
+        `kicked by the server operator${rest.length ? `: ${rest.join(' ')}` : ''}`,
+      );
       return [`kicked ${target.name}`];
     },
   },
   ban: {
     usage: 'ban NAME|MASK [DURATION] [REASON]',
     help: 'ban from the whole server (e.g. ban troll 2h spam, ban *!*@10.0.0.5)',
-    run: (ctx, args) => {
+    run: async (ctx, args) => {
       const [target, maybeDuration, ...rest] = args.split(/\s+/);
       if (!target) return ['usage: ban NAME|MASK [DURATION] [REASON]'];
       const ms = maybeDuration ? parseDuration(maybeDuration) : null;
       const reason = (ms === null && maybeDuration ? [maybeDuration, ...rest] : rest).join(' ');
-      const ban = ctx.hub.banServerWide(target, reason, ms);
+      const ban = await ctx.hub.moderation.banServerWide(target, reason, ms);
       return [`banned ${ban.mask}${ms === null ? '' : ` for ${formatDuration(ms)}`}`];
     },
   },
   unban: {
     usage: 'unban NAME|MASK',
     help: 'lift a server-wide ban',
-    run: (ctx, args) => {
+    run: async (ctx, args) => {
       if (!args) return ['usage: unban NAME|MASK'];
-      return [ctx.hub.unbanServerWide(args) ? `unbanned ${args}` : `no ban matches ${args}`];
+      return [
+        (await ctx.hub.moderation.unbanServerWide(args))
+          ? `unbanned ${args}`
+          : `no ban matches ${args}`,
+      ];
     },
   },
   bans: {
     usage: 'bans',
     help: 'list server-wide bans',
     run: (ctx) =>
-      ctx.hub.serverBans.length === 0
+      ctx.hub.identity.serverBans.length === 0
         ? ['no server-wide bans']
-        : ctx.hub.serverBans.map(
+        : ctx.hub.identity.serverBans.map(
             (b) =>
               `${b.mask} by ${b.by}${b.reason ? ` (${b.reason})` : ''}${b.expiresAt ? ` until ${new Date(b.expiresAt).toISOString()}` : ''}`,
           ),
+  },
+  op: {
+    usage: 'op ROOM NAME',
+    help: 'make someone an operator of a room (the only way in the default room)',
+    run: async (ctx, args) => {
+      const [room, name] = args.split(/\s+/);
+      if (!room || !name) return ['usage: op ROOM NAME'];
+      const done = await ctx.hub.moderation.adminRole(normalizeRoom(room), name, true);
+      return [done.length ? `${name} is an operator of ${normalizeRoom(room)}` : 'no change'];
+    },
+  },
+  deop: {
+    usage: 'deop ROOM NAME',
+    help: "take away someone's operator status in a room",
+    run: async (ctx, args) => {
+      const [room, name] = args.split(/\s+/);
+      if (!room || !name) return ['usage: deop ROOM NAME'];
+      const done = await ctx.hub.moderation.adminRole(normalizeRoom(room), name, false);
+      return [
+        done.length ? `${name} is no longer an operator of ${normalizeRoom(room)}` : 'no change',
+      ];
+    },
+  },
+  reset: {
+    usage: 'reset ROOM',
+    help: "put a room's modes back to the defaults (no key, no limit, not invite-only, ...)",
+    run: async (ctx, args) => {
+      if (!args) return ['usage: reset ROOM'];
+      const done = await ctx.hub.moderation.adminReset(normalizeRoom(args.trim()));
+      return [
+        done.length
+          ? `reset ${done.length} setting(s) of ${normalizeRoom(args.trim())}`
+          : 'nothing to reset',
+      ];
+    },
   },
   retention: {
     usage: 'retention [ROOM DAYS COUNT]',
@@ -160,16 +199,16 @@ const commands: Record<string, AdminCommand> = {
 };
 
 /** Runs one command line ("say hello" or "/say hello"). */
-export function runAdminCommand(ctx: AdminContext, line: string): string[] {
+export async function runAdminCommand(ctx: AdminContext, line: string): Promise<string[]> {
   const trimmed = line.trim().replace(/^\//, '');
   if (!trimmed) return [];
   const space = trimmed.indexOf(' ');
   const name = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();
   const args = space < 0 ? '' : trimmed.slice(space + 1).trim();
-  const cmd = commands[name];
+  const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) return [`unknown command ${name}; try help`];
   try {
-    return cmd.run(ctx, args);
+    return await cmd.run(ctx, args);
   } catch (err) {
     if (err instanceof ChatError) return [err.message];
     throw err;

@@ -16,13 +16,12 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { encodeFrame, FrameDecoder } from '../protocols/framed/codec.js';
-import type { z } from 'zod';
-import type { clientMessage, ServerMessage } from '../protocols/json/schema.js';
+import type { ClientRequest, ServerMessage } from '../protocols/json/schema.js';
 
 export type Reply = ServerMessage;
 
 /** Any client message the schema accepts (as written, before defaults); `request` adds `ref`. */
-export type Request = z.input<typeof clientMessage>;
+export type Request = ClientRequest;
 
 export interface ConnectOptions {
   /** Give up on the TCP connect after this long (default 2000 ms). */

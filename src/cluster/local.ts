@@ -1,28 +1,27 @@
 /**
- * The in-process bus: one node, so publishing is delivering. Delivery is synchronous,
- * which keeps the order protocols rely on (a JOIN reaches the joiner before the names
- * list that follows it).
+ * The in-process bus: one node, so there is no one to transmit to, and this node's own
+ * events are delivered inside `emit`. Nothing may rely on that (a networked bus delivers
+ * later): `PLUGBOARD_TEST_BUS=async` runs any test with the asynchronous bus instead.
  */
 import type { ChatEvent } from '../core/events.js';
-import type { Bus } from '../core/ports.js';
+import { newNodeId } from '../core/ids.js';
+import { ClusterBus } from './bus.js';
 
-export class LocalBus implements Bus {
+export class LocalBus extends ClusterBus {
   readonly name = 'local';
-  private deliver: ((event: ChatEvent) => void) | null = null;
 
-  async start(deliver: (event: ChatEvent) => void): Promise<void> {
-    this.deliver = deliver;
+  constructor(nodeId = newNodeId()) {
+    super(nodeId, 0);
   }
 
-  publish(event: ChatEvent): void {
-    this.deliver?.(event);
-  }
+  protected async open(): Promise<void> {}
+  protected transmit(): void {}
+  protected async listen(): Promise<void> {}
+  protected async unlisten(): Promise<void> {}
+  protected async shutdown(): Promise<void> {}
 
-  healthy(): boolean {
-    return this.deliver !== null;
-  }
-
-  async close(): Promise<void> {
-    this.deliver = null;
+  protected loopback(event: ChatEvent): Promise<void> {
+    this.deliverOwn(event);
+    return Promise.resolve();
   }
 }

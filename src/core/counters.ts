@@ -12,6 +12,8 @@ export class Counters {
   floodDropped = 0;
   /** Requests or commands whose handler threw (a bug): the request failed, the server went on. */
   handlerErrors = 0;
+  /** Events from other nodes lost in transit (the bus saw a gap in a sequence). */
+  busGaps = 0;
   readonly byProtocol = new Map<string, number>();
 
   connected(protocol: string): void {

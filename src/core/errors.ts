@@ -26,6 +26,10 @@ export const ErrorCode = {
   BadRequest: 'bad_request',
   UnknownCommand: 'unknown_command',
   Flood: 'flood',
+  /** History cannot be saved (disk full, database down): messages are refused, not lost. */
+  StoreUnavailable: 'store_unavailable',
+  /** The other servers of a cluster cannot be reached: the event would not reach everyone. */
+  BusUnavailable: 'bus_unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,9 +1,15 @@
 /**
- * Core events: plain, serialisable data. The hub publishes them through the bus; every
- * node (this process, or others over Redis) turns them into deliveries for its own
- * sessions. They carry everything an encoder needs (including the sender's IRC mask),
- * so a node can encode an event about a person it has never seen.
+ * Core events: plain, serialisable data (they cross the bus as JSON). The core emits them;
+ * every node that needs one (this one included) applies it to its replicas of the rooms
+ * concerned and delivers it to its own sessions. They carry everything an encoder needs
+ * (including the sender's IRC mask), so a node can encode an event about a person it has
+ * never seen.
+ *
+ * `origin` is the node-qualified id of the session that caused the event (see ids.ts), or
+ * the node's id for the server's own events: echo rules compare it with the recipient's
+ * session id, and only the origin's node writes the event's consequences to the store.
  */
+import type { RoomChange } from './room.js';
 
 /** Who did something, as every protocol needs to show it. */
 export interface Actor {
@@ -31,7 +37,7 @@ export interface MessageEvent {
   from: Actor;
   text: string;
   kind: MessageKind;
-  /** Session id of the sender on its node, so echo rules can tell the sender apart. */
+  /** Session id of the sender (node-qualified), so echo rules can tell the sender apart. */
   origin: string;
   /** Protocol-specific client tags to pass through (IRCv3 client-only tags), or undefined. */
   tags?: Record<string, string>;
@@ -61,6 +67,7 @@ export interface DirectEvent {
 export interface JoinedEvent {
   type: 'joined';
   ts: number;
+  origin: string;
   room: string;
   who: Actor;
   realname: string;
@@ -81,6 +88,7 @@ export interface RosterEvent {
 export interface LeftEvent {
   type: 'left';
   ts: number;
+  origin: string;
   room: string;
   who: Actor;
   reason: string;
@@ -90,6 +98,7 @@ export interface LeftEvent {
 export interface KickEvent {
   type: 'kick';
   ts: number;
+  origin: string;
   room: string;
   by: Actor;
   name: string;
@@ -99,6 +108,7 @@ export interface KickEvent {
 export interface QuitEvent {
   type: 'quit';
   ts: number;
+  origin: string;
   who: Actor;
   reason: string;
   /** Rooms the person was in: everyone sharing one of them is told. */
@@ -110,6 +120,7 @@ export interface QuitEvent {
 export interface NickEvent {
   type: 'nick';
   ts: number;
+  origin: string;
   who: Actor;
   newName: string;
   rooms: string[];
@@ -118,6 +129,7 @@ export interface NickEvent {
 export interface TopicEvent {
   type: 'topic';
   ts: number;
+  origin: string;
   room: string;
   by: Actor;
   topic: string;
@@ -126,6 +138,7 @@ export interface TopicEvent {
 export interface AwayEvent {
   type: 'away';
   ts: number;
+  origin: string;
   who: Actor;
   message: string | null;
   rooms: string[];
@@ -135,23 +148,25 @@ export interface AwayEvent {
 export interface AccountEvent {
   type: 'account';
   ts: number;
+  origin: string;
   who: Actor;
   rooms: string[];
 }
 
+/** Changes to a room's settings, typed (protocols turn them into IRC letters or words). */
 export interface ModeEvent {
   type: 'mode';
   ts: number;
+  origin: string;
   room: string;
   by: Actor;
-  /** e.g. "+o-v" */
-  modes: string;
-  params: string[];
+  changes: RoomChange[];
 }
 
 export interface InviteEvent {
   type: 'invite';
   ts: number;
+  origin: string;
   room: string;
   by: Actor;
   name: string;
@@ -161,6 +176,7 @@ export interface InviteEvent {
 export interface NoticeEvent {
   type: 'notice';
   ts: number;
+  origin: string;
   text: string;
   /** Deliver only to this name; undefined means everyone. */
   to?: string;
@@ -173,6 +189,32 @@ export interface NoticeEvent {
   from?: Actor;
 }
 
+/**
+ * A session must go (operator KILL, NickServ GHOST/REGAIN): the node holding it
+ * disconnects it, which then emits its quit. No protocol shows this event itself.
+ */
+export interface KillEvent {
+  type: 'kill';
+  ts: number;
+  origin: string;
+  /** The session to end (node-qualified id). */
+  target: string;
+  reason: string;
+}
+
+/** A server-wide ban set or lifted: every node keeps it and ends the sessions it matches. */
+export interface ServerBanEvent {
+  type: 'serverban';
+  ts: number;
+  origin: string;
+  mask: string;
+  on: boolean;
+  reason: string;
+  expiresAt: number | null;
+  by: string;
+}
+
+/** This node is shutting down: local only, never carried to other nodes. */
 export interface ShutdownEvent {
   type: 'shutdown';
   ts: number;
@@ -194,9 +236,10 @@ export type ChatEvent =
   | NoticeEvent
   | ShutdownEvent
   | RosterEvent
-  | AccountEvent;
+  | AccountEvent
+  | KillEvent
+  | ServerBanEvent;
 
-/** A stored room or private message, as history returns it. */
 /** One message of a private conversation between two accounts, as history returns it. */
 export interface DirectHistoryEntry {
   id: string;
@@ -208,6 +251,7 @@ export interface DirectHistoryEntry {
   kind: MessageKind;
 }
 
+/** A stored room message, as history returns it. */
 export interface HistoryEntry {
   id: string;
   ts: number;

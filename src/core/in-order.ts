@@ -4,6 +4,9 @@
  * and run, in order, once it settles. A base class rather than a helper object, so the
  * tens of thousands of connections that use it carry no extra object each.
  */
+/** Items one connection may have waiting before its reading is paused. */
+const MAX_HELD = 64;
+
 export abstract class InOrder<T> {
   /** Items waiting behind an async one, or null when nothing is running. */
   private held: T[] | null = null;
@@ -12,10 +15,16 @@ export abstract class InOrder<T> {
   protected abstract handle(item: T): void | Promise<void>;
   /** Reports a failure of `item` (thrown, or the promise rejected). */
   protected abstract failed(err: unknown, item: T): void;
+  /**
+   * Too much input is waiting (a client that keeps sending while its own reply waits for
+   * it to read): stop reading until it has run, so the wait is bounded in memory.
+   */
+  protected abstract stall(on: boolean): void;
 
   run(item: T): void {
     if (this.held) {
       this.held.push(item);
+      if (this.held.length >= MAX_HELD) this.stall(true);
       return;
     }
     let result: void | Promise<void>;
@@ -32,6 +41,7 @@ export abstract class InOrder<T> {
         .finally(() => {
           const waiting = this.held ?? [];
           this.held = null;
+          if (waiting.length >= MAX_HELD) this.stall(false);
           // run() holds the rest again if one of these goes async.
           for (const next of waiting) this.run(next);
         });

@@ -1,91 +1,491 @@
 /**
- * Every limit the server enforces, with its default, in one place.
- * The CLI, environment and config file all end up here (see src/config.ts).
+ * Every limit the server enforces, with its default, in one declarative table. The table
+ * is the single source: defaults come from it, src/config.ts parses flags, PLUGBOARD_*
+ * environment variables and the config file with it, `serve --help` prints it, and the
+ * options table in docs/operations.md is generated from it (a test fails when they drift).
  */
+
 export interface ServerOptions {
-  /** The name the server gives itself in every protocol. */
   serverName: string;
-  /** Pending outbound bytes per connection before it is evicted ("send queue exceeded"). */
   sendQueueBytes: number;
-  /** Longest accepted line on the line protocol, in bytes (without the line end). */
   maxLineBytes: number;
-  /** Token bucket: lines allowed in a burst. */
   floodBurst: number;
-  /** Token bucket: sustained lines per second. 0 turns flood control off. */
   floodRate: number;
-  /** Lines a flooding connection may have waiting before further lines are dropped. */
   floodQueueLines: number;
-  /** Total simultaneous connections across all listeners. */
   maxConnections: number;
-  /** Simultaneous connections from one IP address. */
   maxConnectionsPerIp: number;
-  /** Milliseconds a connection may take to choose a name. */
   registrationTimeoutMs: number;
-  /** Milliseconds without any input before a registered connection is closed. 0 = never. */
   idleTimeoutMs: number;
-  /** Messages kept per room by the in-memory history ring. */
   historyRing: number;
-  /** History retention: maximum age in ms (0: forever) and messages per room (0: all). */
+  historyOnJoin: number;
+  historyPageMax: number;
   retentionMaxAgeMs: number;
   retentionMaxCount: number;
-  /** Messages replayed when someone joins a room. */
-  historyOnJoin: number;
-  /** Most bytes of topic text. */
+  retentionIntervalMs: number;
   topicLength: number;
-  /** Longest name (nick), in characters. */
   nameLength: number;
-  /** Longest room name, in characters including the leading '#'. */
   roomNameLength: number;
-  /** Most rooms one person may be in. */
   maxRoomsPerUser: number;
-  /** Longest message text, in bytes (longer text is cut, never split). */
   maxMessageBytes: number;
-  /** Rooms with more members than this show joins and parts as a digest (line protocol). */
+  maxBansPerRoom: number;
   rosterDigestThreshold: number;
-  /** Milliseconds of silence before a keepalive PING (IRC). */
   pingIntervalMs: number;
-  /** Milliseconds to answer that PING before the connection is closed ("Ping timeout"). */
   pingTimeoutMs: number;
-  /** Milliseconds shutdown waits for queues to drain before closing sockets. */
   shutdownGraceMs: number;
-  /** Room everyone lands in after choosing a name. */
   defaultRoom: string;
-  /** Server operators: name → password (IRC OPER, line /oper). */
   opers: Map<string, string>;
-  /** Connection password required before registration (IRC PASS), or null. */
   password: string | null;
-  /** Message of the day lines. */
   motd: string[];
+  whowasLimit: number;
+  ircMaxTargets: number;
+  ircMaxModes: number;
+  ackAfterCommit: boolean;
+  accountGraceMs: number;
+  minPasswordLength: number;
+  loginBurst: number;
+  loginPerMinute: number;
+  registerBurst: number;
+  registerPerMinute: number;
+  hashConcurrency: number;
+  hashQueue: number;
 }
 
-export function defaultOptions(): ServerOptions {
-  return {
-    serverName: 'plugboard.local',
-    sendQueueBytes: 256 * 1024,
-    maxLineBytes: 4096,
-    floodBurst: 10,
-    floodRate: 2,
-    floodQueueLines: 20,
-    maxConnections: 100_000,
-    maxConnectionsPerIp: 100_000,
-    registrationTimeoutMs: 60_000,
-    idleTimeoutMs: 0,
-    historyRing: 200,
-    historyOnJoin: 10,
-    retentionMaxAgeMs: 0,
-    retentionMaxCount: 0,
-    topicLength: 390,
-    nameLength: 30,
-    roomNameLength: 50,
-    maxRoomsPerUser: 50,
-    maxMessageBytes: 4000,
-    rosterDigestThreshold: 50,
-    pingIntervalMs: 120_000,
-    pingTimeoutMs: 60_000,
-    shutdownGraceMs: 3000,
-    defaultRoom: '#lobby',
-    opers: new Map(),
-    password: null,
-    motd: ['Welcome to Plugboard.', 'Be kind. Type /help for commands.'],
+/** How a flag's text becomes a value. */
+export type OptionKind = 'int' | 'number' | 'string' | 'bool' | 'list';
+
+/**
+ * One option: its flag (also the config-file key; the environment variable is
+ * `PLUGBOARD_` + the flag in capitals with `_` for `-`), how to read it, its bounds and
+ * default in the flag's own unit, and `scale` to turn that unit into the stored one.
+ */
+export interface OptionSpec<Target> {
+  flag: string;
+  kind: OptionKind;
+  help: string;
+  /** As written on the command line; undefined: not set unless given. */
+  default?: string;
+  min?: number;
+  max?: number;
+  /** Flag unit → stored unit (seconds → ms: 1000). */
+  scale?: number;
+  /** A flag given several times (or a comma list in the environment). */
+  multiple?: boolean;
+  /** Stores the parsed value. */
+  set(target: Target, value: number | string | boolean | string[]): void;
+  /** Whether a value is fine beyond its bounds (a message, or null). */
+  check?(value: number | string | boolean | string[]): string | null;
+}
+
+type Spec = OptionSpec<ServerOptions>;
+
+const num =
+  <
+    K extends {
+      [P in keyof ServerOptions]: ServerOptions[P] extends number ? P : never;
+    }[keyof ServerOptions],
+  >(
+    key: K,
+  ) =>
+  (o: ServerOptions, v: number | string | boolean | string[]): void => {
+    o[key] = v as number;
   };
+
+/** The core's options, in the order `--help` shows them. */
+export const coreOptions: readonly Spec[] = [
+  {
+    flag: 'server-name',
+    kind: 'string',
+    help: 'the name the server gives itself in every protocol',
+    default: 'plugboard.local',
+    set: (o, v) => (o.serverName = v as string),
+  },
+  {
+    flag: 'password',
+    kind: 'string',
+    help: 'connection password required before choosing a name (IRC PASS)',
+    set: (o, v) => (o.password = v === '' ? null : (v as string)),
+  },
+  {
+    flag: 'oper',
+    kind: 'list',
+    multiple: true,
+    help: 'server operator NAME:PASSWORD (repeatable)',
+    set: (o, v) => {
+      for (const entry of v as string[]) {
+        const i = entry.indexOf(':');
+        o.opers.set(entry.slice(0, i), entry.slice(i + 1));
+      }
+    },
+    check: (v) =>
+      (v as string[]).some((e) => e.indexOf(':') <= 0) ? 'must be NAME:PASSWORD' : null,
+  },
+  {
+    flag: 'default-room',
+    kind: 'string',
+    help: 'the room everyone lands in after choosing a name',
+    default: '#lobby',
+    set: (o, v) => (o.defaultRoom = v as string),
+    check: (v) =>
+      /^#[^\s,:\x00-\x1f\x7f]{1,49}$/.test(v as string) ? null : 'must be a room name like #lobby',
+  },
+  {
+    flag: 'motd',
+    kind: 'string',
+    help: 'message of the day, lines separated by |',
+    default: 'Welcome to Plugboard.|Be kind. Type /help for commands.',
+    set: (o, v) =>
+      (o.motd = (v as string)
+        .split('|')
+        .map((l) => l.trim())
+        .filter(Boolean)),
+  },
+  {
+    flag: 'send-queue',
+    kind: 'int',
+    min: 1024,
+    help: 'bytes that may wait for one connection before it is closed (slow reader)',
+    default: '262144',
+    set: num('sendQueueBytes'),
+  },
+  {
+    flag: 'max-line',
+    kind: 'int',
+    min: 64,
+    max: 65536,
+    help: 'longest line-protocol line in bytes',
+    default: '4096',
+    set: num('maxLineBytes'),
+  },
+  {
+    flag: 'max-message',
+    kind: 'int',
+    min: 64,
+    max: 65536,
+    help: 'longest message text in bytes (longer text is cut, never split)',
+    default: '4000',
+    set: num('maxMessageBytes'),
+  },
+  {
+    flag: 'flood-burst',
+    kind: 'int',
+    min: 1,
+    help: 'flood control: lines allowed in a burst',
+    default: '10',
+    set: num('floodBurst'),
+  },
+  {
+    flag: 'flood-rate',
+    kind: 'number',
+    min: 0,
+    help: 'flood control: lines per second after the burst (0: off)',
+    default: '2',
+    set: num('floodRate'),
+  },
+  {
+    flag: 'flood-queue',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'flood control: lines that may wait before further ones are dropped',
+    default: '20',
+    set: num('floodQueueLines'),
+  },
+  {
+    flag: 'max-connections',
+    kind: 'int',
+    min: 1,
+    help: 'simultaneous connections in all',
+    default: '100000',
+    set: num('maxConnections'),
+  },
+  {
+    flag: 'max-per-ip',
+    kind: 'int',
+    min: 1,
+    help: 'simultaneous connections from one address',
+    default: '100000',
+    set: num('maxConnectionsPerIp'),
+  },
+  {
+    flag: 'registration-timeout',
+    kind: 'int',
+    min: 0,
+    scale: 1000,
+    help: 'seconds to choose a name before being disconnected (0: never)',
+    default: '60',
+    set: num('registrationTimeoutMs'),
+  },
+  {
+    flag: 'idle-timeout',
+    kind: 'int',
+    min: 0,
+    scale: 1000,
+    help: 'seconds without input before disconnecting (0: never)',
+    default: '0',
+    set: num('idleTimeoutMs'),
+  },
+  {
+    flag: 'ping-interval',
+    kind: 'int',
+    min: 0,
+    scale: 1000,
+    help: 'IRC: seconds of silence before the server sends PING (0: never)',
+    default: '120',
+    set: num('pingIntervalMs'),
+  },
+  {
+    flag: 'ping-timeout',
+    kind: 'int',
+    min: 1,
+    scale: 1000,
+    help: 'IRC: seconds to answer that PING before "Ping timeout"',
+    default: '60',
+    set: num('pingTimeoutMs'),
+  },
+  {
+    flag: 'shutdown-grace',
+    kind: 'number',
+    min: 0,
+    max: 600,
+    scale: 1000,
+    help: 'seconds shutdown waits for queued output to drain before closing',
+    default: '3',
+    set: num('shutdownGraceMs'),
+  },
+  {
+    flag: 'history-on-join',
+    kind: 'int',
+    min: 0,
+    max: 1000,
+    help: 'messages replayed when joining a room',
+    default: '10',
+    set: num('historyOnJoin'),
+  },
+  {
+    flag: 'history-page',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'most messages one history request returns',
+    default: '500',
+    set: num('historyPageMax'),
+  },
+  {
+    flag: 'history-ring',
+    kind: 'int',
+    min: 1,
+    help: "messages kept per room by '--store memory'",
+    default: '200',
+    set: num('historyRing'),
+  },
+  {
+    flag: 'retention-days',
+    kind: 'int',
+    min: 0,
+    scale: 86_400_000,
+    help: 'delete history older than this many days (0: keep forever)',
+    default: '0',
+    set: num('retentionMaxAgeMs'),
+  },
+  {
+    flag: 'retention-count',
+    kind: 'int',
+    min: 0,
+    help: 'keep at most this many messages per room (0: all)',
+    default: '0',
+    set: num('retentionMaxCount'),
+  },
+  {
+    flag: 'retention-interval',
+    kind: 'int',
+    min: 1,
+    scale: 1000,
+    help: 'seconds between retention passes',
+    default: '600',
+    set: num('retentionIntervalMs'),
+  },
+  {
+    flag: 'ack-after-commit',
+    kind: 'bool',
+    help: 'acknowledge a message only once the store has committed it (slower, no crash window)',
+    set: (o, v) => (o.ackAfterCommit = v as boolean),
+  },
+  {
+    flag: 'name-length',
+    kind: 'int',
+    min: 9,
+    max: 64,
+    help: 'longest name (IRC NICKLEN)',
+    default: '30',
+    set: num('nameLength'),
+  },
+  {
+    flag: 'room-name-length',
+    kind: 'int',
+    min: 2,
+    max: 200,
+    help: "longest room name, with the '#' (IRC CHANNELLEN)",
+    default: '50',
+    set: num('roomNameLength'),
+  },
+  {
+    flag: 'topic-length',
+    kind: 'int',
+    min: 16,
+    max: 4000,
+    help: 'longest topic, away text or reason in bytes (IRC TOPICLEN, AWAYLEN, KICKLEN)',
+    default: '390',
+    set: num('topicLength'),
+  },
+  {
+    flag: 'max-rooms',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'most rooms one person may be in (IRC CHANLIMIT)',
+    default: '50',
+    set: num('maxRoomsPerUser'),
+  },
+  {
+    flag: 'max-bans',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'most bans one room may hold (IRC MAXLIST)',
+    default: '100',
+    set: num('maxBansPerRoom'),
+  },
+  {
+    flag: 'roster-digest',
+    kind: 'int',
+    min: 1,
+    help: 'rooms with more members show joins and parts as a digest (line protocol)',
+    default: '50',
+    set: num('rosterDigestThreshold'),
+  },
+  {
+    flag: 'whowas',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    help: 'names remembered for IRC WHOWAS',
+    default: '2000',
+    set: num('whowasLimit'),
+  },
+  {
+    flag: 'irc-max-targets',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    help: 'IRC: targets per PRIVMSG, NOTICE, KICK (ISUPPORT MAXTARGETS)',
+    default: '4',
+    set: num('ircMaxTargets'),
+  },
+  {
+    flag: 'irc-max-modes',
+    kind: 'int',
+    min: 1,
+    max: 100,
+    help: 'IRC: mode changes with a parameter per MODE (ISUPPORT MODES)',
+    default: '6',
+    set: num('ircMaxModes'),
+  },
+  {
+    flag: 'name-grace',
+    kind: 'int',
+    min: 1,
+    scale: 1000,
+    help: 'seconds someone using a registered name has to identify before being renamed',
+    default: '60',
+    set: num('accountGraceMs'),
+  },
+  {
+    flag: 'min-password',
+    kind: 'int',
+    min: 1,
+    max: 256,
+    help: 'shortest account password',
+    default: '6',
+    set: num('minPasswordLength'),
+  },
+  {
+    flag: 'login-burst',
+    kind: 'int',
+    min: 1,
+    help: 'login and OPER attempts allowed in a burst per address',
+    default: '5',
+    set: num('loginBurst'),
+  },
+  {
+    flag: 'login-rate',
+    kind: 'number',
+    min: 0.01,
+    help: 'login and OPER attempts per minute per address after the burst',
+    default: '5',
+    set: num('loginPerMinute'),
+  },
+  {
+    flag: 'register-burst',
+    kind: 'int',
+    min: 1,
+    help: 'account registrations allowed in a burst per address',
+    default: '3',
+    set: num('registerBurst'),
+  },
+  {
+    flag: 'register-rate',
+    kind: 'number',
+    min: 0.01,
+    help: 'account registrations per minute per address after the burst',
+    default: '2',
+    set: num('registerPerMinute'),
+  },
+  {
+    flag: 'hash-concurrency',
+    kind: 'int',
+    min: 1,
+    max: 64,
+    help: 'password hashes (scrypt) computed at once; the rest wait',
+    default: '2',
+    set: num('hashConcurrency'),
+  },
+  {
+    flag: 'hash-queue',
+    kind: 'int',
+    min: 0,
+    max: 100000,
+    help: 'password hashes that may wait before further logins are refused as busy',
+    default: '100',
+    set: num('hashQueue'),
+  },
+];
+
+/** The options with every default applied. */
+export function defaultOptions(): ServerOptions {
+  const o = {
+    opers: new Map<string, string>(),
+    password: null,
+    ackAfterCommit: false,
+  } as unknown as ServerOptions;
+  for (const spec of coreOptions) {
+    if (spec.default === undefined) continue;
+    spec.set(o, parseDefault(spec));
+  }
+  return o;
+}
+
+/** A spec's default as the value `set` takes. */
+export function parseDefault<T>(spec: OptionSpec<T>): number | string | boolean | string[] {
+  const d = spec.default as string;
+  switch (spec.kind) {
+    case 'int':
+    case 'number':
+      return Number(d) * (spec.scale ?? 1);
+    case 'bool':
+      return d === 'true';
+    case 'list':
+      return d.split(',').filter(Boolean);
+    default:
+      return d;
+  }
 }

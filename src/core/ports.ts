@@ -4,6 +4,7 @@
  * The core imports none of those implementations.
  */
 import type { ChatEvent, HistoryEntry } from './events.js';
+import type { RoomFlag } from './room.js';
 import type { Session } from './session.js';
 
 /** One client connection as the core sees it: bytes out, flow control, close. */
@@ -13,15 +14,31 @@ export interface Connection {
   readonly protocol: string;
   /** True once the connection is encrypted (TLS), for protocols that report it. */
   readonly secure: boolean;
-  /** Queue bytes for sending. Never blocks; writes in one loop turn are coalesced. */
+  /**
+   * Queues bytes for sending; never blocks. Every byte counts against the send limit
+   * (see `limitSendQueue`), whoever writes it: past the limit the bytes are dropped and
+   * the connection's overflow handler runs, once.
+   */
   write(data: Buffer): void;
-  /** Bytes accepted by write() but not yet handed to the kernel. */
+  /** Bytes accepted by write() but not yet handed to the kernel, this turn's included. */
   pendingBytes(): number;
+  /**
+   * Bounds what may wait for this connection: a write that would take `pendingBytes()`
+   * past `bytes` is dropped and `onOverflow` is called (once). Set by the hub on attach.
+   */
+  limitSendQueue(bytes: number, onOverflow: () => void): void;
+  /** Calls `cb` once everything queued has been handed to the kernel (pacing replies). */
+  whenDrained(cb: () => void): void;
   /** Stop / restart reading input (inbound flow control). */
   pause(): void;
   resume(): void;
-  /** Send what is queued (bounded by the caller's grace period), then close. */
-  end(): void;
+  /**
+   * Sends what is queued and then `last` (bytes past the send limit are allowed here:
+   * the reason a connection is closed), then closes. The transport frees the socket after
+   * a short linger even if the peer never closes its side. `reason` is what transports
+   * with close reasons (WebSocket) say.
+   */
+  end(last?: Buffer | null, reason?: string): void;
   /** Close now, dropping anything queued. */
   destroy(): void;
   /**
@@ -40,8 +57,12 @@ export interface Connection {
 export interface Encoder {
   variant(event: ChatEvent, recipient: Session): string | null;
   encode(event: ChatEvent, recipient: Session): Buffer | null;
-  /** Last bytes before the server closes a connection (IRC `ERROR`), or null. */
-  farewell?(reason: string, recipient: Session): Buffer | null;
+  /**
+   * Last bytes before the server closes a connection (IRC `ERROR`), or null. `shutdown`
+   * when the server is stopping and the recipient has just been told so (the shutdown
+   * event): protocols that said it already need not say it again.
+   */
+  farewell?(reason: string, recipient: Session, shutdown?: boolean): Buffer | null;
   /**
    * True when others' `bulk` joins, parts and quits encode to nothing (the recipient sees
    * the room's roster digest instead): the hub then need not visit such members for them.
@@ -49,14 +70,114 @@ export interface Encoder {
   readonly skipsBulkRoster?: boolean;
 }
 
-/** Delivers events to every node (process) serving this chat, this one included. */
+/** Where an event must go: the nodes with members in these rooms, these nodes, or all. */
+export interface BusRoute {
+  rooms?: readonly string[];
+  nodes?: readonly string[];
+  everyone?: boolean;
+}
+
+/** What the core gives the bus: delivery of events, in order, and news of lost ones. */
+export interface BusSink {
+  deliver(event: ChatEvent): void;
+  /** Events from `origin` on `channel` were lost in transit (`missed` of them). */
+  gap(origin: string, channel: string, missed: number): void;
+}
+
+/**
+ * Carries events between the nodes (processes) serving one chat. `emit` sends an event to
+ * every node that needs it, this one included: each node delivers it once, in order per
+ * origin. The returned promise settles once this node has delivered it (or rejects when it
+ * cannot be sent at all); nothing may assume that happens inside the call.
+ */
 export interface Bus {
   readonly name: string;
-  start(deliver: (event: ChatEvent) => void): Promise<void>;
-  publish(event: ChatEvent): void;
+  /** This node's id (see ids.ts). */
+  readonly nodeId: string;
+  /** This node's slot for message ids, 0-999 (ids.ts). */
+  readonly nodeNumber: number;
+  start(sink: BusSink): Promise<void>;
+  emit(event: ChatEvent, route: BusRoute): Promise<void>;
+  /** This node has members in `room` (by folded name) and wants its events, or no longer. */
+  watch(room: string): void;
+  unwatch(room: string): void;
   /** True while the bus can deliver (readiness). */
   healthy(): boolean;
   close(): Promise<void>;
+}
+
+/** Someone online, as any node may show them (WHO, WHOIS, /who, member lists). */
+export interface PersonInfo {
+  name: string;
+  user: string;
+  host: string;
+  realname: string;
+  account: string | null;
+  away: string | null;
+  oper: boolean;
+  /** IRC user mode +i: shown only to those who share a room. */
+  invisible: boolean;
+  secure: boolean;
+  protocol: string;
+  /** Session id (node-qualified). */
+  origin: string;
+  connectedAt: number;
+  lastActive: number;
+  /** Rooms they are in (names as spelled), for WHOIS. */
+  rooms: string[];
+}
+
+/** A member of a room with their roles. */
+export interface MemberInfo {
+  person: PersonInfo;
+  op: boolean;
+  voice: boolean;
+}
+
+export type ClaimMode = 'tentative' | 'register' | 'force';
+
+export interface ClaimResult {
+  /** `origin` holds the name now (also when it already did). */
+  ok: boolean;
+  /** The session that lost the name to this claim. */
+  displaced?: string;
+}
+
+/** A room as room lists show it. */
+export interface RoomInfo {
+  name: string;
+  topic: string;
+  members: number;
+  secret: boolean;
+}
+
+/**
+ * Who is online and where: the one place protocols ask about other people (WHO, WHOIS,
+ * NAMES, ISON, LUSERS, JSON `who`/`rooms`, `/who`, `/rooms`), never other users'
+ * Session objects. In-process by default (presence.ts); shared across nodes in a cluster.
+ */
+export interface Presence {
+  /**
+   * Claims a name for the session `origin`; of two concurrent claims of one name exactly
+   * one wins. A session still registering claims 'tentative'ly: one that completes
+   * registration ('register') or proved the account's password ('force') takes the name
+   * over from a tentative holder ('force': from anyone), which is then `displaced`.
+   */
+  claim(name: string, origin: string, mode: ClaimMode): Promise<ClaimResult>;
+  /** Gives the name up, if `origin` holds it. */
+  release(name: string, origin: string): void;
+  /** The session holding `name`, or null. */
+  holder(name: string): Promise<string | null>;
+  /** Someone online (registered) by name, or null. */
+  lookup(name: string): Promise<PersonInfo | null>;
+  /** Everyone online (registered). */
+  people(): Promise<PersonInfo[]>;
+  /** The members of a room, or null when there is no such room. */
+  members(room: string): Promise<MemberInfo[] | null>;
+  /** Every room that has members. */
+  rooms(): Promise<RoomInfo[]>;
+  /** Counts for LUSERS and metrics. */
+  counts(): Promise<{ users: number; invisible: number; opers: number; rooms: number }>;
 }
 
 /** History paging request. */
@@ -82,8 +203,8 @@ export interface RoomRecord {
   topic: string;
   topicBy: string;
   topicAt: number;
-  /** Flag modes as IRC letters, e.g. "nt" (key and limit are separate). */
-  modes: string;
+  /** The room's flags that are on (see RoomFlag); key and limit are separate. */
+  flags: RoomFlag[];
   key: string | null;
   limit: number;
   /** Account that claimed the room, or null. */

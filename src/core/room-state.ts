@@ -6,21 +6,13 @@
  */
 import { fold } from './names.js';
 import type { BanRecord, RoomRecord, Store } from './ports.js';
-import type { BanEntry, Room } from './room.js';
+import { ROOM_FLAGS, type BanEntry, type Room } from './room.js';
 
 interface Dormant {
   record: RoomRecord | null;
   bans: BanEntry[];
   mutes: Map<string, number | null>;
 }
-
-const FLAGS: [keyof Room['modes'], string][] = [
-  ['inviteOnly', 'i'],
-  ['moderated', 'm'],
-  ['noExternal', 'n'],
-  ['secret', 's'],
-  ['topicLocked', 't'],
-];
 
 export class RoomStates {
   private readonly dormant = new Map<string, Dormant>();
@@ -67,7 +59,7 @@ export class RoomStates {
       room.topic = r.topic;
       room.topicBy = r.topicBy;
       room.topicAt = r.topicAt;
-      for (const [key, letter] of FLAGS) (room.modes[key] as boolean) = r.modes.includes(letter);
+      for (const flag of ROOM_FLAGS) room.modes[flag] = r.flags.includes(flag);
       room.modes.key = r.key;
       room.modes.limit = r.limit;
       room.owner = r.owner;
@@ -129,14 +121,12 @@ export class RoomStates {
 }
 
 function recordOf(room: Room): RoomRecord {
-  let modes = '';
-  for (const [key, letter] of FLAGS) if (room.modes[key]) modes += letter;
   return {
     name: room.name,
     topic: room.topic,
     topicBy: room.topicBy,
     topicAt: room.topicAt,
-    modes,
+    flags: ROOM_FLAGS.filter((flag) => room.modes[flag]),
     key: room.modes.key,
     limit: room.modes.limit,
     owner: room.owner,

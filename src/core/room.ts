@@ -1,6 +1,9 @@
 /**
- * A room (IRC channel): members with their status, topic, modes, bans and invites.
- * Pure state; the hub enforces the rules and publishes events.
+ * A room (IRC channel) as this node holds it: members with their roles, topic, modes,
+ * bans, mutes, invites and owner. A replica: it changes only by applying events
+ * (rooms.ts), so the copies of one room on several nodes converge from the same ordered
+ * events. Members on this node are Sessions (fan-out walks them); members on other nodes
+ * are plain records.
  */
 import type { Session } from './session.js';
 
@@ -13,30 +16,26 @@ export interface BanEntry {
   expiresAt?: number | null;
 }
 
-export const MemberFlag = { Op: 1, Voice: 2 } as const;
+/** Member roles as bits: a member may be both. */
+export const Role = { Op: 1, Voice: 2 } as const;
+
+export type { RoomChange, RoomFlag } from './room-changes.js';
+export { ROOM_FLAGS } from './room-changes.js';
 
 export interface RoomModes {
-  inviteOnly: boolean; // +i
-  key: string | null; // +k
-  limit: number; // +l, 0 = none
-  moderated: boolean; // +m
-  noExternal: boolean; // +n
-  topicLocked: boolean; // +t
-  secret: boolean; // +s
+  inviteOnly: boolean;
+  /** Join key, or null. */
+  key: string | null;
+  /** Most members, 0 = none. */
+  limit: number;
+  moderated: boolean;
+  noExternal: boolean;
+  topicLocked: boolean;
+  secret: boolean;
 }
 
-export class Room {
-  readonly members = new Map<Session, number>();
-  /**
-   * Members whose encoder shows others' bulk joins and departures one by one (IRC, JSON).
-   * While it is 0 a bulk event has no one to visit, so filling a big line-protocol room
-   * is not quadratic (kept by the hub, which adds and removes members).
-   */
-  bulkAudience = 0;
-  topic = '';
-  topicBy = '';
-  topicAt = 0;
-  readonly modes: RoomModes = {
+export function defaultModes(): RoomModes {
+  return {
     inviteOnly: false,
     key: null,
     limit: 0,
@@ -45,6 +44,35 @@ export class Room {
     topicLocked: true,
     secret: false,
   };
+}
+
+/** A member on another node, as events describe them. */
+export interface RemoteMember {
+  name: string;
+  mask: string;
+  account: string | null;
+  realname: string;
+  away: string | null;
+  roles: number;
+  /** Session id on its node (node-qualified). */
+  origin: string;
+}
+
+export class Room {
+  /** Members on this node and their roles: fan-out walks this map. */
+  readonly local = new Map<Session, number>();
+  /** Members on other nodes, by folded name. */
+  readonly remote = new Map<string, RemoteMember>();
+  /**
+   * Local members whose encoder shows others' bulk joins and departures one by one (IRC,
+   * JSON). While it is 0 a bulk event has no one to visit, so filling a big line-protocol
+   * room is not quadratic.
+   */
+  bulkAudience = 0;
+  topic = '';
+  topicBy = '';
+  topicAt = 0;
+  readonly modes: RoomModes = defaultModes();
   readonly bans: BanEntry[] = [];
   /** Folded name → when the mute ends (null: until lifted). */
   readonly mutes = new Map<string, number | null>();
@@ -52,45 +80,28 @@ export class Room {
   owner: string | null = null;
   /** Folded names invited past +i (cleared when they join). */
   readonly invited = new Set<string>();
+  /** Session id of the member whose join (re)created the room. */
+  founder = '';
 
   constructor(
     readonly name: string,
     readonly key: string,
-    readonly createdAt: number,
+    public createdAt: number,
   ) {}
 
+  get size(): number {
+    return this.local.size + this.remote.size;
+  }
+
+  has(s: Session): boolean {
+    return this.local.has(s);
+  }
+
   isOp(s: Session): boolean {
-    return ((this.members.get(s) ?? 0) & MemberFlag.Op) !== 0;
+    return ((this.local.get(s) ?? 0) & Role.Op) !== 0;
   }
 
   isVoiced(s: Session): boolean {
-    return ((this.members.get(s) ?? 0) & MemberFlag.Voice) !== 0;
-  }
-
-  setFlag(s: Session, flag: number, on: boolean): void {
-    const cur = this.members.get(s);
-    if (cur === undefined) return;
-    this.members.set(s, on ? cur | flag : cur & ~flag);
-  }
-
-  /** Mode string as IRC shows it, e.g. "+ntk secret" (key shown only to members). */
-  modeString(showKey: boolean): { modes: string; params: string[] } {
-    let modes = '+';
-    const params: string[] = [];
-    const m = this.modes;
-    if (m.inviteOnly) modes += 'i';
-    if (m.moderated) modes += 'm';
-    if (m.noExternal) modes += 'n';
-    if (m.secret) modes += 's';
-    if (m.topicLocked) modes += 't';
-    if (m.key !== null) {
-      modes += 'k';
-      params.push(showKey ? m.key : '*');
-    }
-    if (m.limit > 0) {
-      modes += 'l';
-      params.push(String(m.limit));
-    }
-    return { modes, params };
+    return ((this.local.get(s) ?? 0) & Role.Voice) !== 0;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * One connected person on one connection. Holds identity and membership; protocols keep
- * their own per-connection state in `proto` (IRC capabilities, line-protocol prompt state).
- * Kept small on purpose: tens of thousands of these live in one process.
+ * One connected person on one connection of this node. Holds identity and membership;
+ * protocols keep their own per-connection state in `proto` (IRC capabilities, prompt
+ * state). Kept small on purpose: tens of thousands of these live in one process.
  */
 import type { Actor } from './events.js';
 import type { Connection, Encoder } from './ports.js';
@@ -19,9 +19,12 @@ export class Session {
   closeReason: string | null = null;
   away: string | null = null;
   account: string | null = null;
+  /** Server operator. */
   oper = false;
-  /** User modes as IRC letters (e.g. "iw"); the hub only interprets 'o'. */
-  umodes = '';
+  /** Shown only to those who share a room (IRC user mode +i). */
+  invisible = false;
+  /** Receives operator broadcasts (IRC user mode +w). */
+  wallops = false;
   readonly rooms = new SmallSet<Room>();
   /** Room that plain text goes to (line and terminal clients). */
   current: Room | null = null;
@@ -40,6 +43,7 @@ export class Session {
   proto: unknown = undefined;
 
   constructor(
+    /** Node-qualified (ids.ts): `origin` of the events this session causes. */
     readonly id: string,
     readonly conn: Connection,
     readonly encoder: Encoder,
@@ -65,5 +69,10 @@ export class Session {
 
   identityChanged(): void {
     this.actorCache = null;
+  }
+
+  /** Sends bytes to this connection, within its send limit (see Connection.write). */
+  send(data: Buffer): void {
+    if (!this.closed) this.conn.write(data);
   }
 }

@@ -1,15 +1,29 @@
 /**
- * Text hygiene applied to everything one person sends to another: no terminal control
- * sequences may reach someone else's terminal, and text is bounded in bytes.
+ * The one cleaning rule for text that one person gives and others see: messages, topics,
+ * every kind of reason, away texts, realnames, masks, client tags. Whatever the protocol
+ * it came in on, it leaves here unable to break another protocol's framing or another
+ * person's terminal:
+ *
+ * - C0 controls (CR and LF included: no second, forged protocol line), DEL and C1 controls
+ *   (U+0080–U+009F, where 8-bit terminals read CSI) are removed; ESC is C0, so an ANSI
+ *   escape sequence loses its ESC and shows as harmless text. TAB stays.
+ * - Unicode line and paragraph separators (U+2028/U+2029) and the bidirectional
+ *   embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are removed: they
+ *   reorder what follows them on screen ("Trojan source"). Marks (LRM/RLM/ALM) stay, as do
+ *   joiners, which emoji sequences and many scripts need.
+ * - Text is bounded in UTF-8 bytes, never cut inside a character.
+ *
+ * Names of people and rooms, which others must be able to tell apart, follow stricter
+ * rules (names.ts: no format characters at all).
  */
 
-// C0 controls except TAB, DEL, and C1 controls (U+0080–U+009F). ESC goes with C0,
-// so an ANSI escape sequence loses its ESC and is shown as harmless text.
-const HAS_CONTROL = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/;
-const CONTROLS = /[\x00-\x08\x0a-\x1f\x7f-\x9f]/g;
+// Built from fixed ranges, never from input.
+const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const UNSAFE_ALL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+/** Removes what may not reach another protocol or terminal (see above). */
 export function stripControls(s: string): string {
-  return HAS_CONTROL.test(s) ? s.replace(CONTROLS, '') : s;
+  return UNSAFE.test(s) ? s.replace(UNSAFE_ALL, '') : s;
 }
 
 /** Cuts a string to at most `maxBytes` of UTF-8 without splitting a character. */
@@ -18,6 +32,11 @@ export function truncateUtf8(s: string, maxBytes: number): string {
   const buf = Buffer.from(s).subarray(0, maxBytes);
   // Drop a partial trailing character: decoding turns it into U+FFFD, which we remove.
   return buf.toString('utf8').replace(/\uFFFD+$/, '');
+}
+
+/** The cleaning rule: safe for every protocol and terminal, at most `maxBytes`. */
+export function cleanText(s: string, maxBytes: number): string {
+  return truncateUtf8(stripControls(s), maxBytes);
 }
 
 /** Two-digit HH:MM in the server's time zone, as the line protocol shows times. */

@@ -6,17 +6,19 @@ import { join } from 'node:path';
 import type { Store } from '../core/ports.js';
 import { MemoryStore } from './memory.js';
 import { SqliteStore } from './sqlite.js';
+import type { WriteQueueOptions } from './write-queue.js';
 
 export async function createStore(
   spec: string,
   dataDir: string,
   historyRing: number,
+  queue: Partial<WriteQueueOptions> = {},
 ): Promise<Store> {
   if (spec === 'memory') return new MemoryStore(historyRing);
-  if (spec === 'sqlite') return new SqliteStore(join(dataDir, 'plugboard.db'));
+  if (spec === 'sqlite') return new SqliteStore(join(dataDir, 'plugboard.db'), queue);
   if (/^postgres(ql)?:\/\//.test(spec)) {
     const { PostgresStore } = await import('./postgres.js');
-    return new PostgresStore(spec);
+    return new PostgresStore(spec, queue);
   }
   throw new Error(`--store must be 'sqlite', 'memory' or a postgres:// URL (got "${spec}")`);
 }

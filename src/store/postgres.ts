@@ -7,6 +7,7 @@
 import pg from 'pg';
 import type { HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
+import { decodeFlags, encodeFlags } from './room-flags.js';
 import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
@@ -195,7 +196,17 @@ export class PostgresStore implements Store {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (name_key) DO UPDATE SET name = $2, topic = $3, topic_by = $4, topic_at = $5,
          modes = $6, room_key = $7, room_limit = $8, owner = $9`,
-      [fold(r.name), r.name, r.topic, r.topicBy, r.topicAt, r.modes, r.key, r.limit, r.owner],
+      [
+        fold(r.name),
+        r.name,
+        r.topic,
+        r.topicBy,
+        r.topicAt,
+        encodeFlags(r.flags),
+        r.key,
+        r.limit,
+        r.owner,
+      ],
     );
   }
 
@@ -207,7 +218,7 @@ export class PostgresStore implements Store {
       topic: row.topic as string,
       topicBy: row.topic_by as string,
       topicAt: Number(row.topic_at),
-      modes: row.modes as string,
+      flags: decodeFlags(row.modes as string),
       key: row.room_key ?? null,
       limit: Number(row.room_limit),
       owner: row.owner ?? null,

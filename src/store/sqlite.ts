@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import type { HistoryEntry } from '../core/events.js';
 import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
 import { fold } from '../core/names.js';
+import { decodeFlags, encodeFlags } from './room-flags.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 /** Each entry moves the schema one version forward; never edit a released entry. */
@@ -175,7 +176,17 @@ export class SqliteStore implements Store {
         `INSERT OR REPLACE INTO rooms (name_key, name, topic, topic_by, topic_at, modes, room_key, room_limit, owner)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(fold(r.name), r.name, r.topic, r.topicBy, r.topicAt, r.modes, r.key, r.limit, r.owner);
+      .run(
+        fold(r.name),
+        r.name,
+        r.topic,
+        r.topicBy,
+        r.topicAt,
+        encodeFlags(r.flags),
+        r.key,
+        r.limit,
+        r.owner,
+      );
   }
 
   async loadRooms(): Promise<RoomRecord[]> {
@@ -194,7 +205,7 @@ export class SqliteStore implements Store {
       topic: r.topic,
       topicBy: r.topic_by,
       topicAt: r.topic_at,
-      modes: r.modes,
+      flags: decodeFlags(r.modes),
       key: r.room_key,
       limit: r.room_limit,
       owner: r.owner,

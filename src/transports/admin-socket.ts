@@ -32,16 +32,20 @@ export async function listenAdmin(path: string, ctx: AdminContext): Promise<Admi
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
     const rl = createInterface({ input: socket, crlfDelay: Infinity });
+    // Commands are asynchronous; replies go out in the order the commands came.
+    let previous: Promise<void> = Promise.resolve();
     rl.on('line', (line) => {
-      let out: string[];
-      try {
-        out = runAdminCommand(ctx, line);
-      } catch (err) {
-        out = [`error: ${(err as Error).message}`];
-      }
-      socket.write(
-        out.map((l) => (l === '.' ? '..' : l)).join('\n') + (out.length ? '\n' : '') + '.\n',
-      );
+      previous = previous.then(async () => {
+        let out: string[];
+        try {
+          out = await runAdminCommand(ctx, line);
+        } catch (err) {
+          out = [`error: ${(err as Error).message}`];
+        }
+        socket.write(
+          out.map((l) => (l === '.' ? '..' : l)).join('\n') + (out.length ? '\n' : '') + '.\n',
+        );
+      });
     });
   });
   const oldUmask = process.umask(0o177);

@@ -44,6 +44,19 @@ function destroyMarkingLink(
   plainDestroy.call(this, err, cb);
 }
 
+/** How long a closed link waits for its peer to close before the socket is destroyed. */
+export const LINGER_MS = 2000;
+/**
+ * Bytes a turn may gather for one link before they are handed to the socket at once
+ * rather than at the end of the turn: well under the send limit, so gathering alone
+ * never evicts anyone.
+ */
+export function gatherLimit(sendLimit: number): number {
+  return Math.min(64 * 1024, Math.floor(sendLimit / 4));
+}
+/** How often a paced writer looks again at a backlog that will not emit 'drain'. */
+const DRAIN_POLL_MS = 20;
+
 /** Most peers share a few addresses: keep one copy of each string, not one per socket. */
 const addresses = new Map<string, string>();
 
@@ -69,6 +82,12 @@ export class SocketLink implements Link {
    */
   private first: Buffer | null = null;
   private more: Buffer[] | null = null;
+  /** Bytes in `first`/`more`: they count against the send limit like queued ones. */
+  private gathered = 0;
+  /** The send limit (Connection.limitSendQueue) and what to do past it. */
+  private limit = Number.POSITIVE_INFINITY;
+  private onOverflow: (() => void) | null = null;
+  private overflowed = false;
   /**
    * Set when data went through the stream (the kernel did not take it all at once); cleared
    * when the stream reports nothing queued. While clear, the hot path never reads the
@@ -102,10 +121,22 @@ export class SocketLink implements Link {
 
   write(data: Buffer): void {
     // A socket destroyed under us (a read error) is caught before any write of ours.
-    if (this.ended) return;
+    if (this.ended || this.overflowed) return;
+    // A burst (thousands of events in one turn) is handed over as it grows, before it is
+    // judged: what waits here stays small, what a fast reader's kernel buffer takes is not
+    // held against it, and only a reader that does not read fills its queue.
+    if (this.gathered > 0 && this.gathered + data.length > gatherLimit(this.limit)) this.flush();
+    // Every byte counts, whoever writes it. A write is refused only when something is
+    // already waiting: one reply larger than the limit (a big history page) still goes
+    // out to a reader that keeps up. The hot path (nothing waiting) reads no stream state.
+    if ((this.first !== null || this.streamed) && this.overLimit(data.length)) {
+      this.overflow();
+      return;
+    }
     if (this.first !== null) {
       // Already gathering this turn.
       countWrite(true);
+      this.gathered += data.length;
       if (this.more === null) this.more = [this.first, data];
       else this.more.push(data);
     } else {
@@ -120,8 +151,40 @@ export class SocketLink implements Link {
         return;
       }
       this.first = data;
+      this.gathered = data.length;
       flushAtEndOfTurn(this);
     }
+  }
+
+  private overLimit(adding: number): boolean {
+    const pending = this.pendingBytes();
+    return pending > 0 && pending + adding > this.limit;
+  }
+
+  limitSendQueue(bytes: number, onOverflow: () => void): void {
+    this.limit = bytes;
+    this.onOverflow = onOverflow;
+  }
+
+  /** Past the limit: drop what waits, tell the owner (once), who closes the link. */
+  private overflow(): void {
+    this.overflowed = true;
+    this.first = null;
+    this.more = null;
+    this.gathered = 0;
+    const handler = this.onOverflow;
+    this.onOverflow = null;
+    handler?.();
+  }
+
+  whenDrained(cb: () => void): void {
+    const check = (): void => {
+      if (this.dead || this.socket.destroyed || this.pendingBytes() === 0) cb();
+      // 'drain' is only emitted after a write() that returned false; otherwise look again.
+      else if (this.socket.writableNeedDrain) this.socket.once('drain', check);
+      else setTimeout(check, DRAIN_POLL_MS);
+    };
+    setImmediate(check);
   }
 
   flush(): void {
@@ -130,6 +193,7 @@ export class SocketLink implements Link {
     const more = this.more;
     this.first = null;
     this.more = null;
+    this.gathered = 0;
     this.send(more === null ? first : Buffer.concat(more));
   }
 
@@ -148,16 +212,17 @@ export class SocketLink implements Link {
   }
 
   /**
-   * The backlog a slow reader has built up: what the kernel has not taken yet. What this
-   * very turn wrote is not counted: a burst written in one turn is not the reader's fault.
+   * What waits for this reader: what this turn gathered and what the kernel has not taken
+   * yet. A turn's own replies count too: 150 clients asking for 1,000 lines of history
+   * and never reading held 726 MB when they did not.
    */
   pendingBytes(): number {
-    if (!this.streamed) return 0;
+    if (!this.streamed) return this.gathered;
     // Only our own socket.write() calls add to the stream's queue, so once it is empty it
     // stays empty until the next one sets the flag again.
     const queued = this.socket.writableLength;
     if (queued === 0) this.streamed = false;
-    return queued;
+    return queued + this.gathered;
   }
 
   pause(): void {
@@ -168,17 +233,22 @@ export class SocketLink implements Link {
     this.socket.resume();
   }
 
-  end(): void {
+  end(last?: Buffer | null): void {
     if (this.ended) return;
     this.flush();
     this.ended = true;
-    this.socket.end();
+    if (last && !this.dead) this.socket.end(last);
+    else this.socket.end();
+    // A peer that never closes its side must not keep the descriptor.
+    const socket = this.socket;
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   }
 
   destroy(): void {
     this.ended = true;
     this.first = null;
     this.more = null;
+    this.gathered = 0;
     this.socket.destroy();
   }
 

@@ -8,7 +8,14 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Link } from '../core/ports.js';
+import { truncateUtf8 } from '../core/text.js';
 import { flushAtEndOfTurn } from './end-of-turn.js';
+import { gatherLimit, LINGER_MS } from './socket-link.js';
+
+/** A close frame's reason is at most 123 bytes (RFC 6455 §5.5); ws throws past that. */
+function closeReason(text: string): string {
+  return truncateUtf8(text, 120);
+}
 
 /** RFC 6455 §7.4.1 close codes → the reason the hub logs and tells the room. */
 function describeClose(code: number): string {
@@ -34,6 +41,11 @@ export class WsLink implements Link {
   alive = true;
   private ended = false;
   private turn: Buffer[] | null = null;
+  /** Bytes in `turn`: they count against the send limit like ws's own buffer. */
+  private turnBytes = 0;
+  private limit = Number.POSITIVE_INFINITY;
+  private onOverflow: (() => void) | null = null;
+  private overflowed = false;
   /** Why we closed it, when we know better than the close code (ping timeout, ...). */
   private reason: string | null = null;
   /** The listener is closing: end() says 1001 "going away" rather than 1000. */
@@ -59,7 +71,21 @@ export class WsLink implements Link {
   }
 
   write(data: Buffer): void {
-    if (this.ended || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ended || this.overflowed || this.ws.readyState !== this.ws.OPEN) return;
+    // A burst is handed over as it grows (see SocketLink.write), before it is judged.
+    if (this.turnBytes > 0 && this.turnBytes + data.length > gatherLimit(this.limit)) this.flush();
+    // Refused only when something already waits (see SocketLink.write).
+    const pending = this.pendingBytes();
+    if (pending > 0 && pending + data.length > this.limit) {
+      this.overflowed = true;
+      this.turn = null;
+      this.turnBytes = 0;
+      const handler = this.onOverflow;
+      this.onOverflow = null;
+      handler?.();
+      return;
+    }
+    this.turnBytes += data.length;
     if (this.turn === null) {
       this.turn = [data];
       flushAtEndOfTurn(this);
@@ -68,19 +94,33 @@ export class WsLink implements Link {
     }
   }
 
+  limitSendQueue(bytes: number, onOverflow: () => void): void {
+    this.limit = bytes;
+    this.onOverflow = onOverflow;
+  }
+
+  whenDrained(cb: () => void): void {
+    const check = (): void => {
+      if (this.ws.readyState !== this.ws.OPEN || this.pendingBytes() === 0) cb();
+      else setTimeout(check, 20);
+    };
+    setImmediate(check);
+  }
+
   flush(): void {
     const turn = this.turn;
     if (turn === null) return;
     this.turn = null;
+    this.turnBytes = 0;
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.socket.cork();
     for (const data of turn) this.ws.send(data, { binary: false });
     this.socket.uncork();
   }
 
-  /** What the socket and ws's sender still hold: the slow-reader measure (bufferedAmount). */
+  /** What this turn gathered plus what ws's sender and the socket still hold. */
   pendingBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.turnBytes + this.ws.bufferedAmount;
   }
 
   pause(): void {
@@ -95,11 +135,17 @@ export class WsLink implements Link {
    * Sends what is queued, then a close frame: 1000 (normal), or 1001 (going away) when the
    * server is shutting down, so a client knows to come back rather than give up.
    */
-  end(): void {
+  end(last?: Buffer | null, reason?: string): void {
     if (this.ended) return;
     this.flush();
+    if (last && this.ws.readyState === this.ws.OPEN) this.ws.send(last, { binary: false });
     this.ended = true;
-    this.ws.close(this.leaving ? 1001 : 1000);
+    const why = reason && !this.leaving ? closeReason(reason) : undefined;
+    this.ws.close(this.leaving ? 1001 : 1000, why);
+    // ws waits 30 s for the peer's close frame; a peer that never sends one must not keep
+    // the descriptor that long.
+    const ws = this.ws;
+    setTimeout(() => ws.terminate(), LINGER_MS).unref();
   }
 
   /** The server is shutting down (RFC 6455 §7.4.1: 1001, "server going down"). */
@@ -110,6 +156,7 @@ export class WsLink implements Link {
   destroy(): void {
     this.ended = true;
     this.turn = null;
+    this.turnBytes = 0;
     this.ws.terminate();
   }
 
@@ -119,7 +166,7 @@ export class WsLink implements Link {
     this.flush();
     this.ended = true;
     this.reason ??= reason;
-    this.ws.close(code, reason.slice(0, 120));
+    this.ws.close(code, closeReason(reason));
   }
 
   /** Drops a peer that stopped answering pings. */

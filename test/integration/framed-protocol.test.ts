@@ -36,7 +36,8 @@ test('hello → welcome, joined with members, history; requests echo their ref',
   expect(welcome.rooms).toEqual([{ name: '#lobby', topic: '', members: 1 }]);
   const joined = await c.expect((m) => m.type === 'joined');
   expect(joined).toMatchObject({ room: '#lobby', name: 'fiona' });
-  expect(joined.members).toEqual([{ name: 'fiona', op: true, voice: false, away: false }]);
+  // No one is operator of the default room unless an administrator says so (issue 15).
+  expect(joined.members).toEqual([{ name: 'fiona', op: false, voice: false, away: false }]);
   c.send({ type: 'ping', ref: 7 });
   expect(await c.expect((m) => m.type === 'pong')).toEqual({ type: 'pong', ref: 7 });
   c.send({ type: 'say', room: '#lobby', text: 'hi', ref: 'say-1' });

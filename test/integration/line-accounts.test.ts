@@ -6,8 +6,7 @@ import type { RunningServer } from '../../src/server.js';
 let server: RunningServer;
 let port: number;
 beforeAll(async () => {
-  server = await startTestServer(['--flood-rate', '0']);
-  server.hub.accounts.options.graceMs = 800;
+  server = await startTestServer(['--flood-rate', '0', '--name-grace', '1']);
   port = portOf(server, 'line');
 });
 afterAll(() => server.close());

@@ -65,7 +65,7 @@ describe('line protocol', () => {
     await c.expect(/^! The name .* is already in use$/);
     await c.expect(/Choose a name: /);
     c.send('9lives');
-    await c.expect(/^! Invalid name "9lives": a name must start with a letter/);
+    await c.expect(/^! Invalid name "9lives": a name starts with an ASCII letter/);
     await c.expect(/Choose a name: /);
     c.send('');
     await c.expect(/^! A name cannot be empty$/);

@@ -57,9 +57,9 @@ test('room operators kick, ban, tempban, unban, mute and op; others may not', as
   await op.expect(/^! usage: \/tempban ROOM NAME DURATION/);
 
   op.send('/op #mod uma');
-  await user.expect(/^\* opal set mode \+o uma on #mod$/);
+  await user.expect(/^\* opal made uma an operator of #mod$/);
   op.send('/topiclock #mod off');
-  await user.expect(/set mode -t on #mod/);
+  await user.expect(/opal unlocked the topic of #mod/);
   troll.send('/topic trolls rule');
   await user.expect(/^\* troll set the topic of #mod to: trolls rule$/);
   for (const c of [op, user, troll]) c.close();

@@ -23,18 +23,17 @@ test('retention keeps the newest messages per room, server-wide and per room', a
   a.send('/history 1');
   await a.expect(/lobby 9$/);
   const ctx = { hub: server.hub, shutdown: () => {} };
-  expect(runAdminCommand(ctx, 'retention #small 0 2')).toEqual([
+  expect(await runAdminCommand(ctx, 'retention #small 0 2')).toEqual([
     'server: any age, 6 messages per room',
     '#small: any age, 2 messages',
   ]);
   expect(await server.hub.retention.run()).toBe(4 + 4 + 4);
-  expect((await server.hub.history('#lobby', 100)).map((e) => e.text)).toEqual(
-    [4, 5, 6, 7, 8, 9].map((i) => `lobby ${i}`),
-  );
-  expect((await server.hub.history('#small', 100)).map((e) => e.text)).toEqual([
-    'small 8',
-    'small 9',
-  ]);
+  expect(
+    (await server.hub.store.history({ room: '#lobby', limit: 100 })).map((e) => e.text),
+  ).toEqual([4, 5, 6, 7, 8, 9].map((i) => `lobby ${i}`));
+  expect(
+    (await server.hub.store.history({ room: '#small', limit: 100 })).map((e) => e.text),
+  ).toEqual(['small 8', 'small 9']);
   a.close();
   await server.close();
 });

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { maskMatches, nameProblem, roomProblem } from '../../src/core/names.js';
 import { stripControls, truncateUtf8 } from '../../src/core/text.js';
-import { normalizeMask } from '../../src/core/hub.js';
+import { normalizeMask } from '../../src/core/masks.js';
 
 test('name rules', () => {
   expect(nameProblem('alice', 30)).toBeNull();

@@ -20,6 +20,10 @@ export class IrcClient implements Connection {
   owner: { close(reason: string): void; tick(now: number): void } | null = null;
   /** Output of the labeled command being run, or null. */
   private capture: Buffer[] | null = null;
+  /** Its size: captured bytes count against the send limit like queued ones. */
+  private captured = 0;
+  private limit = Number.POSITIVE_INFINITY;
+  private onOverflow: (() => void) | null = null;
 
   constructor(
     readonly hub: Hub,
@@ -38,12 +42,40 @@ export class IrcClient implements Connection {
   }
 
   write(data: Buffer): void {
-    if (this.capture) this.capture.push(data);
-    else this.link.write(data);
+    if (!this.capture) {
+      this.link.write(data);
+      return;
+    }
+    if (this.captured + this.link.pendingBytes() + data.length > this.limit) {
+      // A labeled command whose output would pass the limit (a labeled WHO of a huge
+      // room to a reader that does not read) is an overflow like any other.
+      this.capture = null;
+      this.captured = 0;
+      const handler = this.onOverflow;
+      this.onOverflow = null;
+      handler?.();
+      return;
+    }
+    this.capture.push(data);
+    this.captured += data.length;
   }
 
   pendingBytes(): number {
-    return this.link.pendingBytes();
+    return this.captured + this.link.pendingBytes();
+  }
+
+  limitSendQueue(bytes: number, onOverflow: () => void): void {
+    this.limit = bytes;
+    this.onOverflow = onOverflow;
+    this.link.limitSendQueue(bytes, () => {
+      const handler = this.onOverflow;
+      this.onOverflow = null;
+      handler?.();
+    });
+  }
+
+  whenDrained(cb: () => void): void {
+    this.link.whenDrained(cb);
   }
 
   pause(): void {
@@ -54,13 +86,14 @@ export class IrcClient implements Connection {
     this.link.resume();
   }
 
-  end(): void {
+  end(last?: Buffer | null, reason?: string): void {
     this.releaseCapture(null);
-    this.link.end();
+    this.link.end(last, reason);
   }
 
   destroy(): void {
     this.capture = null;
+    this.captured = 0;
     this.link.destroy();
   }
 
@@ -90,7 +123,7 @@ export class IrcClient implements Connection {
 
   /** Sends one raw line (no CR LF), through the send-queue limit. */
   sendLine(text: string): void {
-    this.hub.send(this.session, Buffer.from(text + '\r\n'));
+    this.session.send(Buffer.from(text + '\r\n'));
   }
 
   /** Sends a message from the server: `:server COMMAND params`. */
@@ -127,6 +160,7 @@ export class IrcClient implements Connection {
     const captured = this.capture;
     if (!captured) return;
     this.capture = null;
+    this.captured = 0;
     const raw = Buffer.concat(captured).toString('utf8');
     const lines = raw.split('\r\n').filter((l) => l !== '');
     if (label === null) {
@@ -149,7 +183,7 @@ export class IrcClient implements Connection {
     } else {
       out = lines;
     }
-    this.hub.send(this.session, Buffer.from(out.map((l) => l + '\r\n').join('')));
+    this.session.send(Buffer.from(out.map((l) => l + '\r\n').join('')));
   }
 
   /** Parsed message helper for handlers that build replies from parts. */

@@ -88,6 +88,11 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
     this.link.resume();
   }
 
+  protected stall(on: boolean): void {
+    if (on) this.link.pause();
+    else this.link.resume();
+  }
+
   onFlood(kind: 'delayed' | 'dropped'): void {
     // Delays are invisible, as with IRC servers' fakelag; a client that keeps flooding
     // past the queue is disconnected the way ircds do it.
@@ -109,6 +114,7 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
   }
 
   private internal(err: unknown): void {
+    this.hub.counters.handlerErrors++;
     this.hub.log.error({ err, id: this.session.id }, 'irc command failed');
     this.client.fromServer('NOTICE', this.client.nick, 'Internal error');
   }

@@ -8,7 +8,9 @@ import type { ChatEvent, MessageEvent, DirectEvent } from '../../core/events.js'
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
+import { describeChange } from '../describe.js';
 import { MAX_LINE_BYTES, escapeTag } from './codec.js';
+import { toLetters } from './mode-letters.js';
 
 const TAG_BITS = Cap.ServerTime | Cap.AccountTag;
 const MESSAGE_BITS = TAG_BITS | Cap.MessageTags;
@@ -152,6 +154,8 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
     case 'shutdown':
       return key(caps & Cap.ServerTime);
     case 'roster':
+    case 'kill':
+    case 'serverban':
       return null;
     default:
       if (!r.registered) return null;
@@ -236,10 +240,25 @@ function encodeText(
         `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} TOPIC ${event.room} :${event.topic}`,
       );
     case 'mode': {
-      const params = event.params.length ? ` ${event.params.join(' ')}` : '';
-      return line(
-        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} MODE ${event.room} ${event.modes}${params}`,
-      );
+      const { modes, params } = toLetters(event.changes);
+      let out = '';
+      if (modes) {
+        const p = params.length ? ` ${params.join(' ')}` : '';
+        out += line(
+          `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} MODE ${event.room} ${modes}${p}`,
+        );
+      }
+      // Mutes and ownership have no mode letter: the channel is told in a notice.
+      for (const c of event.changes) {
+        if (c.kind === 'mute' || c.kind === 'owner') {
+          out += serverLine(
+            caps,
+            event.ts,
+            `NOTICE ${event.room} :${describeChange(c, event.by.name, event.room, event.ts)}`,
+          );
+        }
+      }
+      return out;
     }
     case 'away': {
       const tags = tagPrefix(caps, event.ts, event.who.account);
@@ -269,12 +288,19 @@ function encodeText(
       return serverLine(caps, event.ts, `NOTICE ${target} :${event.text}`);
     }
     case 'shutdown':
-      return serverLine(caps, event.ts, `NOTICE * :Server shutting down: ${event.reason}`);
+      // The reason once: "Server shutting down", or "Server shutting down: upgrade".
+      return serverLine(
+        caps,
+        event.ts,
+        `NOTICE * :${/^server shutting down$/i.test(event.reason) ? 'Server shutting down' : `Server shutting down: ${event.reason}`}`,
+      );
     case 'account':
       return line(
         `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} ACCOUNT ${event.who.account ?? '*'}`,
       );
     case 'roster':
+    case 'kill':
+    case 'serverban':
       return '';
   }
 }

@@ -5,6 +5,8 @@
 import type { ChatEvent } from '../../core/events.js';
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
+import { describeChanges } from '../describe.js';
+import { toLetters } from '../irc/mode-letters.js';
 import type { ServerMessage } from './schema.js';
 
 export function toWire(event: ChatEvent): ServerMessage | null {
@@ -72,8 +74,9 @@ export function toWire(event: ChatEvent): ServerMessage | null {
         ts: event.ts,
         room: event.room,
         by: event.by.name,
-        modes: event.modes,
-        params: event.params,
+        ...toLetters(event.changes),
+        changes: event.changes,
+        text: describeChanges(event).join('; '),
       };
     case 'away':
       return { type: 'away', ts: event.ts, name: event.who.name, message: event.message };
@@ -97,6 +100,8 @@ export function toWire(event: ChatEvent): ServerMessage | null {
       return { type: 'shutdown', reason: event.reason };
     case 'roster':
     case 'account':
+    case 'kill':
+    case 'serverban':
       return null;
   }
 }
@@ -107,7 +112,13 @@ export function jsonEncoder(transport: { name: string; frame(json: string): Buff
     variant(event: ChatEvent, r: Session): string | null {
       // The joiner gets a fuller reply (topic, members) from its own session.
       if (event.type === 'joined' && event.who.name === r.name) return null;
-      if (event.type === 'roster' || event.type === 'account') return null;
+      if (
+        event.type === 'roster' ||
+        event.type === 'account' ||
+        event.type === 'kill' ||
+        event.type === 'serverban'
+      )
+        return null;
       // Tags only (IRC TAGMSG: typing, reactions): the JSON protocol has no such message.
       if ((event.type === 'message' || event.type === 'dm') && event.tagOnly) return null;
       return variant;
@@ -116,9 +127,10 @@ export function jsonEncoder(transport: { name: string; frame(json: string): Buff
       const wire = toWire(event);
       return wire ? transport.frame(JSON.stringify(wire)) : null;
     },
-    farewell(reason: string): Buffer | null {
-      // A client that asked to quit needs no explanation of why it was closed.
-      if (reason === 'quit' || reason.startsWith('quit:')) return null;
+    farewell(reason: string, _r: Session, shutdown?: boolean): Buffer | null {
+      // A client that asked to quit needs no explanation of why it was closed, nor one
+      // that has just read the `shutdown` event.
+      if (shutdown || reason === 'quit' || reason.startsWith('quit:')) return null;
       return transport.frame(JSON.stringify({ type: 'error', code: 'closed', message: reason }));
     },
   };

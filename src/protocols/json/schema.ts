@@ -4,69 +4,81 @@
  */
 import { z } from 'zod';
 
+import type { ServerOptions } from '../../core/options.js';
+import type { RoomChange } from '../../core/room-changes.js';
+
 const ref = z.union([z.string().max(64), z.number().int()]).optional();
-const room = z.string().min(1).max(64);
-const name = z.string().min(1).max(64);
-const text = z.string().min(1).max(16_384);
-/** Paging history backwards: ids are decimal strings, newest first. */
-const page = {
-  before: z
-    .string()
-    .regex(/^\d{1,20}$/)
-    .optional(),
-  limit: z.number().int().min(1).max(500).default(50),
-};
 
-export const clientMessage = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('hello'),
-    name,
-    password: z.string().max(256).optional(),
-    client: z.string().max(100).optional(),
-    ref,
-  }),
-  z.object({ type: z.literal('join'), room, key: z.string().max(64).optional(), ref }),
-  z.object({ type: z.literal('part'), room, reason: z.string().max(400).optional(), ref }),
-  z.object({ type: z.literal('say'), room, text, ref }),
-  z.object({ type: z.literal('me'), room, text, ref }),
-  z.object({ type: z.literal('dm'), to: name, text, ref }),
-  z.object({ type: z.literal('topic'), room, topic: z.string().max(1000).optional(), ref }),
-  z.object({ type: z.literal('who'), room, ref }),
-  z.object({ type: z.literal('rooms'), ref }),
-  z.object({
-    type: z.literal('history'),
-    room,
-    ...page,
-    ref,
-  }),
-  z.object({
-    type: z.literal('dm_history'),
-    with: name,
-    ...page,
-    ref,
-  }),
-  z.object({ type: z.literal('nick'), name, ref }),
-  z.object({ type: z.literal('away'), text: z.string().max(400).optional(), ref }),
-  z.object({ type: z.literal('register'), password: z.string().min(1).max(256), ref }),
-  z.object({
-    type: z.literal('identify'),
-    password: z.string().min(1).max(256),
-    name: name.optional(),
-    ref,
-  }),
-  z.object({
-    type: z.literal('kick'),
-    room,
-    name,
-    reason: z.string().max(400).optional(),
-    ref,
-  }),
-  z.object({ type: z.literal('ping'), ref }),
-  z.object({ type: z.literal('pong'), ref }),
-  z.object({ type: z.literal('quit'), reason: z.string().max(400).optional(), ref }),
-]);
+/** Message ids are decimal 64-bit integers (core/ids.ts); a larger `before` is no id. */
+const MAX_ID = 9223372036854775807n;
+const messageId = z
+  .string()
+  .regex(/^\d{1,19}$/, 'a message id is a decimal number')
+  .refine((v) => BigInt(v) <= MAX_ID, 'a message id is at most 9223372036854775807');
 
-export type ClientMessage = z.infer<typeof clientMessage>;
+/**
+ * The schema, with every bound taken from the server's options (core/options.ts): a
+ * request the schema lets through is one the core's own limits can judge. Built once per
+ * options object.
+ */
+function build(o: ServerOptions) {
+  const room = z.string().min(1).max(o.roomNameLength);
+  const name = z.string().min(1).max(o.nameLength);
+  const text = z.string().min(1).max(o.maxMessageBytes);
+  const reason = z.string().max(o.topicLength);
+  const secret = z.string().min(1).max(256);
+  /** Paging history backwards: ids are decimal strings, newest first. */
+  const page = {
+    before: messageId.optional(),
+    limit: z.number().int().min(1).max(o.historyPageMax).default(50),
+  };
+  return z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('hello'),
+      name,
+      /** The server's connection password (--password). */
+      password: z.string().max(256).optional(),
+      /** The account password of `name`: identifies, and takes the name back from a ghost. */
+      identify: secret.optional(),
+      client: z.string().max(100).optional(),
+      ref,
+    }),
+    z.object({ type: z.literal('join'), room, key: z.string().max(64).optional(), ref }),
+    z.object({ type: z.literal('part'), room, reason: reason.optional(), ref }),
+    z.object({ type: z.literal('say'), room, text, ref }),
+    z.object({ type: z.literal('me'), room, text, ref }),
+    z.object({ type: z.literal('dm'), to: name, text, ref }),
+    z.object({ type: z.literal('topic'), room, topic: reason.optional(), ref }),
+    z.object({ type: z.literal('who'), room, ref }),
+    z.object({ type: z.literal('rooms'), ref }),
+    z.object({ type: z.literal('history'), room, ...page, ref }),
+    z.object({ type: z.literal('dm_history'), with: name, ...page, ref }),
+    z.object({ type: z.literal('nick'), name, ref }),
+    z.object({ type: z.literal('away'), text: reason.optional(), ref }),
+    z.object({ type: z.literal('register'), password: secret, ref }),
+    z.object({ type: z.literal('identify'), password: secret, name: name.optional(), ref }),
+    z.object({ type: z.literal('kick'), room, name, reason: reason.optional(), ref }),
+    z.object({ type: z.literal('ping'), ref }),
+    z.object({ type: z.literal('pong'), ref }),
+    z.object({ type: z.literal('quit'), reason: reason.optional(), ref }),
+  ]);
+}
+
+export type ClientSchema = ReturnType<typeof build>;
+const schemas = new WeakMap<ServerOptions, ClientSchema>();
+
+export function clientSchema(options: ServerOptions): ClientSchema {
+  let schema = schemas.get(options);
+  if (!schema) {
+    schema = build(options);
+    schemas.set(options, schema);
+  }
+  return schema;
+}
+
+export type ClientMessage = z.infer<ClientSchema>;
+/** A request as a client writes it (defaults not yet filled in). */
+export type ClientRequest = z.input<ClientSchema>;
 export type ClientType = ClientMessage['type'];
 
 /** A stored or live chat message as clients see it. */
@@ -121,7 +133,19 @@ export type ServerMessage =
   | { type: 'quit'; ts: number; name: string; reason: string; rooms: string[] }
   | { type: 'nick'; ts: number; old: string; name: string }
   | { type: 'topic'; ts: number; room: string; topic: string; by: string; ref?: Ref }
-  | { type: 'mode'; ts: number; room: string; by: string; modes: string; params: string[] }
+  | {
+      type: 'mode';
+      ts: number;
+      room: string;
+      by: string;
+      /** IRC letters of the changes that have one ("+o-v"), and their parameters. */
+      modes: string;
+      params: string[];
+      /** Every change, typed. */
+      changes: RoomChange[];
+      /** The changes in words. */
+      text: string;
+    }
   | { type: 'away'; ts: number; name: string; message: string | null }
   | { type: 'notice'; ts: number; text: string; from?: string; room?: string }
   | { type: 'who'; room: string; members: WireMember[]; ref?: Ref }

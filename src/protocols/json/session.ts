@@ -9,19 +9,21 @@
  * The session validates with the shared zod schema, calls the hub, and replies; events from
  * the hub are encoded once per transport (see jsonEncoder) and shared by every recipient.
  */
+import { mayList, seesInvisible } from '../../core/access.js';
 import { ChatError, ErrorCode } from '../../core/errors.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
 import { InOrder } from '../../core/in-order.js';
+import type { MemberInfo } from '../../core/ports.js';
 import type { Link } from '../../core/ports.js';
-import type { Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
 import { jsonEncoder } from './encoder.js';
 import {
-  clientMessage,
+  clientSchema,
   ProtocolError,
   type ClientMessage,
+  type ClientSchema,
   type Ref,
   type ServerMessage,
   type WireMember,
@@ -34,18 +36,19 @@ export interface JsonTransport {
   frame(json: string): Buffer;
 }
 
-export function members(room: Room): WireMember[] {
-  return [...room.members.keys()].map((s) => ({
-    name: s.name,
-    op: room.isOp(s),
-    voice: room.isVoiced(s),
-    away: s.away !== null,
-  }));
+export function wireMembers(members: MemberInfo[], all: boolean): WireMember[] {
+  const out: WireMember[] = [];
+  for (const m of members) {
+    if (!all && m.person.invisible) continue;
+    out.push({ name: m.person.name, op: m.op, voice: m.voice, away: m.person.away !== null });
+  }
+  return out;
 }
 
 export class JsonSession extends InOrder<ClientMessage> implements GateHooks<ClientMessage> {
   readonly session: Session;
   private readonly gate: InboundGate<ClientMessage>;
+  private readonly schema: ClientSchema;
 
   constructor(
     private readonly hub: Hub,
@@ -55,6 +58,7 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
     super();
     this.session = hub.attach(link, jsonEncoder(transport));
     const o = hub.options;
+    this.schema = clientSchema(o);
     this.gate = new InboundGate(
       new TokenBucket(o.floodBurst, o.floodRate, hub.clock),
       o.floodQueueLines,
@@ -67,7 +71,7 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
   }
 
   send(message: ServerMessage): void {
-    this.hub.send(this.session, this.transport.frame(JSON.stringify(message)));
+    this.session.send(this.transport.frame(JSON.stringify(message)));
   }
 
   private error(code: string, message: string, ref?: Ref): void {
@@ -84,7 +88,7 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
       this.error(ProtocolError.InvalidJson, 'Not valid JSON');
       return;
     }
-    const parsed = clientMessage.safeParse(data);
+    const parsed = this.schema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
@@ -92,7 +96,10 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
       this.error(
         ProtocolError.InvalidMessage,
         `Invalid message${where}: ${issue?.message ?? 'unknown problem'}`,
-        typeof ref === 'string' || typeof ref === 'number' ? ref : undefined,
+        (typeof ref === 'string' && ref.length <= 64) ||
+          (typeof ref === 'number' && Number.isInteger(ref))
+          ? ref
+          : undefined,
       );
       return;
     }
@@ -107,6 +114,11 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
 
   resume(): void {
     this.link.resume();
+  }
+
+  protected stall(on: boolean): void {
+    if (on) this.link.pause();
+    else this.link.resume();
   }
 
   onFlood(kind: 'delayed' | 'dropped', msg: ClientMessage): void {
@@ -126,6 +138,7 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
   private fail(err: unknown, ref?: Ref): void {
     if (err instanceof ChatError) this.error(err.code, err.message, ref);
     else {
+      this.hub.counters.handlerErrors++;
       this.hub.log.error({ err, id: this.session.id }, 'json request failed');
       this.error(ProtocolError.Internal, 'Internal error', ref);
     }
@@ -141,33 +154,34 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
 
   protected handle(msg: ClientMessage): void | Promise<void> {
     const { hub, session } = this;
+    if (session.closed) return;
     hub.touch(session);
     const ref = msg.ref;
     if (!session.registered && msg.type !== 'hello' && msg.type !== 'ping' && msg.type !== 'quit') {
       this.error(ProtocolError.NotWelcome, 'Send hello {name} first', ref);
       return;
     }
+    // Every reply below follows the events it answers: each awaits the operation, whose
+    // promise settles once its event has been delivered here (`message` before `ok`).
     switch (msg.type) {
       case 'hello':
         return this.hello(msg);
-      case 'join': {
-        const existing = hub.room(msg.room);
-        if (existing?.members.has(session)) hub.switchTo(session, existing.name);
-        else hub.join(session, msg.room, msg.key);
-        return this.joinedReply(msg.room, ref);
-      }
+      case 'join':
+        return this.join(msg.room, msg.key, ref);
       case 'part':
-        hub.part(session, msg.room, msg.reason ?? '');
-        return this.ok(ref);
+        return hub.part(session, msg.room, msg.reason ?? '').then(() => this.ok(ref));
       case 'say':
-        return this.ok(ref, hub.say(session, msg.room, msg.text).id);
+        return hub.messaging.say(session, msg.room, msg.text).then((e) => this.ok(ref, e.id));
       case 'me':
-        return this.ok(ref, hub.say(session, msg.room, msg.text, 'me').id);
+        return hub.messaging.say(session, msg.room, msg.text, 'me').then((e) => this.ok(ref, e.id));
       case 'dm':
-        return this.ok(ref, hub.dm(session, msg.to, msg.text).id);
+        return hub.messaging.dm(session, msg.to, msg.text).then((r) => this.ok(ref, r.event.id));
       case 'topic':
         if (msg.topic === undefined) {
-          const room = hub.requireRoom(msg.room);
+          const room = hub.room(msg.room);
+          if (!room || !mayList(session, room)) {
+            throw new ChatError(ErrorCode.NoSuchRoom, `No such room: ${msg.room}`, msg.room);
+          }
           this.send({
             type: 'topic',
             ts: room.topicAt,
@@ -178,32 +192,15 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
           });
           return;
         }
-        hub.setTopic(session, msg.room, msg.topic);
-        return this.ok(ref);
-      case 'who': {
-        const room = hub.requireRoom(msg.room);
-        this.send({
-          type: 'who',
-          room: room.name,
-          members: members(room),
-          ...(ref !== undefined ? { ref } : {}),
-        });
-        return;
-      }
+        return hub.membership.setTopic(session, msg.room, msg.topic).then(() => this.ok(ref));
+      case 'who':
+        return this.who(msg.room, ref);
       case 'rooms':
-        this.send({
-          type: 'rooms',
-          rooms: hub
-            .roomList()
-            .filter((r) => !r.modes.secret || r.members.has(session))
-            .map((r) => ({ name: r.name, topic: r.topic, members: r.members.size })),
-          ...(ref !== undefined ? { ref } : {}),
-        });
-        return;
+        return this.rooms(ref);
       case 'history':
         return this.history(msg.room, msg.limit, msg.before, ref);
       case 'dm_history':
-        return hub.directHistory(session, msg.with, msg.limit, msg.before).then((h) =>
+        return hub.messaging.directHistory(session, msg.with, msg.limit, msg.before).then((h) =>
           this.send({
             type: 'dm_history',
             with: h.peer,
@@ -212,18 +209,17 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
           }),
         );
       case 'nick':
-        hub.setName(session, msg.name);
-        return this.ok(ref);
+        return hub.setName(session, msg.name).then(() => this.ok(ref));
       case 'away':
-        hub.setAway(session, msg.text ? msg.text : null);
-        return this.ok(ref);
+        return hub.membership.setAway(session, msg.text ? msg.text : null).then(() => this.ok(ref));
       case 'register':
         return hub.accounts.register(session, msg.password).then(() => this.ok(ref));
       case 'identify':
         return hub.accounts.identify(session, msg.password, msg.name).then(() => this.ok(ref));
       case 'kick':
-        hub.kick(session, msg.room, msg.name, msg.reason ?? '');
-        return this.ok(ref);
+        return hub.moderation
+          .kick(session, msg.room, msg.name, msg.reason ?? '')
+          .then(() => this.ok(ref));
       case 'ping':
         this.send({ type: 'pong', ...(ref !== undefined ? { ref } : {}) });
         return;
@@ -248,36 +244,94 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
       hub.disconnect(session, 'wrong password');
       return;
     }
-    hub.setName(session, msg.name);
-    hub.register(session);
-    const { room } = hub.join(session, hub.options.defaultRoom);
+    // With the account's password the name is taken back from whoever holds it.
+    const account =
+      msg.identify !== undefined
+        ? await hub.accounts.takeName(session, msg.name, msg.identify)
+        : null;
+    if (account === null) await hub.setName(session, msg.name, true);
+    await hub.register(session);
+    if (account !== null) await hub.accounts.loggedIn(session, account);
+    let rooms: { name: string; topic: string; members: number }[] = [];
+    let joined: string | null = null;
+    try {
+      const { room } = await hub.join(session, hub.options.defaultRoom, undefined, true);
+      rooms = [{ name: room.name, topic: room.topic, members: room.size }];
+      joined = room.name;
+    } catch (err) {
+      // Registered all the same: only a ban keeps someone out of the default room.
+      if (!(err instanceof ChatError)) throw err;
+      this.send({ type: 'notice', ts: hub.clock.now(), text: err.message });
+    }
     this.send({
       type: 'welcome',
       name: session.name,
       address: session.host,
       server: hub.options.serverName,
-      rooms: [{ name: room.name, topic: room.topic, members: room.members.size }],
+      rooms,
       ...(msg.ref !== undefined ? { ref: msg.ref } : {}),
     });
     for (const line of hub.options.motd)
       this.send({ type: 'notice', ts: hub.clock.now(), text: line });
-    await this.joinedReply(room.name, undefined);
+    hub.welcomed(session);
+    if (joined) await this.joinedReply(joined, undefined);
+  }
+
+  private async join(name: string, key: string | undefined, ref: Ref | undefined): Promise<void> {
+    const { hub, session } = this;
+    const existing = hub.room(name);
+    if (existing?.has(session)) hub.switchTo(session, existing.name);
+    else await hub.join(session, name, key);
+    await this.joinedReply(name, ref);
   }
 
   /** Tells the joiner the room's topic and members, then replays recent history. */
   private async joinedReply(roomName: string, ref: Ref | undefined): Promise<void> {
-    const room = this.hub.requireRoom(roomName);
+    const { hub, session } = this;
+    const room = hub.requireRoom(roomName);
+    const members = (await hub.presence.members(room.name)) ?? [];
     this.send({
       type: 'joined',
-      ts: this.hub.clock.now(),
+      ts: hub.clock.now(),
       room: room.name,
-      name: this.session.name,
+      name: session.name,
       topic: room.topic,
-      members: members(room),
+      members: wireMembers(members, true),
       ...(ref !== undefined ? { ref } : {}),
     });
-    const n = this.hub.options.historyOnJoin;
+    const n = hub.options.historyOnJoin;
     if (n > 0) await this.history(room.name, n, undefined, undefined);
+  }
+
+  private async who(name: string, ref: Ref | undefined): Promise<void> {
+    const { hub, session } = this;
+    const room = hub.room(name);
+    // The access policy (core/access.ts): a secret room is no room to outsiders.
+    if (!room || !mayList(session, room)) {
+      throw new ChatError(ErrorCode.NoSuchRoom, `No such room: ${name}`, name);
+    }
+    const members = (await hub.presence.members(room.name)) ?? [];
+    this.send({
+      type: 'who',
+      room: room.name,
+      members: wireMembers(members, seesInvisible(session, room)),
+      ...(ref !== undefined ? { ref } : {}),
+    });
+  }
+
+  private async rooms(ref: Ref | undefined): Promise<void> {
+    const { hub, session } = this;
+    const all = await hub.presence.rooms();
+    this.send({
+      type: 'rooms',
+      rooms: all
+        .filter((r) => {
+          const local = hub.room(r.name);
+          return local ? mayList(session, local) : !r.secret || session.oper;
+        })
+        .map((r) => ({ name: r.name, topic: r.topic, members: r.members })),
+      ...(ref !== undefined ? { ref } : {}),
+    });
   }
 
   private async history(
@@ -286,7 +340,7 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
     before: string | undefined,
     ref: Ref | undefined,
   ): Promise<void> {
-    const entries = await this.hub.history(room, limit, before);
+    const entries = await this.hub.messaging.history(this.session, room, limit, before);
     this.send({
       type: 'history',
       room: this.hub.room(room)?.name ?? room,

@@ -2,8 +2,10 @@
  * Line-protocol slash commands as a declarative table: name, usage, how many arguments,
  * and the handler. The table drives /help, usage errors and dispatch.
  */
+import { mayList, seesInvisible } from '../../core/access.js';
+import { parseDuration } from '../../core/durations.js';
 import { ChatError, ErrorCode } from '../../core/errors.js';
-import { parseDuration, type Hub } from '../../core/hub.js';
+import type { Hub } from '../../core/hub.js';
 import { normalizeRoom } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
 import { formatMessage } from './encoder.js';
@@ -42,7 +44,7 @@ function roomArg(ctx: CommandContext, i: number): string {
 
 async function joined(ctx: CommandContext, roomName: string, created: boolean): Promise<void> {
   const room = ctx.hub.requireRoom(roomName);
-  const others = room.members.size - 1;
+  const others = room.size - 1;
   ctx.reply(
     `* You joined ${room.name}${created && room.isOp(ctx.session) ? ' (new room: you are its operator)' : ''}; ` +
       `${others} other${others === 1 ? '' : 's'} here`,
@@ -70,8 +72,8 @@ export const commands: LineCommand[] = [
     usage: '/nick NAME',
     help: 'change your name',
     minArgs: 1,
-    run(ctx) {
-      ctx.hub.setName(ctx.session, ctx.argv[0] as string);
+    async run(ctx) {
+      await ctx.hub.setName(ctx.session, ctx.argv[0] as string);
     },
   },
   {
@@ -82,12 +84,12 @@ export const commands: LineCommand[] = [
     async run(ctx) {
       const name = normalizeRoom(ctx.argv[0] as string);
       const existing = ctx.hub.room(name);
-      if (existing?.members.has(ctx.session)) {
+      if (existing?.has(ctx.session)) {
         ctx.hub.switchTo(ctx.session, name);
         ctx.reply(`* You are already in ${existing.name}; it is now your current room`);
         return;
       }
-      const { room, created } = ctx.hub.join(ctx.session, name, ctx.argv[1]);
+      const { room, created } = await ctx.hub.join(ctx.session, name, ctx.argv[1]);
       await joined(ctx, room.name, created);
     },
   },
@@ -96,9 +98,9 @@ export const commands: LineCommand[] = [
     usage: '/part [ROOM] [REASON]',
     help: 'leave a room (default: the current one)',
     minArgs: 0,
-    run(ctx) {
+    async run(ctx) {
       const room = roomArg(ctx, 0);
-      ctx.hub.part(ctx.session, room, ctx.rest(1));
+      await ctx.hub.part(ctx.session, room, ctx.rest(1));
       const now = ctx.session.current;
       ctx.reply(
         now ? `* Your current room is now ${now.name}` : '* You are in no room now: /join ROOM',
@@ -120,14 +122,17 @@ export const commands: LineCommand[] = [
     usage: '/rooms',
     help: 'list rooms with members and topic',
     minArgs: 0,
-    run(ctx) {
-      const rooms = ctx.hub
-        .roomList()
-        .filter((r) => !r.modes.secret || r.members.has(ctx.session))
-        .sort((a, b) => b.members.size - a.members.size || a.name.localeCompare(b.name));
+    async run(ctx) {
+      const all = await ctx.hub.presence.rooms();
+      const rooms = all
+        .filter((r) => {
+          const local = ctx.hub.room(r.name);
+          return local ? mayList(ctx.session, local) : !r.secret || ctx.session.oper;
+        })
+        .sort((a, b) => b.members - a.members || a.name.localeCompare(b.name));
       ctx.reply(`* ${rooms.length} room${rooms.length === 1 ? '' : 's'}:`);
       for (const r of rooms) {
-        ctx.reply(`*   ${r.name} (${r.members.size})${r.topic ? ` ${r.topic}` : ''}`);
+        ctx.reply(`*   ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ''}`);
       }
     },
   },
@@ -136,12 +141,21 @@ export const commands: LineCommand[] = [
     usage: '/who [ROOM]',
     help: 'who is in a room (default: the current one)',
     minArgs: 0,
-    run(ctx) {
-      const room = ctx.hub.requireRoom(roomArg(ctx, 0));
-      const names = [...room.members.entries()].map(([s]) => {
-        const badge = room.isOp(s) ? '@' : room.isVoiced(s) ? '+' : '';
-        return `${badge}${s.name}${s.away !== null ? ' (away)' : ''}`;
-      });
+    async run(ctx) {
+      const name = roomArg(ctx, 0);
+      const room = ctx.hub.room(name);
+      // The access policy (core/access.ts): a secret room is no room to outsiders.
+      if (!room || !mayList(ctx.session, room)) {
+        throw new ChatError(ErrorCode.NoSuchRoom, `No such room: ${name}`, name);
+      }
+      const all = seesInvisible(ctx.session, room);
+      const members = (await ctx.hub.presence.members(room.name)) ?? [];
+      const names = members
+        .filter((m) => all || !m.person.invisible)
+        .map((m) => {
+          const badge = m.op ? '@' : m.voice ? '+' : '';
+          return `${badge}${m.person.name}${m.person.away !== null ? ' (away)' : ''}`;
+        });
       names.sort((a, b) => a.localeCompare(b));
       ctx.reply(`* In ${room.name} (${names.length}): ${names.join(', ')}`);
     },
@@ -151,10 +165,13 @@ export const commands: LineCommand[] = [
     usage: '/msg NAME TEXT',
     help: 'send a private message',
     minArgs: 2,
-    run(ctx) {
-      const event = ctx.hub.dm(ctx.session, ctx.argv[0] as string, ctx.rest(1));
-      const target = ctx.hub.find(event.to);
-      if (target?.away) ctx.reply(`* ${target.name} is away: ${target.away}`);
+    async run(ctx) {
+      const { target } = await ctx.hub.messaging.dm(
+        ctx.session,
+        ctx.argv[0] as string,
+        ctx.rest(1),
+      );
+      if (target.away) ctx.reply(`* ${target.name} is away: ${target.away}`);
     },
   },
   {
@@ -162,8 +179,8 @@ export const commands: LineCommand[] = [
     usage: '/me ACTION',
     help: 'describe an action in the current room',
     minArgs: 1,
-    run(ctx) {
-      ctx.hub.say(ctx.session, currentRoom(ctx), ctx.rest(0), 'me');
+    async run(ctx) {
+      await ctx.hub.messaging.say(ctx.session, currentRoom(ctx), ctx.rest(0), 'me');
     },
   },
   {
@@ -171,7 +188,7 @@ export const commands: LineCommand[] = [
     usage: '/topic [TEXT]',
     help: 'show or set the topic of the current room',
     minArgs: 0,
-    run(ctx) {
+    async run(ctx) {
       const name = currentRoom(ctx);
       if (ctx.argv.length === 0) {
         const room = ctx.hub.requireRoom(name);
@@ -180,7 +197,7 @@ export const commands: LineCommand[] = [
         );
         return;
       }
-      ctx.hub.setTopic(ctx.session, name, ctx.rest(0));
+      await ctx.hub.membership.setTopic(ctx.session, name, ctx.rest(0));
     },
   },
   {
@@ -188,10 +205,14 @@ export const commands: LineCommand[] = [
     usage: '/away [TEXT]',
     help: 'mark yourself away (no text: back)',
     minArgs: 0,
-    run(ctx) {
+    async run(ctx) {
       const text = ctx.rest(0);
-      ctx.hub.setAway(ctx.session, text ? text : null);
-      ctx.reply(text ? `* You are marked away: ${text}` : '* You are no longer marked away');
+      await ctx.hub.membership.setAway(ctx.session, text ? text : null);
+      ctx.reply(
+        ctx.session.away !== null
+          ? `* You are marked away: ${ctx.session.away}`
+          : '* You are no longer marked away',
+      );
     },
   },
   {
@@ -213,7 +234,7 @@ export const commands: LineCommand[] = [
     help: 'become a server operator',
     minArgs: 2,
     run(ctx) {
-      if (!ctx.hub.oper(ctx.session, ctx.argv[0] as string, ctx.argv[1] as string)) {
+      if (!ctx.hub.moderation.oper(ctx.session, ctx.argv[0] as string, ctx.argv[1] as string)) {
         throw new ChatError(ErrorCode.PermissionDenied, 'Wrong operator name or password');
       }
       ctx.reply('* You are now a server operator');
@@ -224,8 +245,8 @@ export const commands: LineCommand[] = [
     usage: '/kick ROOM NAME [REASON]',
     help: 'remove someone from a room (operators)',
     minArgs: 2,
-    run(ctx) {
-      ctx.hub.kick(
+    async run(ctx) {
+      await ctx.hub.moderation.kick(
         ctx.session,
         normalizeRoom(ctx.argv[0] as string),
         ctx.argv[1] as string,
@@ -262,9 +283,15 @@ export const commands: LineCommand[] = [
     usage: '/ban ROOM NAME [REASON]',
     help: 'ban someone from a room until unbanned (operators)',
     minArgs: 2,
-    run(ctx) {
+    async run(ctx) {
       const room = normalizeRoom(ctx.argv[0] as string);
-      const mask = ctx.hub.ban(ctx.session, room, ctx.argv[1] as string, ctx.rest(2), null);
+      const mask = await ctx.hub.moderation.ban(
+        ctx.session,
+        room,
+        ctx.argv[1] as string,
+        ctx.rest(2),
+        null,
+      );
       ctx.reply(`* Banned ${mask} from ${room}`);
     },
   },
@@ -273,7 +300,7 @@ export const commands: LineCommand[] = [
     usage: '/tempban ROOM NAME DURATION [REASON]',
     help: 'ban for a while, e.g. 10m, 2h, 7d (operators)',
     minArgs: 3,
-    run(ctx) {
+    async run(ctx) {
       const room = normalizeRoom(ctx.argv[0] as string);
       const ms = parseDuration(ctx.argv[2] as string);
       if (ms === null)
@@ -281,7 +308,13 @@ export const commands: LineCommand[] = [
           ErrorCode.BadRequest,
           'usage: /tempban ROOM NAME DURATION [REASON] (DURATION like 30s, 10m, 2h, 7d)',
         );
-      const mask = ctx.hub.ban(ctx.session, room, ctx.argv[1] as string, ctx.rest(3), ms);
+      const mask = await ctx.hub.moderation.ban(
+        ctx.session,
+        room,
+        ctx.argv[1] as string,
+        ctx.rest(3),
+        ms,
+      );
       ctx.reply(`* Banned ${mask} from ${room} for ${ctx.argv[2]}`);
     },
   },
@@ -290,9 +323,9 @@ export const commands: LineCommand[] = [
     usage: '/unban ROOM NAME',
     help: 'lift a ban (operators)',
     minArgs: 2,
-    run(ctx) {
+    async run(ctx) {
       const room = normalizeRoom(ctx.argv[0] as string);
-      ctx.hub.unban(ctx.session, room, ctx.argv[1] as string);
+      await ctx.hub.moderation.unban(ctx.session, room, ctx.argv[1] as string);
       ctx.reply(`* Unbanned ${ctx.argv[1]} in ${room}`);
     },
   },
@@ -301,7 +334,7 @@ export const commands: LineCommand[] = [
     usage: '/mute ROOM NAME [DURATION]',
     help: 'silence someone in a room, for a while or until unmuted (operators)',
     minArgs: 2,
-    run(ctx) {
+    async run(ctx) {
       const duration = ctx.argv[2];
       const ms = duration === undefined ? null : parseDuration(duration);
       if (duration !== undefined && ms === null)
@@ -309,7 +342,12 @@ export const commands: LineCommand[] = [
           ErrorCode.BadRequest,
           'usage: /mute ROOM NAME [DURATION] (DURATION like 30s, 10m, 2h)',
         );
-      ctx.hub.mute(ctx.session, normalizeRoom(ctx.argv[0] as string), ctx.argv[1] as string, ms);
+      await ctx.hub.moderation.mute(
+        ctx.session,
+        normalizeRoom(ctx.argv[0] as string),
+        ctx.argv[1] as string,
+        ms,
+      );
     },
   },
   {
@@ -317,8 +355,12 @@ export const commands: LineCommand[] = [
     usage: '/unmute ROOM NAME',
     help: 'let a muted person speak again (operators)',
     minArgs: 2,
-    run(ctx) {
-      ctx.hub.unmute(ctx.session, normalizeRoom(ctx.argv[0] as string), ctx.argv[1] as string);
+    async run(ctx) {
+      await ctx.hub.moderation.unmute(
+        ctx.session,
+        normalizeRoom(ctx.argv[0] as string),
+        ctx.argv[1] as string,
+      );
     },
   },
   {
@@ -326,9 +368,9 @@ export const commands: LineCommand[] = [
     usage: '/op ROOM NAME',
     help: 'make someone an operator of a room (operators)',
     minArgs: 2,
-    run(ctx) {
-      ctx.hub.setRoomModes(ctx.session, normalizeRoom(ctx.argv[0] as string), [
-        { set: true, mode: 'o', arg: ctx.argv[1] as string },
+    async run(ctx) {
+      await ctx.hub.moderation.change(ctx.session, normalizeRoom(ctx.argv[0] as string), [
+        { kind: 'role', role: 'op', name: ctx.argv[1] as string, on: true },
       ]);
     },
   },
@@ -337,9 +379,9 @@ export const commands: LineCommand[] = [
     usage: '/deop ROOM NAME',
     help: "take away someone's operator status (operators)",
     minArgs: 2,
-    run(ctx) {
-      ctx.hub.setRoomModes(ctx.session, normalizeRoom(ctx.argv[0] as string), [
-        { set: false, mode: 'o', arg: ctx.argv[1] as string },
+    async run(ctx) {
+      await ctx.hub.moderation.change(ctx.session, normalizeRoom(ctx.argv[0] as string), [
+        { kind: 'role', role: 'op', name: ctx.argv[1] as string, on: false },
       ]);
     },
   },
@@ -348,12 +390,12 @@ export const commands: LineCommand[] = [
     usage: '/topiclock ROOM on|off',
     help: 'only operators may change the topic while on (operators)',
     minArgs: 2,
-    run(ctx) {
+    async run(ctx) {
       const on = ctx.argv[1]?.toLowerCase();
       if (on !== 'on' && on !== 'off')
         throw new ChatError(ErrorCode.BadRequest, 'usage: /topiclock ROOM on|off');
-      ctx.hub.setRoomModes(ctx.session, normalizeRoom(ctx.argv[0] as string), [
-        { set: on === 'on', mode: 't' },
+      await ctx.hub.moderation.change(ctx.session, normalizeRoom(ctx.argv[0] as string), [
+        { kind: 'flag', flag: 'topicLocked', on: on === 'on' },
       ]);
     },
   },
@@ -362,8 +404,11 @@ export const commands: LineCommand[] = [
     usage: '/claim ROOM',
     help: 'own a room you operate, permanently (identified accounts)',
     minArgs: 1,
-    run(ctx) {
-      const room = ctx.hub.claim(ctx.session, normalizeRoom(ctx.argv[0] as string));
+    async run(ctx) {
+      const room = await ctx.hub.moderation.claim(
+        ctx.session,
+        normalizeRoom(ctx.argv[0] as string),
+      );
       ctx.reply(`* You now own ${room.name}`);
     },
   },
@@ -372,9 +417,28 @@ export const commands: LineCommand[] = [
     usage: '/kill NAME [REASON]',
     help: 'disconnect someone from the server (server operators)',
     minArgs: 1,
-    run(ctx) {
-      const target = ctx.hub.kill(ctx.session, ctx.argv[0] as string, ctx.rest(1) || 'no reason');
-      ctx.reply(`* Killed ${target.name}`);
+    async run(ctx) {
+      const target = await ctx.hub.moderation.kill(
+        ctx.session,
+        ctx.argv[0] as string,
+        ctx.rest(1) || 'no reason',
+      );
+      ctx.reply(`* Killed ${target}`);
+    },
+  },
+  {
+    name: 'ghost',
+    usage: '/ghost NAME PASSWORD',
+    help: 'take your registered name back from a connection holding it, and use it',
+    minArgs: 2,
+    async run(ctx) {
+      const name = await ctx.hub.accounts.reclaim(
+        ctx.session,
+        ctx.argv[0] as string,
+        ctx.rest(1),
+        true,
+      );
+      ctx.reply(`* ${name} is yours again`);
     },
   },
   {

@@ -12,6 +12,7 @@ import { InOrder } from '../../core/in-order.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
+import { sendPaced } from '../../core/pacer.js';
 import { stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, type CommandContext } from './commands.js';
 import { LineDecoder } from './decoder.js';
@@ -61,17 +62,18 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
     this.say(
       `Welcome to Plugboard at ${opts.serverName}. ${online} ${online === 1 ? 'person' : 'people'} online.`,
     );
-    hub.send(this.session, this.stage === Stage.Password ? PASSWORD_PROMPT : NAME_PROMPT);
+    this.session.send(this.stage === Stage.Password ? PASSWORD_PROMPT : NAME_PROMPT);
   }
 
   private say(text: string): void {
-    this.hub.send(this.session, lineBytes(text));
+    this.session.send(lineBytes(text));
   }
 
   private onData(chunk: Buffer): void {
     for (const item of this.decoder.push(chunk)) {
       if (item.kind === 'telnet') {
-        this.link.write(item.reply);
+        // Through the session's bounded queue like every other byte.
+        this.session.send(item.reply);
         continue;
       }
       if (item.kind === 'overlong') {
@@ -93,6 +95,11 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
     this.link.resume();
   }
 
+  protected stall(on: boolean): void {
+    if (on) this.link.pause();
+    else this.link.resume();
+  }
+
   onFlood(kind: 'delayed' | 'dropped'): void {
     if (kind === 'delayed') {
       this.hub.counters.floodDelayed++;
@@ -106,6 +113,7 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
   protected failed(err: unknown): void {
     if (err instanceof ChatError) this.say(`! ${err.message}`);
     else {
+      this.hub.counters.handlerErrors++;
       this.hub.log.error({ err, id: this.session.id }, 'line command failed');
       this.say('! Internal error');
     }
@@ -125,7 +133,7 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
       case Stage.Password:
         if (line === hub.options.password) {
           this.stage = Stage.Name;
-          hub.send(session, NAME_PROMPT);
+          session.send(NAME_PROMPT);
         } else {
           this.say('! Wrong password');
           this.close('wrong password');
@@ -143,38 +151,56 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
       this.say('! You are not in a room: /join ROOM first');
       return;
     }
-    hub.say(session, room.name, line.startsWith('//') ? line.slice(1) : line);
+    // Nothing answers a plain line, so the next one need not wait for its event to come
+    // back from the bus: a pasted block goes out at once, still in order (the bus keeps
+    // one origin's events in order).
+    hub.messaging
+      .say(session, room.name, line.startsWith('//') ? line.slice(1) : line)
+      .catch((err: unknown) => this.failed(err));
   }
 
-  private register(name: string): void | Promise<void> {
+  private async register(name: string): Promise<void> {
     const { hub, session } = this;
     try {
-      hub.setName(session, name);
+      await hub.setName(session, name, true);
+      await hub.register(session);
     } catch (err) {
-      if (!(err instanceof ChatError)) throw err;
+      if (!(err instanceof ChatError) || session.closed) throw err;
       this.say(`! ${name ? err.message : 'A name cannot be empty'}`);
-      hub.send(session, NAME_PROMPT);
+      session.send(NAME_PROMPT);
       return;
     }
-    hub.register(session);
     this.stage = Stage.Chat;
-    const { room } = hub.join(session, hub.options.defaultRoom);
-    const others = room.members.size - 1;
+    let room;
+    try {
+      ({ room } = await hub.join(session, hub.options.defaultRoom, undefined, true));
+    } catch (err) {
+      // Registered all the same: only a ban keeps someone out of the default room.
+      if (!(err instanceof ChatError)) throw err;
+      this.say(`* Welcome, ${session.name}! ${err.message}. Type /help for commands.`);
+      hub.welcomed(session);
+      return;
+    }
+    const others = room.size - 1;
     this.say(
       `* Welcome, ${session.name}! You are in ${room.name} with ${others} other${others === 1 ? '' : 's'}. ` +
         'Type /help for commands.',
     );
     for (const line of hub.options.motd) this.say(`* ${line}`);
     if (room.topic) this.say(`* Topic: ${room.topic}`);
+    hub.welcomed(session);
     return this.replayHistory(room.name, hub.options.historyOnJoin);
   }
 
   private async replayHistory(room: string, limit: number): Promise<void> {
     if (limit <= 0) return;
-    const entries = await this.hub.history(room, limit);
-    if (entries.length === 0) return;
+    const entries = await this.hub.messaging.history(this.session, room, limit);
+    if (entries.length === 0 || this.session.closed) return;
     this.say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
-    for (const e of entries) this.say(formatHistory(e));
+    await sendPaced(
+      this.session,
+      entries.map((e) => lineBytes(formatHistory(e))),
+    );
   }
 
   private command(input: string): void | Promise<void> {

@@ -7,6 +7,7 @@ import type { ChatEvent } from '../../core/events.js';
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { clock } from '../../core/text.js';
+import { describeChanges } from '../describe.js';
 
 const EOL = '\r\n';
 
@@ -62,6 +63,8 @@ export const lineEncoder: Encoder = {
         return event.bulk && event.who.name !== r.name ? null : 'l';
       case 'away':
       case 'account':
+      case 'kill':
+      case 'serverban':
         return null;
       case 'nick':
         return event.newName === r.name ? 'l:self' : 'l';
@@ -74,8 +77,9 @@ export const lineEncoder: Encoder = {
     }
   },
 
-  farewell(reason: string): Buffer {
-    return lineBytes(`* Disconnected: ${reason}`);
+  farewell(reason: string, _r: Session, shutdown?: boolean): Buffer | null {
+    // Stopping: the shutdown line was the last word.
+    return shutdown ? null : lineBytes(`* Disconnected: ${reason}`);
   },
 
   encode(event: ChatEvent, r: Session): Buffer | null {
@@ -117,7 +121,9 @@ export const lineEncoder: Encoder = {
         return lineBytes(`* ${event.by.name} set the topic of ${event.room} to: ${event.topic}`);
       case 'mode':
         return lineBytes(
-          `* ${event.by.name} set mode ${event.modes}${event.params.length ? ' ' + event.params.join(' ') : ''} on ${event.room}`,
+          describeChanges(event)
+            .map((t) => `* ${t}`)
+            .join(EOL),
         );
       case 'invite':
         return lineBytes(
@@ -131,6 +137,8 @@ export const lineEncoder: Encoder = {
         );
       case 'away':
       case 'account':
+      case 'kill':
+      case 'serverban':
         return null;
       case 'roster':
         return lineBytes(

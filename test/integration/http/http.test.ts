@@ -216,7 +216,7 @@ describe('HTTPS', () => {
     });
     ws.send(JSON.stringify({ type: 'hello', name: 'secure' }));
     await new Promise((resolve) => ws.once('message', resolve));
-    expect([...s.hub.users()].find((u) => u.name === 'secure')?.conn.secure).toBe(true);
+    expect(s.hub.find('secure')?.conn.secure).toBe(true);
     ws.terminate();
     await s.close();
   });

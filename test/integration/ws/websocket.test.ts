@@ -138,7 +138,13 @@ describe('WebSocket /ws', () => {
     reader.ws.on('message', () => received++);
     const total = 3000;
     const text = 'z'.repeat(3900);
-    for (let i = 0; i < total; i++) sender.send(`${i} ${text}`);
+    // Every byte waiting for a reader counts, this turn's too: a reader in this very
+    // process reads only between the server's turns, so the sender pauses for a turn
+    // every few messages (a reader elsewhere reads while the server works).
+    for (let i = 0; i < total; i++) {
+      sender.send(`${i} ${text}`);
+      if (i % 8 === 7) await new Promise((r) => setImmediate(r));
+    }
     await sender.expect(/^\* stuck left \(send queue exceeded\)$/, 20_000);
     const deadline = Date.now() + 20_000;
     while (received < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

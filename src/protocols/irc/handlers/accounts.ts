@@ -31,7 +31,7 @@ async function finishPlain(c: IrcClient, data: string): Promise<void> {
     throw err;
   }
   if (!account) return saslFail(c);
-  if (c.session.registered) c.hub.accounts.loggedIn(c.session, account);
+  if (c.session.registered) await c.hub.accounts.loggedIn(c.session, account);
   else c.session.account = account;
   const mask = `${c.nick}!${c.session.user || '*'}@${c.session.host}`;
   c.reply('900', mask, account, `You are now logged in as ${account}`);
@@ -92,8 +92,23 @@ export async function nickServ(c: IrcClient, text: string): Promise<void> {
             : await c.hub.accounts.identify(c.session, args[0]);
         return say(`You are now identified as ${account}.`);
       }
+      case 'GHOST':
+      case 'REGAIN': {
+        // Atheme/Anope: GHOST ends the connection holding your nick; REGAIN also takes it.
+        const take = verb.toUpperCase() === 'REGAIN';
+        if (args.length < 2) return say(`Syntax: ${verb.toUpperCase()} <nick> <password>`);
+        const nick = await c.hub.accounts.reclaim(
+          c.session,
+          args[0] as string,
+          args.slice(1).join(' '),
+          take,
+        );
+        return say(take ? `You have regained ${nick}.` : `${nick} has been ghosted.`);
+      }
       default:
-        return say('Commands: REGISTER <password>, IDENTIFY [account] <password>');
+        return say(
+          'Commands: REGISTER <password>, IDENTIFY [account] <password>, GHOST <nick> <password>, REGAIN <nick> <password>',
+        );
     }
   } catch (err) {
     if (err instanceof ChatError) return say(err.message);

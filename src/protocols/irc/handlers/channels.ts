@@ -1,24 +1,35 @@
 /**
  * Channel membership and information: JOIN, PART, TOPIC, NAMES, LIST, KICK, INVITE
  * (RFC 2812 3.2). The hub enforces the rules; these handlers map them to IRC replies.
+ * Replies that follow an event (RPL_TOPIC and NAMES after our own JOIN) are sent after
+ * awaiting the operation, whose promise settles once the JOIN was delivered.
  */
+import { mayList, seesInvisible } from '../../../core/access.js';
 import { ChatError } from '../../../core/errors.js';
+import type { MemberInfo } from '../../../core/ports.js';
 import type { Room } from '../../../core/room.js';
-import type { Session } from '../../../core/session.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
-import { isoTime } from '../encoder.js';
+import { isoTime, splitUtf8 } from '../encoder.js';
 import { replyError } from '../errors.js';
+import { FLAG_LETTERS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
-import { MAX_TARGETS } from './welcome.js';
 
 let historyBatch = 0;
 
-/** Runs `fn`, turning a ChatError into its numeric; returns whether it succeeded. */
-export function attempt(c: IrcClient, command: string, fn: () => void, channel?: string): boolean {
+/**
+ * Runs `fn`, turning a ChatError into its numeric; resolves to whether it succeeded.
+ * Every chat operation is asynchronous (its event may cross the bus first).
+ */
+export async function attempt(
+  c: IrcClient,
+  command: string,
+  fn: () => unknown,
+  channel?: string,
+): Promise<boolean> {
   try {
-    fn();
+    await fn();
     return true;
   } catch (err) {
     if (!(err instanceof ChatError)) throw err;
@@ -32,26 +43,45 @@ export function list(param: string | undefined): string[] {
 }
 
 /** `@`/`+` for one member; multi-prefix shows every prefix, highest first. */
-export function prefixes(room: Room, s: Session, multi: boolean): string {
-  const op = room.isOp(s);
-  const voice = room.isVoiced(s);
+export function prefixes(op: boolean, voice: boolean, multi: boolean): string {
   if (multi) return (op ? '@' : '') + (voice ? '+' : '');
   return op ? '@' : voice ? '+' : '';
 }
 
+/** The mode string as RPL_CHANNELMODEIS shows it ("+ntk key"; the key only to members). */
+export function modeString(room: Room, showKey: boolean): { modes: string; params: string[] } {
+  let modes = '+';
+  const params: string[] = [];
+  const m = room.modes;
+  for (const flag of ['inviteOnly', 'moderated', 'noExternal', 'secret', 'topicLocked'] as const) {
+    if (m[flag]) modes += FLAG_LETTERS[flag];
+  }
+  if (m.key !== null) {
+    modes += 'k';
+    params.push(showKey ? m.key : '*');
+  }
+  if (m.limit > 0) {
+    modes += 'l';
+    params.push(String(m.limit));
+  }
+  return { modes, params };
+}
+
 /** RPL_NAMREPLY lines (each kept within 512 bytes) then RPL_ENDOFNAMES (RFC 2812 3.2.5). */
-export function sendNames(c: IrcClient, room: Room): void {
+export async function sendNames(c: IrcClient, room: Room): Promise<void> {
   const multi = c.has(Cap.MultiPrefix);
   const full = c.has(Cap.UserhostInNames);
-  const member = room.members.has(c.session);
+  // Invisible (+i) people are listed only to those who share the channel.
+  const all = seesInvisible(c.session, room);
+  const members: MemberInfo[] = (await c.hub.presence.members(room.name)) ?? [];
   const symbol = room.modes.secret ? '@' : '=';
   const head = `:${c.serverName} ${RPL.NAMREPLY} ${c.nick} ${symbol} ${room.name} :`;
   const budget = 510 - Buffer.byteLength(head);
   let cur = '';
-  for (const s of room.members.keys()) {
-    // Invisible (+i) people are listed only to those who share the channel.
-    if (!member && s.umodes.includes('i')) continue;
-    const name = prefixes(room, s, multi) + (full ? s.mask : s.name);
+  for (const m of members) {
+    if (!all && m.person.invisible) continue;
+    const p = m.person;
+    const name = prefixes(m.op, m.voice, multi) + (full ? `${p.name}!${p.user}@${p.host}` : p.name);
     if (cur && cur.length + 1 + name.length > budget) {
       c.sendLine(head + cur);
       cur = name;
@@ -77,7 +107,7 @@ function sendTopic(c: IrcClient, room: Room, always: boolean): void {
 async function replayHistory(c: IrcClient, room: Room): Promise<void> {
   const limit = c.hub.options.historyOnJoin;
   if (limit <= 0 || !c.has(Cap.ServerTime)) return;
-  const entries = await c.hub.history(room.name, limit);
+  const entries = await c.hub.messaging.history(c.session, room.name, limit);
   if (entries.length === 0 || c.session.closed) return;
   const batch = c.has(Cap.Batch) ? `h${(++historyBatch).toString(36)}` : null;
   if (batch) c.sendLine(`:${c.serverName} BATCH +${batch} chathistory ${room.name}`);
@@ -86,8 +116,12 @@ async function replayHistory(c: IrcClient, room: Room): Promise<void> {
     if (batch) tags.unshift(`batch=${batch}`);
     if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`);
     const verb = e.kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
-    const text = e.kind === 'me' ? `\x01ACTION ${e.text}\x01` : e.text;
-    c.sendLine(`@${tags.join(';')} :${e.mask} ${verb} ${room.name} :${text}`);
+    const head = `@${tags.join(';')} :${e.mask} ${verb} ${room.name} :`;
+    const wrap = e.kind === 'me' ? (t: string) => `\x01ACTION ${t}\x01` : (t: string) => t;
+    // The same 512-byte lines as live delivery (LINELEN): long text is split.
+    const budget =
+      510 - Buffer.byteLength(head.slice(head.indexOf(' ') + 1)) - (e.kind === 'me' ? 9 : 0);
+    for (const piece of splitUtf8(e.text, Math.max(budget, 32))) c.sendLine(head + wrap(piece));
   }
   if (batch) c.sendLine(`:${c.serverName} BATCH -${batch}`);
 }
@@ -96,13 +130,16 @@ async function join(c: IrcClient, channels: string[], keys: string[]): Promise<v
   const hub = c.hub;
   for (let i = 0; i < channels.length; i++) {
     const name = channels[i] as string;
-    if (hub.room(name)?.members.has(c.session)) continue; // RFC: joining again is ignored
+    if (hub.room(name)?.has(c.session)) continue; // RFC: joining again is ignored
     let room: Room | null = null;
-    if (!attempt(c, 'JOIN', () => (room = hub.join(c.session, name, keys[i]).room))) continue;
-    // The hub has already sent our own JOIN (the bus is synchronous); topic and names follow.
-    const joined = room as unknown as Room;
+    const ok = await attempt(c, 'JOIN', async () => {
+      room = (await hub.join(c.session, name, keys[i])).room;
+    });
+    if (!ok || !room) continue;
+    // Our own JOIN has been delivered by now; topic and names follow it.
+    const joined = room as Room;
     sendTopic(c, joined, false);
-    sendNames(c, joined);
+    await sendNames(c, joined);
     await replayHistory(c, joined);
   }
 }
@@ -114,7 +151,7 @@ export const channels: IrcCommand[] = [
     async run(c, m) {
       // JOIN 0 leaves every channel (RFC 2812 3.2.1).
       if (m.params[0] === '0') {
-        for (const room of [...c.session.rooms]) c.hub.part(c.session, room.name, '');
+        for (const room of [...c.session.rooms]) await c.hub.part(c.session, room.name, '');
         return;
       }
       await join(c, list(m.params[0]), list(m.params[1]));
@@ -123,39 +160,42 @@ export const channels: IrcCommand[] = [
   {
     name: 'PART',
     minParams: 1,
-    run(c, m) {
+    async run(c, m) {
       for (const name of list(m.params[0])) {
-        attempt(c, 'PART', () => c.hub.part(c.session, name, m.params[1] ?? ''));
+        await attempt(c, 'PART', () => c.hub.part(c.session, name, m.params[1] ?? ''));
       }
     },
   },
   {
     name: 'TOPIC',
     minParams: 1,
-    run(c, m) {
+    async run(c, m) {
       const name = m.params[0] as string;
       const room = c.hub.room(name);
-      if (!room) return c.reply(ERR.NOSUCHCHANNEL, name, 'No such channel');
-      const member = room.members.has(c.session);
+      if (!room || !mayList(c.session, room)) {
+        return c.reply(ERR.NOSUCHCHANNEL, name, 'No such channel');
+      }
       if (m.params.length < 2) {
-        if (!member && room.modes.secret) {
+        if (!room.has(c.session) && room.modes.secret) {
           return c.reply(ERR.NOTONCHANNEL, room.name, "You're not on that channel");
         }
         return sendTopic(c, room, true);
       }
-      attempt(c, 'TOPIC', () => c.hub.setTopic(c.session, room.name, m.params[1] as string));
+      await attempt(c, 'TOPIC', () =>
+        c.hub.membership.setTopic(c.session, room.name, m.params[1] as string),
+      );
     },
   },
   {
     name: 'NAMES',
     minParams: 0,
-    run(c, m) {
+    async run(c, m) {
       const names = list(m.params[0]);
       // Without a channel, answer only the end (modern: servers MAY list nothing).
       if (names.length === 0) return c.reply(RPL.ENDOFNAMES, '*', 'End of /NAMES list');
       for (const name of names) {
         const room = c.hub.room(name);
-        if (room && (!room.modes.secret || room.members.has(c.session))) sendNames(c, room);
+        if (room && mayList(c.session, room)) await sendNames(c, room);
         else c.reply(RPL.ENDOFNAMES, name, 'End of /NAMES list');
       }
     },
@@ -163,17 +203,17 @@ export const channels: IrcCommand[] = [
   {
     name: 'LIST',
     minParams: 0,
-    run(c, m) {
-      const wanted = list(m.params[0]);
-      const rooms = wanted.length
-        ? wanted.map((n) => c.hub.room(n)).filter((r): r is Room => r !== undefined)
-        : c.hub.roomList();
+    async run(c, m) {
+      const wanted = list(m.params[0]).map((n) => n.toLowerCase());
+      const rooms = await c.hub.presence.rooms();
       c.reply(RPL.LISTSTART, 'Channel', 'Users  Name');
-      for (const room of rooms) {
+      for (const info of rooms) {
+        if (wanted.length > 0 && !wanted.includes(info.name.toLowerCase())) continue;
+        const room = c.hub.room(info.name);
         // Secret channels are listed only to their members (RFC 2812 3.2.6).
-        if (room.modes.secret && !room.members.has(c.session)) continue;
-        const modes = room.modeString(false).modes;
-        c.reply(RPL.LIST, room.name, String(room.members.size), `[${modes}] ${room.topic}`);
+        if (room ? !mayList(c.session, room) : info.secret && !c.session.oper) continue;
+        const modes = room ? modeString(room, false).modes : '+';
+        c.reply(RPL.LIST, info.name, String(info.members), `[${modes}] ${info.topic}`);
       }
       c.reply(RPL.LISTEND, 'End of /LIST');
     },
@@ -181,37 +221,41 @@ export const channels: IrcCommand[] = [
   {
     name: 'KICK',
     minParams: 2,
-    run(c, m) {
+    async run(c, m) {
       const rooms = list(m.params[0]);
       const users = list(m.params[1]);
-      if (users.length > MAX_TARGETS) {
+      if (users.length > c.hub.options.ircMaxTargets) {
         return c.reply(ERR.TOOMANYTARGETS, m.params[1] as string, 'Too many targets');
       }
       const reason = m.params[2] ?? '';
       // RFC 2812 3.2.8: one channel and several users, or as many channels as users.
-      users.forEach((user, i) => {
+      for (let i = 0; i < users.length; i++) {
+        const user = users[i] as string;
         const room = rooms.length === 1 ? (rooms[0] as string) : rooms[i];
-        if (room === undefined) return c.reply(ERR.NEEDMOREPARAMS, 'KICK', 'Not enough parameters');
-        attempt(c, 'KICK', () => c.hub.kick(c.session, room, user, reason), room);
-      });
+        if (room === undefined) {
+          c.reply(ERR.NEEDMOREPARAMS, 'KICK', 'Not enough parameters');
+          continue;
+        }
+        await attempt(c, 'KICK', () => c.hub.moderation.kick(c.session, room, user, reason), room);
+      }
     },
   },
   {
     name: 'INVITE',
     minParams: 2,
-    run(c, m) {
+    async run(c, m) {
       const [nick, channel] = m.params as [string, string];
-      let target: Session | null = null;
-      const ok = attempt(
+      let target = '';
+      const ok = await attempt(
         c,
         'INVITE',
-        () => (target = c.hub.invite(c.session, nick, channel)),
+        async () => (target = await c.hub.moderation.invite(c.session, nick, channel)),
         channel,
       );
       if (!ok || !target) return;
-      const t = target as Session;
-      c.reply(RPL.INVITING, t.name, channel);
-      if (t.away !== null) c.reply(RPL.AWAY, t.name, t.away);
+      c.reply(RPL.INVITING, target, channel);
+      const person = await c.hub.presence.lookup(target);
+      if (person?.away != null) c.reply(RPL.AWAY, person.name, person.away);
     },
   },
 ];

@@ -10,7 +10,6 @@ import type { IrcMessage } from '../codec.js';
 import { Cap } from '../caps.js';
 import { ERR, RPL } from '../numerics.js';
 import { attempt, list } from './channels.js';
-import { MAX_TARGETS } from './welcome.js';
 import { nickServ } from './accounts.js';
 
 const ACTION = /^\x01ACTION ?([^\x01]*)\x01?$/;
@@ -21,8 +20,9 @@ const ACTION = /^\x01ACTION ?([^\x01]*)\x01?$/;
  * command labels. The recipient's copy goes straight to the socket, unlabeled.
  */
 function selfCopy(c: IrcClient, event: DirectEvent): void {
-  if (!c.has(Cap.EchoMessage) || c.hub.find(event.to) !== c.session) return;
+  if (!c.has(Cap.EchoMessage) || event.to.toLowerCase() !== c.session.name.toLowerCase()) return;
   const data = c.session.encoder.encode(event, c.session);
+  // Straight to the link (bounded like every write), outside the label's capture.
   if (data) c.link.write(data);
 }
 
@@ -36,7 +36,7 @@ export function clientTags(c: IrcClient, m: IrcMessage): Record<string, string> 
   return out;
 }
 
-function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void | Promise<void> {
+async function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): Promise<void> {
   const notice = command === 'NOTICE';
   const targets = list(m.params[0]);
   if (targets.length === 0) {
@@ -48,7 +48,7 @@ function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void 
     if (!notice) c.reply(ERR.NOTEXTTOSEND, 'No text to send');
     return;
   }
-  if (targets.length > MAX_TARGETS) {
+  if (targets.length > c.hub.options.ircMaxTargets) {
     if (!notice) c.reply(ERR.TOOMANYTARGETS, m.params[0] as string, 'Too many recipients');
     return;
   }
@@ -70,15 +70,14 @@ function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void 
       return nickServ(c, raw);
     }
     if (target.startsWith('#')) {
-      attempt(c, command, () => hub.say(c.session, target, text, kind, tags));
+      await attempt(c, command, () => hub.messaging.say(c.session, target, text, kind, tags));
       continue;
     }
-    attempt(c, command, () => {
-      const event = hub.dm(c.session, target, text, kind, tags);
+    await attempt(c, command, async () => {
+      const { event, target: to } = await hub.messaging.dm(c.session, target, text, kind, tags);
       selfCopy(c, event);
-      const to = hub.find(event.to);
       // RFC 2812 3.3.1: a PRIVMSG to someone away gets RPL_AWAY.
-      if (!notice && to && to.away !== null) c.reply(RPL.AWAY, to.name, to.away);
+      if (!notice && to.away !== null) c.reply(RPL.AWAY, to.name, to.away);
     });
   }
 }
@@ -88,13 +87,13 @@ function send(c: IrcClient, m: IrcMessage, command: 'PRIVMSG' | 'NOTICE'): void 
  * `+typing` or `+draft/react`. Relayed like PRIVMSG to clients that negotiated
  * message-tags; never stored, never shown to line, framed or WebSocket users.
  */
-function tagmsg(c: IrcClient, m: IrcMessage): void {
+async function tagmsg(c: IrcClient, m: IrcMessage): Promise<void> {
   const targets = list(m.params[0]);
   if (targets.length === 0) {
     c.reply(ERR.NORECIPIENT, 'No recipient given (TAGMSG)');
     return;
   }
-  if (targets.length > MAX_TARGETS) {
+  if (targets.length > c.hub.options.ircMaxTargets) {
     c.reply(ERR.TOOMANYTARGETS, m.params[0] as string, 'Too many recipients');
     return;
   }
@@ -102,9 +101,11 @@ function tagmsg(c: IrcClient, m: IrcMessage): void {
   const hub = c.hub;
   for (const target of targets) {
     if (target.startsWith('#')) {
-      attempt(c, 'TAGMSG', () => hub.say(c.session, target, '', 'tag', tags));
+      await attempt(c, 'TAGMSG', () => hub.messaging.say(c.session, target, '', 'tag', tags));
     } else {
-      attempt(c, 'TAGMSG', () => selfCopy(c, hub.dm(c.session, target, '', 'tag', tags)));
+      await attempt(c, 'TAGMSG', async () =>
+        selfCopy(c, (await hub.messaging.dm(c.session, target, '', 'tag', tags)).event),
+      );
     }
   }
 }

@@ -5,22 +5,23 @@
  * Problems are checked here first, so one bad change gets one numeric and the valid
  * ones still apply as a single MODE line.
  */
-import type { ModeChange } from '../../../core/hub.js';
-import type { Room } from '../../../core/room.js';
+import { mayList } from '../../../core/access.js';
+import { fold } from '../../../core/names.js';
+import type { Room, RoomChange } from '../../../core/room.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
+import { LETTER_FLAGS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
-import { attempt } from './channels.js';
-import { MAX_MODES } from './welcome.js';
+import { attempt, modeString } from './channels.js';
+import { umodes } from './welcome.js';
 
 const ALWAYS_PARAM = new Set(['b', 'o', 'v']);
 const PARAM_WHEN_SET = new Set(['k', 'l']);
-const FLAGS = new Set(['i', 'm', 'n', 's', 't']);
 /** RFC 2812 2.3.1 `key`: 1 to 23 printable ASCII characters, no space. */
 const KEY = /^[\x21-\x7e]{1,23}$/;
 
 function sendModeIs(c: IrcClient, room: Room): void {
-  const { modes, params } = room.modeString(room.members.has(c.session) || c.session.oper);
+  const { modes, params } = modeString(room, room.has(c.session) || c.session.oper);
   c.reply(RPL.CHANNELMODEIS, room.name, modes, ...params);
   c.reply(RPL.CREATIONTIME, room.name, String(Math.floor(room.createdAt / 1000)));
 }
@@ -32,9 +33,22 @@ function sendBans(c: IrcClient, room: Room): void {
   c.reply(RPL.ENDOFBANLIST, room.name, 'End of channel ban list');
 }
 
-function channelMode(c: IrcClient, room: Room, modeString: string, args: string[]): void {
+/** True when `name` is a member of `room` (on this node or another). */
+async function isMember(c: IrcClient, room: Room, name: string): Promise<string | null> {
+  const person = await c.hub.presence.lookup(name);
+  if (!person) return null;
+  const local = c.hub.sessions.named(person.name);
+  return (local && room.has(local)) || room.remote.has(fold(person.name)) ? person.name : '';
+}
+
+async function channelMode(
+  c: IrcClient,
+  room: Room,
+  modeString: string,
+  args: string[],
+): Promise<void> {
   const s = c.session;
-  const changes: ModeChange[] = [];
+  const changes: RoomChange[] = [];
   let set = true;
   let withParam = 0;
   let listBans = false;
@@ -52,46 +66,61 @@ function channelMode(c: IrcClient, room: Room, modeString: string, args: string[
         continue;
       }
       needOp = true;
-      if (arg === undefined || ++withParam > MAX_MODES) continue; // modern: ignore silently
-      if (ch === 'k' && !KEY.test(arg)) {
-        // The key is not echoed: it may be empty or hold spaces (modern: "*" instead).
-        rejected.push(() =>
-          c.reply(
-            ERR.INVALIDMODEPARAM,
-            room.name,
-            'k',
-            '*',
-            'Invalid key: 1 to 23 characters, no spaces',
-          ),
-        );
-        continue;
-      }
-      if (ch === 'l' && !/^[1-9][0-9]{0,8}$/.test(arg)) {
-        const shown = /^[\x21-\x7e]{1,23}$/.test(arg) ? arg : '*';
-        rejected.push(() =>
-          c.reply(ERR.INVALIDMODEPARAM, room.name, 'l', shown, 'Invalid limit: a positive number'),
-        );
-        continue;
-      }
-      if (ch === 'o' || ch === 'v') {
-        const target = c.hub.find(arg);
-        if (!target) {
-          rejected.push(() => c.reply(ERR.NOSUCHNICK, arg, 'No such nick/channel'));
-          continue;
-        }
-        if (!room.members.has(target)) {
+      if (arg === undefined || ++withParam > c.hub.options.ircMaxModes) continue; // modern: ignore silently
+      if (ch === 'k') {
+        if (!KEY.test(arg)) {
+          // The key is not echoed: it may be empty or hold spaces (modern: "*" instead).
           rejected.push(() =>
-            c.reply(ERR.USERNOTINCHANNEL, target.name, room.name, "They aren't on that channel"),
+            c.reply(
+              ERR.INVALIDMODEPARAM,
+              room.name,
+              'k',
+              '*',
+              'Invalid key: 1 to 23 characters, no spaces',
+            ),
           );
           continue;
         }
+        changes.push({ kind: 'key', key: arg });
+      } else if (ch === 'l') {
+        if (!/^[1-9][0-9]{0,8}$/.test(arg)) {
+          const shown = KEY.test(arg) ? arg : '*';
+          rejected.push(() =>
+            c.reply(
+              ERR.INVALIDMODEPARAM,
+              room.name,
+              'l',
+              shown,
+              'Invalid limit: a positive number',
+            ),
+          );
+          continue;
+        }
+        changes.push({ kind: 'limit', limit: Number(arg) });
+      } else if (ch === 'o' || ch === 'v') {
+        const name = await isMember(c, room, arg);
+        if (name === null) {
+          rejected.push(() => c.reply(ERR.NOSUCHNICK, arg, 'No such nick/channel'));
+          continue;
+        }
+        if (name === '') {
+          rejected.push(() =>
+            c.reply(ERR.USERNOTINCHANNEL, arg, room.name, "They aren't on that channel"),
+          );
+          continue;
+        }
+        changes.push({ kind: 'role', role: ch === 'o' ? 'op' : 'voice', name, on: set });
+      } else {
+        changes.push({ kind: 'ban', mask: arg, on: set });
       }
-      changes.push({ set, mode: ch, arg });
-    } else if (PARAM_WHEN_SET.has(ch) || FLAGS.has(ch)) {
+    } else if (ch === 'k' || ch === 'l') {
       needOp = true;
       // -k takes the key as a parameter in RFC 1459; accept and ignore it.
       if (ch === 'k' && args.length > 0) args.shift();
-      changes.push({ set, mode: ch });
+      changes.push(ch === 'k' ? { kind: 'key', key: null } : { kind: 'limit', limit: 0 });
+    } else if (LETTER_FLAGS[ch] !== undefined) {
+      needOp = true;
+      changes.push({ kind: 'flag', flag: LETTER_FLAGS[ch], on: set });
     } else {
       rejected.push(() => c.reply(ERR.UNKNOWNMODE, ch, 'is unknown mode char to me'));
     }
@@ -99,32 +128,34 @@ function channelMode(c: IrcClient, room: Room, modeString: string, args: string[
   if (listBans) sendBans(c, room);
   if (needOp && !s.oper && !room.isOp(s)) {
     // One refusal for the whole command, before any detail about its parameters.
-    if (!room.members.has(s))
-      return c.reply(ERR.NOTONCHANNEL, room.name, "You're not on that channel");
+    if (!room.has(s)) return c.reply(ERR.NOTONCHANNEL, room.name, "You're not on that channel");
     return c.reply(ERR.CHANOPRIVSNEEDED, room.name, "You're not channel operator");
   }
   for (const r of rejected) r();
   if (changes.length > 0)
-    attempt(c, 'MODE', () => c.hub.setRoomModes(s, room.name, changes), room.name);
+    await attempt(c, 'MODE', () => c.hub.moderation.change(s, room.name, changes), room.name);
 }
 
-function userMode(c: IrcClient, nick: string, modeString: string | undefined): void {
+async function userMode(c: IrcClient, nick: string, modeString: string | undefined): Promise<void> {
   const s = c.session;
-  const target = c.hub.find(nick);
+  const target = await c.hub.presence.lookup(nick);
   if (!target) return c.reply(ERR.NOSUCHNICK, nick, 'No such nick/channel');
-  if (target !== s) return c.reply(ERR.USERSDONTMATCH, "Can't change mode for other users");
-  if (modeString === undefined) return c.reply(RPL.UMODEIS, `+${s.umodes}`);
+  if (target.origin !== s.id)
+    return c.reply(ERR.USERSDONTMATCH, "Can't change mode for other users");
+  if (modeString === undefined) return c.reply(RPL.UMODEIS, `+${umodes(s)}`);
   let set = true;
   let added = '';
   let removed = '';
   let unknown = false;
+  const flags = { i: 'invisible', w: 'wallops', o: 'oper' } as const;
   for (const ch of modeString) {
     if (ch === '+' || ch === '-') {
       set = ch === '+';
       continue;
     }
     if (ch === 'i' || ch === 'w' || (ch === 'o' && !set)) {
-      if (c.hub.setUserMode(s, ch, set)) {
+      // -o drops server operator powers too (RFC 2812 3.1.5).
+      if (c.hub.sessions.setFlag(s, flags[ch], set)) {
         if (set) added += ch;
         else removed += ch;
       }
@@ -142,13 +173,16 @@ export const modes: IrcCommand[] = [
   {
     name: 'MODE',
     minParams: 1,
-    run(c, m) {
+    async run(c, m) {
       const [target, modeString, ...args] = m.params as [string, ...string[]];
       if (!target.startsWith('#')) return userMode(c, target, modeString);
       const room = c.hub.room(target);
-      if (!room) return c.reply(ERR.NOSUCHCHANNEL, target, 'No such channel');
+      // The access policy: a secret channel is no channel to outsiders.
+      if (!room || !mayList(c.session, room)) {
+        return c.reply(ERR.NOSUCHCHANNEL, target, 'No such channel');
+      }
       if (modeString === undefined) return sendModeIs(c, room);
-      channelMode(c, room, modeString, args);
+      await channelMode(c, room, modeString, args);
     },
   },
 ];

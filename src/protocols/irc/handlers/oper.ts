@@ -18,11 +18,18 @@ export const oper: IrcCommand[] = [
   {
     name: 'OPER',
     minParams: 2,
-    run(c, m) {
+    async run(c, m) {
       const s = c.session;
-      if (!c.hub.oper(s, m.params[0] as string, m.params[1] as string)) {
-        return c.reply(ERR.PASSWDMISMATCH, 'Password incorrect');
-      }
+      let ok = false;
+      if (
+        !(await attempt(
+          c,
+          'OPER',
+          () => (ok = c.hub.moderation.oper(s, m.params[0] as string, m.params[1] as string)),
+        ))
+      )
+        return;
+      if (!ok) return c.reply(ERR.PASSWDMISMATCH, 'Password incorrect');
       c.reply(RPL.YOUREOPER, 'You are now an IRC operator');
       c.sendLine(`:${s.mask} MODE ${s.name} :+o`);
     },
@@ -30,18 +37,20 @@ export const oper: IrcCommand[] = [
   {
     name: 'KILL',
     minParams: 1,
-    run(c, m) {
+    async run(c, m) {
       if (!requireOper(c)) return;
       const reason = m.params[1] || 'No reason given';
-      attempt(c, 'KILL', () => c.hub.kill(c.session, m.params[0] as string, reason));
+      await attempt(c, 'KILL', () =>
+        c.hub.moderation.kill(c.session, m.params[0] as string, reason),
+      );
     },
   },
   {
     name: 'WALLOPS',
     minParams: 1,
-    run(c, m) {
+    async run(c, m) {
       if (!requireOper(c)) return;
-      c.hub.notice(m.params[0] as string, { wallops: true, from: c.session.actor() });
+      await c.hub.notice(m.params[0] as string, { wallops: true, from: c.session.actor() });
     },
   },
 ];

@@ -3,9 +3,11 @@
  * WHOWAS, ISON, USERHOST, and the server queries MOTD, LUSERS, VERSION, INFO, TIME. Also AWAY.
  * Invisible people (+i) show up only to those sharing a channel, and to operators.
  */
-import { maskMatches } from '../../../core/names.js';
-import type { Room } from '../../../core/room.js';
-import type { Session } from '../../../core/session.js';
+import { mayList, seesInvisible } from '../../../core/access.js';
+import { fold, maskMatches } from '../../../core/names.js';
+import type { PersonInfo } from '../../../core/ports.js';
+import { Role, type Room } from '../../../core/room.js';
+import { maxMaskLength } from '../../../core/wildcard.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
@@ -13,18 +15,30 @@ import { ERR, RPL } from '../numerics.js';
 import { list, prefixes } from './channels.js';
 import { VERSION, sendIsupport, sendLusers, sendMotd } from './welcome.js';
 
-function sharesRoom(a: Session, b: Session): boolean {
-  for (const r of a.rooms) if (r.members.has(b)) return true;
+/** A person's roles in a room this node holds (0 when not a member or not held). */
+function rolesIn(c: IrcClient, room: Room | undefined, p: PersonInfo): number | undefined {
+  if (!room) return undefined;
+  const local = c.hub.sessions.get(p.origin);
+  if (local) return room.local.get(local);
+  return room.remote.get(fold(p.name))?.roles;
+}
+
+function sharesRoom(c: IrcClient, p: PersonInfo): boolean {
+  for (const name of p.rooms) if (c.hub.room(name)?.has(c.session)) return true;
   return false;
 }
 
-function visibleTo(viewer: Session, s: Session): boolean {
-  return viewer === s || viewer.oper || !s.umodes.includes('i') || sharesRoom(viewer, s);
+function visibleTo(c: IrcClient, p: PersonInfo): boolean {
+  const viewer = c.session;
+  return viewer.id === p.origin || viewer.oper || !p.invisible || sharesRoom(c, p);
 }
 
-/** A channel of `s` to show beside it in WHO, or '*' (none that the viewer may see). */
-function someRoom(viewer: Session, s: Session): Room | null {
-  for (const r of s.rooms) if (!r.modes.secret || r.members.has(viewer)) return r;
+/** A channel of `p` to show beside it in WHO, or null (none that the viewer may see). */
+function someRoom(c: IrcClient, p: PersonInfo): Room | null {
+  for (const name of p.rooms) {
+    const room = c.hub.room(name);
+    if (room && mayList(c.session, room)) return room;
+  }
   return null;
 }
 
@@ -33,24 +47,26 @@ function someRoom(viewer: Session, s: Session): Room | null {
 /** WHOX field letters in the order the reply carries them (ircv3 WHOX, "%tcuihsnfdlaor"). */
 const WHOX_ORDER = 'tcuihsnfdlaor';
 
-function whoFlags(c: IrcClient, s: Session, room: Room | null): string {
-  let flags = s.away !== null ? 'G' : 'H';
-  if (s.oper) flags += '*';
-  if (room) flags += prefixes(room, s, c.has(Cap.MultiPrefix));
+function whoFlags(c: IrcClient, p: PersonInfo, room: Room | null): string {
+  let flags = p.away !== null ? 'G' : 'H';
+  if (p.oper) flags += '*';
+  const roles = room ? (rolesIn(c, room, p) ?? 0) : 0;
+  if (room)
+    flags += prefixes((roles & Role.Op) !== 0, (roles & Role.Voice) !== 0, c.has(Cap.MultiPrefix));
   return flags;
 }
 
 function whoReply(
   c: IrcClient,
-  s: Session,
+  p: PersonInfo,
   room: Room | null,
   whox: string | null,
   token: string,
 ): void {
   const channel = room ? room.name : '*';
-  const flags = whoFlags(c, s, room);
+  const flags = whoFlags(c, p, room);
   if (whox === null) {
-    c.reply(RPL.WHOREPLY, channel, s.user, s.host, c.serverName, s.name, flags, `0 ${s.realname}`);
+    c.reply(RPL.WHOREPLY, channel, p.user, p.host, c.serverName, p.name, flags, `0 ${p.realname}`);
     return;
   }
   const fields: string[] = [];
@@ -64,19 +80,19 @@ function whoReply(
         fields.push(channel);
         break;
       case 'u':
-        fields.push(s.user);
+        fields.push(p.user);
         break;
       case 'i':
-        fields.push(c.session.oper || c.session === s ? s.host : '255.255.255.255');
+        fields.push(c.session.oper || c.session.id === p.origin ? p.host : '255.255.255.255');
         break;
       case 'h':
-        fields.push(s.host);
+        fields.push(p.host);
         break;
       case 's':
         fields.push(c.serverName);
         break;
       case 'n':
-        fields.push(s.name);
+        fields.push(p.name);
         break;
       case 'f':
         fields.push(flags);
@@ -85,55 +101,54 @@ function whoReply(
         fields.push('0');
         break;
       case 'l':
-        fields.push(String(Math.floor((c.hub.clock.now() - s.lastActive) / 1000)));
+        fields.push(String(Math.floor((c.hub.clock.now() - p.lastActive) / 1000)));
         break;
       case 'a':
-        fields.push(s.account ?? '0');
+        fields.push(p.account ?? '0');
         break;
       case 'o':
         fields.push('n/a');
         break;
       case 'r':
-        fields.push(s.realname);
+        fields.push(p.realname);
         break;
     }
   }
   c.reply(RPL.WHOSPCRPL, ...fields);
 }
 
-function who(c: IrcClient, mask: string, options: string): void {
-  const viewer = c.session;
+async function who(c: IrcClient, mask: string, options: string): Promise<void> {
   const [flags = '', whoxFields] = options.split('%', 2) as [string, string | undefined];
   const whox = whoxFields === undefined ? null : (whoxFields.split(',')[0] ?? '');
   const token = whoxFields?.split(',')[1] ?? '0';
   const opersOnly = flags.includes('o');
-  const wanted = (s: Session): boolean => !opersOnly || s.oper;
+  const wanted = (p: PersonInfo): boolean => !opersOnly || p.oper;
   if (mask.startsWith('#')) {
     const room = c.hub.room(mask);
-    if (room && (!room.modes.secret || room.members.has(viewer))) {
-      const member = room.members.has(viewer);
-      for (const s of room.members.keys()) {
-        if ((member || visibleTo(viewer, s)) && wanted(s)) whoReply(c, s, room, whox, token);
+    if (room && mayList(c.session, room)) {
+      const all = seesInvisible(c.session, room);
+      for (const m of (await c.hub.presence.members(room.name)) ?? []) {
+        if ((all || visibleTo(c, m.person)) && wanted(m.person)) {
+          whoReply(c, m.person, room, whox, token);
+        }
       }
     }
-  } else {
+  } else if (mask.length <= maxMaskLength) {
     const all = mask === '' || mask === '*' || mask === '0';
-    const direct = all ? undefined : c.hub.find(mask);
+    const direct = all ? null : await c.hub.presence.lookup(mask);
     const matches = direct
       ? [direct]
-      : c.hub
-          .users()
-          .filter(
-            (s) =>
-              (all ||
-                maskMatches(mask, s.name) ||
-                maskMatches(mask, s.user) ||
-                maskMatches(mask, s.host) ||
-                maskMatches(mask, s.realname)) &&
-              (direct !== undefined || visibleTo(viewer, s)),
-          );
-    for (const s of matches) {
-      if (wanted(s)) whoReply(c, s, someRoom(viewer, s), whox, token);
+      : (await c.hub.presence.people()).filter(
+          (p) =>
+            (all ||
+              maskMatches(mask, p.name) ||
+              maskMatches(mask, p.user) ||
+              maskMatches(mask, p.host) ||
+              maskMatches(mask, p.realname)) &&
+            visibleTo(c, p),
+        );
+    for (const p of matches) {
+      if (wanted(p)) whoReply(c, p, someRoom(c, p), whox, token);
     }
   }
   c.reply(RPL.ENDOFWHO, mask || '*', 'End of WHO list');
@@ -141,41 +156,48 @@ function who(c: IrcClient, mask: string, options: string): void {
 
 // ---- WHOIS / WHOWAS -------------------------------------------------------------------
 
-function whois(c: IrcClient, nick: string): void {
-  const s = c.hub.find(nick);
-  if (!s) {
+async function whois(c: IrcClient, nick: string): Promise<void> {
+  const p = await c.hub.presence.lookup(nick);
+  if (!p) {
     c.reply(ERR.NOSUCHNICK, nick, 'No such nick/channel');
     c.reply(RPL.ENDOFWHOIS, nick, 'End of /WHOIS list');
     return;
   }
   const viewer = c.session;
-  c.reply(RPL.WHOISUSER, s.name, s.user, s.host, '*', s.realname);
-  const rooms = [...s.rooms]
-    .filter((r) => !r.modes.secret || r.members.has(viewer) || viewer.oper)
-    .map((r) => prefixes(r, s, c.has(Cap.MultiPrefix)) + r.name);
-  if (rooms.length > 0) c.reply(RPL.WHOISCHANNELS, s.name, rooms.join(' '));
-  c.reply(RPL.WHOISSERVER, s.name, c.serverName, 'Plugboard');
-  if (s.oper) c.reply(RPL.WHOISOPERATOR, s.name, 'is an IRC operator');
-  if (s.account) c.reply(RPL.WHOISACCOUNT, s.name, s.account, 'is logged in as');
-  if (s.conn.secure) c.reply(RPL.WHOISSECURE, s.name, 'is using a secure connection');
-  if (viewer === s || viewer.oper) {
-    c.reply(RPL.WHOISHOST, s.name, `is connecting from *@${s.host} ${s.host}`);
+  c.reply(RPL.WHOISUSER, p.name, p.user, p.host, '*', p.realname);
+  const rooms: string[] = [];
+  for (const name of p.rooms) {
+    const room = c.hub.room(name);
+    if (!room || !mayList(viewer, room)) continue;
+    const roles = rolesIn(c, room, p) ?? 0;
+    rooms.push(
+      prefixes((roles & Role.Op) !== 0, (roles & Role.Voice) !== 0, c.has(Cap.MultiPrefix)) +
+        room.name,
+    );
   }
-  if (s.away !== null) c.reply(RPL.AWAY, s.name, s.away);
+  if (rooms.length > 0) c.reply(RPL.WHOISCHANNELS, p.name, rooms.join(' '));
+  c.reply(RPL.WHOISSERVER, p.name, c.serverName, 'Plugboard');
+  if (p.oper) c.reply(RPL.WHOISOPERATOR, p.name, 'is an IRC operator');
+  if (p.account) c.reply(RPL.WHOISACCOUNT, p.name, p.account, 'is logged in as');
+  if (p.secure) c.reply(RPL.WHOISSECURE, p.name, 'is using a secure connection');
+  if (viewer.id === p.origin || viewer.oper) {
+    c.reply(RPL.WHOISHOST, p.name, `is connecting from *@${p.host} ${p.host}`);
+  }
+  if (p.away !== null) c.reply(RPL.AWAY, p.name, p.away);
   const now = c.hub.clock.now();
   c.reply(
     RPL.WHOISIDLE,
-    s.name,
-    String(Math.floor((now - s.lastActive) / 1000)),
-    String(Math.floor(s.connectedAt / 1000)),
+    p.name,
+    String(Math.floor((now - p.lastActive) / 1000)),
+    String(Math.floor(p.connectedAt / 1000)),
     'seconds idle, signon time',
   );
-  c.reply(RPL.ENDOFWHOIS, s.name, 'End of /WHOIS list');
+  c.reply(RPL.ENDOFWHOIS, p.name, 'End of /WHOIS list');
 }
 
 function whowas(c: IrcClient, nicks: string[], count: number): void {
   for (const nick of nicks) {
-    const entries = c.hub.whowas(nick, count > 0 ? count : Number.MAX_SAFE_INTEGER);
+    const entries = c.hub.identity.whowas(nick, count > 0 ? count : Number.MAX_SAFE_INTEGER);
     if (entries.length === 0) c.reply(ERR.WASNOSUCHNICK, nick, 'There was no such nickname');
     for (const e of entries) {
       c.reply(RPL.WHOWASUSER, e.name, e.user, e.host, '*', e.realname);
@@ -202,7 +224,7 @@ export const queries: IrcCommand[] = [
       if (!target) return c.reply(ERR.NONICKNAMEGIVEN, 'No nickname given');
       const nicks = list(target);
       if (nicks.length > 1) return c.reply(ERR.TOOMANYTARGETS, target, 'Too many targets');
-      whois(c, nicks[0] ?? target);
+      return whois(c, nicks[0] ?? target);
     },
   },
   {
@@ -218,40 +240,41 @@ export const queries: IrcCommand[] = [
   {
     name: 'ISON',
     minParams: 1,
-    run(c, m) {
-      const present = m.params
-        .flatMap((p) => p.split(' '))
-        .filter(Boolean)
-        .map((n) => c.hub.find(n)?.name)
-        .filter((n): n is string => n !== undefined);
+    async run(c, m) {
+      const present: string[] = [];
+      for (const n of m.params.flatMap((p) => p.split(' ')).filter(Boolean)) {
+        const p = await c.hub.presence.lookup(n);
+        if (p) present.push(p.name);
+      }
       c.reply(RPL.ISON, present.join(' '));
     },
   },
   {
     name: 'USERHOST',
     minParams: 1,
-    run(c, m) {
+    async run(c, m) {
       // RFC 2812 4.8: up to five nicks, each as nick[*]=(+|-)user@host.
-      const out = m.params
-        .slice(0, 5)
-        .map((n) => c.hub.find(n))
-        .filter((s): s is Session => s !== undefined)
-        .map(
-          (s) => `${s.name}${s.oper ? '*' : ''}=${s.away !== null ? '-' : '+'}${s.user}@${s.host}`,
-        );
+      const out: string[] = [];
+      for (const n of m.params.slice(0, 5)) {
+        const p = await c.hub.presence.lookup(n);
+        if (p)
+          out.push(
+            `${p.name}${p.oper ? '*' : ''}=${p.away !== null ? '-' : '+'}${p.user}@${p.host}`,
+          );
+      }
       c.reply(RPL.USERHOST, out.join(' '));
     },
   },
   {
     name: 'AWAY',
     minParams: 0,
-    run(c, m) {
+    async run(c, m) {
       const text = m.params[0];
       if (text) {
-        c.hub.setAway(c.session, text);
+        await c.hub.membership.setAway(c.session, text);
         c.reply(RPL.NOWAWAY, 'You have been marked as being away');
       } else {
-        if (c.session.away !== null) c.hub.setAway(c.session, null);
+        if (c.session.away !== null) await c.hub.membership.setAway(c.session, null);
         c.reply(RPL.UNAWAY, 'You are no longer marked as being away');
       }
     },

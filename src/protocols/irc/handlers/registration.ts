@@ -3,8 +3,8 @@
  * PASS, NICK, USER, then the welcome burst once NICK and USER are in and CAP
  * negotiation (if any) has ended. Also PING/PONG and QUIT, which work at any time.
  */
-import { ChatError } from '../../../core/errors.js';
-import { stripControls, truncateUtf8 } from '../../../core/text.js';
+import { ChatError, ErrorCode } from '../../../core/errors.js';
+import { cleanText } from '../../../core/text.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
 import { replyError } from '../errors.js';
@@ -12,7 +12,7 @@ import { ERR } from '../numerics.js';
 import { REALNAME_BYTES, USERLEN, sendWelcome } from './welcome.js';
 
 /** Completes registration when everything it needs has arrived. */
-export function tryRegister(c: IrcClient): void {
+export async function tryRegister(c: IrcClient): Promise<void> {
   const s = c.session;
   const st = c.state;
   if (s.registered || !s.name || !st.gotUser || st.capHold || s.closed) return;
@@ -23,8 +23,25 @@ export function tryRegister(c: IrcClient): void {
     c.close('Bad password');
     return;
   }
-  c.hub.register(s);
-  sendWelcome(c);
+  try {
+    // Authenticated with SASL as the account owning this nick: nobody keeps it from us.
+    if (s.account !== null && s.account.toLowerCase() === s.name.toLowerCase()) {
+      await c.hub.accounts.takeOver(s, s.account);
+    }
+    await c.hub.register(s);
+  } catch (err) {
+    if (!(err instanceof ChatError)) throw err;
+    if (err.code === ErrorCode.Banned) {
+      c.close(err.message);
+      return;
+    }
+    // Someone completed registration with this nick first: choose another.
+    c.hub.sessions.rename(s, '');
+    replyError(c, err, { command: 'NICK' });
+    return;
+  }
+  await sendWelcome(c);
+  c.hub.welcomed(s);
 }
 
 /** Usernames keep to characters every client and mask matcher takes; '~' marks "no ident". */
@@ -47,16 +64,16 @@ export const registration: IrcCommand[] = [
     name: 'NICK',
     minParams: 0,
     preRegistration: true,
-    run(c, m) {
+    async run(c, m) {
       const nick = m.params[0];
       if (!nick) return c.reply(ERR.NONICKNAMEGIVEN, 'No nickname given');
       try {
-        c.hub.setName(c.session, nick);
+        await c.hub.setName(c.session, nick);
       } catch (err) {
         if (err instanceof ChatError) return replyError(c, err, { command: 'NICK' });
         throw err;
       }
-      tryRegister(c);
+      await tryRegister(c);
     },
   },
   {
@@ -73,9 +90,9 @@ export const registration: IrcCommand[] = [
       if (user === '' || realname === '')
         return c.reply(ERR.NEEDMOREPARAMS, 'USER', 'Not enough parameters');
       s.user = cleanUsername(user);
-      s.realname = truncateUtf8(stripControls(realname), REALNAME_BYTES);
+      s.realname = cleanText(realname, REALNAME_BYTES);
       c.state.gotUser = true;
-      tryRegister(c);
+      return tryRegister(c);
     },
   },
   {

@@ -2,6 +2,7 @@
  * What a client hears once registered: RPL_WELCOME..RPL_ISUPPORT (001–005), LUSERS and
  * the MOTD (RFC 2812 5.1; modern.ircdocs.horse "Connection Registration").
  */
+import type { Session } from '../../../core/session.js';
 import type { IrcClient } from '../client.js';
 import { ERR, RPL } from '../numerics.js';
 
@@ -9,10 +10,11 @@ export const VERSION = 'plugboard-0.1.0';
 export const USER_MODES = 'iow';
 export const CHANNEL_MODES = 'biklmnostv';
 export const CHANNEL_MODES_WITH_PARAM = 'bklov';
-/** Targets per PRIVMSG/NOTICE/JOIN... (ISUPPORT TARGMAX, MAXTARGETS; ERR_TOOMANYTARGETS). */
-export const MAX_TARGETS = 4;
-/** Mode changes with a parameter per MODE command (ISUPPORT MODES). */
-export const MAX_MODES = 6;
+
+/** A session's user modes as IRC letters (RFC 2812 3.1.5): the core keeps them typed. */
+export function umodes(s: Session): string {
+  return (s.invisible ? 'i' : '') + (s.oper ? 'o' : '') + (s.wallops ? 'w' : '');
+}
 /** Longest username (ident) we keep, including the '~' we add (ISUPPORT USERLEN). */
 export const USERLEN = 20;
 /** Longest realname we keep, in bytes. */
@@ -30,13 +32,14 @@ export function isupportTokens(c: IrcClient): string[] {
     'CHANTYPES=#',
     `KICKLEN=${o.topicLength}`,
     'LINELEN=512',
-    `MAXTARGETS=${MAX_TARGETS}`,
-    `MODES=${MAX_MODES}`,
+    `MAXLIST=b:${o.maxBansPerRoom}`,
+    `MAXTARGETS=${o.ircMaxTargets}`,
+    `MODES=${o.ircMaxModes}`,
     'NETWORK=Plugboard',
     `NICKLEN=${o.nameLength}`,
     'PREFIX=(ov)@+',
     'SAFELIST',
-    `TARGMAX=JOIN:,KICK:${MAX_TARGETS},NAMES:1,NOTICE:${MAX_TARGETS},PART:,PRIVMSG:${MAX_TARGETS},WHOIS:1`,
+    `TARGMAX=JOIN:,KICK:${o.ircMaxTargets},NAMES:1,NOTICE:${o.ircMaxTargets},PART:,PRIVMSG:${o.ircMaxTargets},WHOIS:1`,
     `TOPICLEN=${o.topicLength}`,
     `USERLEN=${USERLEN}`,
   ];
@@ -50,14 +53,14 @@ export function sendIsupport(c: IrcClient): void {
   }
 }
 
-export function sendLusers(c: IrcClient): void {
+export async function sendLusers(c: IrcClient): Promise<void> {
   const hub = c.hub;
-  const { users, invisible, opers } = hub.userCounts();
+  const { users, invisible, opers, rooms } = await hub.presence.counts();
   const visible = users - invisible;
   c.reply(RPL.LUSERCLIENT, `There are ${visible} users and ${invisible} invisible on 1 servers`);
   c.reply(RPL.LUSEROP, String(opers), 'operator(s) online');
   c.reply(RPL.LUSERUNKNOWN, String(hub.unregisteredCount()), 'unknown connection(s)');
-  c.reply(RPL.LUSERCHANNELS, String(hub.roomCount), 'channels formed');
+  c.reply(RPL.LUSERCHANNELS, String(rooms), 'channels formed');
   c.reply(RPL.LUSERME, `I have ${users} clients and 0 servers`);
   const n = String(users);
   const max = String(hub.peakOnline);
@@ -76,7 +79,7 @@ export function sendMotd(c: IrcClient): void {
   c.reply(RPL.ENDOFMOTD, 'End of /MOTD command.');
 }
 
-export function sendWelcome(c: IrcClient): void {
+export async function sendWelcome(c: IrcClient): Promise<void> {
   const s = c.session;
   const created = new Date(c.hub.startedAt).toUTCString();
   c.reply(RPL.WELCOME, `Welcome to the Plugboard IRC Network ${s.mask}`);
@@ -84,7 +87,8 @@ export function sendWelcome(c: IrcClient): void {
   c.reply(RPL.CREATED, `This server was created ${created}`);
   c.reply(RPL.MYINFO, c.serverName, VERSION, USER_MODES, CHANNEL_MODES, CHANNEL_MODES_WITH_PARAM);
   sendIsupport(c);
-  sendLusers(c);
+  await sendLusers(c);
   sendMotd(c);
-  if (s.umodes) c.sendLine(`:${s.name} MODE ${s.name} :+${s.umodes}`);
+  const modes = umodes(s);
+  if (modes) c.sendLine(`:${s.name} MODE ${s.name} :+${modes}`);
 }

@@ -1,0 +1,204 @@
+/**
+ * The bus template (the shape of socket.io's ClusterAdapter): this base class owns the
+ * protocol — the envelope, channels, local delivery, dropping a node's own events,
+ * de-duplication and gap detection — and a subclass only moves payloads: `transmit` to a
+ * channel, `listen`/`unlisten`, and `loopback`, which decides when this node delivers its
+ * own event (at once for the in-process bus, on a later turn for the test bus, once
+ * sequenced for a networked one).
+ *
+ * Channels: `r:<room>` per room (a node listens only while it has members there), `n:<node>`
+ * per node (private messages, invites, notices to one person), `all` (server notices).
+ * An envelope is `{o, s, c, k, e}`: origin node, the origin's event sequence (one number
+ * per emitted event, the same on every channel it goes to), the channel, the origin's
+ * sequence on that channel (a jump is a gap), and the event.
+ */
+import type { ChatEvent } from '../core/events.js';
+import type { Bus, BusRoute, BusSink } from '../core/ports.js';
+
+export interface Envelope {
+  o: string;
+  s: number;
+  c: string;
+  k: number;
+  e: ChatEvent;
+}
+
+export const ALL = 'all';
+export const roomChannel = (room: string): string => `r:${room}`;
+export const nodeChannel = (node: string): string => `n:${node}`;
+
+/** The last few event sequences seen from one origin: an event sent to several channels arrives once per channel. */
+class Recent {
+  private readonly ring: number[] = [];
+  private readonly set = new Set<number>();
+  private at = 0;
+
+  constructor(private readonly size = 512) {}
+
+  /** True the first time `seq` is offered. */
+  fresh(seq: number): boolean {
+    if (this.set.has(seq)) return false;
+    if (this.ring.length < this.size) this.ring.push(seq);
+    else {
+      this.set.delete(this.ring[this.at] as number);
+      this.ring[this.at] = seq;
+      this.at = (this.at + 1) % this.size;
+    }
+    this.set.add(seq);
+    return true;
+  }
+}
+
+interface OriginState {
+  recent: Recent;
+  /** Last channel sequence seen per channel. */
+  last: Map<string, number>;
+}
+
+export class BusClosedError extends Error {
+  constructor(name: string) {
+    super(`the ${name} bus is not running`);
+  }
+}
+
+export abstract class ClusterBus implements Bus {
+  abstract readonly name: string;
+  protected sink: BusSink | null = null;
+  private seq = 0;
+  private readonly channelSeq = new Map<string, number>();
+  private readonly origins = new Map<string, OriginState>();
+  private readonly watched = new Set<string>();
+  /** Counted for metrics: payloads that were not envelopes, duplicates, events lost. */
+  readonly stats = { received: 0, malformed: 0, duplicates: 0, gaps: 0 };
+
+  constructor(
+    readonly nodeId: string,
+    readonly nodeNumber: number,
+  ) {}
+
+  async start(sink: BusSink): Promise<void> {
+    await this.open();
+    this.sink = sink;
+    await this.listen(nodeChannel(this.nodeId));
+    await this.listen(ALL);
+  }
+
+  emit(event: ChatEvent, route: BusRoute): Promise<void> {
+    if (!this.sink) return Promise.reject(new BusClosedError(this.name));
+    const s = ++this.seq;
+    const channels = this.channelsOf(route);
+    const local = this.loopback(event);
+    for (const c of channels) {
+      const k = (this.channelSeq.get(c) ?? 0) + 1;
+      this.channelSeq.set(c, k);
+      const envelope: Envelope = { o: this.nodeId, s, c, k, e: event };
+      this.transmit(c, envelope);
+    }
+    return local;
+  }
+
+  watch(room: string): void {
+    const c = roomChannel(room);
+    if (this.watched.has(c)) return;
+    this.watched.add(c);
+    void this.listen(c);
+  }
+
+  unwatch(room: string): void {
+    const c = roomChannel(room);
+    if (!this.watched.delete(c)) return;
+    void this.unlisten(c);
+    // A later watch starts afresh: what was sent meanwhile was not for us.
+    for (const state of this.origins.values()) state.last.delete(c);
+  }
+
+  /** Whether this node listens to a room's channel (tests, stats). */
+  watching(room: string): boolean {
+    return this.watched.has(roomChannel(room));
+  }
+
+  healthy(): boolean {
+    return this.sink !== null;
+  }
+
+  async close(): Promise<void> {
+    if (!this.sink) return;
+    this.sink = null;
+    await this.shutdown();
+  }
+
+  private channelsOf(route: BusRoute): string[] {
+    if (route.everyone) return [ALL];
+    const out: string[] = [];
+    for (const room of route.rooms ?? []) out.push(roomChannel(room));
+    for (const node of route.nodes ?? []) if (node !== this.nodeId) out.push(nodeChannel(node));
+    return out;
+  }
+
+  /** Hands this node's own event to the sink, once; resolves after it was delivered. */
+  protected deliverOwn(event: ChatEvent): void {
+    this.sink?.deliver(event);
+  }
+
+  /** An envelope from another node, as the transport received it. */
+  protected receive(envelope: Envelope): void {
+    const sink = this.sink;
+    if (!sink) return;
+    this.stats.received++;
+    if (!isEnvelope(envelope)) {
+      this.stats.malformed++;
+      return;
+    }
+    // Our own events were delivered when we emitted them.
+    if (envelope.o === this.nodeId) return;
+    let state = this.origins.get(envelope.o);
+    if (!state) {
+      state = { recent: new Recent(), last: new Map() };
+      this.origins.set(envelope.o, state);
+    }
+    const last = state.last.get(envelope.c);
+    if (last !== undefined && envelope.k <= last) {
+      this.stats.duplicates++;
+      return;
+    }
+    state.last.set(envelope.c, envelope.k);
+    if (last !== undefined && envelope.k > last + 1) {
+      this.stats.gaps++;
+      sink.gap(envelope.o, envelope.c, envelope.k - last - 1);
+    }
+    // The same event sent to several channels we listen to is delivered once.
+    if (!state.recent.fresh(envelope.s)) {
+      this.stats.duplicates++;
+      return;
+    }
+    sink.deliver(envelope.e);
+  }
+
+  /** Connects the transport (before anything is listened to). */
+  protected abstract open(): Promise<void>;
+  /** Sends an envelope to a channel's listeners on other nodes. */
+  protected abstract transmit(channel: string, envelope: Envelope): void;
+  protected abstract listen(channel: string): Promise<void>;
+  protected abstract unlisten(channel: string): Promise<void>;
+  /**
+   * Delivers this node's own event (through `deliverOwn`) when the transport says it is
+   * in order; the promise settles after that.
+   */
+  protected abstract loopback(event: ChatEvent): Promise<void>;
+  protected abstract shutdown(): Promise<void>;
+}
+
+function isEnvelope(v: unknown): v is Envelope {
+  const e = v as Envelope | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.o === 'string' &&
+    typeof e.s === 'number' &&
+    typeof e.c === 'string' &&
+    typeof e.k === 'number' &&
+    typeof e.e === 'object' &&
+    e.e !== null &&
+    typeof (e.e as { type?: unknown }).type === 'string'
+  );
+}

@@ -1,0 +1,179 @@
+/**
+ * Delivers one event to this node's sessions that must see it, encoding it once per
+ * wire-format variant and handing the same Buffer to every recipient that shares it.
+ * Fan-out never waits for a socket: a connection past its send limit is evicted by its
+ * own write (Connection.limitSendQueue), and the loop moves on.
+ *
+ * Big rooms' joins and departures (`bulk`) are also gathered here into the room's roster
+ * digest, which the sweep delivers about once a second (a local presentation: each node
+ * gathers its own).
+ */
+import type { Counters } from './counters.js';
+import type { ChatEvent, RosterEvent } from './events.js';
+import { fold } from './names.js';
+import type { Room } from './room.js';
+import type { Rooms } from './rooms.js';
+import type { Session } from './session.js';
+import type { Sessions } from './sessions.js';
+
+type Cache = Map<string, Buffer | null>;
+
+export class Fanout {
+  private stamp = 0;
+  /** Pending roster digests of big rooms, by folded room name. */
+  private readonly digests = new Map<string, { room: string; joined: string[]; left: string[] }>();
+
+  constructor(
+    private readonly sessions: Sessions,
+    private readonly rooms: Rooms,
+    private readonly counters: Counters,
+  ) {}
+
+  /** One session, outside a fan-out (replies that are events, such as a shutdown). */
+  deliverTo(s: Session, event: ChatEvent, cache: Cache = new Map()): void {
+    if (s.closed) return;
+    const variant = s.encoder.variant(event, s);
+    if (variant === null) return;
+    let data = cache.get(variant);
+    if (data === undefined) {
+      data = s.encoder.encode(event, s);
+      cache.set(variant, data);
+      this.counters.encodings++;
+    }
+    if (data === null) return;
+    s.conn.write(data);
+    this.counters.deliveries++;
+  }
+
+  private deliverToRoom(
+    room: Room | undefined,
+    event: ChatEvent,
+    cache: Cache,
+    stamp: number,
+  ): void {
+    if (!room) return;
+    // No member here shows others' bulk joins or departures: the walk would find no one.
+    if (room.bulkAudience === 0 && isBulkRoster(event)) return;
+    for (const s of room.local.keys()) {
+      if (s.mark === stamp) continue;
+      s.mark = stamp;
+      this.deliverTo(s, event, cache);
+    }
+  }
+
+  private self(origin: string, cache: Cache, event: ChatEvent, stamp: number): void {
+    const s = this.sessions.get(origin);
+    if (s && s.mark !== stamp) {
+      s.mark = stamp;
+      this.deliverTo(s, event, cache);
+    }
+  }
+
+  /** Delivers an event to this node's sessions that must see it. */
+  deliver(event: ChatEvent): void {
+    const cache: Cache = new Map();
+    const stamp = ++this.stamp;
+    switch (event.type) {
+      case 'message':
+      case 'topic':
+      case 'mode':
+      case 'kick':
+      case 'roster':
+        this.deliverToRoom(this.rooms.get(event.room), event, cache, stamp);
+        break;
+      case 'joined':
+      case 'left':
+        this.digest(event);
+        this.deliverToRoom(this.rooms.get(event.room), event, cache, stamp);
+        // A leaver is told even once out of the room (a part applied elsewhere first).
+        if (event.type === 'left') this.self(event.origin, cache, event, stamp);
+        break;
+      case 'quit':
+        this.digest(event);
+        for (const r of event.rooms) this.deliverToRoom(this.rooms.get(r), event, cache, stamp);
+        break;
+      case 'away':
+        for (const r of event.rooms) this.deliverToRoom(this.rooms.get(r), event, cache, stamp);
+        break;
+      case 'account':
+      case 'nick':
+        this.self(event.origin, cache, event, stamp);
+        for (const r of event.rooms) this.deliverToRoom(this.rooms.get(r), event, cache, stamp);
+        break;
+      case 'dm': {
+        const target = this.sessions.named(event.to);
+        if (target?.registered) this.deliverTo(target, event, cache);
+        const sender = this.sessions.get(event.origin);
+        if (sender && sender !== target) this.deliverTo(sender, event, cache);
+        break;
+      }
+      case 'invite': {
+        const target = this.sessions.named(event.name);
+        if (target?.registered) this.deliverTo(target, event, cache);
+        break;
+      }
+      case 'notice':
+        if (event.room !== undefined) {
+          this.deliverToRoom(this.rooms.get(event.room), event, cache, stamp);
+        } else if (event.to !== undefined) {
+          const target = this.sessions.named(event.to);
+          if (target) this.deliverTo(target, event, cache);
+        } else {
+          for (const s of this.sessions) {
+            if (!s.registered) continue;
+            const wanted = event.wallops ? s.oper || s.wallops : !event.opersOnly || s.oper;
+            if (wanted) this.deliverTo(s, event, cache);
+          }
+        }
+        break;
+      case 'shutdown':
+        for (const s of this.sessions) this.deliverTo(s, event, cache);
+        break;
+    }
+  }
+
+  /** Notes a big room's join or departure for its digest. */
+  private digest(event: ChatEvent): void {
+    if (event.type === 'quit') {
+      if (!event.bulk) return;
+      for (const r of event.rooms) this.digestOf(r).left.push(event.who.name);
+    } else if ((event.type === 'joined' || event.type === 'left') && event.bulk) {
+      const d = this.digestOf(event.room);
+      (event.type === 'joined' ? d.joined : d.left).push(event.who.name);
+    }
+  }
+
+  private digestOf(room: string): { room: string; joined: string[]; left: string[] } {
+    let d = this.digests.get(fold(room));
+    if (!d) {
+      d = { room, joined: [], left: [] };
+      this.digests.set(fold(room), d);
+    }
+    return d;
+  }
+
+  /** Delivers the gathered digests (called by the sweep). */
+  flushDigests(ts: number): void {
+    if (this.digests.size === 0) return;
+    const pending = [...this.digests.values()];
+    this.digests.clear();
+    for (const d of pending) {
+      const event: RosterEvent = {
+        type: 'roster',
+        ts,
+        room: d.room,
+        joined: d.joined,
+        left: d.left,
+      };
+      this.deliver(event);
+    }
+  }
+}
+
+/** Others' joins, parts and quits in a big room, which digest-showing encoders skip. */
+function isBulkRoster(event: ChatEvent): boolean {
+  return (
+    (event.type === 'joined' || event.type === 'left' || event.type === 'quit') &&
+    event.bulk === true
+  );
+}

@@ -1,0 +1,275 @@
+/**
+ * This node's replicas of the rooms it has members in, changed only by applying events.
+ * Every node applies the same events in the same order per room, so every replica of a
+ * room ends in the same state: the membership, roles, topic, modes, bans, mutes, invites
+ * and owner all come from `apply`. Operations (membership.ts, moderation.ts) only check
+ * and emit.
+ *
+ * Only the node the event came from writes its consequences to the store (topics, modes,
+ * bans), so a cluster stores each change once.
+ */
+import type { ChatEvent, JoinedEvent, ModeEvent } from './events.js';
+import { nodeOf } from './ids.js';
+import { fold } from './names.js';
+import type { ServerOptions } from './options.js';
+import type { Bus } from './ports.js';
+import { Role, Room, type BanEntry, type RoomChange } from './room.js';
+import type { RoomStates } from './room-state.js';
+import type { Session } from './session.js';
+import type { Sessions } from './sessions.js';
+
+export class Rooms {
+  private readonly map = new Map<string, Room>();
+
+  constructor(
+    private readonly nodeId: string,
+    private readonly options: ServerOptions,
+    private readonly sessions: Sessions,
+    private readonly states: RoomStates,
+    private readonly bus: Bus,
+  ) {}
+
+  get(name: string): Room | undefined {
+    return this.map.get(fold(name));
+  }
+
+  list(): Room[] {
+    return [...this.map.values()];
+  }
+
+  get count(): number {
+    return this.map.size;
+  }
+
+  /** True when `name` is the room everyone lands in. */
+  isDefault(room: Room | string): boolean {
+    return fold(typeof room === 'string' ? room : room.name) === fold(this.options.defaultRoom);
+  }
+
+  /**
+   * Starts receiving a room's events before this node's first member joins it, so none
+   * that the cluster orders after the join is missed.
+   */
+  prepare(name: string): void {
+    if (!this.map.has(fold(name))) this.bus.watch(fold(name));
+  }
+
+  /** Applies what an event changes in the rooms this node holds. */
+  apply(event: ChatEvent): void {
+    switch (event.type) {
+      case 'joined':
+        return this.joined(event);
+      case 'left': {
+        const room = this.get(event.room);
+        if (room) this.remove(room, event.who.name, event.origin);
+        return;
+      }
+      case 'kick': {
+        const room = this.get(event.room);
+        if (room) this.remove(room, event.name, null);
+        return;
+      }
+      case 'quit':
+        for (const name of event.rooms) {
+          const room = this.get(name);
+          if (room) this.remove(room, event.who.name, event.origin);
+        }
+        return;
+      case 'nick':
+        for (const name of event.rooms) {
+          const member = this.get(name)?.remote;
+          const entry = member?.get(fold(event.who.name));
+          if (member && entry) {
+            member.delete(fold(event.who.name));
+            member.set(fold(event.newName), { ...entry, name: event.newName });
+          }
+        }
+        return;
+      case 'away':
+        for (const name of event.rooms) {
+          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          if (entry) entry.away = event.message;
+        }
+        return;
+      case 'account':
+        for (const name of event.rooms) {
+          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          if (entry) entry.account = event.who.account;
+        }
+        return;
+      case 'topic': {
+        const room = this.get(event.room);
+        if (!room) return;
+        room.topic = event.topic;
+        room.topicBy = event.by.mask;
+        room.topicAt = event.ts;
+        if (this.ours(event.origin)) this.states.save(room);
+        return;
+      }
+      case 'mode':
+        return this.mode(event);
+      case 'invite': {
+        const room = this.get(event.room);
+        if (room) room.invited.add(fold(event.name));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private ours(origin: string): boolean {
+    return nodeOf(origin) === this.nodeId;
+  }
+
+  private joined(e: JoinedEvent): void {
+    const local = this.sessions.get(e.origin);
+    let room = this.get(e.room);
+    if (!room) {
+      // A node holds a replica only while it has members; another node's joiner is news
+      // here only if this node already holds the room.
+      if (!local || local.closed) return;
+      room = new Room(e.room, fold(e.room), e.ts);
+      this.states.restore(room);
+      this.map.set(room.key, room);
+      this.bus.watch(room.key);
+    }
+    if (room.size === 0) {
+      room.founder = e.origin;
+      room.createdAt = e.ts;
+    }
+    const roles = this.initialRoles(room, e);
+    room.invited.delete(fold(e.who.name));
+    if (local) {
+      if (local.closed || room.local.has(local)) return;
+      room.local.set(local, roles);
+      if (!local.encoder.skipsBulkRoster) room.bulkAudience++;
+      local.rooms.add(room);
+      local.current = room;
+    } else {
+      room.remote.set(fold(e.who.name), {
+        name: e.who.name,
+        mask: e.who.mask,
+        account: e.who.account,
+        realname: e.realname,
+        away: e.away ?? null,
+        roles,
+        origin: e.origin,
+      });
+    }
+  }
+
+  /**
+   * A room's first member becomes its operator, as on IRC, except in the default room
+   * (everyone lands there: whoever came first after a start would own it) and in a
+   * claimed room, whose owner's account is its operator instead.
+   */
+  private initialRoles(room: Room, e: JoinedEvent): number {
+    if (room.owner !== null) {
+      return e.who.account !== null && fold(e.who.account) === fold(room.owner) ? Role.Op : 0;
+    }
+    return room.size === 0 && !this.isDefault(room) ? Role.Op : 0;
+  }
+
+  /** Removes a member (local by origin when given, else by name). */
+  private remove(room: Room, name: string, origin: string | null): void {
+    const local = origin !== null ? this.sessions.get(origin) : this.sessions.named(name);
+    if (local && room.local.has(local)) this.leaveLocal(room, local);
+    else room.remote.delete(fold(name));
+    this.dropIfEmpty(room);
+  }
+
+  /** A local session leaves a room now (its connection is gone, or an event says so). */
+  leaveLocal(room: Room, s: Session): void {
+    if (room.local.delete(s) && !s.encoder.skipsBulkRoster) room.bulkAudience--;
+    s.rooms.delete(room);
+    if (s.current === room) s.current = s.rooms.first() ?? null;
+  }
+
+  /** Forgets a replica this node has no members in any more. */
+  dropIfEmpty(room: Room): void {
+    if (room.local.size > 0 || this.map.get(room.key) !== room) return;
+    this.map.delete(room.key);
+    this.bus.unwatch(room.key);
+    this.states.retire(room);
+  }
+
+  private mode(e: ModeEvent): void {
+    const room = this.get(e.room);
+    if (!room) return;
+    const persist = this.ours(e.origin);
+    let record = false;
+    for (const c of e.changes) {
+      if (applyChange(room, c, e, this.sessions)) record = true;
+      if (!persist) continue;
+      if (c.kind === 'ban') {
+        if (c.on) {
+          const entry = room.bans.find((b) => fold(b.mask) === fold(c.mask));
+          if (entry) this.states.saveBan(room.name, 'ban', c.mask, entry);
+        } else this.states.deleteBan(room.name, 'ban', c.mask);
+      } else if (c.kind === 'mute') {
+        if (c.on) {
+          this.states.saveBan(room.name, 'mute', c.name, {
+            by: e.by.mask,
+            at: e.ts,
+            expiresAt: c.until,
+          });
+        } else this.states.deleteBan(room.name, 'mute', c.name);
+      }
+    }
+    if (persist && record) this.states.save(room);
+  }
+}
+
+/**
+ * Applies one change; returns true when it changed what the room record keeps (flags,
+ * key, limit, owner), which is then saved.
+ */
+function applyChange(room: Room, c: RoomChange, e: ModeEvent, sessions: Sessions): boolean {
+  const m = room.modes;
+  switch (c.kind) {
+    case 'flag':
+      m[c.flag] = c.on;
+      return true;
+    case 'key':
+      m.key = c.key;
+      return true;
+    case 'limit':
+      m.limit = c.limit;
+      return true;
+    case 'owner':
+      room.owner = c.account;
+      return true;
+    case 'role': {
+      const bit = c.role === 'op' ? Role.Op : Role.Voice;
+      const local = sessions.named(c.name);
+      if (local && room.local.has(local)) {
+        const roles = room.local.get(local) ?? 0;
+        room.local.set(local, c.on ? roles | bit : roles & ~bit);
+      } else {
+        const remote = room.remote.get(fold(c.name));
+        if (remote) remote.roles = c.on ? remote.roles | bit : remote.roles & ~bit;
+      }
+      return false;
+    }
+    case 'ban': {
+      const i = room.bans.findIndex((b) => fold(b.mask) === fold(c.mask));
+      if (c.on) {
+        const entry: BanEntry = {
+          mask: c.mask,
+          by: e.by.mask,
+          at: e.ts,
+          ...(c.reason ? { reason: c.reason } : {}),
+          expiresAt: c.expiresAt ?? null,
+        };
+        if (i >= 0) room.bans[i] = entry;
+        else room.bans.push(entry);
+      } else if (i >= 0) room.bans.splice(i, 1);
+      return false;
+    }
+    case 'mute':
+      if (c.on) room.mutes.set(fold(c.name), c.until);
+      else room.mutes.delete(fold(c.name));
+      return false;
+  }
+}

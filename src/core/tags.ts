@@ -1,0 +1,28 @@
+/**
+ * Client-only message tags (IRCv3 message-tags: `+typing`, `+draft/react`) pass from one
+ * client to others, so they get the cleaning rule too: keys are the grammar's
+ * `+[vendor/]name` (letters, digits, `-`, `.`, `/`), values lose controls (a CR or LF in a
+ * value would end the line of any encoder that forgot to escape it), and the whole set is
+ * bounded as the spec bounds a client's tag section.
+ */
+import { stripControls } from './text.js';
+
+const KEY = /^\+(?:[A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/;
+/** message-tags: clients may send 4094 bytes of tags. */
+const MAX_BYTES = 4094;
+
+export function checkClientTags(
+  tags: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!tags) return undefined;
+  let out: Record<string, string> | undefined;
+  let bytes = 0;
+  for (const [key, raw] of Object.entries(tags)) {
+    if (!KEY.test(key)) continue;
+    const value = stripControls(raw);
+    bytes += key.length + 1 + Buffer.byteLength(value) + 1;
+    if (bytes > MAX_BYTES) break;
+    (out ??= {})[key] = value;
+  }
+  return out;
+}
