@@ -175,6 +175,10 @@ export const serveFlags: Record<string, FlagSpec> = {
     help: 'keep at most this many messages per room (0: all)',
     default: '0',
   },
+  'ack-after-commit': {
+    type: 'boolean',
+    help: 'acknowledge a message only after history committed it (no crash window; ~50 ms slower acks)',
+  },
   'ws-origin': {
     type: 'string',
     multiple: true,
@@ -303,6 +307,7 @@ export function parseServeArgs(
   o.retentionMaxAgeMs = int('retention-days', get('retention-days'), 0) * 86_400_000;
   o.retentionMaxCount = int('retention-count', get('retention-count'), 0);
   o.historyOnJoin = int('history-on-join', get('history-on-join'), 0, 1000);
+  o.ackAfterCommit = Boolean(get('ack-after-commit'));
   const password = get('password');
   o.password = typeof password === 'string' && password !== '' ? password : null;
   for (const entry of (get('oper') as string[] | undefined) ?? []) {

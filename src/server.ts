@@ -26,8 +26,8 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
-function openStore(config: ServerConfig): Promise<Store> {
-  return createStore(config.store, config.dataDir, config.options.historyRing);
+function openStore(config: ServerConfig, log: Logger): Promise<Store> {
+  return createStore(config.store, config.dataDir, config.options.historyRing, log);
 }
 
 async function createBus(config: ServerConfig): Promise<Bus> {
@@ -46,7 +46,7 @@ export async function startServer(
   hooks: StartHooks = {},
 ): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   const bus = await createBus(config);
   const hub = new Hub(config.options, store, bus, log);
   await hub.start();

@@ -26,6 +26,8 @@ export const ErrorCode = {
   BadRequest: 'bad_request',
   UnknownCommand: 'unknown_command',
   Flood: 'flood',
+  /** History cannot be written (disk full, database down): messages are refused, not lost. */
+  StoreUnavailable: 'store_unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -108,6 +108,13 @@ export class Hub {
     if (motd !== null) this.options.motd = motd.split('\n');
     await this.retention.start();
     await this.bus.start((event) => this.dispatch(event));
+    this.store.onHealthChange?.((healthy, reason) =>
+      this.notice(
+        healthy
+          ? 'The chat is back: messages are saved again'
+          : `The chat is degraded: messages cannot be saved (${reason}); sending is paused`,
+      ),
+    );
     // One sweep for every timeout instead of a timer per connection.
     this.sweeper = setInterval(() => this.sweep(), 1000);
     this.sweeper.unref();
@@ -640,6 +647,12 @@ export class Hub {
   /** The disk is behind: push back on the sender rather than show what we cannot keep. */
   private requireWritable(): void {
     if (this.store.writable && !this.store.writable()) {
+      if (!this.store.healthy()) {
+        throw new ChatError(
+          ErrorCode.StoreUnavailable,
+          'History cannot be saved right now, so messages are refused; try again shortly',
+        );
+      }
       throw new ChatError(
         ErrorCode.Flood,
         'The server is busy saving history; try again in a moment',
