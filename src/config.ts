@@ -177,7 +177,7 @@ export const serveFlags: Record<string, FlagSpec> = {
   },
   'ack-after-commit': {
     type: 'boolean',
-    help: 'acknowledge a message only after history committed it (no crash window; ~50 ms slower acks)',
+    help: 'acknowledge a message only once history committed it (closes the crash window; acks up to 50 ms slower)',
   },
   'ws-origin': {
     type: 'string',
