@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { storeContract } from './contract.js';
@@ -41,3 +41,58 @@ storeContract(
     mend: () => admin('DROP TRIGGER plugboard_refuse ON messages'),
   },
 );
+
+test('postgres: a database that stops taking connections; writes wait and land once it opens again', async () => {
+  const url = new URL(cluster.url);
+  const database = url.pathname.slice(1);
+  const other = new URL(cluster.url);
+  other.pathname = database === 'template1' ? '/postgres' : '/template1';
+  const operator = async (sql: string) => {
+    const client = new pg.Client({ connectionString: other.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  const store = new PostgresStore(cluster.url);
+  await store.init();
+  const room = `#gone${Date.now()}`;
+  const base = Date.now() * 1000;
+  const entries = Array.from({ length: 10 }, (_, i) => ({
+    id: String(base + i),
+    ts: Date.now(),
+    room,
+    from: 'a',
+    mask: 'a!a@h',
+    text: `m${i}`,
+    kind: 'say' as const,
+  }));
+  // As a failover or an operator would: no new connections, and the open ones cut.
+  let committed = 0;
+  let promises: Promise<unknown>[] = [];
+  await operator(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+  try {
+    await operator(
+      `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${database}'`,
+    );
+    promises = entries.map((e) => store.appendMessage(e).then(() => committed++));
+    const deadline = Date.now() + 5000;
+    while (store.healthy() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(store.healthy()).toBe(false);
+    expect(store.writable()).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(committed).toBe(0);
+    expect(store.stats().failed).toBeGreaterThanOrEqual(2);
+  } finally {
+    await operator(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+  }
+  await Promise.all(
+    entries.map((e) => store.appendMessage({ ...e, id: String(BigInt(e.id) + 100n) })),
+  );
+  expect(store.healthy()).toBe(true);
+  const kept = await store.history({ room, limit: 100 });
+  expect(kept.map((e) => e.text)).toEqual([...entries, ...entries].map((e) => e.text));
+  await store.close();
+}, 20_000);
