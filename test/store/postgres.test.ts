@@ -88,6 +88,8 @@ test('postgres: a database that stops taking connections; writes wait and land o
   } finally {
     await operator(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
   }
+  await Promise.all(promises); // the retries got through
+  expect(committed).toBe(10);
   await Promise.all(
     entries.map((e) => store.appendMessage({ ...e, id: String(BigInt(e.id) + 100n) })),
   );
