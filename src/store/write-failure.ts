@@ -49,3 +49,22 @@ export function failureCode(err: unknown): string {
   if (typeof code === 'string') return code;
   return err instanceof Error ? err.name : typeof err;
 }
+
+/** SQLite codes caused by a value, not by the disk (https://sqlite.org/rescode.html). */
+const CONTENT_CODES = ['SQLITE_CONSTRAINT', 'SQLITE_MISMATCH', 'SQLITE_TOOBIG', 'SQLITE_RANGE'];
+
+/**
+ * True when a write failed because of what it holds, so retrying it can never succeed:
+ * SQLite's constraint and type codes, PostgreSQL's classes 22 (data exception: a NUL in
+ * text, a number out of range) and 23 (integrity constraint violation), and a value the
+ * writer could not even convert (SyntaxError, RangeError: an id that is not a number).
+ * Everything else (the disk, the server, the network, a closed connection) is retried.
+ */
+export function isContentFailure(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') {
+    if (CONTENT_CODES.some((c) => code.startsWith(c))) return true;
+    return code.length === 5 && (code.startsWith('22') || code.startsWith('23'));
+  }
+  return err instanceof SyntaxError || err instanceof RangeError;
+}

@@ -6,7 +6,7 @@
 import type { HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
 import type { HistoryQuery, Logger, StoreStats } from '../core/ports.js';
-import { failureCode, failureReason } from './write-failure.js';
+import { failureCode, failureReason, isContentFailure } from './write-failure.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
 /** A small write other than a message (a room, a ban, a setting), in the backend's SQL. */
@@ -67,6 +67,15 @@ export class WritePath {
         this.log.error(
           { err, store, count },
           'store closed while writes were failing: these queued writes are lost',
+        );
+      },
+      isPermanent: isContentFailure,
+      onRejected: (item, err) => {
+        // Its id (or statement), not its text: the log is no place for people's messages.
+        const what = isStatement(item) ? { sql: item.sql } : { id: item.id, room: item.room };
+        this.log.error(
+          { err, store, code: failureCode(err), ...what },
+          'a write the database refuses for its content was left out (retrying it would block every later write)',
         );
       },
     });

@@ -14,6 +14,10 @@
  * 4. Exact completion: push() returns the promise of the item's chunk, which resolves
  *    right after the write that holds it returned (committed), never before.
  * 5. Bounded: `full` turns true at `maxPending` items so the caller can refuse more.
+ * 6. One bad item costs only itself: when a write fails for the content of an item (the
+ *    `isPermanent` hook says so: a constraint, a value the database cannot hold), the
+ *    chunk is written again item by item; the items the database still refuses are handed
+ *    to `onRejected` and left out, so they cannot block every later write for good.
  */
 
 export interface WriteQueueOptions {
@@ -33,13 +37,17 @@ export const defaultWriteQueueOptions: WriteQueueOptions = {
 };
 
 /** What the queue tells its owner; every hook is optional. */
-export interface WriteQueueHooks {
+export interface WriteQueueHooks<T> {
   /** The first failed write of an episode (later retries that fail are only counted). */
   onFailing?(err: unknown): void;
   /** A write succeeded after `attempts` failed ones over `sinceMs`. */
   onRecovered?(attempts: number, sinceMs: number): void;
   /** stop() could not write `count` items; their promises are rejected. */
   onAbandoned?(count: number, err: unknown): void;
+  /** True when `err` is caused by an item's content, not by the disk or the database. */
+  isPermanent?(err: unknown): boolean;
+  /** An item the database refuses for its content (see invariant 6): left out. */
+  onRejected?(item: T, err: unknown): void;
   /** Jitter source in [0, 1); Math.random by default. */
   random?(): number;
 }
@@ -87,7 +95,7 @@ export class WriteQueue<T> {
   constructor(
     private readonly write: (batch: T[]) => void | Promise<void>,
     options: Partial<WriteQueueOptions> = {},
-    private readonly hooks: WriteQueueHooks = {},
+    private readonly hooks: WriteQueueHooks<T> = {},
   ) {
     this.options = { ...defaultWriteQueueOptions, ...options };
   }
@@ -200,13 +208,39 @@ export class WriteQueue<T> {
     try {
       result = this.write(chunk.items);
     } catch (err) {
-      return this.failedWrite(err);
+      return this.failedChunk(chunk, err);
     }
     if (!(result instanceof Promise)) return this.landed(chunk);
     return result.then(
       () => this.landed(chunk),
-      (err: unknown) => this.failedWrite(err),
+      (err: unknown) => this.failedChunk(chunk, err),
     );
+  }
+
+  private failedChunk(chunk: Chunk<T>, err: unknown): boolean | Promise<boolean> {
+    if (this.hooks.isPermanent?.(err)) return this.oneByOne(chunk);
+    return this.failedWrite(err);
+  }
+
+  /**
+   * Writes a chunk an item at a time (invariant 6). An item refused for its content is
+   * rejected; any other failure stops here, and the retry takes up the items left.
+   */
+  private async oneByOne(chunk: Chunk<T>): Promise<boolean> {
+    while (chunk.items.length > 0) {
+      const item = chunk.items[0] as T;
+      try {
+        await this.write([item]);
+        this.written++;
+      } catch (err) {
+        if (!this.hooks.isPermanent?.(err)) return this.failedWrite(err);
+        this.failed++;
+        this.hooks.onRejected?.(item, err);
+      }
+      chunk.items.shift();
+      this.count--;
+    }
+    return this.landed(chunk);
   }
 
   private landed(chunk: Chunk<T>): true {

@@ -156,6 +156,33 @@ export function storeContract(
     await again.close();
   });
 
+  test(`${name}: a write the database refuses for its content costs only itself`, async () => {
+    if (!faults) return; // memory keeps whatever it is given
+    const log = recordingLogger();
+    const store = await open(log);
+    const room = `#x${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const before = entry(room, 'before');
+    // An id that is not a number: SQLite's binding and PostgreSQL's BIGINT both refuse it,
+    // and no retry can change that. It must not block the messages around it, or any later.
+    const poison = { ...entry(room, 'poison'), id: 'not-a-number' };
+    const after = entry(room, 'after');
+    await Promise.all([before, poison, after].map((e) => store.appendMessage(e)));
+    const later = entry(room, 'later');
+    await store.appendMessage(later);
+    expect((await store.history({ room, limit: 10 })).map((e) => e.text)).toEqual([
+      'before',
+      'after',
+      'later',
+    ]);
+    expect(store.healthy()).toBe(true);
+    const refused = log.lines.filter(
+      (l) => l.level === 'error' && /refuses for its content/.test(l.msg),
+    );
+    expect(refused.map((l) => (l.obj as { id: string }).id)).toEqual(['not-a-number']);
+    expect(store.stats!().backlog).toBe(0);
+    await store.close();
+  });
+
   test(`${name}: accounts are unique case-insensitively`, async () => {
     const store = await open();
     const n = `Acct${Date.now()}`;
