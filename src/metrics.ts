@@ -85,12 +85,40 @@ export function createMetrics(hub: Hub): Registry {
       this.set(hub.rooms.count);
     },
   });
+  // Store writes: a failing disk or database shows here before anyone complains.
+  const storeStats = () => hub.store.stats?.();
   new Gauge({
     name: 'plugboard_store_backlog',
-    help: 'Messages accepted but not yet written to the store',
+    help: 'Writes (messages first) accepted but not yet committed to the store',
     registers: [register],
     collect() {
-      this.set(hub.store.backlog?.() ?? 0);
+      this.set(storeStats()?.backlog ?? hub.store.backlog?.() ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'plugboard_store_healthy',
+    help: '1 while store writes succeed, 0 while they fail (new messages are then refused)',
+    registers: [register],
+    collect() {
+      this.set(hub.store.healthy() ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'plugboard_store_write_failures_total',
+    help: 'Failed store write attempts (each retry of a failing batch counts)',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(storeStats()?.failed ?? 0);
+    },
+  });
+  new Counter({
+    name: 'plugboard_store_duplicate_ids_total',
+    help: 'Messages not written because their id was already stored (each is logged)',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(storeStats()?.duplicates ?? 0);
     },
   });
   return register;

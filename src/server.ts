@@ -26,8 +26,14 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
-function openStore(config: ServerConfig): Promise<Store> {
-  return createStore(config.store, config.dataDir, config.options.historyRing, config.storeQueue);
+function openStore(config: ServerConfig, log: Logger): Promise<Store> {
+  return createStore(
+    config.store,
+    config.dataDir,
+    config.options.historyRing,
+    log,
+    config.storeQueue,
+  );
 }
 
 /**
@@ -55,7 +61,7 @@ export async function startServer(
   hooks: StartHooks = {},
 ): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config);
+  const store = await openStore(config, log);
   const bus = await createBus(config);
   const hub = new Hub(config.options, store, bus, log);
   await hub.start();

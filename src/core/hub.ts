@@ -105,6 +105,15 @@ export class Hub implements Core {
         this.log.warn({ origin, channel, missed }, 'events lost in transit');
       },
     });
+    // The store failing (a full disk, a database gone) is news for everyone: messages are
+    // refused meanwhile (store_unavailable), and people should know why and when it ends.
+    this.store.onHealthChange?.((healthy, reason) => {
+      this.notice(
+        healthy
+          ? 'The chat is back: messages are saved again'
+          : `The chat is degraded: messages cannot be saved (${reason}); sending is paused`,
+      ).catch((err: unknown) => this.log.warn({ err }, 'store notice not sent'));
+    });
     this.housekeeping.start();
   }
 

@@ -223,11 +223,32 @@ export interface BanRecord {
   expiresAt: number | null;
 }
 
-/** Durable state. Writes are fire-and-forget (batched by the store); reads are async. */
+/** A store's write figures, for metrics and the admin console. */
+export interface StoreStats {
+  /** Writes committed (messages and small writes). */
+  written: number;
+  /** Failed write attempts (each retry of a failing batch counts). */
+  failed: number;
+  /** Messages not written because their id was already stored (logged, never silent). */
+  duplicates: number;
+  /** Writes accepted but not yet committed. */
+  backlog: number;
+}
+
+/**
+ * Durable state. Writes are queued by the store (batched, in order, retried with backoff
+ * while they fail, never dropped); reads are async.
+ */
 export interface Store {
   readonly name: string;
   init(): Promise<void>;
-  appendMessage(entry: HistoryEntry): void;
+  /**
+   * Queues a message for history. The promise resolves once it is committed (after the
+   * commit, not before; later if writes fail and recover) and rejects only if it can
+   * never be written (the store closed first). Callers may ignore it: a rejection is
+   * never an unhandled one.
+   */
+  appendMessage(entry: HistoryEntry): Promise<void>;
   /** Entries oldest first, at most `limit`, ending just before `before` (or the newest). */
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
   /** The account called `name` (case-insensitively), or null. */
@@ -251,10 +272,22 @@ export interface Store {
   prune?(maxAgeMs: number, maxCount: number, room?: string): Promise<number>;
   /** Messages accepted but not yet written. */
   backlog?(): number;
-  /** False while the write queue is full: the hub refuses new messages rather than lose them. */
+  /**
+   * False while writes fail or the write queue is full: the hub refuses new messages
+   * rather than lose them (healthy() tells the two apart).
+   */
   writable?(): boolean;
+  /** Write figures (metrics). */
+  stats?(): StoreStats;
+  /**
+   * Hears each change of health: false with a short reason for people ("the disk is
+   * full") when writes start failing, true when a write succeeds again. Called in a later
+   * turn than the change, once per change.
+   */
+  onHealthChange?(listener: (healthy: boolean, reason: string) => void): void;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): void;
+  /** False while writes fail (readiness). */
   healthy(): boolean;
   /** Flush pending writes and release resources. */
   close(): Promise<void>;

@@ -4,17 +4,44 @@
  */
 import type { HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
-import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
+import type {
+  AccountRecord,
+  BanRecord,
+  HistoryQuery,
+  Logger,
+  RoomRecord,
+  Store,
+  StoreStats,
+} from '../core/ports.js';
+import { silentLogger } from '../core/ports.js';
+
+/** Written the moment it is appended: one settled promise serves every message. */
+const COMMITTED: Promise<void> = Promise.resolve();
 
 export class MemoryStore implements Store {
   readonly name = 'memory';
   private readonly rooms = new Map<string, HistoryEntry[]>();
+  /** Ids in the rings, to report a duplicate as the disk stores do. */
+  private readonly ids = new Set<string>();
+  private written = 0;
+  private duplicates = 0;
 
-  constructor(private readonly perRoom: number) {}
+  constructor(
+    private readonly perRoom: number,
+    private readonly log: Logger = silentLogger,
+  ) {}
 
   async init(): Promise<void> {}
 
-  appendMessage(entry: HistoryEntry): void {
+  appendMessage(entry: HistoryEntry): Promise<void> {
+    if (this.ids.has(entry.id)) {
+      this.duplicates++;
+      this.log.warn(
+        { store: 'memory', count: 1, ids: [entry.id] },
+        'messages with an id already stored were not written',
+      );
+      return COMMITTED;
+    }
     const key = fold(entry.room);
     let ring = this.rooms.get(key);
     if (!ring) {
@@ -22,9 +49,25 @@ export class MemoryStore implements Store {
       this.rooms.set(key, ring);
     }
     ring.push(entry);
+    this.ids.add(entry.id);
+    this.written++;
     // Trim in chunks so appends stay O(1) amortised.
-    if (ring.length > this.perRoom * 2) ring.splice(0, ring.length - this.perRoom);
+    if (ring.length > this.perRoom * 2) {
+      for (const gone of ring.splice(0, ring.length - this.perRoom)) this.ids.delete(gone.id);
+    }
+    return COMMITTED;
   }
+
+  writable(): boolean {
+    return true;
+  }
+
+  stats(): StoreStats {
+    return { written: this.written, failed: 0, duplicates: this.duplicates, backlog: 0 };
+  }
+
+  /** Memory never fails to write: health never changes, so the listener is never called. */
+  onHealthChange(_listener: (healthy: boolean, reason: string) => void): void {}
 
   async history(query: HistoryQuery): Promise<HistoryEntry[]> {
     const ring = this.rooms.get(fold(query.room)) ?? [];

@@ -1,15 +1,33 @@
 /**
  * PostgreSQL store (`pg`), for deployments where several nodes share state. Migrations run
- * on start inside an advisory lock, so nodes starting together do not race. Messages are
- * written by the write queue as one multi-row INSERT per batch. Synchronous Store writes
- * (rooms, bans, settings) are sent in order on a single chain and awaited by close().
+ * on start inside an advisory lock, so nodes starting together do not race. Every write
+ * goes through the write queue (write-path.ts): a batch of messages is one multi-row
+ * INSERT; a batch that also holds small writes (rooms, bans, settings) is one transaction.
+ * Failed batches are retried with backoff, never dropped.
  */
 import pg from 'pg';
 import type { HistoryEntry } from '../core/events.js';
+import { ChatError, ErrorCode } from '../core/errors.js';
 import { fold } from '../core/names.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
-import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
-import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
+import type {
+  AccountRecord,
+  BanRecord,
+  HistoryQuery,
+  Logger,
+  RoomRecord,
+  Store,
+  StoreStats,
+} from '../core/ports.js';
+import { silentLogger } from '../core/ports.js';
+import { failureCode } from './write-failure.js';
+import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
+import type { WriteQueueOptions } from './write-queue.js';
+
+export interface PostgresStoreOptions {
+  queue?: Partial<WriteQueueOptions>;
+  log?: Logger;
+}
 
 const MIGRATIONS: string[] = [
   `CREATE TABLE messages (
@@ -62,22 +80,23 @@ const MIGRATION_LOCK = 0x706c7567; // "plug"
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   private readonly pool: pg.Pool;
-  private readonly queue: WriteQueue<HistoryEntry>;
-  /** Small writes in order, one after another. */
-  private chain: Promise<unknown> = Promise.resolve();
-  private ok = false;
+  private readonly path: WritePath;
+  private readonly log: Logger;
+  private ready = false;
 
-  constructor(url: string, queue: Partial<WriteQueueOptions> = {}) {
+  constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.log = options.log ?? silentLogger;
     this.pool = new pg.Pool({ connectionString: url, max: 4 });
-    this.pool.on('error', () => {
-      this.ok = false;
-    });
-    this.queue = new WriteQueue<HistoryEntry>(
-      (batch) => this.insertBatch(batch),
-      queue,
-      () => {
-        this.ok = false;
-      },
+    // An idle connection that dies (server restart) is dropped by the pool; whether the
+    // database is usable is told by the next write, not by this.
+    this.pool.on('error', (err) =>
+      this.log.warn({ err, code: failureCode(err) }, 'postgres: idle connection lost'),
+    );
+    this.path = new WritePath(
+      'postgres',
+      (batch) => this.write(batch),
+      options.queue ?? {},
+      this.log,
     );
   }
 
@@ -99,50 +118,90 @@ export class PostgresStore implements Store {
       await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
       client.release();
     }
-    this.ok = true;
-    this.queue.start();
+    this.ready = true;
+    this.path.queue.start();
   }
 
-  private async insertBatch(batch: HistoryEntry[]): Promise<void> {
+  /** One batch: a single INSERT when it is all messages, else one transaction. */
+  private async write(batch: PendingWrite[]): Promise<void> {
+    if (!batch.some(isStatement)) {
+      const inserted = await this.insertMessages(this.pool, batch as HistoryEntry[]);
+      this.path.duplicatesFound(missing(batch as HistoryEntry[], inserted));
+      return;
+    }
+    const client = await this.pool.connect();
+    const duplicates: string[] = [];
+    try {
+      await client.query('BEGIN');
+      for (let i = 0; i < batch.length;) {
+        const w = batch[i] as PendingWrite;
+        if (isStatement(w)) {
+          await client.query(w.sql, w.params as unknown[]);
+          i++;
+          continue;
+        }
+        // Consecutive messages go as one INSERT.
+        let j = i;
+        while (j < batch.length && !isStatement(batch[j] as PendingWrite)) j++;
+        const run = batch.slice(i, j) as HistoryEntry[];
+        duplicates.push(...missing(run, await this.insertMessages(client, run)));
+        i = j;
+      }
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      client.release(err as Error);
+      throw err;
+    }
+    client.release();
+    this.path.duplicatesFound(duplicates);
+  }
+
+  /** Inserts messages; returns the ids written (an id already stored is skipped). */
+  private async insertMessages(
+    db: pg.Pool | pg.PoolClient,
+    entries: HistoryEntry[],
+  ): Promise<Set<string>> {
     const values: unknown[] = [];
     const rows: string[] = [];
-    for (const e of batch) {
+    for (const e of entries) {
       const i = values.length;
       rows.push(
         `($${i + 1},$${i + 2},$${i + 3},$${i + 4},$${i + 5},$${i + 6},$${i + 7},$${i + 8})`,
       );
       values.push(e.id, fold(e.room), e.room, e.from, e.mask, e.text, e.kind, e.ts);
     }
-    await this.pool.query(
+    const r = await db.query<{ id: string }>(
       `INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES ${rows.join(',')}
-       ON CONFLICT (id) DO NOTHING`,
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
       values,
     );
-    this.ok = true;
+    return new Set(r.rows.map((row) => String(row.id)));
   }
 
-  private later(sql: string, params: unknown[]): void {
-    this.chain = this.chain
-      .then(() => this.pool.query(sql, params))
-      .catch(() => {
-        this.ok = false;
-      });
-  }
-
-  appendMessage(entry: HistoryEntry): void {
-    this.queue.push(entry);
+  appendMessage(entry: HistoryEntry): Promise<void> {
+    return this.path.appendMessage(entry);
   }
 
   backlog(): number {
-    return this.queue.size;
+    return this.path.queue.size;
   }
 
   writable(): boolean {
-    return !this.queue.full;
+    return this.path.writable();
+  }
+
+  stats(): StoreStats {
+    return this.path.stats();
+  }
+
+  onHealthChange(listener: HealthListener): void {
+    this.path.onHealthChange(listener);
   }
 
   async history(query: HistoryQuery): Promise<HistoryEntry[]> {
-    await this.queue.flush();
+    // Reads must see what was shown; while writes fail, what waits is added.
+    await this.path.queue.flush();
     const r =
       query.before !== undefined
         ? await this.pool.query(
@@ -153,7 +212,7 @@ export class PostgresStore implements Store {
             'SELECT * FROM messages WHERE room_key = $1 ORDER BY id DESC LIMIT $2',
             [fold(query.room), query.limit],
           );
-    return r.rows.reverse().map((row: Record<string, string>) => ({
+    const committed = r.rows.reverse().map((row: Record<string, string>) => ({
       id: String(row.id),
       ts: Number(row.ts),
       room: row.room as string,
@@ -162,9 +221,11 @@ export class PostgresStore implements Store {
       text: row.text as string,
       kind: row.kind as HistoryEntry['kind'],
     }));
+    return this.path.withPending(committed, query);
   }
 
   async getAccount(name: string): Promise<AccountRecord | null> {
+    await this.path.queue.flush();
     const r = await this.pool.query('SELECT * FROM accounts WHERE name_key = $1', [fold(name)]);
     const row = r.rows[0] as Record<string, string> | undefined;
     return row
@@ -178,20 +239,28 @@ export class PostgresStore implements Store {
   }
 
   async createAccount(a: AccountRecord): Promise<boolean> {
-    const r = await this.pool.query(
-      `INSERT INTO accounts (name_key, name, password_hash, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (name_key) DO NOTHING`,
-      [fold(a.name), a.name, a.passwordHash, a.createdAt, a.lastSeen],
-    );
-    return r.rowCount === 1;
+    try {
+      const r = await this.pool.query(
+        `INSERT INTO accounts (name_key, name, password_hash, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (name_key) DO NOTHING`,
+        [fold(a.name), a.name, a.passwordHash, a.createdAt, a.lastSeen],
+      );
+      return r.rowCount === 1;
+    } catch (err) {
+      this.path.directFailed(err, 'create account');
+      throw new ChatError(
+        ErrorCode.StoreUnavailable,
+        'Accounts cannot be saved right now; try again shortly',
+      );
+    }
   }
 
   touchAccount(name: string, ts: number): void {
-    this.later('UPDATE accounts SET last_seen = $1 WHERE name_key = $2', [ts, fold(name)]);
+    this.path.statement('UPDATE accounts SET last_seen = $1 WHERE name_key = $2', [ts, fold(name)]);
   }
 
   saveRoom(r: RoomRecord): void {
-    this.later(
+    this.path.statement(
       `INSERT INTO rooms (name_key, name, topic, topic_by, topic_at, modes, room_key, room_limit, owner)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (name_key) DO UPDATE SET name = $2, topic = $3, topic_by = $4, topic_at = $5,
@@ -211,7 +280,7 @@ export class PostgresStore implements Store {
   }
 
   async loadRooms(): Promise<RoomRecord[]> {
-    await this.chain;
+    await this.path.queue.flush();
     const r = await this.pool.query('SELECT * FROM rooms');
     return r.rows.map((row: Record<string, string | null>) => ({
       name: row.name as string,
@@ -226,7 +295,7 @@ export class PostgresStore implements Store {
   }
 
   saveBan(b: BanRecord): void {
-    this.later(
+    this.path.statement(
       `INSERT INTO bans (room_key, room, mask_key, mask, kind, reason, set_by, created_at, expires_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (room_key, mask_key, kind) DO UPDATE SET reason = $6, set_by = $7, created_at = $8, expires_at = $9`,
@@ -245,7 +314,7 @@ export class PostgresStore implements Store {
   }
 
   deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void {
-    this.later('DELETE FROM bans WHERE room_key = $1 AND mask_key = $2 AND kind = $3', [
+    this.path.statement('DELETE FROM bans WHERE room_key = $1 AND mask_key = $2 AND kind = $3', [
       fold(room),
       fold(mask),
       kind,
@@ -253,7 +322,7 @@ export class PostgresStore implements Store {
   }
 
   async loadBans(): Promise<BanRecord[]> {
-    await this.chain;
+    await this.path.queue.flush();
     const r = await this.pool.query(
       'SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > $1',
       [Date.now()],
@@ -270,20 +339,20 @@ export class PostgresStore implements Store {
   }
 
   async getSetting(key: string): Promise<string | null> {
-    await this.chain;
+    await this.path.queue.flush();
     const r = await this.pool.query('SELECT value FROM settings WHERE key = $1', [key]);
     return (r.rows[0] as { value: string } | undefined)?.value ?? null;
   }
 
   setSetting(key: string, value: string): void {
-    this.later(
+    this.path.statement(
       'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2',
       [key, value],
     );
   }
 
   async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
-    await this.queue.flush();
+    await this.path.queue.flush();
     const key = room === undefined ? null : fold(room);
     let removed = 0;
     if (maxAgeMs > 0) {
@@ -308,12 +377,21 @@ export class PostgresStore implements Store {
   }
 
   healthy(): boolean {
-    return this.ok;
+    return this.ready && this.path.healthy();
   }
 
   async close(): Promise<void> {
-    await this.queue.stop();
-    await this.chain;
+    await this.path.queue.stop();
     await this.pool.end();
   }
+}
+
+/** The ids of `entries` that `inserted` lacks, in order (duplicates within a batch too). */
+function missing(entries: HistoryEntry[], inserted: Set<string>): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (inserted.has(e.id)) inserted.delete(e.id);
+    else out.push(e.id);
+  }
+  return out;
 }

@@ -1,15 +1,35 @@
 /**
  * SQLite store (better-sqlite3): one file in the data directory, WAL mode, schema
- * migrations versioned in code. Chat messages go through the write queue (write-queue.ts)
- * and are inserted in one transaction per flush; everything else is written directly
- * (rare, and small).
+ * migrations versioned in code, checked at open (sqlite-open.ts). Every write goes through
+ * the write queue (write-path.ts): messages and the small writes (rooms, bans, settings)
+ * in one order, one transaction per batch, retried with backoff while the disk refuses
+ * them. Only account creation, which the person waits for, is written directly.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { HistoryEntry } from '../core/events.js';
-import type { AccountRecord, BanRecord, HistoryQuery, RoomRecord, Store } from '../core/ports.js';
+import { ChatError, ErrorCode } from '../core/errors.js';
+import type {
+  AccountRecord,
+  BanRecord,
+  HistoryQuery,
+  Logger,
+  RoomRecord,
+  Store,
+  StoreStats,
+} from '../core/ports.js';
+import { silentLogger } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
-import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
+import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
+import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
+import type { WriteQueueOptions } from './write-queue.js';
+
+export interface SqliteStoreOptions {
+  queue?: Partial<WriteQueueOptions>;
+  log?: Logger;
+  /** Largest file (with its WAL) checked page by page at start (see sqlite-open.ts). */
+  quickCheckMaxBytes?: number;
+}
 
 /** Each entry moves the schema one version forward; never edit a released entry. */
 const MIGRATIONS: string[] = [
@@ -71,33 +91,50 @@ interface MessageRow {
 export class SqliteStore implements Store {
   readonly name = 'sqlite';
   private db!: Database.Database;
-  private readonly queue: WriteQueue<HistoryEntry>;
+  private readonly path: WritePath;
+  private readonly log: Logger;
   private insert!: Database.Statement;
-  private insertMany!: (entries: HistoryEntry[]) => void;
+  private writeBatch!: (batch: PendingWrite[]) => string[];
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     private readonly file: string,
-    queue: Partial<WriteQueueOptions> = {},
+    private readonly options: SqliteStoreOptions = {},
   ) {
-    this.queue = new WriteQueue<HistoryEntry>((batch) => this.insertMany(batch), queue);
+    this.log = options.log ?? silentLogger;
+    this.path = new WritePath(
+      'sqlite',
+      (batch) => this.write(batch),
+      options.queue ?? {},
+      this.log,
+    );
   }
 
   async init(): Promise<void> {
-    this.db = new Database(this.file);
-    this.db.pragma('journal_mode = WAL');
-    // WAL + NORMAL: a commit survives a process crash; only an OS crash can lose the last one.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.migrate();
-    this.insert = this.db.prepare(
-      'INSERT OR IGNORE INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.insertMany = this.db.transaction((entries: HistoryEntry[]) => {
-      for (const e of entries) {
-        this.insert.run(BigInt(e.id), fold(e.room), e.room, e.from, e.mask, e.text, e.kind, e.ts);
-      }
+    this.db = openDatabase(this.file, {
+      quickCheckMaxBytes: this.options.quickCheckMaxBytes ?? DEFAULT_QUICK_CHECK_MAX_BYTES,
+      log: this.log,
     });
-    this.queue.start();
+    this.migrate();
+    // ON CONFLICT (id) DO NOTHING, not OR IGNORE: only an existing id is skipped (and
+    // reported), any other constraint still fails the batch.
+    this.insert = this.db.prepare(
+      'INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+    );
+    this.writeBatch = this.db.transaction((batch: PendingWrite[]) => {
+      const duplicates: string[] = [];
+      for (const w of batch) {
+        if (isStatement(w)) this.statement(w.sql).run(...w.params);
+        else if (
+          this.insert.run(BigInt(w.id), fold(w.room), w.room, w.from, w.mask, w.text, w.kind, w.ts)
+            .changes === 0
+        ) {
+          duplicates.push(w.id);
+        }
+      }
+      return duplicates;
+    });
+    this.path.queue.start();
   }
 
   private migrate(): void {
@@ -110,19 +147,59 @@ export class SqliteStore implements Store {
     }
   }
 
-  appendMessage(entry: HistoryEntry): void {
-    this.queue.push(entry);
+  /** One batch, one transaction: all of it commits or none (and it is retried). */
+  private write(batch: PendingWrite[]): void {
+    // Reported after the commit: a batch that fails is retried and would count them twice.
+    this.path.duplicatesFound(this.writeBatch(batch));
+  }
+
+  private statement(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  appendMessage(entry: HistoryEntry): Promise<void> {
+    return this.path.appendMessage(entry);
   }
 
   /** Messages accepted but not yet written (for back-pressure and metrics). */
   backlog(): number {
-    return this.queue.size;
+    return this.path.queue.size;
+  }
+
+  writable(): boolean {
+    return this.path.writable();
+  }
+
+  stats(): StoreStats {
+    return this.path.stats();
+  }
+
+  onHealthChange(listener: HealthListener): void {
+    this.path.onHealthChange(listener);
+  }
+
+  /**
+   * Caps the database at `pages` pages (PRAGMA max_page_count, this connection only):
+   * past it SQLite fails writes with SQLITE_FULL exactly as on a full disk. Returns the
+   * cap in effect (never below the current size). A size quota, and how the tests fill a
+   * database without filling a disk.
+   */
+  setMaxPages(pages: number): number {
+    return this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`, {
+      simple: true,
+    }) as number;
   }
 
   async history(query: HistoryQuery): Promise<HistoryEntry[]> {
-    // Reads must see what was shown: write out anything still queued first.
-    await this.queue.flush();
-    const rows = (
+    // Reads must see what was shown: write out anything still queued first (and, while
+    // writes fail, add what is still waiting).
+    await this.path.queue.flush();
+    const rows = this.read(() =>
       query.before !== undefined
         ? this.db
             .prepare(
@@ -131,9 +208,9 @@ export class SqliteStore implements Store {
             .all(fold(query.room), BigInt(query.before), query.limit)
         : this.db
             .prepare('SELECT * FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT ?')
-            .all(fold(query.room), query.limit)
+            .all(fold(query.room), query.limit),
     ) as MessageRow[];
-    return rows.reverse().map((r) => ({
+    const committed = rows.reverse().map((r) => ({
       id: String(r.id),
       ts: r.ts,
       room: r.room,
@@ -142,9 +219,26 @@ export class SqliteStore implements Store {
       text: r.text,
       kind: r.kind as HistoryEntry['kind'],
     }));
+    return this.path.withPending(committed, query);
+  }
+
+  /** A read that finds damaged pages marks the store unhealthy (readiness), then fails. */
+  private read<R>(run: () => R): R {
+    try {
+      return run();
+    } catch (err) {
+      if (isDamage(err)) {
+        this.path.faulted(
+          err,
+          `${this.file} has damaged pages: restore it from a backup, or stop the server and move it aside to start empty`,
+        );
+      }
+      throw err;
+    }
   }
 
   async getAccount(name: string): Promise<AccountRecord | null> {
+    await this.path.queue.flush();
     const row = this.db.prepare('SELECT * FROM accounts WHERE name_key = ?').get(fold(name)) as
       { name: string; password_hash: string; created_at: number; last_seen: number } | undefined;
     return row
@@ -158,25 +252,31 @@ export class SqliteStore implements Store {
   }
 
   async createAccount(a: AccountRecord): Promise<boolean> {
-    const r = this.db
-      .prepare(
-        'INSERT OR IGNORE INTO accounts (name_key, name, password_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(fold(a.name), a.name, a.passwordHash, a.createdAt, a.lastSeen);
-    return r.changes === 1;
+    try {
+      const r = this.db
+        .prepare(
+          'INSERT INTO accounts (name_key, name, password_hash, created_at, last_seen) VALUES (?, ?, ?, ?, ?) ON CONFLICT (name_key) DO NOTHING',
+        )
+        .run(fold(a.name), a.name, a.passwordHash, a.createdAt, a.lastSeen);
+      return r.changes === 1;
+    } catch (err) {
+      this.path.directFailed(err, 'create account');
+      throw new ChatError(
+        ErrorCode.StoreUnavailable,
+        'Accounts cannot be saved right now; try again shortly',
+      );
+    }
   }
 
   touchAccount(name: string, ts: number): void {
-    this.db.prepare('UPDATE accounts SET last_seen = ? WHERE name_key = ?').run(ts, fold(name));
+    this.path.statement('UPDATE accounts SET last_seen = ? WHERE name_key = ?', [ts, fold(name)]);
   }
 
   saveRoom(r: RoomRecord): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO rooms (name_key, name, topic, topic_by, topic_at, modes, room_key, room_limit, owner)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    this.path.statement(
+      `INSERT OR REPLACE INTO rooms (name_key, name, topic, topic_by, topic_at, modes, room_key, room_limit, owner)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
         fold(r.name),
         r.name,
         r.topic,
@@ -186,10 +286,12 @@ export class SqliteStore implements Store {
         r.key,
         r.limit,
         r.owner,
-      );
+      ],
+    );
   }
 
   async loadRooms(): Promise<RoomRecord[]> {
+    await this.path.queue.flush();
     const rows = this.db.prepare('SELECT * FROM rooms').all() as {
       name: string;
       topic: string;
@@ -213,12 +315,10 @@ export class SqliteStore implements Store {
   }
 
   saveBan(b: BanRecord): void {
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO bans (room_key, room, mask_key, mask, kind, reason, set_by, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
+    this.path.statement(
+      `INSERT OR REPLACE INTO bans (room_key, room, mask_key, mask, kind, reason, set_by, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
         fold(b.room),
         b.room,
         fold(b.mask),
@@ -228,16 +328,20 @@ export class SqliteStore implements Store {
         b.setBy,
         b.createdAt,
         b.expiresAt,
-      );
+      ],
+    );
   }
 
   deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void {
-    this.db
-      .prepare('DELETE FROM bans WHERE room_key = ? AND mask_key = ? AND kind = ?')
-      .run(fold(room), fold(mask), kind);
+    this.path.statement('DELETE FROM bans WHERE room_key = ? AND mask_key = ? AND kind = ?', [
+      fold(room),
+      fold(mask),
+      kind,
+    ]);
   }
 
   async loadBans(): Promise<BanRecord[]> {
+    await this.path.queue.flush();
     const rows = this.db
       .prepare('SELECT * FROM bans WHERE expires_at IS NULL OR expires_at > ?')
       .all(Date.now()) as {
@@ -261,17 +365,18 @@ export class SqliteStore implements Store {
   }
 
   async getSetting(key: string): Promise<string | null> {
+    await this.path.queue.flush();
     const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as
       { value: string } | undefined;
     return row?.value ?? null;
   }
 
   setSetting(key: string, value: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)').run(key, value);
+    this.path.statement('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', [key, value]);
   }
 
   async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
-    await this.queue.flush();
+    await this.path.queue.flush();
     const where = room === undefined ? '' : ' AND room_key = @room';
     const params = {
       room: room === undefined ? null : fold(room),
@@ -299,11 +404,11 @@ export class SqliteStore implements Store {
   }
 
   healthy(): boolean {
-    return this.db?.open === true;
+    return this.db?.open === true && this.path.healthy();
   }
 
   async close(): Promise<void> {
-    await this.queue.stop();
+    await this.path.queue.stop();
     if (this.db?.open) this.db.close();
   }
 }

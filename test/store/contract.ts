@@ -3,7 +3,7 @@
  */
 import { expect, test } from 'vitest';
 import type { HistoryEntry } from '../../src/core/events.js';
-import type { Store } from '../../src/core/ports.js';
+import type { Logger, Store } from '../../src/core/ports.js';
 
 let seq = 0;
 function entry(room: string, text: string, ts = Date.now()): HistoryEntry {
@@ -19,7 +19,39 @@ function entry(room: string, text: string, ts = Date.now()): HistoryEntry {
   };
 }
 
-export function storeContract(name: string, open: () => Promise<Store>): void {
+/** A logger that keeps what it is told, to check what the store reports. */
+export function recordingLogger(): Logger & {
+  lines: { level: string; obj: object; msg: string }[];
+} {
+  const lines: { level: string; obj: object; msg: string }[] = [];
+  const at =
+    (level: string) =>
+    (obj: object, msg = ''): void =>
+      void lines.push({ level, obj, msg });
+  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/** Makes a backend's writes really fail (and work again), for the failure contract. */
+export interface StoreFaults {
+  /** What the degraded notice says the cause is. */
+  reason: string;
+  break(store: Store): Promise<void>;
+  mend(store: Store): Promise<void>;
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function storeContract(
+  name: string,
+  open: (log?: Logger) => Promise<Store>,
+  faults?: StoreFaults,
+): void {
   test(`${name}: history keeps order, pages with before, and is per room`, async () => {
     const store = await open();
     const room = `#c${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
@@ -36,6 +68,118 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     });
     expect(page.map((e) => e.text)).toEqual(written.slice(15, 25).map((e) => e.text));
     expect(await store.history({ room: '#never-used', limit: 10 })).toEqual([]);
+    await store.close();
+  });
+
+  test(`${name}: appendMessage resolves once written; the message is then in history`, async () => {
+    const store = await open();
+    const room = `#w${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const e = entry(room, 'kept');
+    await store.appendMessage(e);
+    // Nothing was read in between: only the write itself can have put it there.
+    expect(store.stats?.().backlog ?? 0).toBe(0);
+    expect(await store.history({ room, limit: 10 })).toEqual([e]);
+    expect(store.writable?.() ?? true).toBe(true);
+    await store.close();
+  });
+
+  test(`${name}: an id already stored is logged and counted, not written, and the batch goes on`, async () => {
+    const log = recordingLogger();
+    const store = await open(log);
+    const room = `#d${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const first = entry(room, 'first');
+    await store.appendMessage(first);
+    const before = store.stats!().duplicates;
+    // One batch: a new message, a duplicate of a stored one, a twin within the batch, another.
+    const twin = entry(room, 'second');
+    const written = [
+      store.appendMessage(twin),
+      store.appendMessage({ ...first, text: 'impostor' }),
+      store.appendMessage({ ...twin, text: 'twin' }),
+      store.appendMessage(entry(room, 'third')),
+    ];
+    await Promise.all(written);
+    const texts = (await store.history({ room, limit: 10 })).map((e) => e.text);
+    expect(texts).toEqual(['first', 'second', 'third']);
+    expect(store.stats!().duplicates - before).toBe(2);
+    const warned = log.lines.filter((l) => l.level === 'warn' && /id already stored/.test(l.msg));
+    expect(warned.flatMap((l) => (l.obj as { ids: string[] }).ids)).toEqual([first.id, twin.id]);
+    await store.close();
+  });
+
+  test(`${name}: while writes fail: unhealthy, refusing, nothing lost; all written in order after`, async () => {
+    if (!faults) return; // memory cannot fail to write
+    const log = recordingLogger();
+    const store = await open(log);
+    const changes: [boolean, string][] = [];
+    store.onHealthChange!((healthy, reason) => changes.push([healthy, reason]));
+    const room = `#f${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const early = [entry(room, 'e0'), entry(room, 'e1')];
+    await Promise.all(early.map((e) => store.appendMessage(e)));
+    const failedBefore = store.stats!().failed;
+
+    await faults.break(store);
+    // Big enough to need new pages (SQLite); each is the largest text the hub accepts.
+    const during = Array.from({ length: 40 }, (_, i) => entry(room, `w${i} ${'x'.repeat(3990)}`));
+    let committed = 0;
+    const promises = during.map((e) => store.appendMessage(e).then(() => committed++));
+    await until(() => !store.healthy(), 'the store reports a failure');
+    expect(store.writable!()).toBe(false);
+    await until(() => changes.length === 1, 'the health listener hears it');
+    expect(changes).toEqual([[false, faults.reason]]);
+    const errors = log.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1); // once per episode, with the error
+    expect((errors[0]!.obj as { err: unknown }).err).toBeInstanceOf(Error);
+    // History still shows everything acknowledged: what waits is read from the queue.
+    const shown = await store.history({ room, limit: 100 });
+    expect(shown.map((e) => e.id)).toEqual([...early, ...during].map((e) => e.id));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(committed).toBe(0);
+    expect(store.stats!().backlog).toBeGreaterThanOrEqual(40);
+
+    await faults.mend(store);
+    await Promise.all(promises); // the retry (within ~0.5 s of backoff here) commits them
+    expect(committed).toBe(40);
+    expect(store.healthy()).toBe(true);
+    expect(store.writable!()).toBe(true);
+    await until(() => changes.length === 2, 'the recovery is heard');
+    expect(changes[1]).toEqual([true, '']);
+    expect(log.lines.some((l) => l.level === 'info' && /recovered/.test(l.msg))).toBe(true);
+    const stats = store.stats!();
+    expect(stats.failed - failedBefore).toBeGreaterThanOrEqual(1);
+    expect(stats.backlog).toBe(0);
+    await store.close();
+
+    const again = await open();
+    const kept = await again.history({ room, limit: 100 });
+    expect(kept.map((e) => e.id)).toEqual([...early, ...during].map((e) => e.id));
+    await again.close();
+  });
+
+  test(`${name}: a write the database refuses for its content costs only itself`, async () => {
+    if (!faults) return; // memory keeps whatever it is given
+    const log = recordingLogger();
+    const store = await open(log);
+    const room = `#x${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const before = entry(room, 'before');
+    // An id that is not a number: SQLite's binding and PostgreSQL's BIGINT both refuse it,
+    // and no retry can change that. It must not block the messages around it, or any later.
+    const poison = { ...entry(room, 'poison'), id: 'not-a-number' };
+    const after = entry(room, 'after');
+    await Promise.all([before, poison, after].map((e) => store.appendMessage(e)));
+    const later = entry(room, 'later');
+    await store.appendMessage(later);
+    expect((await store.history({ room, limit: 10 })).map((e) => e.text)).toEqual([
+      'before',
+      'after',
+      'later',
+    ]);
+    expect(store.healthy()).toBe(true);
+    const refused = log.lines.filter(
+      (l) => l.level === 'error' && /refuses for its content/.test(l.msg),
+    );
+    expect(refused.map((l) => (l.obj as { id: string }).id)).toEqual(['not-a-number']);
+    expect(store.stats!().backlog).toBe(0);
     await store.close();
   });
 

@@ -1,0 +1,163 @@
+/**
+ * What SQLite and PostgreSQL share between the hub and their writer: the write queue
+ * (messages and the small fire-and-forget writes, in one order), health as the hub and
+ * /readyz see it, the log lines of a failure episode, and the figures for metrics.
+ */
+import type { HistoryEntry } from '../core/events.js';
+import { fold } from '../core/names.js';
+import type { HistoryQuery, Logger, StoreStats } from '../core/ports.js';
+import { failureCode, failureReason, isContentFailure } from './write-failure.js';
+import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
+
+/** A small write other than a message (a room, a ban, a setting), in the backend's SQL. */
+export interface StatementWrite {
+  readonly sql: string;
+  readonly params: readonly unknown[];
+}
+
+export type PendingWrite = HistoryEntry | StatementWrite;
+
+export function isStatement(w: PendingWrite): w is StatementWrite {
+  return (w as StatementWrite).sql !== undefined;
+}
+
+export type HealthListener = (healthy: boolean, reason: string) => void;
+
+/** How many duplicate ids one log line lists (the count is always exact). */
+const LOGGED_IDS = 20;
+
+export class WritePath {
+  readonly queue: WriteQueue<PendingWrite>;
+  /** Messages not written because their id was already stored. */
+  duplicates = 0;
+  /** Direct (awaited) writes that failed, e.g. creating an account. */
+  private directFailures = 0;
+  private readonly listeners: HealthListener[] = [];
+  /** A fault that no write clears (a damaged file found while reading). */
+  private fault: string | null = null;
+
+  constructor(
+    private readonly store: string,
+    writer: (batch: PendingWrite[]) => void | Promise<void>,
+    options: Partial<WriteQueueOptions>,
+    private readonly log: Logger,
+  ) {
+    this.queue = new WriteQueue<PendingWrite>(writer, options, {
+      onFailing: (err) => {
+        this.log.error(
+          {
+            err,
+            store,
+            code: failureCode(err),
+            backlog: this.queue.size,
+            retryFirstMs: this.queue.options.retryBaseMs,
+          },
+          'store writes are failing: new messages are refused; queued ones are kept and retried with backoff',
+        );
+        this.notify(false, failureReason(err));
+      },
+      onRecovered: (attempts, sinceMs) => {
+        this.log.info(
+          { store, failedAttempts: attempts, downMs: sinceMs, backlog: this.queue.size },
+          'store writes recovered: queued messages are being written, new ones accepted',
+        );
+        if (this.fault === null) this.notify(true, '');
+      },
+      onAbandoned: (count, err) => {
+        this.log.error(
+          { err, store, count },
+          'store closed while writes were failing: these queued writes are lost',
+        );
+      },
+      isPermanent: isContentFailure,
+      onRejected: (item, err) => {
+        // Its id (or statement), not its text: the log is no place for people's messages.
+        const what = isStatement(item) ? { sql: item.sql } : { id: item.id, room: item.room };
+        this.log.error(
+          { err, store, code: failureCode(err), ...what },
+          'a write the database refuses for its content was left out (retrying it would block every later write)',
+        );
+      },
+    });
+  }
+
+  appendMessage(entry: HistoryEntry): Promise<void> {
+    return this.queue.push(entry);
+  }
+
+  /** Queues a small write behind everything queued before it. */
+  statement(sql: string, params: readonly unknown[]): void {
+    void this.queue.push({ sql, params });
+  }
+
+  healthy(): boolean {
+    return !this.queue.failing && this.fault === null;
+  }
+
+  writable(): boolean {
+    return this.healthy() && !this.queue.full;
+  }
+
+  stats(): StoreStats {
+    return {
+      written: this.queue.written,
+      failed: this.queue.failed + this.directFailures,
+      duplicates: this.duplicates,
+      backlog: this.queue.size,
+    };
+  }
+
+  onHealthChange(listener: HealthListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** The writer found ids already stored: not written again, but never silently. */
+  duplicatesFound(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.duplicates += ids.length;
+    this.log.warn(
+      { store: this.store, count: ids.length, ids: ids.slice(0, LOGGED_IDS) },
+      'messages with an id already stored were not written',
+    );
+  }
+
+  /** An awaited write failed (the caller reports it to the person). */
+  directFailed(err: unknown, what: string): void {
+    this.directFailures++;
+    this.log.error({ err, store: this.store, code: failureCode(err), what }, 'store write failed');
+  }
+
+  /** Marks the store unhealthy until restart (e.g. pages found damaged by a read). */
+  faulted(err: unknown, message: string): void {
+    if (this.fault !== null) return;
+    this.fault = failureReason(err);
+    this.log.error({ err, store: this.store, code: failureCode(err) }, message);
+    this.notify(false, this.fault);
+  }
+
+  /**
+   * History as the people saw it: what is committed plus what is still queued (while
+   * writes fail, acknowledged messages wait here), oldest first, at most `limit`.
+   */
+  withPending(committed: HistoryEntry[], query: HistoryQuery): HistoryEntry[] {
+    if (this.queue.size === 0) return committed;
+    const key = fold(query.room);
+    const before = query.before === undefined ? null : BigInt(query.before);
+    const seen = new Set(committed.map((e) => e.id));
+    const waiting: HistoryEntry[] = [];
+    for (const w of this.queue.pending()) {
+      if (isStatement(w) || seen.has(w.id) || fold(w.room) !== key) continue;
+      if (before !== null && BigInt(w.id) >= before) continue;
+      waiting.push(w);
+    }
+    if (waiting.length === 0) return committed;
+    const all = committed.concat(waiting);
+    all.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
+    return all.slice(Math.max(0, all.length - query.limit));
+  }
+
+  /** Listeners hear of a change in a later turn, never inside the write (or push) that caused it. */
+  private notify(healthy: boolean, reason: string): void {
+    for (const l of this.listeners) setImmediate(() => l(healthy, reason));
+  }
+}
