@@ -204,12 +204,53 @@ export const commands: Command[] = [
 /** Every command as typed, for Tab completion. */
 export const commandNames = commands.map((c) => `/${c.name}`);
 
-export function helpLines(current: string | null): string[] {
-  return [
-    '* Commands:',
-    ...commands.map((c) => `*   ${c.usage.padEnd(26)} ${c.help}`),
-    `* Anything else you type is said in ${current ?? 'your current room'}; start a line with // to say one starting with /.`,
-  ];
+/**
+ * The help table. With a terminal `width`, each description wraps at spaces under its own
+ * column: left to the terminal, a long one broke mid-table and its next row began with the
+ * space it broke at. Without a width (a pipe), one line per command.
+ */
+export function helpLines(current: string | null, width = Infinity): string[] {
+  const usageWidth = Math.max(...commands.map((c) => c.usage.length));
+  const lines = ['* Commands:'];
+  for (const c of commands) {
+    const lead = `*   ${c.usage.padEnd(usageWidth)}  `;
+    // Too narrow for two columns: the description goes below its command.
+    if (width - lead.length < 20) {
+      lines.push(`*   ${c.usage}`, ...wrapWords(c.help, width - 8, '').map((l) => `*       ${l}`));
+      continue;
+    }
+    const [first = '', ...more] = wrapWords(c.help, width - lead.length, '');
+    lines.push(lead + first, ...more.map((l) => `*${' '.repeat(lead.length - 1)}${l}`));
+  }
+  const tail = `Anything else you type is said in ${current ?? 'your current room'}; start a line with // to say one starting with /.`;
+  lines.push(...wrapWords(tail, width - 2, '  ').map((l) => `* ${l}`));
+  return lines;
+}
+
+/**
+ * Words of `text` in lines of at most `width` columns (every line after the first begins
+ * with `indent`, counted in the width); a word longer than a line is cut.
+ */
+export function wrapWords(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const room = () => Math.max(1, width - (lines.length === 0 ? 0 : indent.length));
+  const flush = () => {
+    lines.push((lines.length === 0 ? '' : indent) + line);
+    line = '';
+  };
+  for (let word of text.split(' ').filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > room()) flush();
+    while (line === '' && word.length > room()) {
+      const r = room();
+      line = word.slice(0, r);
+      word = word.slice(r);
+      flush();
+    }
+    if (word !== '') line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '' || lines.length === 0) flush();
+  return lines;
 }
 
 /** What one typed line means. Throws UsageError for a line that cannot be sent. */

@@ -10,14 +10,21 @@ export class Roster {
   readonly rooms = new Set<string>();
   current: string | null = null;
   private readonly members = new Map<string, Set<string>>();
+  /** The name the user asked for (--name, or their last /nick): what a reconnect asks for. */
+  wanted: string;
+  /** The wanted name, while the server gave us a variant because someone else had it. */
+  taken: string | null = null;
 
-  constructor(public name: string) {}
+  constructor(public name: string) {
+    this.wanted = name;
+  }
 
   /** Updates from one server event; true when the prompt (name or room) changed. */
   apply(msg: ServerMessage): boolean {
     switch (msg.type) {
       case 'welcome':
         this.name = msg.name;
+        this.taken = key(msg.name) === key(this.wanted) ? null : this.wanted;
         // The welcome names the rooms the server already put us in. The `joined` for them
         // may arrive in a later packet, after the first piped line has been read.
         for (const room of msg.rooms) this.rooms.add(room.name);
@@ -46,6 +53,8 @@ export class Roster {
         for (const set of this.members.values()) if (set.delete(msg.old)) set.add(msg.name);
         if (msg.old !== this.name) return false;
         this.name = msg.name;
+        this.wanted = msg.name;
+        this.taken = null;
         return true;
       case 'who':
         this.members.set(key(msg.room), new Set(msg.members.map((m) => m.name)));
@@ -74,9 +83,24 @@ export class Roster {
     this.current = null;
   }
 
+  /** `[alice@#lobby]> `, or `[alice_ (alice is taken)@#lobby]> ` until the user picks a name. */
   prompt(): string {
-    return `[${this.name}@${this.current ?? '(no room)'}]> `;
+    const note = this.taken === null ? '' : ` (${this.taken} is taken)`;
+    return `[${this.name}${note}@${this.current ?? '(no room)'}]> `;
   }
+
+  /** Said once when the server gave us a variant: who has our name and what to do. */
+  takenNotice(): string | null {
+    return this.taken === null
+      ? null
+      : `* ${this.taken} is taken; you are ${this.name} — /nick to change`;
+  }
+}
+
+/** "alice" → "alice_", "alice_2", … within the server's name length (core/options: 30). */
+export function variantName(base: string, tries: number): string {
+  const suffix = tries === 1 ? '_' : `_${tries}`;
+  return base.slice(0, 30 - suffix.length) + suffix;
 }
 
 // Room names are case-insensitive on the server (ASCII casemapping).

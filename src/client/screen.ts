@@ -56,9 +56,42 @@ export class Screen {
     rl.prompt(true);
   }
 
+  /**
+   * Wipes the line just submitted: on Enter readline moves past the prompt and its text
+   * and leaves both on screen, above whatever is printed next.
+   */
+  retract(submitted: string): void {
+    const rl = this.rl;
+    if (!this.tty || !rl) return;
+    // readline has written its newline: the cursor is on the row below the last row of the
+    // prompt and text (a text ending exactly at the margin has forced one more row, blank).
+    const rows = displayRows(rl, rl.getPrompt() + submitted);
+    moveCursor(this.out, 0, -rows);
+    cursorTo(this.out, 0);
+    clearScreenDown(this.out);
+  }
+
+  /** Columns of the terminal, or no limit in a pipe. */
+  width(): number {
+    return this.tty && this.out.columns > 0 ? this.out.columns : Infinity;
+  }
+
   /** A raw line for the transcript only (JSON mode prints its own output). */
   log(text: string): void {
     if (this.logFile)
       appendFileSync(this.logFile, `${new Date().toISOString()} ${text.replace(SGR, '')}\n`);
   }
+}
+
+/**
+ * Rows that `text` takes on this readline's terminal, as readline itself counts them (wide
+ * characters take two columns, a tab up to eight). Its measure is not public API; without
+ * it, one column per UTF-16 unit is close enough for a name and a line of Latin text.
+ */
+function displayRows(rl: Interface, text: string): number {
+  const measure = (rl as unknown as { _getDisplayPos?: (s: string) => { rows: number } })
+    ._getDisplayPos;
+  if (typeof measure === 'function') return measure.call(rl, text).rows + 1;
+  const columns = (rl as unknown as { columns?: number }).columns ?? 80;
+  return Math.floor(text.length / Math.max(1, columns)) + 1;
 }

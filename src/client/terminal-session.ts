@@ -8,7 +8,8 @@ import type { ServerMessage } from '../protocols/json/schema.js';
 import { commandNames, helpLines, parseInput, UsageError } from './commands.js';
 import { clean, colorName, formatEvent, topicAnswer } from './format.js';
 import { FramedClient, RequestError, type Request } from './framed-client.js';
-import { Roster } from './roster.js';
+import { retryUntil, seconds } from './retry.js';
+import { Roster, variantName } from './roster.js';
 import { Screen } from './screen.js';
 
 export interface SessionOptions {
@@ -25,8 +26,8 @@ export interface SessionOptions {
   tty: boolean;
 }
 
-const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
+/** Names tried when ours is taken: alice_, alice_2 … alice_5. */
+const NAME_VARIANTS = 5;
 /** Pipe mode: how long to wait for the server to acknowledge what was sent. */
 const ACK_WAIT_MS = 10_000;
 
@@ -77,7 +78,13 @@ export class TerminalSession {
     const client = await FramedClient.connect(this.o.host, this.o.port, {
       timeoutMs: this.o.timeoutMs,
     });
-    client.on('event', (msg: ServerMessage) => this.onEvent(clean(msg)));
+    // While the name is being settled a refusal is ours to handle: the taken notice after
+    // the welcome says it, in place of a bare "already in use" error.
+    let naming = true;
+    client.on('event', (msg: ServerMessage) => {
+      if (naming && msg.type === 'error' && msg.code === 'name_in_use') return;
+      this.onEvent(clean(msg));
+    });
     client.on('protocol-error', (err: Error) => this.screen.print(`! ${err.message}`));
     const hello = (name: string): Request => ({
       type: 'hello',
@@ -93,13 +100,19 @@ export class TerminalSession {
       );
     });
     try {
-      try {
-        await Promise.race([client.request(hello(this.roster.name)), timeout]);
-      } catch (err) {
-        if ((err as { code?: string }).code !== 'name_in_use') throw err;
-        // Keep going under a variant rather than fail: /nick can take the name back later.
-        await Promise.race([client.request(hello(`${this.roster.name}_`)), timeout]);
+      // Keep going under a variant rather than fail (someone has the name, or our own old
+      // connection still holds it): the user is told, and /nick can take it back later.
+      for (let tries = 0; ; tries++) {
+        const name = tries === 0 ? this.roster.wanted : variantName(this.roster.wanted, tries);
+        try {
+          await Promise.race([client.request(hello(name)), timeout]);
+          break;
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'name_in_use' || tries >= NAME_VARIANTS)
+            throw err;
+        }
       }
+      naming = false;
     } catch (err) {
       client.removeAllListeners('close');
       client.close();
@@ -166,6 +179,8 @@ export class TerminalSession {
     const paint = this.o.color ? colorName : (n: string) => n;
     const view = { me: this.roster.name, current: this.roster.current, paint };
     for (const line of formatEvent(shown, view)) this.screen.print(line);
+    const taken = msg.type === 'welcome' ? this.roster.takenNotice() : null;
+    if (taken) this.screen.print(taken);
   }
 
   /** Drops replayed messages already shown on an earlier connection; notes the newest. */
@@ -192,6 +207,10 @@ export class TerminalSession {
     // been pressed; nobody meant to send it.
     if (this.o.tty && process.stdin.readableEnded) return;
     const line = raw.trim();
+    // readline leaves the submitted prompt and text on screen; the server's echo (with its
+    // time and our name) is the one rendering of a message, and a command's answer says
+    // what it did.
+    this.screen.retract(raw);
     this.prompt();
     if (!line) return;
     let action;
@@ -205,7 +224,7 @@ export class TerminalSession {
     }
     switch (action.kind) {
       case 'help':
-        for (const l of helpLines(this.roster.current)) this.screen.print(l);
+        for (const l of helpLines(this.roster.current, this.screen.width())) this.screen.print(l);
         return;
       case 'switch':
         this.roster.current = action.room;
@@ -220,7 +239,7 @@ export class TerminalSession {
         const client = this.client;
         if (!client || client.closed) {
           this.failures++;
-          this.screen.print('! Not connected: that line was not sent');
+          this.screen.print(`! Not connected, not sent: ${line}`);
           return;
         }
         if (action.kind === 'send') {
@@ -268,22 +287,23 @@ export class TerminalSession {
 
   private async reconnect(): Promise<void> {
     const before = { rooms: [...this.roster.rooms], current: this.roster.current };
-    let delay = BACKOFF_FIRST_MS;
-    for (;;) {
-      // Jitter, so many clients of one restarted server do not come back in lockstep.
-      await new Promise((r) => setTimeout(r, delay * (0.8 + Math.random() * 0.4)));
-      if (this.quitting) return;
-      this.roster.reset();
-      try {
+    const back = await retryUntil(
+      async () => {
+        this.roster.reset();
         await this.connect();
-        break;
-      } catch (err) {
-        delay = Math.min(delay * 2, BACKOFF_MAX_MS);
-        this.screen.print(
-          `* Reconnecting in ${(delay / 1000).toFixed(1)} s (${(err as Error).message})`,
-        );
-      }
-    }
+      },
+      {
+        stopped: () => this.quitting,
+        // Every wait is announced with its real length, the first one too.
+        onWait: (delay, failure) =>
+          this.screen.print(
+            failure
+              ? `* Reconnect failed (${failure.message}); next try in ${seconds(delay)}`
+              : `* Reconnecting in ${seconds(delay)}`,
+          ),
+      },
+    );
+    if (!back) return;
     this.screen.print(`* Reconnected to ${this.o.host}:${this.o.port}`);
     await this.restoreRooms(before.rooms, before.current);
   }

@@ -2,7 +2,7 @@
  * The chat page's controller: turns server messages into view updates and typed input
  * into requests. Rendering is cheap and coalesced to one pass per animation frame.
  */
-import { HELP, parseInput, type Action } from './commands.js';
+import { HELP, HELP_KEYS, parseInput, type Action } from './commands.js';
 import { Connection, ServerError, type ConnState } from './connection.js';
 import { byId } from './dom.js';
 import { fold } from './format.js';
@@ -10,6 +10,7 @@ import type { ServerMessage, WireRoom } from './protocol.js';
 import { handleEvent, messageLine } from './events.js';
 import { renderBanner } from './ui/banner.js';
 import { Composer } from './ui/composer.js';
+import { Drawers } from './ui/drawers.js';
 import type { Line } from './ui/log.js';
 import { renderMembers } from './ui/members.js';
 import { renderSidebar } from './ui/sidebar.js';
@@ -30,6 +31,8 @@ export class App {
   account: string | null = null;
   readonly views = new Views((v) => this.loadOlder(v));
   directory: WireRoom[] = [];
+  /** The directory's counts are from before the connection dropped. */
+  directoryStale = false;
   shutdown: string | null = null;
   /** A room the reader asked to open; its join reply switches to it. */
   pendingSwitch: string | null = null;
@@ -43,6 +46,7 @@ export class App {
   private renderQueued = false;
   private readonly conn: Connection;
   private readonly composer: Composer;
+  private readonly drawers: Drawers;
   private roomsTimer: number | undefined;
 
   constructor(url: string) {
@@ -56,6 +60,7 @@ export class App {
       (text) => this.submit(text),
       () => this.views.active?.memberNames() ?? [],
     );
+    this.drawers = new Drawers(this.composer);
   }
 
   start(): void {
@@ -71,9 +76,7 @@ export class App {
       if (this.conn.state.kind === 'open') this.hello(name, 0);
       else this.conn.connect();
     });
-    byId('toggle-rooms').addEventListener('click', () => this.drawer('rooms'));
-    byId('toggle-members').addEventListener('click', () => this.drawer('members'));
-    byId('scrim').addEventListener('click', () => this.drawer(null));
+    this.drawers.start();
     byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = byId<HTMLInputElement>('join-room');
@@ -140,9 +143,17 @@ export class App {
     // connection's rooms, or the last page's), and leave the default room if we had left it.
     const rooms = saved.rooms();
     for (const room of rooms) {
-      this.conn
-        .request({ type: 'join', room })
-        .catch((e: Error) => this.system(e.message, 'error'));
+      this.conn.request({ type: 'join', room }).catch((e: Error) => {
+        // Not back in: what the view knew of the room is over (its join reply would have
+        // replaced it).
+        const view = this.views.get(room);
+        if (view) {
+          view.joined = false;
+          view.stale = false;
+          view.members.clear();
+        }
+        this.system(e.message, 'error', view);
+      });
     }
     const landed = defaultRoom ?? '';
     if (rooms.length > 0 && landed && !rooms.some((r) => fold(r) === fold(landed))) {
@@ -159,7 +170,14 @@ export class App {
   private connState(s: ConnState): void {
     if (s.kind !== 'open') {
       window.clearInterval(this.roomsTimer);
-      for (const v of this.views.rooms()) v.loadingHistory = false;
+      // Who is where, counts and topics stop being news: each room's join reply on the
+      // next connection replaces them, the directory's next answer replaces its counts.
+      for (const v of this.views.rooms()) {
+        v.loadingHistory = false;
+        v.stale = true;
+      }
+      this.directoryStale = true;
+      this.render();
     }
     if (this.loggedIn) renderBanner(s, this.shutdown, () => this.conn.retryNow());
     else if (s.kind === 'waiting') {
@@ -173,6 +191,7 @@ export class App {
       .then((m) => {
         if (m.type === 'rooms') {
           this.directory = m.rooms;
+          this.directoryStale = false;
           this.render();
         }
       })
@@ -205,9 +224,13 @@ export class App {
     }
   }
 
-  /** A line from the client itself (help, errors) in the current view. */
+  /** A line from the client itself (answers, errors) in the current view. */
   system(text: string, kind: 'event' | 'error' = 'event', view = this.views.active): void {
-    const line: Line = { ts: Date.now(), kind, text };
+    this.post({ ts: Date.now(), kind, text }, view);
+  }
+
+  /** A line (or block) from the client itself, never counted as unread. */
+  private post(line: Line, view = this.views.active): void {
     if (view) this.addLines(view, [line], false);
     else this.early.push(line);
     this.render();
@@ -239,7 +262,7 @@ export class App {
     if (view.atBottom) view.log.scrollToBottom();
     else view.log.el.scrollTop = view.scrollTop;
     this.fill(view);
-    this.drawer(null);
+    this.drawers.close();
     this.render();
     this.composer.focus();
   }
@@ -324,13 +347,6 @@ export class App {
     const next = this.views.rooms().find((v) => v.joined) ?? this.views.all()[0];
     if (next) this.select(next);
     else this.render();
-  }
-
-  private drawer(which: 'rooms' | 'members' | null): void {
-    const app = byId('app');
-    const open = which !== null && !app.classList.contains(`show-${which}`);
-    app.classList.remove('show-rooms', 'show-members');
-    if (open) app.classList.add(`show-${which}`);
   }
 
   // ---- input -------------------------------------------------------------------------
@@ -467,10 +483,10 @@ export class App {
         return true;
       case 'rooms':
         this.refreshRooms();
-        this.drawer('rooms');
+        this.drawers.toggle('rooms');
         return true;
       case 'help':
-        for (const line of HELP) this.system(line);
+        this.post({ ts: Date.now(), kind: 'help', text: 'Commands', rows: HELP, foot: HELP_KEYS });
         return true;
       case 'error':
         this.system(action.message, 'error');
@@ -491,14 +507,28 @@ export class App {
 
   private draw(): void {
     const view = this.views.active;
-    renderSidebar(this.views, this.directory, {
-      select: (v) => this.select(v),
-      join: (room) => this.run({ kind: 'join', room }),
-      close: (v) => this.closeView(v),
-    });
-    renderMembers(view, this.me, (name) => this.select(this.views.ensure(name)));
+    const offline = this.conn.state.kind !== 'open';
+    renderSidebar(
+      this.views,
+      this.directory,
+      {
+        select: (v) => this.select(v),
+        join: (room) => this.run({ kind: 'join', room }),
+        close: (v) => this.closeView(v),
+      },
+      offline || this.directoryStale,
+    );
+    // What the member list says when it is not the server's current word.
+    const stale = offline || (view?.kind === 'room' && view.stale);
+    renderMembers(
+      view,
+      this.me,
+      (name) => this.select(this.views.ensure(name)),
+      offline ? 'offline — reconnecting…' : stale ? 'updating…' : null,
+    );
     byId('view-name').textContent = view ? view.name : '';
     const topic = byId('view-topic');
+    topic.classList.toggle('stale', stale);
     topic.textContent =
       view?.kind === 'room' ? view.topic || 'No topic' : view ? 'Private chat' : '';
     topic.title = topic.textContent;

@@ -19,18 +19,34 @@ export type Action =
   | { kind: 'help' }
   | { kind: 'error'; message: string };
 
-export const HELP = [
-  '/join #room — join or switch to a room',
-  '/part [#room] [reason] — leave a room (or close a private chat)',
-  '/me text — an action: "* you text"',
-  '/msg name text — a private message; /query name opens the chat',
-  '/nick name — change your name',
-  '/topic [text] — show or set the topic',
-  '/away [text] — mark yourself away (no text: back)',
-  '/register password — protect your name; /identify [account] password — prove it is yours',
-  '  (private chats between identified accounts are kept and come back after a reload)',
-  '/who, /rooms, /help',
+/** One row of /help: what to type, and what it does. */
+export interface HelpRow {
+  usage: string;
+  text: string;
+}
+
+/** Shown as one block (one time stamp, two columns), not a line per command. */
+export const HELP: readonly HelpRow[] = [
+  { usage: '/join #room', text: 'join a room, or switch to it' },
+  { usage: '/part [#room] [reason]', text: 'leave a room (or close a private chat)' },
+  { usage: '/me text', text: 'an action: "* you text"' },
+  { usage: '/msg name text', text: 'a private message' },
+  { usage: '/query name', text: 'open a private chat' },
+  { usage: '/nick name', text: 'change your name' },
+  { usage: '/topic [text]', text: 'show or set the topic' },
+  { usage: '/away [text]', text: 'mark yourself away (no text: back)' },
+  { usage: '/register password', text: 'protect your name with a password' },
+  {
+    usage: '/identify [account] password',
+    text: 'prove a name is yours; private chats between identified accounts are kept and come back after a reload',
+  },
+  { usage: '/who', text: 'who is in this room' },
+  { usage: '/rooms', text: 'every room, to join one' },
+  { usage: '//text', text: 'say something that starts with /' },
 ];
+
+export const HELP_KEYS =
+  'Keys: Tab completes a name, ↑ ↓ recall what you sent, Alt+↑ ↓ switch rooms, Esc closes a side panel.';
 
 /** "#dev" or "dev" → "#dev". */
 export function roomName(word: string): string {

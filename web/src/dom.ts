@@ -35,3 +35,28 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!el) throw new Error(`#${id} missing from index.html`);
   return el as T;
 }
+
+/** What identifies a list's button across rebuilds: its role and the view, room or name. */
+function buttonKey(el: Element): string | null {
+  const b = el.closest('button');
+  if (!b) return null;
+  const d = b.dataset;
+  return `${b.className.split(' ')[0] ?? ''}|${d.view ?? d.room ?? d.name ?? b.textContent ?? ''}`;
+}
+
+/**
+ * Replaces a list's items without losing keyboard focus: lists are rebuilt on every render
+ * (a message arriving is enough), and the focused button would go with its old self.
+ */
+export function replaceKeepingFocus(list: HTMLElement, items: Node[]): void {
+  const active = document.activeElement;
+  const key = active && list.contains(active) ? buttonKey(active) : null;
+  list.replaceChildren(...items);
+  if (key === null) return;
+  for (const b of list.querySelectorAll('button')) {
+    if (buttonKey(b) === key) {
+      b.focus();
+      return;
+    }
+  }
+}

@@ -14,6 +14,8 @@ export class View {
   unread = 0;
   mentioned = false;
   historyDone = false;
+  /** Members, topic and modes are from a connection that is gone; the join reply renews them. */
+  stale = false;
   loadingHistory = false;
   /** Where the reader was when they switched away. */
   atBottom = true;
@@ -34,6 +36,7 @@ export class View {
 
   setMembers(list: WireMember[]): void {
     this.members = new Map(list.map((m) => [fold(m.name), m]));
+    this.stale = false;
   }
 
   memberNames(): string[] {

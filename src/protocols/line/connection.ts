@@ -40,6 +40,8 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
   private readonly decoder: LineDecoder;
   private readonly gate: InboundGate<string>;
   private stage: Stage;
+  /** The last plain line's say, while it is under way (commands wait for it). */
+  private saying: Promise<void> | null = null;
 
   constructor(
     private readonly hub: Hub,
@@ -145,7 +147,11 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
         break;
     }
     if (line.length === 0) return;
-    if (line.startsWith('/') && !line.startsWith('//')) return this.command(line.slice(1));
+    if (line.startsWith('/') && !line.startsWith('//')) {
+      // A command sees everything said before it done (stored, delivered).
+      const input = line.slice(1);
+      return this.saying ? this.saying.then(() => this.command(input)) : this.command(input);
+    }
     const room = session.current;
     if (!room) {
       this.say('! You are not in a room: /join ROOM first');
@@ -154,9 +160,16 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
     // Nothing answers a plain line, so the next one need not wait for its event to come
     // back from the bus: a pasted block goes out at once, still in order (the bus keeps
     // one origin's events in order).
-    hub.messaging
+    const said = hub.messaging
       .say(session, room.name, line.startsWith('//') ? line.slice(1) : line)
-      .catch((err: unknown) => this.failed(err));
+      .then(
+        () => undefined,
+        (err: unknown) => this.failed(err),
+      );
+    this.saying = said;
+    void said.then(() => {
+      if (this.saying === said) this.saying = null;
+    });
   }
 
   private async register(name: string): Promise<void> {

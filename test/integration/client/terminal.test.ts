@@ -30,9 +30,9 @@ function tmux(...args: string[]): string {
   return execFileSync('tmux', [...TMUX, ...args], { encoding: 'utf8' });
 }
 
-/** The pane's text, wrapped rows joined back into lines. */
-function screen(target: string): string {
-  return tmux('capture-pane', '-p', '-J', '-t', target);
+/** The pane's text, wrapped rows joined back into lines (or as the rows it shows). */
+function screen(target: string, join = true): string {
+  return tmux('capture-pane', '-p', ...(join ? ['-J'] : []), '-t', target);
 }
 
 async function waitScreen(target: string, re: RegExp, timeoutMs = 8000): Promise<string> {
@@ -56,14 +56,34 @@ async function type(target: string, ...keys: string[]): Promise<void> {
 function runCli(
   args: string[],
   input: string | null,
-): { exited: Promise<{ code: number | null; out: string; err: string }> } {
+): {
+  exited: Promise<{ code: number | null; out: string; err: string }>;
+  child: ReturnType<typeof spawn>;
+  /** Resolves when stdout first matches, with the time it did. */
+  printed(re: RegExp, timeoutMs?: number): Promise<number>;
+} {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const waiters: { re: RegExp; resolve(t: number): void }[] = [];
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters.filter((w) => w.re.test(out))) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(performance.now());
+    }
+  });
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   if (input !== null) child.stdin.end(input);
+  const printed = (re: RegExp, timeoutMs = 8000) =>
+    new Promise<number>((resolve, reject) => {
+      if (re.test(out)) return resolve(performance.now());
+      const timer = setTimeout(() => reject(new Error(`never printed ${re}:\n${out}`)), timeoutMs);
+      waiters.push({ re, resolve: (t) => (clearTimeout(timer), resolve(t)) });
+    });
   return {
+    child,
+    printed,
     exited: new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err }))),
   };
 }
@@ -203,6 +223,13 @@ test('in a terminal: prompt, typing undisturbed, completion, history, reconnect 
   expect(s.match(/half typed/g)?.length).toBe(1);
   tmux('send-keys', '-t', 'term', ' and finished', 'Enter');
   await other.expect(new RegExp(`<termy> ${typed} and finished$`));
+  // Our own line is shown once, as the server's echo with time and name: the prompt line
+  // it was typed on (two rows here) is gone, not left above the echo.
+  const sent = await waitScreen(
+    'term',
+    new RegExp(`\\[\\d\\d:\\d\\d\\] <termy> ${typed} and finished\\n\\[termy@#lobby\\]>\\s*$`),
+  );
+  expect(sent.match(/half typed/g)?.length).toBe(1);
 
   // Tab completes names (addressing someone) and commands; Up recalls earlier lines.
   await type('term', 'tal', 'Tab');
@@ -266,3 +293,110 @@ test('closing the terminal window leaves cleanly and does not send the half-type
   expect(watcher.since().join('\n')).not.toMatch(/not meant/);
   watcher.close();
 });
+
+test('a taken name is said, in the prompt too; /help fits 100 columns; own lines shown once', async () => {
+  const port = server.ports.framed!.port;
+  const holder = await LineClient.named(server.ports.line!.port, 'dup');
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    'wide',
+    '-x',
+    '100',
+    '-y',
+    '40',
+    `${process.execPath} ${CLI} connect 127.0.0.1:${port} --name dup --no-color; sleep 30`,
+  );
+  const s = await waitScreen('wide', /\[dup_ \(dup is taken\)@#lobby\]>\s*$/m);
+  expect(s).toMatch(
+    /^\* Connected to .* as dup_\n\* dup is taken; you are dup_ — \/nick to change$/m,
+  );
+  // The notice replaces the bare refusal of the first hello.
+  expect(s).not.toMatch(/already in use/);
+
+  await type('wide', 'C-l');
+  tmux('send-keys', '-t', 'wide', '-l', 'one line, once');
+  tmux('send-keys', '-t', 'wide', 'Enter');
+  await holder.expect(/<dup_> one line, once$/);
+  const once = await waitScreen(
+    'wide',
+    /<dup_> one line, once\n\[dup_ \(dup is taken\)@#lobby\]>\s*$/,
+  );
+  expect(once.match(/one line, once/g)?.length).toBe(1);
+
+  // /help, as the rows the terminal shows (not joined): each fits, none starts with a
+  // space, and the long /history description continues in its own column.
+  tmux('send-keys', '-t', 'wide', 'C-l');
+  tmux('send-keys', '-t', 'wide', '-l', '/help');
+  tmux('send-keys', '-t', 'wide', 'Enter');
+  await waitScreen('wide', /\/quit \[REASON\][\s\S]*said in #lobby/);
+  const rows = screen('wide', false).split('\n');
+  const help = rows.slice(rows.findIndex((r) => r.startsWith('* Commands:')));
+  const last = help.findIndex((r) => r.includes('said in #lobby'));
+  expect(last).toBeGreaterThan(10);
+  for (const row of help.slice(0, last + 1)) expect(row).toMatch(/^\* ?\S|^\* {3,}\S/);
+  const history = help.findIndex((r) => r.includes('/history'));
+  expect(help[history + 1]).toMatch(/^\* {30}NAME \(identified\)$/);
+  expect(rows.join('\n')).not.toMatch(/\]> \/help/);
+
+  // Taking a name back ends the note in the prompt.
+  holder.send('/nick notdup');
+  await holder.expect(/notdup/);
+  tmux('send-keys', '-t', 'wide', '-l', '/nick dup');
+  tmux('send-keys', '-t', 'wide', 'Enter');
+  await waitScreen('wide', /^\[dup@#lobby\]>\s*$/m);
+  holder.close();
+  tmux('kill-session', '-t', 'wide');
+}, 30_000);
+
+test('reconnecting: the first try within half a second, then doubling; each wait said as it is', async () => {
+  const local = await startTestServer(['--framed-port', '0']);
+  const port = portOf(local, 'framed');
+  // A pipe that stays open: the client keeps listening and reconnects.
+  const run = runCli(['connect', `127.0.0.1:${port}`, '--name', 'retrier'], null);
+  await run.printed(/^\* You joined #lobby/m);
+  await local.close();
+  const gone = await run.printed(/^Disconnected from server$/m);
+  // In place of the server: a listener on its port that hangs up on every connection, so
+  // each try fails at once and the gaps between them are the waits themselves.
+  const tries: number[] = [];
+  const hangUp = net.createServer((socket) => {
+    tries.push(performance.now());
+    socket.destroy();
+  });
+  await new Promise<void>((r) => hangUp.listen(port, '127.0.0.1', r));
+  try {
+    await run.printed(/next try in [\d.]+ s\n[\s\S]*next try in [\d.]+ s\n/, 6000);
+    await new Promise((r) => setTimeout(r, 50));
+    const said = (
+      await new Promise<string>((resolve) => {
+        run.child.kill('SIGTERM');
+        void run.exited.then((r) => resolve(r.out));
+      })
+    )
+      .split('\n')
+      .flatMap((l) => {
+        const m = /^\* (?:Reconnecting in|Reconnect failed \(.*\); next try in) ([\d.]+) s$/.exec(
+          l,
+        );
+        return m ? [Number(m[1]) * 1000] : [];
+      });
+    expect(said.length).toBeGreaterThanOrEqual(3);
+    const [first = 0, second = 0, third = 0] = said;
+    expect(first).toBeGreaterThanOrEqual(400);
+    expect(first).toBeLessThanOrEqual(500);
+    expect(second).toBeGreaterThanOrEqual(800);
+    expect(second).toBeLessThanOrEqual(1000);
+    expect(third).toBeGreaterThanOrEqual(1600);
+    expect(third).toBeLessThanOrEqual(2000);
+    // The waits that happened are the ones announced (to the 0.1 s they are printed with,
+    // plus the time a try takes on a busy machine).
+    const gaps = [(tries[0] ?? Infinity) - gone, (tries[1] ?? Infinity) - (tries[0] ?? 0)];
+    expect(Math.abs(gaps[0]! - first)).toBeLessThan(250);
+    expect(Math.abs(gaps[1]! - second)).toBeLessThan(250);
+  } finally {
+    run.child.kill('SIGKILL');
+    hangUp.close();
+  }
+}, 20_000);

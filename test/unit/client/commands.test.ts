@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { parseInput, UsageError } from '../../../src/client/commands.js';
+import { helpLines, parseInput, UsageError, wrapWords } from '../../../src/client/commands.js';
 import { clean, formatEvent } from '../../../src/client/format.js';
 import { Roster } from '../../../src/client/roster.js';
 
@@ -92,10 +93,26 @@ describe('Roster', () => {
   test('the welcome alone is enough to know the current room', () => {
     const r = new Roster('amy');
     const lobby = { name: '#Lobby', topic: '', members: 3 };
-    r.apply({ type: 'welcome', name: 'amy_', address: '', server: 's', rooms: [lobby] });
-    expect(r.prompt()).toBe('[amy_@#Lobby]> ');
-    r.apply({ type: 'joined', ts: 0, room: '#Lobby', name: 'amy_' });
+    r.apply({ type: 'welcome', name: 'Amy', address: '', server: 's', rooms: [lobby] });
+    expect(r.prompt()).toBe('[Amy@#Lobby]> ');
+    r.apply({ type: 'joined', ts: 0, room: '#Lobby', name: 'Amy' });
     expect([...r.rooms]).toEqual(['#Lobby']);
+  });
+
+  test('a variant of the name is said, in the prompt too, until the user picks a name', () => {
+    const r = new Roster('amy');
+    const lobby = { name: '#lobby', topic: '', members: 3 };
+    r.apply({ type: 'welcome', name: 'amy_', address: '', server: 's', rooms: [lobby] });
+    expect(r.takenNotice()).toBe('* amy is taken; you are amy_ — /nick to change');
+    expect(r.prompt()).toBe('[amy_ (amy is taken)@#lobby]> ');
+    // A reconnect asks for the wanted name again, and says so again if it is still taken.
+    r.reset();
+    r.apply({ type: 'welcome', name: 'amy_2', address: '', server: 's', rooms: [lobby] });
+    expect(r.takenNotice()).toBe('* amy is taken; you are amy_2 — /nick to change');
+    r.apply({ type: 'nick', ts: 0, old: 'amy_2', name: 'amelia' });
+    expect(r.takenNotice()).toBeNull();
+    expect(r.prompt()).toBe('[amelia@#lobby]> ');
+    expect(r.wanted).toBe('amelia');
   });
 });
 
@@ -120,5 +137,44 @@ describe('formatting', () => {
       view,
     )[0];
     expect(line).toMatch(/^\[\d\d:\d\d\] #b \* ben yo$/);
+  });
+});
+
+describe('/help', () => {
+  test('at any width every row fits, and a wrapped description stays in its column', () => {
+    for (const width of [100, 80, 60, 40, 30]) {
+      const lines = helpLines('#lobby', width);
+      for (const line of lines) {
+        expect(line.length, `${width}: ${line}`).toBeLessThanOrEqual(width);
+        // Every row is part of the table: none begins with the space a wrap broke at.
+        expect(line, `${width}`).toMatch(/^\*( +\S|$)/);
+      }
+    }
+    const at100 = helpLines('#lobby', 100);
+    const history = at100.findIndex((l) => l.includes('/history'));
+    const column = (at100[history] ?? '').indexOf('the last N');
+    expect(column).toBeGreaterThan(20);
+    expect(at100[history + 1]).toBe(`*${' '.repeat(column - 1)}NAME (identified)`);
+    // In a pipe nothing is wrapped: one line per command.
+    expect(helpLines('#lobby').length).toBe(at100.length - 1);
+  });
+
+  test('wrapWords breaks at spaces, cuts a word longer than a line, keeps every word', () => {
+    expect(wrapWords('aa bb cc', 5, '')).toEqual(['aa bb', 'cc']);
+    expect(wrapWords('aa bb cc', 6, '> ')).toEqual(['aa bb', '> cc']);
+    expect(wrapWords('abcdefgh', 3, '')).toEqual(['abc', 'def', 'gh']);
+    expect(wrapWords('', 10, '')).toEqual(['']);
+    fc.assert(
+      fc.property(
+        fc.array(fc.stringMatching(/^[a-z]{1,12}$/), { maxLength: 30 }),
+        fc.integer({ min: 3, max: 40 }),
+        (words, width) => {
+          const lines = wrapWords(words.join(' '), width, '  ');
+          for (const l of lines) expect(l.length).toBeLessThanOrEqual(width);
+          const joined = lines.map((l, i) => (i === 0 ? l : l.slice(2))).join(' ');
+          expect(joined.split(' ').join('')).toBe(words.join(''));
+        },
+      ),
+    );
   });
 });

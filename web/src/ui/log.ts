@@ -4,6 +4,7 @@
  * arrives late lands in its place, and a message id is shown at most once. Each day starts
  * with a divider, so a line shows only its time of day.
  */
+import type { HelpRow } from '../commands.js';
 import { h } from '../dom.js';
 import { clockSamples, clockTime, dayLabel, dayStart, fullTime } from '../format.js';
 import { nameTag, richText } from './text.js';
@@ -11,13 +12,16 @@ import { nameTag, richText } from './text.js';
 export interface Line {
   id?: string;
   ts: number;
-  kind: 'say' | 'me' | 'notice' | 'event' | 'error';
+  kind: 'say' | 'me' | 'notice' | 'event' | 'error' | 'help';
   from?: string;
   text: string;
   /** The line mentions the reader. */
   mention?: boolean;
   /** The reader wrote it. */
   self?: boolean;
+  /** kind 'help': the table under `text`, one block with one time, and a closing note. */
+  rows?: readonly HelpRow[];
+  foot?: string;
 }
 
 /** Lines kept per view; older ones can be fetched again from history. */
@@ -146,6 +150,11 @@ function render(line: Line): HTMLLIElement {
     body.append('* ', nameTag(line.from), ' ', richText(line.text));
     return h('li', { class: cls }, time, body);
   }
+  if (line.kind === 'help') {
+    body.append(h('strong', { text: line.text }), helpTable(line.rows ?? []));
+    if (line.foot) body.append(h('p', { class: 'help-foot', text: line.foot }));
+    return h('li', { class: cls }, time, body);
+  }
   body.append(richText(line.text));
   if (line.kind === 'say' || (line.kind === 'notice' && line.from !== undefined)) {
     // The space lets a phone's flowing layout wrap between name and text; the desktop grid
@@ -153,6 +162,15 @@ function render(line: Line): HTMLLIElement {
     return h('li', { class: cls }, time, nameTag(line.from ?? ''), ' ', body);
   }
   return h('li', { class: cls }, time, body);
+}
+
+/** Commands and what they do, in two columns (a list of terms, for screen readers too). */
+function helpTable(rows: readonly HelpRow[]): HTMLDListElement {
+  return h(
+    'dl',
+    { class: 'help-table' },
+    ...rows.flatMap((r) => [h('dt', {}, h('code', { text: r.usage })), h('dd', { text: r.text })]),
+  );
 }
 
 /**

@@ -1,5 +1,5 @@
 /** The left column: your rooms, your private chats, and every other room to join. */
-import { byId, h } from '../dom.js';
+import { byId, h, replaceKeepingFocus } from '../dom.js';
 import { fold } from '../format.js';
 import type { WireRoom } from '../protocol.js';
 import type { View, Views } from '../views.js';
@@ -56,19 +56,26 @@ function viewItem(
   return h('li', { class: 'entry' }, button, close);
 }
 
-export function renderSidebar(views: Views, directory: WireRoom[], actions: SidebarActions): void {
+/** `stale`: the member counts are from before the connection dropped (shown greyed). */
+export function renderSidebar(
+  views: Views,
+  directory: WireRoom[],
+  actions: SidebarActions,
+  stale: boolean,
+): void {
+  byId('sidebar').classList.toggle('stale', stale);
   const active = views.active;
   const rooms = views
     .rooms()
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((v) => viewItem(v, v === active, actions, v.joined ? v.members.size : undefined));
-  byId('room-list').replaceChildren(...rooms);
+  replaceKeepingFocus(byId('room-list'), rooms);
 
   const dms = views
     .dms()
     .sort((a, b) => a.name.localeCompare(b.name))
     .map((v) => viewItem(v, v === active, actions));
-  byId('dm-list').replaceChildren(...dms);
+  replaceKeepingFocus(byId('dm-list'), dms);
   byId('dm-section').hidden = dms.length === 0;
 
   const mine = new Set(
@@ -97,6 +104,6 @@ export function renderSidebar(views: Views, directory: WireRoom[], actions: Side
         ),
       ),
     );
-  byId('directory').replaceChildren(...others);
+  replaceKeepingFocus(byId('directory'), others);
   byId('directory-section').hidden = others.length === 0;
 }
