@@ -53,6 +53,10 @@ async function createBus(config: ServerConfig, env = process.env): Promise<Bus> 
 export interface StartHooks {
   /** Called when an operator asks for shutdown (console, admin socket); default: close(). */
   requestShutdown?(reason: string): void;
+  /** A bus of your own (embedding, several nodes in one test) instead of `--bus`. */
+  bus?: Bus;
+  /** A store of your own instead of `--store`. */
+  store?: Store;
 }
 
 export async function startServer(
@@ -61,8 +65,8 @@ export async function startServer(
   hooks: StartHooks = {},
 ): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config, log);
-  const bus = await createBus(config);
+  const store = hooks.store ?? (await openStore(config, log));
+  const bus = hooks.bus ?? (await createBus(config));
   const hub = new Hub(config.options, store, bus, log);
   await hub.start();
 

@@ -10,15 +10,13 @@ import { listenHttp } from './transports/http.js';
 import { defaultWebRoot } from './transports/static-files.js';
 import type { RunningListener } from './transports/tcp.js';
 
-/** RFC 6455 leaves keepalive to us: 30 s is under common proxy idle timeouts (60 s). */
-export const WS_KEEPALIVE_MS = 30_000;
-
 export interface WebHooks {
   tls?: { cert: Buffer; key: Buffer };
   admit(address: string): string | null;
   onError(err: Error): void;
   /** Directory of the built client; default: the repository's web/dist. */
   webRoot?: string;
+  /** Overrides --ws-keepalive (tests). */
   keepaliveMs?: number;
 }
 
@@ -38,7 +36,9 @@ export function listenWeb(
     websocket: {
       maxPayload: config.maxFrame,
       origins: config.wsOrigins,
-      keepaliveMs: hooks.keepaliveMs ?? WS_KEEPALIVE_MS,
+      // RFC 6455 leaves keepalive to us; the default 30 s is under common proxy idle
+      // timeouts (60 s).
+      keepaliveMs: hooks.keepaliveMs ?? config.wsKeepaliveMs,
       admit: hooks.admit,
       onLink: (link) => serveWs(hub, link),
     },

@@ -9,7 +9,7 @@
  * the node's id for the server's own events: echo rules compare it with the recipient's
  * session id, and only the origin's node writes the event's consequences to the store.
  */
-import type { RoomChange } from './room.js';
+import type { RoomChange } from './room-changes.js';
 
 /** Who did something, as every protocol needs to show it. */
 export interface Actor {

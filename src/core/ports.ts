@@ -4,7 +4,7 @@
  * The core imports none of those implementations.
  */
 import type { ChatEvent, HistoryEntry } from './events.js';
-import type { RoomFlag } from './room.js';
+import type { RoomFlag } from './room-changes.js';
 import type { Session } from './session.js';
 
 /** One client connection as the core sees it: bytes out, flow control, close. */
