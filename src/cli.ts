@@ -1,7 +1,7 @@
 /**
  * `plugboard serve | connect | admin | udp-ping` — one entry point for every command.
  */
-import { createInterface } from 'node:readline';
+import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { ConfigError, parseServeArgs, serveHelp } from './config.js';
 import { createLogger } from './logger.js';
 import { startServer } from './server.js';
@@ -33,7 +33,20 @@ async function serve(argv: string[]): Promise<number | void> {
     process.stdout.write(serveHelp() + '\n');
     return 0;
   }
-  const log = createLogger(config.logLevel);
+  // With the operator console on a terminal, log lines keep clear of its prompt.
+  const interactive = config.console && process.stdin.isTTY === true;
+  let rl: ReturnType<typeof createInterface> | null = null;
+  const log = createLogger(
+    config.logLevel,
+    interactive
+      ? {
+          before: () => {
+            if (rl) clearLine(process.stderr, 0, () => cursorTo(process.stderr, 0));
+          },
+          after: () => rl?.prompt(true),
+        }
+      : undefined,
+  );
   let server;
   try {
     server = await startServer(config, log, { requestShutdown: (reason) => stop(reason) });
@@ -51,9 +64,6 @@ async function serve(argv: string[]): Promise<number | void> {
   };
   process.on('uncaughtException', (err) => lastResort(err, 'exception'));
   process.on('unhandledRejection', (err) => lastResort(err, 'rejection'));
-  for (const [name, a] of Object.entries(server.addresses())) {
-    process.stderr.write(`plugboard: ${name} listening on ${a.host}:${a.port}\n`);
-  }
 
   let stopping = false;
   const stop = (reason: string): void => {
@@ -75,27 +85,28 @@ async function serve(argv: string[]): Promise<number | void> {
   process.on('SIGINT', () => stop('server shutting down'));
   process.on('SIGTERM', () => stop('server shutting down'));
 
-  if (config.console && process.stdin.isTTY) {
-    const rl = createInterface({
+  if (interactive) {
+    const prompt = createInterface({
       input: process.stdin,
       output: process.stderr,
       prompt: 'plugboard> ',
     });
+    rl = prompt;
     // readline swallows Ctrl-C on a terminal: treat it as the signal it stands for.
-    rl.on('SIGINT', () => stop('server shutting down'));
-    rl.on('line', (line) => {
+    prompt.on('SIGINT', () => stop('server shutting down'));
+    prompt.on('line', (line) => {
       runAdminCommand({ hub: server.hub, shutdown: stop }, line).then(
         (lines) => {
           for (const out of lines) process.stderr.write(out + '\n');
-          rl.prompt();
+          prompt.prompt();
         },
         (err: unknown) => {
           process.stderr.write(`error: ${(err as Error).message}\n`);
-          rl.prompt();
+          prompt.prompt();
         },
       );
     });
-    rl.prompt();
+    prompt.prompt();
   }
 }
 

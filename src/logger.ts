@@ -1,20 +1,37 @@
 /**
- * Structured logs with pino: JSON lines for machines, pretty lines when stdout is a terminal.
+ * Structured logs with pino: JSON lines for machines, pretty lines when stdout is a
+ * terminal. With the operator console open, a log line must not land on top of the
+ * `plugboard>` prompt: `aroundPrompt` clears the prompt line before each pretty line and
+ * draws the prompt (and what was being typed) again after it.
  */
 import pino from 'pino';
+import pretty from 'pino-pretty';
 
-export function createLogger(level: string): pino.Logger {
-  const pretty = process.stdout.isTTY === true;
-  return pino({
-    level,
-    base: undefined,
-    ...(pretty
-      ? {
-          transport: {
-            target: 'pino-pretty',
-            options: { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' },
-          },
-        }
-      : {}),
+export interface PromptHooks {
+  /** Called before a log line is written: clear the prompt line. */
+  before(): void;
+  /** Called after: draw the prompt again. */
+  after(): void;
+}
+
+export function createLogger(level: string, aroundPrompt?: PromptHooks): pino.Logger {
+  if (process.stdout.isTTY !== true) return pino({ level, base: undefined });
+  const options = { colorize: true, translateTime: 'HH:MM:ss', ignore: 'pid,hostname' };
+  if (!aroundPrompt) {
+    return pino({ level, base: undefined, transport: { target: 'pino-pretty', options } });
+  }
+  // Pretty-printed in this thread (not pino's worker), so the prompt can be kept clear.
+  const stream = pretty({
+    ...options,
+    sync: true,
+    destination: {
+      write(chunk: string): boolean {
+        aroundPrompt.before();
+        process.stdout.write(chunk);
+        aroundPrompt.after();
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream,
   });
+  return pino({ level, base: undefined }, stream);
 }

@@ -167,8 +167,13 @@ export async function startServer(
   const addresses = (): Record<string, { host: string; port: number }> =>
     Object.fromEntries(listeners.map((l) => [l.name, { host: l.host, port: l.port }]));
 
-  for (const l of listeners)
-    log.info({ listener: l.name, host: l.host, port: l.port }, 'listening');
+  // One clear line per listener: what to connect to.
+  for (const l of listeners) {
+    log.info(
+      { listener: l.name, host: l.host, port: l.port },
+      `${l.name} listening on ${l.host}:${l.port}`,
+    );
+  }
   if (config.readyFile) {
     // Write then rename, so a script polling for the file never reads half of it.
     writeFileSync(`${config.readyFile}.tmp`, JSON.stringify(addresses()) + '\n');
