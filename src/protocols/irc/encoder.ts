@@ -70,12 +70,13 @@ export function splitUtf8(text: string, max: number): string[] {
 }
 
 /**
- * PRIVMSG/NOTICE lines for one message. Text an IRC client could have sent fits one
- * line, and is cut (never split in a character) if the sender's prefix pushes it past 512
- * bytes, as IRC servers do; longer text from other protocols (the line protocol accepts
- * 4000 bytes) is split into several lines so IRC readers lose nothing.
+ * PRIVMSG/NOTICE lines for one message, live or replayed from history. Text an IRC client
+ * could have sent fits one line, and is cut (never split in a character) if the sender's
+ * prefix pushes it past 512 bytes, as IRC servers do; longer text from other protocols
+ * (the line protocol accepts 4000 bytes) is split into several lines so IRC readers lose
+ * nothing.
  */
-function messageLines(
+export function messageLines(
   tags: string,
   mask: string,
   target: string,

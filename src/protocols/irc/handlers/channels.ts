@@ -11,7 +11,7 @@ import type { Room } from '../../../core/room.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
-import { isoTime, splitUtf8 } from '../encoder.js';
+import { isoTime, messageLines } from '../encoder.js';
 import { replyError } from '../errors.js';
 import { FLAG_LETTERS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
@@ -102,7 +102,9 @@ function sendTopic(c: IrcClient, room: Room, always: boolean): void {
 
 /**
  * Recent history on join, for clients that can tell it is history: only with server-time,
- * and inside a `chathistory` batch when the client speaks batch.
+ * and inside a `chathistory` batch when the client speaks batch. Each entry is cut into
+ * lines exactly as live delivery cuts it (`messageLines`), within the 512 bytes LINELEN
+ * promises: a 4,000-byte line from nc arrives as several lines, not one.
  */
 async function replayHistory(c: IrcClient, room: Room): Promise<void> {
   const limit = c.hub.options.historyOnJoin;
@@ -115,13 +117,8 @@ async function replayHistory(c: IrcClient, room: Room): Promise<void> {
     const tags = [`time=${isoTime(e.ts)}`];
     if (batch) tags.unshift(`batch=${batch}`);
     if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`);
-    const verb = e.kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
-    const head = `@${tags.join(';')} :${e.mask} ${verb} ${room.name} :`;
-    const wrap = e.kind === 'me' ? (t: string) => `\x01ACTION ${t}\x01` : (t: string) => t;
-    // The same 512-byte lines as live delivery (LINELEN): long text is split.
-    const budget =
-      510 - Buffer.byteLength(head.slice(head.indexOf(' ') + 1)) - (e.kind === 'me' ? 9 : 0);
-    for (const piece of splitUtf8(e.text, Math.max(budget, 32))) c.sendLine(head + wrap(piece));
+    const lines = messageLines(`@${tags.join(';')} `, e.mask, room.name, e.text, e.kind);
+    c.session.send(Buffer.from(lines));
   }
   if (batch) c.sendLine(`:${c.serverName} BATCH -${batch}`);
 }
