@@ -61,6 +61,9 @@ function texts(lines: string[], room: string): string[] {
     .map((l) => l.slice(l.indexOf(head) + head.length));
 }
 
+/** The original time at the start of a replayed line (the date too when not today). */
+const STAMP = /^\[(?:\d{4}-\d\d-\d\d )?\d\d:\d\d\] /;
+
 /** 3,000 characters of words, with a few multi-byte ones (a cut must not split them). */
 const LONG = Array.from({ length: 500 }, (_, i) => (i % 50 === 49 ? 'ナ本' : `w${i % 10}xyz`))
   .join(' ')
@@ -79,15 +82,16 @@ test('a 3,000-character line from nc is replayed in lines within 512 bytes, noth
   t.send(LONG);
   t.send('/history 1');
   await t.expect(/w0xyz/);
-  for (const caps of ['server-time batch message-tags', 'server-time']) {
+  for (const caps of ['server-time batch message-tags', 'server-time', '']) {
     const c = await ircClient(unique('late'), caps);
     const got = joinAndCollect(c, room);
     const lines = await got;
     const pieces = texts(lines, room);
     expect(pieces.length, caps).toBeGreaterThan(5);
     for (const l of lines) expect(wireBytes(l), `${caps}: ${l}`).toBeLessThanOrEqual(512);
-    // The pieces joined are the line.
-    expect(pieces.join(''), caps).toBe(LONG);
+    // Without a batch each piece carries its time; the pieces joined are the line.
+    const bare = caps.includes('batch') ? pieces : pieces.map((p) => p.replace(STAMP, ''));
+    expect(bare.join(''), caps).toBe(LONG);
     c.close();
   }
   t.close();
@@ -119,6 +123,34 @@ test('replay splits as live delivery does: the same lines, byte for byte', async
     .map(untagged);
   expect(replayed).toEqual(liveLines);
   for (const c of [live, late, speaker, t]) c.close();
+});
+
+test('without batch, the replay is announced and each line carries its original time', async () => {
+  const room = unique('#marked');
+  const t = await talker(room);
+  t.send('first words');
+  t.send('/me waves');
+  t.send('/history 2');
+  await t.expect(/waves/);
+  for (const caps of ['', 'server-time']) {
+    const c = await ircClient(unique('plain'), caps);
+    const lines = (await joinAndCollect(c, room)).map(untagged);
+    const start = lines.findIndex((l) => / NOTICE /.test(l));
+    expect(start, caps).toBeGreaterThan(-1);
+    expect(lines[start]).toMatch(
+      new RegExp(
+        `^:test\\.plugboard NOTICE ${room} :Last 2 messages in ${room}, since \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d \\(server time\\):$`,
+      ),
+    );
+    expect(lines.slice(start + 1)).toEqual([
+      expect.stringMatching(new RegExp(` PRIVMSG ${room} :${STAMP.source.slice(1)}first words$`)),
+      expect.stringMatching(
+        new RegExp(` PRIVMSG ${room} :\\x01ACTION ${STAMP.source.slice(1)}waves\\x01$`),
+      ),
+    ]);
+    c.close();
+  }
+  t.close();
 });
 
 test('with server-time and batch, the replay is the chathistory batch with untouched text', async () => {

@@ -74,7 +74,9 @@ export function splitUtf8(text: string, max: number): string[] {
  * could have sent fits one line, and is cut (never split in a character) if the sender's
  * prefix pushes it past 512 bytes, as IRC servers do; longer text from other protocols
  * (the line protocol accepts 4000 bytes) is split into several lines so IRC readers lose
- * nothing.
+ * nothing. A replay may put a `stamp` (the original time) before the text of every line;
+ * the stamp is the server's addition, so what it pushes past the limit goes to another
+ * line instead of being cut.
  */
 export function messageLines(
   tags: string,
@@ -82,17 +84,20 @@ export function messageLines(
   target: string,
   text: string,
   kind: MessageEvent['kind'],
+  stamp = '',
 ): string {
   const verb = kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
   const head = `:${mask} ${verb} ${target} :`;
-  const wrap = kind === 'me' ? (t: string) => `\x01ACTION ${t}\x01` : (t: string) => t;
-  const overhead = kind === 'me' ? 9 : 0;
+  const wrap =
+    kind === 'me' ? (t: string) => `\x01ACTION ${stamp}${t}\x01` : (t: string) => stamp + t;
+  const overhead = (kind === 'me' ? 9 : 0) + byteLength(stamp);
   const budget = MAX_LINE_BYTES - 2 - byteLength(head) - overhead;
   const size = byteLength(text);
   if (size <= budget) return line(tags + head + wrap(text));
   // A client may leave out the colon before a one-word last parameter, so the longest
   // text it could send is one byte longer than with the colon.
-  const couldBeIrc = size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} `);
+  const couldBeIrc =
+    !stamp && size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} `);
   const pieces = splitUtf8(text, Math.max(budget, 32));
   if (couldBeIrc) return line(tags + head + wrap(pieces[0] as string));
   return pieces.map((p) => line(tags + head + wrap(p))).join('');

@@ -29,6 +29,10 @@ export interface Chatter {
   say(text: string): Promise<void>;
   /** How this client's screen shows `from` saying `text` in the current room. */
   lineFrom(from: string, text: string): RegExp;
+  /** How it shows that line replayed from history when it joins. */
+  replayedFrom(from: string, text: string): RegExp;
+  /** The heading it shows before `n` replayed lines of #lobby. */
+  replayHeading(n: number): RegExp;
 }
 
 /**
@@ -76,6 +80,23 @@ function plainLine(from: string, text: string): RegExp {
   return new RegExp(`\\[${clock}\\] <${escapeRegExp(from)}> ${escapeRegExp(text)}`);
 }
 
+/** The line protocol's and the terminal client's heading before history. */
+function plainHeading(n: number): RegExp {
+  return new RegExp(`^\\* Last ${n} messages? in #lobby:$`, 'm');
+}
+
+/**
+ * What the server says before history to IRC clients without batch (issue 16 #3), as a
+ * client shows it after its own prefix (`!server` in irssi, `Notice(server):` in WeeChat).
+ */
+function ircHeading(prefix: string): (n: number) => RegExp {
+  return (n) =>
+    new RegExp(
+      `${prefix}Last ${n} messages? in #lobby, since \\d{4}-\\d\\d-\\d\\d ${clock} \\(server time\\):$`,
+      'm',
+    );
+}
+
 /** nc or telnet on the line protocol: answers the name prompt, waits for the welcome. */
 export async function lineClient(
   tmux: Tmux,
@@ -88,7 +109,15 @@ export async function lineClient(
   await pane.waitFor(/Choose a name:$/m);
   await pane.type(name);
   await pane.waitFor(`* Welcome, ${name}!`);
-  return { kind, name, pane, say: (t) => pane.type(t), lineFrom: plainLine };
+  return {
+    kind,
+    name,
+    pane,
+    say: (t) => pane.type(t),
+    lineFrom: plainLine,
+    replayedFrom: plainLine,
+    replayHeading: plainHeading,
+  };
 }
 
 /** `plugboard connect` (framed JSON protocol) in a terminal, no colours, no reconnect. */
@@ -104,7 +133,15 @@ export async function terminalClient(tmux: Tmux, name: string, port: number): Pr
     '--no-reconnect',
   ]);
   await pane.waitFor(`* You joined #lobby`);
-  return { kind: 'terminal', name, pane, say: (t) => pane.type(t), lineFrom: plainLine };
+  return {
+    kind: 'terminal',
+    name,
+    pane,
+    say: (t) => pane.type(t),
+    lineFrom: plainLine,
+    replayedFrom: plainLine,
+    replayHeading: plainHeading,
+  };
 }
 
 /**
@@ -141,6 +178,10 @@ export async function irssiClient(tmux: Tmux, nick: string, port: number): Promi
     // `12:34 <@alice> text`: the nick column carries the mode (@, + or a space).
     lineFrom: (from, text) =>
       new RegExp(`${clock} <[@+ ]?${escapeRegExp(from)}> ${escapeRegExp(text)}`),
+    // irssi shows when a line arrived, so the original time is in the text.
+    replayedFrom: (from, text) =>
+      new RegExp(`${clock} <[@+ ]?${escapeRegExp(from)}> \\[${clock}\\] ${escapeRegExp(text)}`),
+    replayHeading: ircHeading(`${clock} !plugboard\\.local `),
   };
 }
 
@@ -173,6 +214,12 @@ export async function weechatClient(tmux: Tmux, nick: string, port: number): Pro
     // `12:34:56 @alice | text`: prefix column right-aligned, then a bar.
     lineFrom: (from, text) =>
       new RegExp(`${clock}:\\d\\d +[@+]?${escapeRegExp(from)} \\| ${escapeRegExp(text)}`),
+    // WeeChat shows server-time, and the text carries the time as well.
+    replayedFrom: (from, text) =>
+      new RegExp(
+        `${clock}:\\d\\d +[@+]?${escapeRegExp(from)} \\| \\[${clock}\\] ${escapeRegExp(text)}`,
+      ),
+    replayHeading: ircHeading(`-- \\| Notice\\(plugboard\\.local\\): `),
   };
 }
 

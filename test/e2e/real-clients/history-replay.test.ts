@@ -1,7 +1,7 @@
 /**
  * The history irssi and WeeChat are shown on joining, read off their screens (issue 16):
  * a 3,000-character line said in nc arrives in pieces within the IRC line limit, all of
- * it, as live delivery would have cut it.
+ * it, as live delivery would have cut it, each piece marked with its original time.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ServerProcess } from '../../helpers/process.js';
@@ -21,9 +21,9 @@ import {
 const WORDS = Array.from({ length: 600 }, (_, i) => `w${String(i).padStart(3, '0')}`);
 const LONG = WORDS.join(' ');
 
-/** The rows of a message line from `from` on screen, whatever else each row holds. */
+/** The rows that start a replayed message from `from` (with its original time). */
 function messageRows(c: Chatter, screen: string, from: string): string[] {
-  const start = c.lineFrom(from, 'w');
+  const start = c.replayedFrom(from, 'w');
   return screen.split('\n').filter((row) => start.test(row));
 }
 
@@ -56,7 +56,9 @@ describe('history replay in irssi and WeeChat', () => {
         ]);
         for (const c of viewers) {
           const screen = await c.pane.waitFor('w599');
-          // 512 bytes less the prefix leave room for about 90 words a line: 600 take 7.
+          expect(screen).toMatch(c.replayHeading(1));
+          // 512 bytes less the prefix leave room for about 90 words a line: 600 take 7,
+          // each starting with the time it was said.
           expect(messageRows(c, screen, 'alice').length, c.kind).toBeGreaterThanOrEqual(6);
           for (const w of WORDS) expect(screen, `${c.kind} lost ${w}`).toContain(w);
         }

@@ -1,8 +1,9 @@
 /**
  * nc, telnet, irssi, WeeChat and the terminal client in one room of a real
- * `plugboard serve`, each read off the client's own screen (issue 16).
+ * `plugboard serve`: live chat and the history a late joiner is shown, each read off the
+ * client's own screen (issue 16).
  */
-import { afterAll, beforeAll, describe, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ServerProcess } from '../../helpers/process.js';
 import { Tmux } from '../../helpers/tmux.js';
 import {
@@ -37,6 +38,7 @@ describe('real clients in one room', () => {
   let server: ServerProcess | undefined;
   const tmux = new Tmux('room');
   let early: Chatter[] = [];
+  let late: Chatter[] = [];
 
   beforeAll(async () => {
     server = await startChatServer();
@@ -50,11 +52,35 @@ describe('real clients in one room', () => {
     const s = server as ServerProcess;
     await onScreens(tmux, async () => {
       early = await joinAll(tmux, s, ['alice', 'bob', 'carol', 'dave', 'erin']);
-      for (const c of early) await c.say(said(c));
-      for (const viewer of early) {
-        for (const speaker of early) {
-          if (speaker !== viewer)
+      // One speaker at a time, each line seen by everyone before the next is said, so the
+      // room's history has them in this order.
+      for (const speaker of early) {
+        await speaker.say(said(speaker));
+        for (const viewer of early) {
+          if (viewer !== speaker)
             await viewer.pane.waitFor(viewer.lineFrom(speaker.name, said(speaker)));
+        }
+      }
+    });
+  });
+
+  test('a late joiner is shown the earlier lines as history', { timeout: 120_000 }, async () => {
+    const s = server as ServerProcess;
+    await onScreens(tmux, async () => {
+      late = await joinAll(tmux, s, ['frank', 'gina', 'hank', 'ivy', 'jane']);
+      const last = early[early.length - 1] as Chatter;
+      for (const viewer of late) {
+        const screen = await viewer.pane.waitFor(viewer.replayedFrom(last.name, said(last)));
+        // Each client's heading, then the lines in the order they were said. irssi stamps
+        // each line with the time it arrived: without the heading and the original times
+        // in the text, old lines would pass for new ones there.
+        const heading = screen.search(viewer.replayHeading(early.length));
+        expect(heading, viewer.kind).toBeGreaterThan(-1);
+        let at = heading;
+        for (const speaker of early) {
+          const next = screen.slice(at).search(viewer.replayedFrom(speaker.name, said(speaker)));
+          expect(next, `${viewer.kind} shows ${speaker.name}'s line in order`).toBeGreaterThan(0);
+          at += next;
         }
       }
     });

@@ -11,12 +11,10 @@ import type { Room } from '../../../core/room.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
-import { isoTime, messageLines } from '../encoder.js';
 import { replyError } from '../errors.js';
 import { FLAG_LETTERS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
-
-let historyBatch = 0;
+import { replayHistory } from '../replay.js';
 
 /**
  * Runs `fn`, turning a ChatError into its numeric; resolves to whether it succeeded.
@@ -98,29 +96,6 @@ function sendTopic(c: IrcClient, room: Room, always: boolean): void {
   }
   c.reply(RPL.TOPIC, room.name, room.topic);
   c.reply(RPL.TOPICWHOTIME, room.name, room.topicBy, String(Math.floor(room.topicAt / 1000)));
-}
-
-/**
- * Recent history on join, for clients that can tell it is history: only with server-time,
- * and inside a `chathistory` batch when the client speaks batch. Each entry is cut into
- * lines exactly as live delivery cuts it (`messageLines`), within the 512 bytes LINELEN
- * promises: a 4,000-byte line from nc arrives as several lines, not one.
- */
-async function replayHistory(c: IrcClient, room: Room): Promise<void> {
-  const limit = c.hub.options.historyOnJoin;
-  if (limit <= 0 || !c.has(Cap.ServerTime)) return;
-  const entries = await c.hub.messaging.history(c.session, room.name, limit);
-  if (entries.length === 0 || c.session.closed) return;
-  const batch = c.has(Cap.Batch) ? `h${(++historyBatch).toString(36)}` : null;
-  if (batch) c.sendLine(`:${c.serverName} BATCH +${batch} chathistory ${room.name}`);
-  for (const e of entries) {
-    const tags = [`time=${isoTime(e.ts)}`];
-    if (batch) tags.unshift(`batch=${batch}`);
-    if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`);
-    const lines = messageLines(`@${tags.join(';')} `, e.mask, room.name, e.text, e.kind);
-    c.session.send(Buffer.from(lines));
-  }
-  if (batch) c.sendLine(`:${c.serverName} BATCH -${batch}`);
 }
 
 async function join(c: IrcClient, channels: string[], keys: string[]): Promise<void> {
