@@ -9,6 +9,7 @@ import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
 import { describeChange } from '../describe.js';
+import { shutdownText } from '../shutdown-text.js';
 import { MAX_LINE_BYTES, escapeTag } from './codec.js';
 import { toLetters } from './mode-letters.js';
 
@@ -145,12 +146,21 @@ export function createIrcEncoder(serverName: string): Encoder {
       return Buffer.from(encodeText(event, r, r.caps, serverLine));
     },
 
-    farewell(reason: string, r: Session): Buffer {
-      // RFC 2812 3.7.4: ERROR tells a client the server is closing its link.
-      const who = r.registered ? `${r.user}@${r.host}` : r.host;
-      return Buffer.from(line(`ERROR :Closing link: (${who}) [${reason}]`));
+    farewell(reason: string, r: Session, shutdown?: boolean): Buffer {
+      // Stopping: this ERROR is all an IRC client is told (see variantOf), so it carries
+      // the shutdown sentence ("Server shutting down", or with an operator's reason).
+      return Buffer.from(closingLink(shutdown ? shutdownText(reason) : reason, r));
     },
   };
+}
+
+/**
+ * RFC 2812 3.7.4: ERROR tells a client the server is closing its link. irssi shows it as
+ * `ERROR Closing link: (~alice@127.0.0.1) [reason]`, WeeChat as `=!= | Closing link: …`.
+ */
+function closingLink(reason: string, r: Session): string {
+  const who = r.registered ? `${r.user}@${r.host}` : r.host;
+  return line(`ERROR :Closing link: (${who}) [${reason}]`);
 }
 
 /** The variant rules for every event; `variant` above answers the commonest case first. */
@@ -158,7 +168,9 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
   const caps = r.caps;
   switch (event.type) {
     case 'shutdown':
-      return key(caps & Cap.ServerTime);
+      // IRC hears of a shutdown once, from the farewell: ERROR, the last line before the
+      // close. A NOTICE before it would say the same thing again.
+      return null;
     case 'roster':
     case 'kill':
     case 'serverban':
@@ -294,12 +306,8 @@ function encodeText(
       return serverLine(caps, event.ts, `NOTICE ${target} :${event.text}`);
     }
     case 'shutdown':
-      // The reason once: "Server shutting down", or "Server shutting down: upgrade".
-      return serverLine(
-        caps,
-        event.ts,
-        `NOTICE * :${/^server shutting down$/i.test(event.reason) ? 'Server shutting down' : `Server shutting down: ${event.reason}`}`,
-      );
+      // Never sent (variantOf gives it no variant): IRC is told by the farewell.
+      return '';
     case 'account':
       return line(
         `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} ACCOUNT ${event.who.account ?? '*'}`,

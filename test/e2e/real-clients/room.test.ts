@@ -1,18 +1,21 @@
 /**
  * nc, telnet, irssi, WeeChat and the terminal client in one room of a real
- * `plugboard serve`: live chat and the history a late joiner is shown, each read off the
- * client's own screen (issue 16).
+ * `plugboard serve`: live chat, the history a late joiner is shown, and the shutdown
+ * notice, each read off the client's own screen (issue 16).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ServerProcess } from '../../helpers/process.js';
 import { Tmux } from '../../helpers/tmux.js';
 import {
+  escapeRegExp,
   irssiClient,
   killServer,
   lineClient,
+  occurrences,
   onScreens,
   portOf,
   startChatServer,
+  stopServer,
   terminalClient,
   weechatClient,
   type Chatter,
@@ -85,4 +88,50 @@ describe('real clients in one room', () => {
       }
     });
   });
+
+  test(
+    'SIGTERM: every client shows the shutdown, saying it once',
+    { timeout: 120_000 },
+    async () => {
+      const s = server as ServerProcess;
+      await onScreens(tmux, async () => {
+        expect(early.length + late.length).toBe(10);
+        expect(await stopServer(s)).toBe(0);
+        for (const c of [...early, ...late]) {
+          let screen: string;
+          switch (c.kind) {
+            case 'nc':
+              screen = await c.pane.waitFor(/^\* server shutting down$/m);
+              break;
+            case 'telnet':
+              screen = await c.pane.waitFor(
+                /^\* server shutting down\nConnection closed by foreign host\.$/m,
+              );
+              break;
+            case 'terminal':
+              screen = await c.pane.waitFor(/^\* Server shutting down\nDisconnected from server$/m);
+              break;
+            case 'irssi':
+              // The status window, where irssi puts what the server says about the link.
+              await c.pane.type('/window 1');
+              screen = await c.pane.waitFor(
+                new RegExp(
+                  `-!- ERROR Closing link: \\(~${escapeRegExp(c.name)}@127\\.0\\.0\\.1\\) \\[Server shutting down\\]\\n.*-!- Irssi: Connection lost to 127\\.0\\.0\\.1`,
+                ),
+              );
+              break;
+            case 'weechat':
+              await c.pane.type('/buffer 1');
+              screen = await c.pane.waitFor(
+                new RegExp(
+                  `=!= \\| Closing link: \\(~${escapeRegExp(c.name)}@127\\.0\\.0\\.1\\) \\[Server shutting down\\]`,
+                ),
+              );
+              break;
+          }
+          expect(occurrences(screen, 'shutting down'), c.pane.name).toBe(1);
+        }
+      });
+    },
+  );
 });
