@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real: clients (nc, telnet, tmux),
-# PostgreSQL (the harness runs its own throwaway cluster) and Chromium (browser tests).
-# Called by .ci/run before `npm ci`; safe to run again.
+# Installs the Debian packages the test suite drives for real: the clients people chat
+# with (nc, telnet, irssi, WeeChat's curses interface), tmux to run and read them
+# (test/e2e/real-clients), PostgreSQL (the harness runs its own throwaway cluster) and
+# Chromium (browser tests). Called by .ci/run before `npm ci`; safe to run again.
 set -euo pipefail
 need=()
 command -v nc >/dev/null || need+=(netcat-openbsd)
-command -v telnet >/dev/null || need+=(telnet)
+command -v telnet >/dev/null || need+=(inetutils-telnet)
 command -v tmux >/dev/null || need+=(tmux)
+command -v irssi >/dev/null || need+=(irssi)
+# weechat-headless has no screen to read back: the tests run `weechat` (curses) in tmux.
+command -v weechat >/dev/null || need+=(weechat-curses)
 command -v openssl >/dev/null || need+=(openssl)
 command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 [ -x /usr/bin/chromium ] || need+=(chromium)

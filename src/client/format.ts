@@ -3,6 +3,7 @@
  * line protocol's style, with the room shown when it is not the current one.
  */
 import type { ServerMessage, WireMessage } from '../protocols/json/schema.js';
+import { shutdownText } from '../protocols/shutdown-text.js';
 
 const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
 
@@ -122,7 +123,7 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
     case 'error':
       return [`! ${msg.message}`];
     case 'shutdown':
-      return [`* Server shutting down: ${msg.reason}`];
+      return [`* ${shutdownText(msg.reason)}`];
     case 'ok':
     case 'pong':
     case 'ping':

@@ -9,6 +9,7 @@ import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
 import { describeChange } from '../describe.js';
+import { shutdownText } from '../shutdown-text.js';
 import { MAX_LINE_BYTES, escapeTag } from './codec.js';
 import { toLetters } from './mode-letters.js';
 
@@ -70,28 +71,34 @@ export function splitUtf8(text: string, max: number): string[] {
 }
 
 /**
- * PRIVMSG/NOTICE lines for one message. Text an IRC client could have sent fits one
- * line, and is cut (never split in a character) if the sender's prefix pushes it past 512
- * bytes, as IRC servers do; longer text from other protocols (the line protocol accepts
- * 4000 bytes) is split into several lines so IRC readers lose nothing.
+ * PRIVMSG/NOTICE lines for one message, live or replayed from history. Text an IRC client
+ * could have sent fits one line, and is cut (never split in a character) if the sender's
+ * prefix pushes it past 512 bytes, as IRC servers do; longer text from other protocols
+ * (the line protocol accepts 4000 bytes) is split into several lines so IRC readers lose
+ * nothing. A replay may put a `stamp` (the original time) before the text of every line;
+ * the stamp is the server's addition, so what it pushes past the limit goes to another
+ * line instead of being cut.
  */
-function messageLines(
+export function messageLines(
   tags: string,
   mask: string,
   target: string,
   text: string,
   kind: MessageEvent['kind'],
+  stamp = '',
 ): string {
   const verb = kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
   const head = `:${mask} ${verb} ${target} :`;
-  const wrap = kind === 'me' ? (t: string) => `\x01ACTION ${t}\x01` : (t: string) => t;
-  const overhead = kind === 'me' ? 9 : 0;
+  const wrap =
+    kind === 'me' ? (t: string) => `\x01ACTION ${stamp}${t}\x01` : (t: string) => stamp + t;
+  const overhead = (kind === 'me' ? 9 : 0) + byteLength(stamp);
   const budget = MAX_LINE_BYTES - 2 - byteLength(head) - overhead;
   const size = byteLength(text);
   if (size <= budget) return line(tags + head + wrap(text));
   // A client may leave out the colon before a one-word last parameter, so the longest
   // text it could send is one byte longer than with the colon.
-  const couldBeIrc = size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} `);
+  const couldBeIrc =
+    !stamp && size + overhead <= MAX_LINE_BYTES - 2 - byteLength(`${verb} ${target} `);
   const pieces = splitUtf8(text, Math.max(budget, 32));
   if (couldBeIrc) return line(tags + head + wrap(pieces[0] as string));
   return pieces.map((p) => line(tags + head + wrap(p))).join('');
@@ -139,12 +146,21 @@ export function createIrcEncoder(serverName: string): Encoder {
       return Buffer.from(encodeText(event, r, r.caps, serverLine));
     },
 
-    farewell(reason: string, r: Session): Buffer {
-      // RFC 2812 3.7.4: ERROR tells a client the server is closing its link.
-      const who = r.registered ? `${r.user}@${r.host}` : r.host;
-      return Buffer.from(line(`ERROR :Closing link: (${who}) [${reason}]`));
+    farewell(reason: string, r: Session, shutdown?: boolean): Buffer {
+      // Stopping: this ERROR is all an IRC client is told (see variantOf), so it carries
+      // the shutdown sentence ("Server shutting down", or with an operator's reason).
+      return Buffer.from(closingLink(shutdown ? shutdownText(reason) : reason, r));
     },
   };
+}
+
+/**
+ * RFC 2812 3.7.4: ERROR tells a client the server is closing its link. irssi shows it as
+ * `ERROR Closing link: (~alice@127.0.0.1) [reason]`, WeeChat as `=!= | Closing link: …`.
+ */
+function closingLink(reason: string, r: Session): string {
+  const who = r.registered ? `${r.user}@${r.host}` : r.host;
+  return line(`ERROR :Closing link: (${who}) [${reason}]`);
 }
 
 /** The variant rules for every event; `variant` above answers the commonest case first. */
@@ -152,7 +168,9 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
   const caps = r.caps;
   switch (event.type) {
     case 'shutdown':
-      return key(caps & Cap.ServerTime);
+      // IRC hears of a shutdown once, from the farewell: ERROR, the last line before the
+      // close. A NOTICE before it would say the same thing again.
+      return null;
     case 'roster':
     case 'kill':
     case 'serverban':
@@ -288,12 +306,8 @@ function encodeText(
       return serverLine(caps, event.ts, `NOTICE ${target} :${event.text}`);
     }
     case 'shutdown':
-      // The reason once: "Server shutting down", or "Server shutting down: upgrade".
-      return serverLine(
-        caps,
-        event.ts,
-        `NOTICE * :${/^server shutting down$/i.test(event.reason) ? 'Server shutting down' : `Server shutting down: ${event.reason}`}`,
-      );
+      // Never sent (variantOf gives it no variant): IRC is told by the farewell.
+      return '';
     case 'account':
       return line(
         `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} ACCOUNT ${event.who.account ?? '*'}`,

@@ -11,12 +11,10 @@ import type { Room } from '../../../core/room.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
-import { isoTime, splitUtf8 } from '../encoder.js';
 import { replyError } from '../errors.js';
 import { FLAG_LETTERS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
-
-let historyBatch = 0;
+import { replayHistory } from '../replay.js';
 
 /**
  * Runs `fn`, turning a ChatError into its numeric; resolves to whether it succeeded.
@@ -98,32 +96,6 @@ function sendTopic(c: IrcClient, room: Room, always: boolean): void {
   }
   c.reply(RPL.TOPIC, room.name, room.topic);
   c.reply(RPL.TOPICWHOTIME, room.name, room.topicBy, String(Math.floor(room.topicAt / 1000)));
-}
-
-/**
- * Recent history on join, for clients that can tell it is history: only with server-time,
- * and inside a `chathistory` batch when the client speaks batch.
- */
-async function replayHistory(c: IrcClient, room: Room): Promise<void> {
-  const limit = c.hub.options.historyOnJoin;
-  if (limit <= 0 || !c.has(Cap.ServerTime)) return;
-  const entries = await c.hub.messaging.history(c.session, room.name, limit);
-  if (entries.length === 0 || c.session.closed) return;
-  const batch = c.has(Cap.Batch) ? `h${(++historyBatch).toString(36)}` : null;
-  if (batch) c.sendLine(`:${c.serverName} BATCH +${batch} chathistory ${room.name}`);
-  for (const e of entries) {
-    const tags = [`time=${isoTime(e.ts)}`];
-    if (batch) tags.unshift(`batch=${batch}`);
-    if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`);
-    const verb = e.kind === 'notice' ? 'NOTICE' : 'PRIVMSG';
-    const head = `@${tags.join(';')} :${e.mask} ${verb} ${room.name} :`;
-    const wrap = e.kind === 'me' ? (t: string) => `\x01ACTION ${t}\x01` : (t: string) => t;
-    // The same 512-byte lines as live delivery (LINELEN): long text is split.
-    const budget =
-      510 - Buffer.byteLength(head.slice(head.indexOf(' ') + 1)) - (e.kind === 'me' ? 9 : 0);
-    for (const piece of splitUtf8(e.text, Math.max(budget, 32))) c.sendLine(head + wrap(piece));
-  }
-  if (batch) c.sendLine(`:${c.serverName} BATCH -${batch}`);
 }
 
 async function join(c: IrcClient, channels: string[], keys: string[]): Promise<void> {
