@@ -169,9 +169,11 @@ export async function startServer(
 
   // One clear line per listener: what to connect to.
   for (const l of listeners) {
+    // With TLS on, the HTTP port speaks HTTPS only: say so, `http://` would get nowhere.
+    const note = l.name === 'http' && tls ? ' (HTTPS only: https:// and wss://)' : '';
     log.info(
       { listener: l.name, host: l.host, port: l.port },
-      `${l.name} listening on ${l.host}:${l.port}`,
+      `${l.name} listening on ${l.host}:${l.port}${note}`,
     );
   }
   if (config.readyFile) {
