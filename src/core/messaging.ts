@@ -60,8 +60,6 @@ export class Messaging {
     tags?: Record<string, string>,
   ): Promise<MessageEvent> {
     const { core } = this;
-    const tagOnly = sendKind === 'tag';
-    const kind: MessageKind = tagOnly ? 'say' : sendKind;
     requireRegistered(s);
     const room = requireRoom(core, roomName);
     const member = room.has(s);
@@ -78,9 +76,8 @@ export class Messaging {
     if (isMuted(room.mutes, s.name, now)) {
       throw new ChatError(ErrorCode.Moderated, `You are muted in ${room.name}`, room.name);
     }
-    const clean = tagOnly ? '' : cleanText(text, core.options.maxMessageBytes);
-    if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
-    const keep = !tagOnly && kind !== 'notice';
+    const { kind, clean, extra } = this.body(text, sendKind, tags);
+    const keep = !extra.tagOnly && kind !== 'notice';
     if (keep) this.requireWritable();
     const event: MessageEvent = {
       type: 'message',
@@ -91,10 +88,8 @@ export class Messaging {
       text: clean,
       kind,
       origin: s.id,
+      ...extra,
     };
-    const clientTags = checkClientTags(tags);
-    if (clientTags) event.tags = clientTags;
-    if (tagOnly) event.tagOnly = true;
     core.counters.messagesIn++;
     await core.emit(event, { rooms: [room.key] });
     if (keep) {
@@ -119,16 +114,14 @@ export class Messaging {
     tags?: Record<string, string>,
   ): Promise<{ event: DirectEvent; target: PersonInfo }> {
     const { core } = this;
-    const tagOnly = sendKind === 'tag';
-    const kind: MessageKind = tagOnly ? 'say' : sendKind;
     requireRegistered(s);
     const target = await core.presence.lookup(to);
     if (!target) throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${to}`, to);
-    const clean = tagOnly ? '' : cleanText(text, core.options.maxMessageBytes);
-    if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    const { kind, clean, extra } = this.body(text, sendKind, tags);
     // Kept only between two identified accounts: a conversation needs a stable name on
     // both sides to be found again (a guest's name is anyone's after they leave).
-    const keep = !tagOnly && kind !== 'notice' && s.account !== null && target.account !== null;
+    const keep =
+      !extra.tagOnly && kind !== 'notice' && s.account !== null && target.account !== null;
     if (keep) this.requireWritable();
     const ts = core.clock.now();
     const event: DirectEvent = {
@@ -140,10 +133,8 @@ export class Messaging {
       text: clean,
       kind,
       origin: s.id,
+      ...extra,
     };
-    const clientTags = checkClientTags(tags);
-    if (clientTags) event.tags = clientTags;
-    if (tagOnly) event.tagOnly = true;
     core.counters.messagesIn++;
     await core.emit(event, { nodes: [nodeOf(target.origin), core.nodeId] });
     if (keep) {
@@ -159,6 +150,30 @@ export class Messaging {
       });
     }
     return { event, target };
+  }
+
+  /**
+   * What a message says, cleaned: its kind, its text (none for tags only: IRC TAGMSG) and
+   * the client tags it carries. Throws when there is nothing to send.
+   */
+  private body(
+    text: string,
+    sendKind: SendKind,
+    tags: Record<string, string> | undefined,
+  ): {
+    kind: MessageKind;
+    clean: string;
+    extra: { tags?: Record<string, string>; tagOnly?: true };
+  } {
+    const tagOnly = sendKind === 'tag';
+    const clean = tagOnly ? '' : cleanText(text, this.core.options.maxMessageBytes);
+    if (clean.length === 0 && !tagOnly) throw new ChatError(ErrorCode.TextEmpty, 'No text to send');
+    const clientTags = checkClientTags(tags);
+    return {
+      kind: tagOnly ? 'say' : (sendKind as MessageKind),
+      clean,
+      extra: { ...(clientTags ? { tags: clientTags } : {}), ...(tagOnly ? { tagOnly } : {}) },
+    };
   }
 
   /**

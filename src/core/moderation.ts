@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Core } from './context.js';
 import { ChatError, ErrorCode } from './errors.js';
-import type { Actor } from './events.js';
+import type { Actor, ServerBanEvent } from './events.js';
 import { nodeOf } from './ids.js';
 import type { Identity } from './identity.js';
 import { checkMask } from './masks.js';
@@ -387,15 +387,7 @@ export class Moderation {
   }
 
   /** Applies a server ban event here: keeps it, and ends the local sessions it matches. */
-  applyServerBan(e: {
-    origin: string;
-    mask: string;
-    on: boolean;
-    reason: string;
-    expiresAt: number | null;
-    by: string;
-    ts: number;
-  }): void {
+  applyServerBan(e: ServerBanEvent): void {
     const { core } = this;
     const bans = this.identity.serverBans;
     const i = bans.findIndex((b) => fold(b.mask) === fold(e.mask));
