@@ -11,9 +11,14 @@
  * An envelope is `{o, s, c, k, e}`: origin node, the origin's event sequence (one number
  * per emitted event, the same on every channel it goes to), the channel, the origin's
  * sequence on that channel (a jump is a gap), and the event.
+ *
+ * A `sequenced` transport (Redis) also orders each room: it gives every room envelope an
+ * offset `p` within an epoch `x`, and then room events are delivered in offset order on
+ * every node, the sender's included (room-feeds.ts), rather than the sender's at once.
  */
 import type { ChatEvent } from '../core/events.js';
 import type { Bus, BusRoute, BusSink } from '../core/ports.js';
+import { RoomFeeds } from './room-feeds.js';
 
 export interface Envelope {
   o: string;
@@ -21,6 +26,16 @@ export interface Envelope {
   c: string;
   k: number;
   e: ChatEvent;
+  /** Offset in the room, from a sequencing transport. */
+  p?: number;
+  /** The room's epoch, likewise. */
+  x?: string;
+}
+
+/** Where a sequencing transport put an envelope. */
+export interface Position {
+  p: number;
+  x: string;
 }
 
 export const ALL = 'all';
@@ -63,8 +78,17 @@ export class BusClosedError extends Error {
 
 export abstract class ClusterBus implements Bus {
   abstract readonly name: string;
+  /** True when the transport orders each room's events (see the header). */
+  protected readonly sequenced: boolean = false;
   protected sink: BusSink | null = null;
   private seq = 0;
+  /** This node's sequenced emits waiting for their local delivery, by sequence. */
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  protected readonly feeds = new RoomFeeds({
+    deliver: (envelope) => this.deliverOnce(envelope),
+    recover: (channel, epoch, from, to) => this.recover(channel, epoch, from, to),
+    lost: (channel, missed) => this.sink?.gap('', channel, missed),
+  });
   private readonly channelSeq = new Map<string, number>();
   private readonly origins = new Map<string, OriginState>();
   private readonly watched = new Set<string>();
@@ -86,19 +110,46 @@ export abstract class ClusterBus implements Bus {
   emit(event: ChatEvent, route: BusRoute): Promise<void> {
     if (!this.sink) return Promise.reject(new BusClosedError(this.name));
     const s = ++this.seq;
-    const channels = this.channelsOf(route);
-    const local = this.loopback(event);
-    for (const c of channels) {
+    const rooms = this.sequenced && !route.everyone ? (route.rooms ?? []) : [];
+    const channels = this.channelsOf(route, rooms.length === 0);
+    const envelope = (c: string): Envelope => {
       const k = (this.channelSeq.get(c) ?? 0) + 1;
       this.channelSeq.set(c, k);
-      const envelope: Envelope = { o: this.nodeId, s, c, k, e: event };
-      this.transmit(c, envelope);
+      return { o: this.nodeId, s, c, k, e: event };
+    };
+    if (rooms.length === 0) {
+      const local = this.loopback(event);
+      for (const c of channels) this.transmit(c, envelope(c));
+      return local;
+    }
+    // Sequenced rooms: delivered here in offset order, like everyone else's events.
+    const local = new Promise<void>((resolve, reject) => this.waiting.set(s, { resolve, reject }));
+    for (const c of channels) this.transmit(c, envelope(c));
+    for (const room of rooms) {
+      const e = envelope(roomChannel(room));
+      this.sequence(e).then(
+        (at) => {
+          e.p = at.p;
+          e.x = at.x;
+          this.feeds.place(e);
+        },
+        (err: unknown) => {
+          const w = this.waiting.get(s);
+          this.waiting.delete(s);
+          w?.reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
     }
     return local;
   }
 
-  watch(room: string): void {
+  /**
+   * This node has members in `room` and wants its events. `from` (sequenced transports):
+   * the offset after the snapshot the node's replica starts from.
+   */
+  watch(room: string, from?: { epoch: string; next: number }): void {
     const c = roomChannel(room);
+    if (this.sequenced) this.feeds.open(c, from?.epoch ?? null, from?.next ?? null);
     if (this.watched.has(c)) return;
     this.watched.add(c);
     void this.listen(c);
@@ -107,6 +158,7 @@ export abstract class ClusterBus implements Bus {
   unwatch(room: string): void {
     const c = roomChannel(room);
     if (!this.watched.delete(c)) return;
+    this.feeds.close(c);
     void this.unlisten(c);
     // A later watch starts afresh: what was sent meanwhile was not for us.
     for (const state of this.origins.values()) state.last.delete(c);
@@ -124,15 +176,42 @@ export abstract class ClusterBus implements Bus {
   async close(): Promise<void> {
     if (!this.sink) return;
     this.sink = null;
+    for (const w of this.waiting.values()) w.reject(new BusClosedError(this.name));
+    this.waiting.clear();
     await this.shutdown();
   }
 
-  private channelsOf(route: BusRoute): string[] {
+  private channelsOf(route: BusRoute, withRooms: boolean): string[] {
     if (route.everyone) return [ALL];
     const out: string[] = [];
-    for (const room of route.rooms ?? []) out.push(roomChannel(room));
+    if (withRooms) for (const room of route.rooms ?? []) out.push(roomChannel(room));
     for (const node of route.nodes ?? []) if (node !== this.nodeId) out.push(nodeChannel(node));
     return out;
+  }
+
+  /** A sequenced envelope in offset order: delivered once (it may come on several rooms). */
+  private deliverOnce(envelope: Envelope): void {
+    const sink = this.sink;
+    if (!sink) return;
+    if (!this.originState(envelope.o).recent.fresh(envelope.s)) {
+      this.stats.duplicates++;
+      return;
+    }
+    sink.deliver(envelope.e);
+    if (envelope.o === this.nodeId) {
+      const w = this.waiting.get(envelope.s);
+      this.waiting.delete(envelope.s);
+      w?.resolve();
+    }
+  }
+
+  private originState(origin: string): OriginState {
+    let state = this.origins.get(origin);
+    if (!state) {
+      state = { recent: new Recent(), last: new Map() };
+      this.origins.set(origin, state);
+    }
+    return state;
   }
 
   /** Hands this node's own event to the sink, once; resolves after it was delivered. */
@@ -149,13 +228,14 @@ export abstract class ClusterBus implements Bus {
       this.stats.malformed++;
       return;
     }
+    // Sequenced room envelopes go in offset order, ours included.
+    if (envelope.p !== undefined) {
+      this.feeds.place(envelope);
+      return;
+    }
     // Our own events were delivered when we emitted them.
     if (envelope.o === this.nodeId) return;
-    let state = this.origins.get(envelope.o);
-    if (!state) {
-      state = { recent: new Recent(), last: new Map() };
-      this.origins.set(envelope.o, state);
-    }
+    const state = this.originState(envelope.o);
     const last = state.last.get(envelope.c);
     if (last !== undefined && envelope.k <= last) {
       this.stats.duplicates++;
@@ -172,6 +252,19 @@ export abstract class ClusterBus implements Bus {
       return;
     }
     sink.deliver(envelope.e);
+  }
+
+  /**
+   * Sequencing transports: assigns `envelope` its room's next offset, stores it in the
+   * room's stream and publishes it; resolves with where it went. Others never get here.
+   */
+  protected sequence(_envelope: Envelope): Promise<Position> {
+    return Promise.reject(new Error(`the ${this.name} bus does not sequence rooms`));
+  }
+
+  /** Sequencing transports: the stored envelopes of a room between two offsets. */
+  protected recover(_channel: string, _epoch: string, _from: number, _to: number): Promise<Envelope[]> {
+    return Promise.resolve([]);
   }
 
   /** Connects the transport (before anything is listened to). */

@@ -1,0 +1,151 @@
+/**
+ * Per-room ordering for a bus whose transport sequences each room (Redis: one script per
+ * event assigns the room's next offset, within an epoch that changes when Redis lost the
+ * room's data). Every node, the sender's included, delivers a room's events in offset
+ * order, so every recipient everywhere sees the same order.
+ *
+ * Envelopes reach a feed from two sources: the transport's subscription (everyone's), and
+ * the sender's own emit once the transport said which offset it got. Whichever comes first
+ * is kept; a run of consecutive offsets is delivered as soon as it is complete. A hole
+ * (an offset that did not come: a dropped connection, a lost message) is asked for from the
+ * transport's stream of recent events; what the stream no longer holds is reported as a gap
+ * and skipped. This is how Centrifugo keeps order and recovers (its Redis broker).
+ */
+import type { Envelope } from './bus.js';
+
+/** What the feeds need from the bus. */
+export interface FeedHost {
+  /** Delivers one envelope's event (de-duplicated by the host across channels). */
+  deliver(envelope: Envelope): void;
+  /** The envelopes of `channel` with offsets from..to (inclusive) still in the stream. */
+  recover(channel: string, epoch: string, from: number, to: number): Promise<Envelope[]>;
+  /** Events were lost for good (`missed` of them), or the epoch changed (`missed` -1). */
+  lost(channel: string, missed: number): void;
+}
+
+interface Feed {
+  epoch: string | null;
+  /** The next offset to deliver, or null before the first envelope. */
+  next: number | null;
+  /** Envelopes that came ahead of a hole, by offset. */
+  ahead: Map<number, Envelope>;
+  recovering: boolean;
+}
+
+export class RoomFeeds {
+  private readonly feeds = new Map<string, Feed>();
+
+  constructor(private readonly host: FeedHost) {}
+
+  /**
+   * Starts ordering a channel; `from`, when known (a snapshot's offset + 1), is where it
+   * begins: earlier envelopes are already in the state the node started from.
+   */
+  open(channel: string, epoch: string | null = null, from: number | null = null): void {
+    const feed = this.feeds.get(channel);
+    if (feed && from === null) return;
+    this.feeds.set(channel, { epoch, next: from, ahead: new Map(), recovering: false });
+  }
+
+  close(channel: string): void {
+    this.feeds.delete(channel);
+  }
+
+  has(channel: string): boolean {
+    return this.feeds.has(channel);
+  }
+
+  /** An envelope with its position (`p`, `x`), from either source. */
+  place(envelope: Envelope): void {
+    const feed = this.feeds.get(envelope.c);
+    const p = envelope.p;
+    if (!feed || p === undefined) {
+      // Not ordered here (no members on this node): nothing to keep in order.
+      this.host.deliver(envelope);
+      return;
+    }
+    const epoch = envelope.x ?? '';
+    if (feed.epoch !== epoch) {
+      // Redis lost this room's data (or this is the first envelope): start over here.
+      if (feed.epoch !== null) this.host.lost(envelope.c, -1);
+      feed.epoch = epoch;
+      feed.next = p;
+      feed.ahead.clear();
+    }
+    if (feed.next === null) feed.next = p;
+    if (p < feed.next || feed.ahead.has(p)) return; // already had it
+    feed.ahead.set(p, envelope);
+    this.drain(envelope.c, feed);
+  }
+
+  private drain(channel: string, feed: Feed): void {
+    for (;;) {
+      const next = feed.next as number;
+      const e = feed.ahead.get(next);
+      if (!e) break;
+      feed.ahead.delete(next);
+      feed.next = next + 1;
+      this.host.deliver(e);
+    }
+    if (feed.ahead.size > 0 && !feed.recovering) void this.recover(channel, feed);
+  }
+
+  /** Asks the stream for the hole before the first envelope that came ahead of it. */
+  private async recover(channel: string, feed: Feed): Promise<void> {
+    feed.recovering = true;
+    try {
+      const from = feed.next as number;
+      const to = Math.min(...feed.ahead.keys()) - 1;
+      const epoch = feed.epoch ?? '';
+      let found: Envelope[] = [];
+      try {
+        found = await this.host.recover(channel, epoch, from, to);
+      } catch {
+        // The transport is away: the next envelope (or its reconnect) tries again.
+        return;
+      }
+      if (this.feeds.get(channel) !== feed || feed.epoch !== epoch) return;
+      for (const e of found) if (e.p !== undefined && e.p >= (feed.next as number)) feed.ahead.set(e.p, e);
+      // What the stream no longer holds is gone: say how much, and go on after it.
+      let missed = 0;
+      for (let p = feed.next as number; p <= to; p++) if (!feed.ahead.has(p)) missed++;
+      if (missed > 0) {
+        this.host.lost(channel, missed);
+        while (!feed.ahead.has(feed.next as number) && (feed.next as number) <= to) {
+          feed.next = (feed.next as number) + 1;
+        }
+      }
+    } finally {
+      feed.recovering = false;
+    }
+    this.drain(channel, feed);
+  }
+
+  /** After the transport reconnected: fetch what was published meanwhile, up to `top`. */
+  async catchUp(channel: string, epoch: string, top: number): Promise<void> {
+    const feed = this.feeds.get(channel);
+    if (!feed || feed.next === null) return;
+    if (feed.epoch !== epoch) {
+      this.host.lost(channel, -1);
+      feed.epoch = epoch;
+      feed.next = top + 1;
+      feed.ahead.clear();
+      return;
+    }
+    if (top < feed.next) return;
+    // Pretend the top arrived ahead: recovery fills everything before it.
+    const found = await this.host.recover(channel, epoch, feed.next, top);
+    for (const e of found) if (e.p !== undefined) this.place(e);
+    if ((feed.next as number) <= top) {
+      this.host.lost(channel, top - (feed.next as number) + 1);
+      feed.next = top + 1;
+      this.drain(channel, feed);
+    }
+  }
+
+  /** The position a channel is at (tests, resume). */
+  position(channel: string): { epoch: string | null; next: number | null } | undefined {
+    const feed = this.feeds.get(channel);
+    return feed ? { epoch: feed.epoch, next: feed.next } : undefined;
+  }
+}
