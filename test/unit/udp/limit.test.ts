@@ -46,13 +46,15 @@ describe('SourceLimiter', () => {
   test('the source table is bounded; quiet sources are forgotten', () => {
     const { l, clock } = limiter();
     for (const a of ['a', 'b', 'c']) expect(l.admit(a, 1)).toBe(true);
-    expect(l.admit('d', 1)).toBe(false);
+    expect(l.admit('d', 1)).toBe(true); // the table is full of busy sources: shared budget
     expect(l.size).toBe(3);
+    expect(l.overflowed).toBe(1);
     clock.t += 1000;
     l.admit('a', 1);
     l.sweep();
     expect(l.size).toBe(1); // b and c were full again; a had just sent
     expect(l.admit('d', 1)).toBe(true);
+    expect(l.size).toBe(2);
   });
 });
 
