@@ -8,7 +8,12 @@
  * reset (the kernel has no open socket for it any more, RFC 1122 §4.2.2.13); a
  * half-closed one still takes it.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { silentLogger } from '../../src/core/ports.js';
@@ -254,5 +259,64 @@ describe('HTTP and admin error replies linger, never longer', () => {
     await peer.waitFor('error: line too long (at most 65536 bytes)');
     expect(await peer.released()).toBe(true);
     expect(s.transport.adminLinesTooLong()).toBe(1);
+  });
+});
+
+function selfSigned(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-cert-'));
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'].concat([
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ]),
+    { stdio: 'ignore' },
+  );
+  return { cert, key };
+}
+
+/** Connects over TLS and collects text until the server closes or `ms` pass. */
+function tlsText(port: number, ms = 1500): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const s = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.on('error', () => {});
+    const done = () => {
+      s.destroy();
+      resolve(text);
+    };
+    s.on('close', done);
+    setTimeout(done, ms);
+  });
+}
+
+describe('TLS listeners count from accept and refuse after the handshake', () => {
+  test('line over TLS: a refused client reads why; the count follows the sockets', async () => {
+    const { cert, key } = selfSigned();
+    const s = await start(
+      ['--line-tls-port', '0', '--tls-cert', cert, '--tls-key', key].concat([
+        '--max-connections',
+        '1',
+      ]),
+    );
+    const port = portOf(s, 'line-tls');
+    const first = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false });
+    first.on('error', () => {});
+    await new Promise((r) => first.once('data', r));
+    expect(await tlsText(port)).toContain('Connection refused: server full');
+    expect(s.transport.chat.total).toBe(1);
+    first.destroy();
+    await sleep(100);
+    expect(s.transport.chat.total).toBe(0);
+    expect(await tlsText(port, 500)).toContain('Choose a name');
   });
 });
