@@ -82,6 +82,7 @@ export class Linger {
    */
   beginRefusal(socket: Duplex): boolean {
     socket.on('error', ignore);
+    if (socket.destroyed) return false; // its 'close' may have passed: nothing to count
     if (this.refusing >= this.maxRefusing) {
       this.refusedAtOnce++;
       return false;
