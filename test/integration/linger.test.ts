@@ -181,6 +181,21 @@ describe('server-side closes release the descriptor when the peer never closes',
     first.socket.destroy();
   });
 
+  test('at most 64 refusals linger at once; past that a refusal is written and closed at once', async () => {
+    const s = await start(['--max-connections', '1']);
+    const port = portOf(s, 'line');
+    const holder = await Peer.connect(port);
+    await holder.waitFor('Choose a name: ');
+    const refused: Peer[] = [];
+    for (let i = 0; i < 70; i++) refused.push(await Peer.connect(port));
+    for (const p of refused) await p.waitFor('Connection refused: server full');
+    expect(s.transport.linger.refusing).toBe(64);
+    expect(s.transport.linger.refusedAtOnce).toBe(6);
+    expect((await Promise.all(refused.map((p) => p.released()))).every(Boolean)).toBe(true);
+    expect(s.transport.linger.refusing).toBe(0);
+    holder.socket.destroy();
+  });
+
   test('the chat limits count a socket until its descriptor is closed', async () => {
     const s = await start(['--max-per-ip', '1', '--limit-exempt', 'none']);
     const port = portOf(s, 'line');
