@@ -95,7 +95,7 @@ async function serve(argv: string[]): Promise<number | void> {
     // readline swallows Ctrl-C on a terminal: treat it as the signal it stands for.
     prompt.on('SIGINT', () => stop('server shutting down'));
     prompt.on('line', (line) => {
-      runAdminCommand({ hub: server.hub, shutdown: stop }, line).then(
+      runAdminCommand({ hub: server.hub, shutdown: stop, transport: server.transport }, line).then(
         (lines) => {
           for (const out of lines) process.stderr.write(out + '\n');
           prompt.prompt();

@@ -14,6 +14,19 @@ import {
   type OptionSpec,
   type ServerOptions,
 } from './core/options.js';
+import {
+  AddressSetError,
+  DEFAULT_LIMIT_EXEMPT,
+  parseAddressSet,
+  type AddressSet,
+} from './transports/address-set.js';
+import {
+  derivedMaxConnections,
+  descriptorReserve,
+  openFileLimit,
+} from './transports/descriptors.js';
+import type { HttpTimeouts } from './transports/http.js';
+import { CLOSE_LINGER_MS } from './transports/linger.js';
 
 export interface ListenerPorts {
   line: number;
@@ -38,6 +51,19 @@ export interface ServerConfig {
   logLevel: string;
   /** Origins allowed to open WebSocket sessions (empty: same host only). */
   wsOrigins: string[];
+  /** Names the server is known by besides IP literals and localhost (WebSocket Origin). */
+  publicHosts: string[];
+  /** Addresses the per-address connection limits do not apply to (--limit-exempt). */
+  limitExempt: AddressSet;
+  /** The HTTP listener's own connection limits and timeouts. */
+  http: { maxConnections: number; maxPerIp: number; timeouts: HttpTimeouts };
+  /**
+   * The open-file limit, the descriptors kept from the chat listeners, and whether
+   * --max-connections was derived from them (not given).
+   */
+  descriptors: { limit: number | null; reserve: number; derived: boolean };
+  /** How long a server-closed socket waits for its peer before it is destroyed. */
+  closeLingerMs: number;
   /** WebSocket keepalive: a ping every this many ms; no pong by the next closes it. */
   wsKeepaliveMs: number;
   /** Read operator commands from stdin when it is a terminal. */
@@ -45,7 +71,13 @@ export interface ServerConfig {
   backlog: number;
   /** Silence before the kernel probes a TCP peer (each connection draws from [this, 2×this)); 0: no probes. */
   tcpKeepaliveMs: number;
-  udp: { rate: number; byteRate: number; recvBufferSize: number; sendBufferSize: number };
+  udp: {
+    rate: number;
+    byteRate: number;
+    maxSources: number;
+    recvBufferSize: number;
+    sendBufferSize: number;
+  };
   /** Largest framed / WebSocket message, in bytes. */
   maxFrame: number;
   /** The store's write queue: batch interval, batch size, most messages waiting. */
@@ -141,8 +173,77 @@ export const configOptions: readonly Spec[] = [
     flag: 'ws-origin',
     kind: 'list',
     multiple: true,
-    help: 'allowed WebSocket Origin (repeatable; default: same host)',
+    help: 'allowed WebSocket Origin (repeatable; default: same host, if a known name)',
     set: (c, v) => (c.wsOrigins = v as string[]),
+  },
+  {
+    flag: 'public-host',
+    kind: 'list',
+    multiple: true,
+    help: 'a DNS name this server is reached by, for the WebSocket Origin check (repeatable)',
+    set: (c, v) => (c.publicHosts = v as string[]),
+  },
+  {
+    flag: 'limit-exempt',
+    kind: 'string',
+    help: "CIDR ranges the per-address limits do not apply to ('none': no exemption)",
+    default: DEFAULT_LIMIT_EXEMPT,
+    set: (c, v) => (c.limitExempt = parseAddressSet(v as string)),
+    check: (v) => {
+      try {
+        parseAddressSet(v as string);
+        return null;
+      } catch (err) {
+        if (err instanceof AddressSetError) return err.message;
+        throw err;
+      }
+    },
+  },
+  {
+    flag: 'http-max-connections',
+    kind: 'int',
+    min: 1,
+    help: 'simultaneous HTTP connections in all (WebSocket sessions count as chat)',
+    default: '256',
+    set: (c, v) => (c.http.maxConnections = v as number),
+  },
+  {
+    flag: 'http-max-per-ip',
+    kind: 'int',
+    min: 1,
+    help: 'simultaneous HTTP connections from one address',
+    default: '32',
+    set: (c, v) => (c.http.maxPerIp = v as number),
+  },
+  {
+    flag: 'http-headers-timeout',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    scale: 1000,
+    help: 'seconds an HTTP client has to send a request head',
+    default: '10',
+    set: (c, v) => (c.http.timeouts.headersMs = v as number),
+  },
+  {
+    flag: 'http-request-timeout',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    scale: 1000,
+    help: 'seconds for a whole HTTP request; also the longest an HTTP socket may stall',
+    default: '30',
+    set: (c, v) => (c.http.timeouts.requestMs = v as number),
+  },
+  {
+    flag: 'http-keepalive-timeout',
+    kind: 'int',
+    min: 1,
+    max: 3600,
+    scale: 1000,
+    help: 'seconds an idle HTTP keep-alive connection is kept',
+    default: '5',
+    set: (c, v) => (c.http.timeouts.keepAliveMs = v as number),
   },
   {
     flag: 'ws-keepalive',
@@ -197,6 +298,15 @@ export const configOptions: readonly Spec[] = [
     help: 'UDP echo: bytes per second per source address (excess dropped; burst at least 64 KiB)',
     default: '262144',
     set: (c, v) => (c.udp.byteRate = v as number),
+  },
+  {
+    flag: 'udp-max-sources',
+    kind: 'int',
+    min: 1,
+    max: 10_000_000,
+    help: 'UDP echo: source addresses with their own limits at once (the rest share one)',
+    default: '10000',
+    set: (c, v) => (c.udp.maxSources = v as number),
   },
   {
     flag: 'udp-rcvbuf',
@@ -391,11 +501,20 @@ function defaultConfig(): ServerConfig {
     readyFile: null,
     logLevel: 'info',
     wsOrigins: [],
+    publicHosts: [],
+    limitExempt: parseAddressSet(DEFAULT_LIMIT_EXEMPT),
+    http: {
+      maxConnections: 0,
+      maxPerIp: 0,
+      timeouts: { headersMs: 0, requestMs: 0, keepAliveMs: 0 },
+    },
+    descriptors: { limit: null, reserve: 0, derived: false },
+    closeLingerMs: CLOSE_LINGER_MS,
     wsKeepaliveMs: 0,
     console: true,
     backlog: 511,
     tcpKeepaliveMs: 0,
-    udp: { rate: 0, byteRate: 0, recvBufferSize: 0, sendBufferSize: 0 },
+    udp: { rate: 0, byteRate: 0, maxSources: 0, recvBufferSize: 0, sendBufferSize: 0 },
     maxFrame: 0,
     storeQueue: { intervalMs: 0, maxBatch: 0, maxPending: 0 },
     options: defaultOptions(),
@@ -458,5 +577,17 @@ export function parseServeArgs(
   if ((config.tlsCert === null) !== (config.tlsKey === null)) {
     throw new ConfigError('--tls-cert and --tls-key go together');
   }
+  const t = config.http.timeouts;
+  if (t.headersMs > t.requestMs) {
+    throw new ConfigError('--http-headers-timeout must not be longer than --http-request-timeout');
+  }
+  // The chat listeners leave descriptors for HTTP (so /healthz answers when they are
+  // full), the store and the rest: see transports/descriptors.ts. --max-connections
+  // 'auto' arrives as 0 (core/options.ts).
+  const limit = openFileLimit();
+  const reserve = descriptorReserve(config.ports.http >= 0 ? config.http.maxConnections : 0);
+  const derived = config.options.maxConnections === 0;
+  if (derived) config.options.maxConnections = derivedMaxConnections(limit, reserve);
+  config.descriptors = { limit, reserve, derived };
   return config;
 }

@@ -5,6 +5,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Hub } from './core/hub.js';
 import type { Counters } from './core/counters.js';
+import type { TransportStats } from './transports/stats.js';
 
 type CounterField = {
   [K in keyof Counters]: Counters[K] extends number ? K : never;
@@ -42,7 +43,152 @@ const TOTALS: [name: string, help: string, field: CounterField][] = [
   ],
 ];
 
-export function createMetrics(hub: Hub): Registry {
+/** A counter read from a plain number when Prometheus scrapes. */
+function total(register: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+function gauge(register: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/**
+ * The transports' counts: sockets held against the limits (until each descriptor is
+ * closed), refusals by cause, lingering closes, descriptor exhaustion, UDP echo.
+ * process_open_fds and process_max_fds come with the default metrics.
+ */
+function transportMetrics(register: Registry, t: TransportStats): void {
+  gauge(
+    register,
+    'plugboard_chat_sockets',
+    'Chat sockets held (TCP and WebSocket), until each closes',
+    () => t.chat.total,
+  );
+  gauge(
+    register,
+    'plugboard_chat_sockets_max',
+    'Chat socket limit (--max-connections)',
+    () => t.chat.limits.maxTotal,
+  );
+  total(
+    register,
+    'plugboard_chat_refused_full_total',
+    'Chat connections refused: --max-connections reached',
+    () => t.chat.refusedFull,
+  );
+  total(
+    register,
+    'plugboard_chat_refused_per_address_total',
+    'Chat connections refused: --max-per-ip reached',
+    () => t.chat.refusedPerAddress,
+  );
+  const http = t.http;
+  if (http) {
+    gauge(
+      register,
+      'plugboard_http_sockets',
+      'HTTP sockets held (not upgraded), until each closes',
+      () => http.total,
+    );
+    total(
+      register,
+      'plugboard_http_refused_full_total',
+      'HTTP connections answered 503: --http-max-connections reached',
+      () => http.refusedFull,
+    );
+    total(
+      register,
+      'plugboard_http_refused_per_address_total',
+      'HTTP connections answered 503: --http-max-per-ip reached',
+      () => http.refusedPerAddress,
+    );
+  }
+  gauge(
+    register,
+    'plugboard_lingering_refusals',
+    'Refused sockets waiting for their peer to close',
+    () => t.linger.refusing,
+  );
+  total(
+    register,
+    'plugboard_refused_at_once_total',
+    'Refused sockets destroyed at once (too many lingering)',
+    () => t.linger.refusedAtOnce,
+  );
+  total(
+    register,
+    'plugboard_close_linger_expired_total',
+    'Server-closed sockets destroyed because the peer did not close within the linger',
+    () => t.linger.expired,
+  );
+  total(
+    register,
+    'plugboard_fd_exhaustions_total',
+    'Times the process ran out of file descriptors (libuv then closes new connections at once)',
+    () => t.descriptors.exhaustions,
+  );
+  gauge(
+    register,
+    'plugboard_fd_exhausted',
+    '1 while the process has no file descriptor left',
+    () => (t.descriptors.exhausted ? 1 : 0),
+  );
+  total(
+    register,
+    'plugboard_accept_errors_total',
+    'accept() failures reported by libuv (EMFILE, ENFILE)',
+    () => t.descriptors.acceptErrors,
+  );
+  total(
+    register,
+    'plugboard_admin_lines_too_long_total',
+    'Admin socket connections closed for an over-long line',
+    () => t.adminLinesTooLong(),
+  );
+  // The echo may start after this registry is made: read it at each scrape.
+  total(register, 'plugboard_udp_echoed_total', 'UDP datagrams echoed', () => t.udp?.echoed ?? 0);
+  total(
+    register,
+    'plugboard_udp_dropped_total',
+    'UDP datagrams dropped by the per-source limits',
+    () => t.udp?.dropped ?? 0,
+  );
+  gauge(
+    register,
+    'plugboard_udp_sources',
+    'UDP source addresses with limits of their own',
+    () => t.udp?.sources ?? 0,
+  );
+  total(
+    register,
+    'plugboard_udp_overflowed_total',
+    'UDP datagrams charged to the shared overflow budget (source table full of busy sources)',
+    () => t.udp?.overflowed ?? 0,
+  );
+  total(
+    register,
+    'plugboard_udp_evicted_total',
+    'Idle UDP sources whose entry went to a new source',
+    () => t.udp?.evicted ?? 0,
+  );
+}
+
+export function createMetrics(hub: Hub, transport?: TransportStats): Registry {
   const register = new Registry();
   // Process memory, CPU, GC, and event-loop lag (nodejs_eventloop_lag_*, from
   // monitorEventLoopDelay): the one number that says the single thread is overloaded.
@@ -121,5 +267,6 @@ export function createMetrics(hub: Hub): Registry {
       this.inc(storeStats()?.duplicates ?? 0);
     },
   });
+  if (transport) transportMetrics(register, transport);
   return register;
 }

@@ -3,12 +3,17 @@
  * every listener, writes the ready file, and shuts it all down in order.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Admission } from './core/admission.js';
 import { Hub } from './core/hub.js';
 import type { Bus, Logger, Store } from './core/ports.js';
 import type { ServerConfig } from './config.js';
 import { LocalBus } from './cluster/local.js';
 import { createStore } from './store/index.js';
-import { listenTcp, type RunningListener } from './transports/tcp.js';
+import { DescriptorWatch } from './transports/descriptors.js';
+import { Linger } from './transports/linger.js';
+import { LogThrottle } from './transports/log-throttle.js';
+import type { TransportStats } from './transports/stats.js';
+import { listenTcp, type ConnectionGate, type RunningListener } from './transports/tcp.js';
 import { refusalLine, serveLine } from './protocols/line/connection.js';
 import { framedRefusal, serveFramed } from './protocols/framed/connection.js';
 import { ircRefusal, serveIrc } from './protocols/irc/index.js';
@@ -20,6 +25,8 @@ import { join } from 'node:path';
 export interface RunningServer {
   hub: Hub;
   listeners: RunningListener[];
+  /** Connection counts, lingering closes, descriptors, UDP: for stats and tests. */
+  transport: TransportStats;
   /** Listener name → address, as written to the ready file. */
   addresses(): Record<string, { host: string; port: number }>;
   /** Graceful shutdown: tell everyone, drain, close listeners, store and bus. */
@@ -50,6 +57,64 @@ async function createBus(config: ServerConfig, env = process.env): Promise<Bus> 
   return new LocalBus();
 }
 
+/** What every listener shares: admission, the linger, the descriptor watch. */
+export interface Transports {
+  /** Chat admission (TCP listeners and WebSocket sessions): the hub's checks, then the counts. */
+  gate: ConnectionGate;
+  chat: Admission;
+  http: Admission;
+  linger: Linger;
+  descriptors: DescriptorWatch;
+  stats: TransportStats;
+}
+
+const HTTP_REASONS = {
+  full: 'the server has too many HTTP connections',
+  perAddress: 'too many HTTP connections from your address',
+};
+
+export function createTransports(config: ServerConfig, hub: Hub, log: Logger): Transports {
+  const exempt = (address: string): boolean => config.limitExempt.has(address);
+  const chat = new Admission({
+    maxTotal: config.options.maxConnections,
+    maxPerAddress: config.options.maxConnectionsPerIp,
+    exempt,
+  });
+  const http = new Admission({
+    maxTotal: config.http.maxConnections,
+    maxPerAddress: config.http.maxPerIp,
+    exempt,
+    reasons: HTTP_REASONS,
+  });
+  const linger = new Linger(config.closeLingerMs);
+  const descriptors = new DescriptorWatch(config.descriptors.limit, log, () => ({
+    chat: chat.total,
+    http: http.total,
+    lingeringRefusals: linger.refusing,
+  }));
+  const refusals = new LogThrottle(log, 'connection refused');
+  const gate: ConnectionGate = {
+    admit(address) {
+      const refused = hub.admit(address) ?? chat.admit(address);
+      if (refused !== null) {
+        hub.counters.connectionsRefused++;
+        refusals.warn({ address, reason: refused });
+      }
+      return refused;
+    },
+    release: (address) => chat.release(address),
+  };
+  const stats: TransportStats = {
+    chat,
+    http: config.ports.http >= 0 ? http : null,
+    linger,
+    descriptors,
+    udp: null,
+    adminLinesTooLong: () => 0,
+  };
+  return { gate, chat, http, linger, descriptors, stats };
+}
+
 export interface StartHooks {
   /** Called when an operator asks for shutdown (console, admin socket); default: close(). */
   requestShutdown?(reason: string): void;
@@ -75,15 +140,28 @@ export async function startServer(
       ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
       : undefined;
   const listeners: RunningListener[] = [];
-  const onError = (err: Error): void => log.error({ err }, 'listener error');
-  const admit = (address: string): string | null => {
-    const refused = hub.admit(address);
-    if (refused) {
-      hub.counters.connectionsRefused++;
-      log.warn({ address, reason: refused }, 'connection refused');
-    }
-    return refused;
+  const t = createTransports(config, hub, log);
+  const onError = (err: Error): void => {
+    if (t.descriptors.acceptError(err as NodeJS.ErrnoException, 'listener')) return;
+    log.error({ err }, 'listener error');
   };
+  const { limit, reserve, derived } = config.descriptors;
+  const maxConnections = config.options.maxConnections;
+  if (limit !== null && maxConnections + reserve > limit) {
+    log.warn(
+      { maxConnections, openFileLimit: limit, reserve },
+      derived
+        ? 'the open-file limit is too low for the descriptor reserve: raise it (ulimit -n)'
+        : '--max-connections is more than the open-file limit leaves after the reserve: ' +
+            'when it is reached, new connections (/healthz too) may be dropped unseen',
+    );
+  } else if (derived) {
+    log.info(
+      { maxConnections, openFileLimit: limit, reserve },
+      'chat connection limit from the open-file limit',
+    );
+  }
+  t.descriptors.start();
   const tcp = async (
     name: string,
     protocol: string,
@@ -102,7 +180,8 @@ export async function startServer(
         backlog: config.backlog,
         keepaliveMs: config.tcpKeepaliveMs,
         ...(secure && tls ? { tls } : {}),
-        admit,
+        gate: t.gate,
+        linger: t.linger,
         refusal,
         onLink,
         onError,
@@ -128,23 +207,34 @@ export async function startServer(
       serveIrc(hub, link),
     );
     if (config.ports.http >= 0) {
-      listeners.push(await listenWeb(config, hub, { admit, onError, ...(tls ? { tls } : {}) }));
-    }
-    if (config.ports.udp >= 0) {
       listeners.push(
-        await listenUdpEcho({
-          host: config.host,
-          port: config.ports.udp,
-          packetsPerSecond: config.udp.rate,
-          bytesPerSecond: config.udp.byteRate,
-          recvBufferSize: config.udp.recvBufferSize,
-          sendBufferSize: config.udp.sendBufferSize,
-          clock: hub.clock,
-          log: hub.log,
+        await listenWeb(config, hub, {
+          gate: t.gate,
+          admission: t.http,
+          linger: t.linger,
+          transport: t.stats,
+          onError,
+          ...(tls ? { tls } : {}),
         }),
       );
     }
+    if (config.ports.udp >= 0) {
+      const udp = await listenUdpEcho({
+        host: config.host,
+        port: config.ports.udp,
+        packetsPerSecond: config.udp.rate,
+        bytesPerSecond: config.udp.byteRate,
+        maxSources: config.udp.maxSources,
+        recvBufferSize: config.udp.recvBufferSize,
+        sendBufferSize: config.udp.sendBufferSize,
+        clock: hub.clock,
+        log: hub.log,
+      });
+      t.stats.udp = udp;
+      listeners.push(udp);
+    }
   } catch (err) {
+    t.descriptors.stop();
     await Promise.all(listeners.map((l) => l.close()));
     await hub.shutdown('startup failed');
     throw err;
@@ -156,10 +246,13 @@ export async function startServer(
     else void running.close(reason);
   };
   try {
-    admin = await listenAdmin(join(config.dataDir, 'admin.sock'), {
-      hub,
-      shutdown: requestShutdown,
-    });
+    admin = await listenAdmin(
+      join(config.dataDir, 'admin.sock'),
+      { hub, shutdown: requestShutdown, transport: t.stats },
+      { linger: t.linger, onError },
+    );
+    const socket = admin;
+    t.stats.adminLinesTooLong = () => socket.linesTooLong;
   } catch (err) {
     log.warn({ err }, 'admin socket unavailable');
   }
@@ -186,9 +279,11 @@ export async function startServer(
   const running: RunningServer = {
     hub,
     listeners,
+    transport: t.stats,
     addresses,
     close(reason = 'server shutting down') {
       closing ??= (async () => {
+        t.descriptors.stop();
         const stopAccepting = Promise.all(listeners.map((l) => l.close()));
         await admin?.close();
         await hub.shutdown(reason);

@@ -6,9 +6,12 @@ import { formatDuration, parseDuration } from '../core/durations.js';
 import { ChatError } from '../core/errors.js';
 import type { Hub } from '../core/hub.js';
 import { normalizeRoom } from '../core/names.js';
+import { describeTransports, type TransportStats } from '../transports/stats.js';
 
 export interface AdminContext {
   hub: Hub;
+  /** Connection limits, lingering sockets, descriptors, UDP: the transports' counts. */
+  transport?: TransportStats;
   shutdown(reason: string): void;
 }
 
@@ -20,7 +23,7 @@ interface AdminCommand {
 
 const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
 
-function stats(hub: Hub): string[] {
+function stats(hub: Hub, transport?: TransportStats): string[] {
   const c = hub.counters;
   const mem = process.memoryUsage();
   const byProtocol = [...c.byProtocol.entries()].map(([p, n]) => `${p}=${n}`).join(' ') || 'none';
@@ -34,6 +37,7 @@ function stats(hub: Hub): string[] {
     // state, and free memory it has not returned to the system yet).
     `memory rss ${mib(mem.rss)} MiB, heap ${mib(mem.heapUsed)} of ${mib(mem.heapTotal)} MiB, ` +
       `external ${mib(mem.external)} MiB`,
+    ...(transport ? describeTransports(transport) : []),
   ];
 }
 
@@ -46,7 +50,7 @@ const commands: Record<string, AdminCommand> = {
   stats: {
     usage: 'stats',
     help: 'connections, rooms, message rates, evictions, memory',
-    run: (ctx) => stats(ctx.hub),
+    run: (ctx) => stats(ctx.hub, ctx.transport),
   },
   who: {
     usage: 'who',

@@ -263,7 +263,12 @@ export abstract class ClusterBus implements Bus {
   }
 
   /** Sequencing transports: the stored envelopes of a room between two offsets. */
-  protected recover(_channel: string, _epoch: string, _from: number, _to: number): Promise<Envelope[]> {
+  protected recover(
+    _channel: string,
+    _epoch: string,
+    _from: number,
+    _to: number,
+  ): Promise<Envelope[]> {
     return Promise.resolve([]);
   }
 

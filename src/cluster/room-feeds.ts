@@ -105,7 +105,8 @@ export class RoomFeeds {
         return;
       }
       if (this.feeds.get(channel) !== feed || feed.epoch !== epoch) return;
-      for (const e of found) if (e.p !== undefined && e.p >= (feed.next as number)) feed.ahead.set(e.p, e);
+      for (const e of found)
+        if (e.p !== undefined && e.p >= (feed.next as number)) feed.ahead.set(e.p, e);
       // What the stream no longer holds is gone: say how much, and go on after it.
       let missed = 0;
       for (let p = feed.next as number; p <= to; p++) if (!feed.ahead.has(p)) missed++;

@@ -193,27 +193,20 @@ export class Hub implements Core {
 
   // ---- connections ---------------------------------------------------------------------
 
-  /** Admits a new connection, or returns a reason to refuse it. */
+  /**
+   * The hub's own reasons to refuse a new connection (shutting down, a server ban), or
+   * null. Connection counts and their limits are the listeners' (core/admission.ts): they
+   * count a socket until its descriptor is closed, which is after disconnect().
+   */
   admit(address: string): string | null {
     if (this.stopping) return 'server shutting down';
-    if (this.sessions.size >= this.options.maxConnections) return 'server full';
-    if (this.perIp(address) >= this.options.maxConnectionsPerIp) {
-      return 'too many connections from your address';
-    }
     const ban = this.identity.serverBan(`*!*@${address}`);
     if (ban) return `banned from this server${ban.reason ? `: ${ban.reason}` : ''}`;
     return null;
   }
 
-  private readonly perAddress = new Map<string, number>();
-
-  private perIp(address: string): number {
-    return this.perAddress.get(address) ?? 0;
-  }
-
   attach(conn: Connection, encoder: Encoder): Session {
     const s = this.sessions.add(conn, encoder);
-    this.perAddress.set(conn.remoteAddress, this.perIp(conn.remoteAddress) + 1);
     // The bound belongs to the connection: whatever writes to it, past the limit the
     // writer's bytes are dropped and the reader is evicted.
     conn.limitSendQueue(this.options.sendQueueBytes, () => this.evict(s));
@@ -223,9 +216,6 @@ export class Hub implements Core {
 
   disconnect(s: Session, reason: string): void {
     if (this.sessions.get(s.id) !== s) return;
-    const left = this.perIp(s.conn.remoteAddress);
-    if (left <= 1) this.perAddress.delete(s.conn.remoteAddress);
-    else this.perAddress.set(s.conn.remoteAddress, left - 1);
     this.accounts.forget(s);
     this.identity.disconnect(s, reason);
   }

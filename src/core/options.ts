@@ -192,18 +192,22 @@ export const coreOptions: readonly Spec[] = [
   },
   {
     flag: 'max-connections',
-    kind: 'int',
-    min: 1,
-    help: 'simultaneous connections in all',
-    default: '100000',
-    set: num('maxConnections'),
+    kind: 'string',
+    help: 'simultaneous chat connections in all (auto: the open-file limit less a reserve)',
+    default: 'auto',
+    // 'auto' is stored as 0: src/config.ts derives it from the open-file limit.
+    set: (o, v) => (o.maxConnections = v === 'auto' ? 0 : Number(v)),
+    check: (v) =>
+      v === 'auto' || (/^\d+$/.test(v as string) && Number(v) >= 1)
+        ? null
+        : "must be 'auto' or a whole number of at least 1",
   },
   {
     flag: 'max-per-ip',
     kind: 'int',
     min: 1,
-    help: 'simultaneous connections from one address',
-    default: '100000',
+    help: 'simultaneous chat connections from one address (see --limit-exempt)',
+    default: '20',
     set: num('maxConnectionsPerIp'),
   },
   {

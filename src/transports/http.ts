@@ -7,10 +7,42 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { Admission } from '../core/admission.js';
+import type { Linger } from './linger.js';
 import type { RunningListener } from './tcp.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
 import { parseTarget } from './request-target.js';
+import { normalizeAddress } from './socket-link.js';
 import { createWebSocketEndpoint, type WebSocketOptions } from './websocket.js';
+
+/** How long HTTP clients get, in milliseconds (see docs/operations.md, "HTTP"). */
+export interface HttpTimeouts {
+  /** From connection (or the previous response) to the end of the request's headers. */
+  headersMs: number;
+  /** To the end of the whole request; also the longest a socket may sit idle mid-request or
+   * not read a response (Node's socket timeout), which a slow reader would otherwise hold. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+}
+
+/**
+ * Where a socket keeps the address it is counted under by the HTTP admission, or why it
+ * was refused. On HTTPS the request's socket is the TLSSocket; the marks are on the raw
+ * socket beneath it (`_parent`), which is what 'connection' gives us.
+ */
+const COUNTED = Symbol('plugboard.http.counted');
+const REFUSED = Symbol('plugboard.http.refused');
+type Marked = Duplex & {
+  [COUNTED]?: string | undefined;
+  [REFUSED]?: string;
+  _parent?: Marked;
+};
+
+function rawSocket(socket: Duplex): Marked {
+  const s = socket as Marked;
+  return s._parent ?? s;
+}
 
 export interface Readiness {
   ready: boolean;
@@ -25,7 +57,13 @@ export interface HttpListenerOptions {
   tls?: { cert: Buffer; key: Buffer };
   /** Directory of the built web client. */
   webRoot: string;
-  websocket: Omit<WebSocketOptions, 'secure'>;
+  websocket: Omit<WebSocketOptions, 'secure' | 'linger'>;
+  /** HTTP connections per address and in all, counted until each socket closes. */
+  admission: Admission;
+  /** A connection over the HTTP limits (answered 503): log and count it. */
+  onRefused(address: string, reason: string): void;
+  linger: Linger;
+  timeouts: HttpTimeouts;
   readiness(): Readiness;
   metrics(): Promise<{ contentType: string; body: string }>;
   onError(err: Error): void;
@@ -51,7 +89,35 @@ function send(
 }
 
 export async function listenHttp(opts: HttpListenerOptions): Promise<RunningListener> {
-  const ws = createWebSocketEndpoint({ ...opts.websocket, secure: opts.tls !== undefined });
+  const { admission, linger } = opts;
+  const ws = createWebSocketEndpoint({
+    ...opts.websocket,
+    secure: opts.tls !== undefined,
+    linger,
+  });
+
+  function release(this: Marked): void {
+    const address = this[COUNTED];
+    this[COUNTED] = undefined;
+    if (address !== undefined) admission.release(address);
+  }
+
+  /**
+   * Every socket is counted from accept to 'close'. One over the limits is not dropped
+   * silently: it may linger (bounded, linger.ts) to be answered 503 to its first request.
+   */
+  const onConnection = (socket: Marked): void => {
+    const address = normalizeAddress((socket as Socket).remoteAddress);
+    const refused = admission.admit(address);
+    if (refused === null) {
+      socket[COUNTED] = address;
+      socket.on('close', release);
+      return;
+    }
+    opts.onRefused(address, refused);
+    socket[REFUSED] = refused;
+    if (!linger.beginRefusal(socket)) socket.destroy();
+  };
 
   const readiness = (res: http.ServerResponse): void => {
     const r = opts.readiness();
@@ -101,6 +167,14 @@ export async function listenHttp(opts: HttpListenerOptions): Promise<RunningList
   // The last guard of this listener: whatever a request makes a handler throw costs that
   // request (500, or the socket), is logged and counted, and never reaches the process.
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const refused = rawSocket(req.socket)[REFUSED];
+    if (refused !== undefined) {
+      send(res, 503, `Too many connections: ${refused}\n`, undefined, {
+        Connection: 'close',
+        'Retry-After': '5',
+      });
+      return;
+    }
     try {
       route(req, res);
     } catch (err) {
@@ -110,30 +184,60 @@ export async function listenHttp(opts: HttpListenerOptions): Promise<RunningList
     }
   };
 
+  const t = opts.timeouts;
+  const serverOptions: http.ServerOptions = {
+    headersTimeout: t.headersMs,
+    requestTimeout: t.requestMs,
+    keepAliveTimeout: t.keepAliveMs,
+    // Node checks the two timeouts above this often (default 30 s: a slowloris client
+    // would get up to 30 s more than it is given).
+    connectionsCheckingInterval: Math.min(1000, t.headersMs),
+  };
   const server = opts.tls
-    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key }, handle)
-    : http.createServer(handle);
+    ? https.createServer({ ...serverOptions, cert: opts.tls.cert, key: opts.tls.key }, handle)
+    : http.createServer(serverOptions, handle);
+  // A socket that stops reading a response (or goes quiet mid-request) is destroyed after
+  // this much silence; WebSocket sockets turn it off (ws calls setTimeout(0)).
+  server.timeout = t.requestMs;
+  // Before Node's own listener, so that the count starts with the descriptor.
+  server.prependListener('connection', onConnection);
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => {}); // a reset during the handshake costs only this socket
     try {
-      if (parseTarget(req.url)?.path !== '/ws') {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      const refused = rawSocket(socket)[REFUSED];
+      if (refused !== undefined) {
+        linger.end(
+          socket,
+          `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n`,
+        );
         return;
       }
-      ws.handleUpgrade(req, socket, head);
+      if (parseTarget(req.url)?.path !== '/ws') {
+        linger.end(
+          socket,
+          'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+        );
+        return;
+      }
+      ws.handleUpgrade(req, socket, head, {
+        handOver: () => release.call(rawSocket(socket)),
+      });
     } catch (err) {
       opts.onHandlerError(err, 'websocket upgrade');
       socket.destroy();
     }
   });
   // A request Node's parser refuses (bad target, header overflow) gets a plain 400, as
-  // Node's documentation suggests, rather than a silent reset.
+  // Node's documentation suggests, rather than a silent reset; one that took too long
+  // (headers or request timeout: slowloris) a 408. Then the socket lingers, never longer.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
-    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    linger.end(socket, `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
   if (opts.tls) server.on('tlsClientError', () => {});
   server.on('error', opts.onError);

@@ -9,6 +9,10 @@ import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Link } from '../core/ports.js';
 import { countWrite, currentTurn, flushAtEndOfTurn } from './end-of-turn.js';
+import { Linger } from './linger.js';
+
+/** For links made without one (tests): the default linger, counted nowhere in particular. */
+const defaultLinger = new Linger();
 
 const LINK = Symbol('plugboard.link');
 type LinkedSocket = Socket & { [LINK]?: SocketLink };
@@ -44,8 +48,6 @@ function destroyMarkingLink(
   plainDestroy.call(this, err, cb);
 }
 
-/** How long a closed link waits for its peer to close before the socket is destroyed. */
-export const LINGER_MS = 2000;
 /**
  * Bytes a turn may gather for one link before they are handed to the socket at once
  * rather than at the end of the turn: well under the send limit, so gathering alone
@@ -105,6 +107,8 @@ export class SocketLink implements Link {
     private readonly socket: Socket,
     readonly protocol: string,
     readonly secure: boolean,
+    /** Destroys the socket if the peer has not closed soon after end() (see linger.ts). */
+    private readonly linger: Linger = defaultLinger,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     (socket as LinkedSocket)[LINK] = this;
@@ -237,11 +241,9 @@ export class SocketLink implements Link {
     if (this.ended) return;
     this.flush();
     this.ended = true;
-    if (last && !this.dead) this.socket.end(last);
-    else this.socket.end();
-    // A peer that never closes its side must not keep the descriptor.
-    const socket = this.socket;
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    // A half-closed socket keeps its descriptor for as long as the peer keeps its side
+    // open: the linger destroys it if the peer has not closed soon (linger.ts).
+    this.linger.end(this.socket, last && !this.dead ? last : undefined);
   }
 
   destroy(): void {

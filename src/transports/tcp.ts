@@ -5,10 +5,27 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Link } from '../core/ports.js';
+import type { Linger } from './linger.js';
 import { normalizeAddress, SocketLink } from './socket-link.js';
 
-/** One shared no-op listener rather than a closure per socket. */
-function ignore(): void {}
+/**
+ * A TLS handshake must finish within this (Node's default is 120 s): until it has, the
+ * socket holds a descriptor and an admission slot while serving nobody.
+ */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
+/** Where an admitted socket keeps the address it is counted under, and why it was refused. */
+const ADDRESS = Symbol('plugboard.admitted');
+const REFUSED = Symbol('plugboard.refused');
+type Accepted = net.Socket & { [ADDRESS]?: string; [REFUSED]?: string };
+
+/** Who may connect: counts a socket when admitting it, until release() on its 'close'. */
+export interface ConnectionGate {
+  /** Null (admitted and counted) or the reason for refusing it. */
+  admit(address: string): string | null;
+  /** The admitted socket's descriptor is closed. */
+  release(address: string): void;
+}
 
 export interface TcpListenerOptions {
   /** Listener name, as it appears in the ready file (e.g. 'line', 'irc-tls'). */
@@ -20,8 +37,9 @@ export interface TcpListenerOptions {
   /** TCP keepalive: silence before the first probe (0: off); see keepaliveDelay. */
   keepaliveMs: number;
   tls?: { cert: Buffer; key: Buffer };
-  /** Decide whether to take a new connection; a string is the reason for refusing it. */
-  admit(address: string): string | null;
+  gate: ConnectionGate;
+  /** Closes server-closed and refused sockets whose peer does not close (linger.ts). */
+  linger: Linger;
   /** Bytes sent to a refused connection before closing it (protocol-specific wording). */
   refusal(reason: string): Buffer;
   onLink(link: Link): void;
@@ -49,21 +67,56 @@ export interface RunningListener {
 }
 
 export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListener> {
-  const accept = (socket: net.Socket): void => {
+  const { gate, linger } = opts;
+  // Shared by every socket of this listener: no closure per connection.
+  function release(this: Accepted): void {
+    const address = this[ADDRESS];
+    if (address !== undefined) gate.release(address);
+  }
+
+  /**
+   * Admission on the raw socket, as soon as it is accepted: the descriptor is held from
+   * now on (for TLS, through the handshake), so it is counted from now on, until 'close'.
+   */
+  const onConnection = (socket: Accepted): void => {
     socket.setNoDelay(true);
     if (opts.keepaliveMs > 0) socket.setKeepAlive(true, keepaliveDelay(opts.keepaliveMs));
-    const refused = opts.admit(normalizeAddress(socket.remoteAddress));
-    if (refused !== null) {
-      socket.on('error', ignore);
-      socket.end(opts.refusal(refused));
-      socket.setTimeout(2000, () => socket.destroy());
+    const address = normalizeAddress(socket.remoteAddress);
+    const refused = gate.admit(address);
+    if (refused === null) {
+      socket[ADDRESS] = address;
+      socket.on('close', release);
+      if (!opts.tls) opts.onLink(new SocketLink(socket, opts.protocol, false, linger));
       return;
     }
-    opts.onLink(new SocketLink(socket, opts.protocol, opts.tls !== undefined));
+    if (!opts.tls) {
+      linger.refuse(socket, opts.refusal(refused));
+      return;
+    }
+    // TLS: the refusal can only be read once the handshake is done; the linger, armed
+    // now, bounds handshake and refusal together.
+    if (linger.beginRefusal(socket)) socket[REFUSED] = refused;
+    else socket.destroy();
   };
+
+  const onSecure = (secure: tls.TLSSocket): void => {
+    const raw = (secure as tls.TLSSocket & { _parent?: Accepted })._parent;
+    const refused = raw?.[REFUSED];
+    if (refused !== undefined) {
+      secure.on('error', () => {});
+      linger.end(secure, opts.refusal(refused));
+      return;
+    }
+    opts.onLink(new SocketLink(secure, opts.protocol, true, linger));
+  };
+
   const server = opts.tls
-    ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, accept)
-    : net.createServer(accept);
+    ? tls.createServer(
+        { cert: opts.tls.cert, key: opts.tls.key, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+        onSecure,
+      )
+    : net.createServer();
+  server.on('connection', onConnection);
   server.on('error', opts.onError);
   if (opts.tls) {
     // A failed handshake costs only that connection.

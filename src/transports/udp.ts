@@ -1,8 +1,9 @@
 /**
  * UDP datagram echo (for `plugboard udp-ping`): each datagram, at most 64 KiB, goes back to
  * its sender unchanged. Echoing the same bytes means no amplification per datagram, and
- * per-source limits (udp-limit.ts) bound what one address can be sent in total; excess
- * datagrams are dropped, counted and reported in the log, never queued.
+ * per-source limits (udp-limit.ts) bound what one address can be sent in total, in a
+ * bounded table that a flood of forged sources cannot lock; excess datagrams are dropped,
+ * counted and reported in the log, never queued.
  */
 import dgram from 'node:dgram';
 import type { Clock, Logger } from '../core/ports.js';
@@ -16,7 +17,10 @@ export interface UdpEchoOptions {
   packetsPerSecond: number;
   /** Bytes per second per source address (burst: this, or one 64 KiB datagram if more). */
   bytesPerSecond: number;
-  /** Source addresses tracked at once (default 10,000); past it new sources are dropped. */
+  /**
+   * Source addresses with limits of their own at once (default 10,000); past it, a new
+   * source takes an idle one's place or shares one overflow budget (udp-limit.ts).
+   */
   maxSources?: number;
   /** SO_RCVBUF / SO_SNDBUF in bytes; 0 keeps the kernel's default. */
   recvBufferSize: number;
@@ -28,6 +32,12 @@ export interface UdpEchoOptions {
 export interface UdpEcho extends RunningListener {
   readonly echoed: number;
   readonly dropped: number;
+  /** Source addresses with an entry of their own now. */
+  readonly sources: number;
+  /** Datagrams from sources that found the table full of busy ones (shared budget). */
+  readonly overflowed: number;
+  /** Idle entries handed to a new source. */
+  readonly evicted: number;
 }
 
 const SWEEP_MS = 10_000;
@@ -68,7 +78,7 @@ export async function listenUdpEcho(o: UdpEchoOptions): Promise<UdpEcho> {
     const fresh = stats.dropped - stats.droppedReported;
     if (fresh > 0) {
       o.log?.warn(
-        { dropped: fresh, sources: limiter.size },
+        { dropped: fresh, sources: limiter.size, overflowed: limiter.overflowed },
         'udp echo: over-limit datagrams dropped',
       );
       stats.droppedReported = stats.dropped;
@@ -86,6 +96,15 @@ export async function listenUdpEcho(o: UdpEchoOptions): Promise<UdpEcho> {
     },
     get dropped() {
       return stats.dropped;
+    },
+    get sources() {
+      return limiter.size;
+    },
+    get overflowed() {
+      return limiter.overflowed;
+    },
+    get evicted() {
+      return limiter.evicted;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -10,7 +10,8 @@ import type { WebSocket } from 'ws';
 import type { Link } from '../core/ports.js';
 import { truncateUtf8 } from '../core/text.js';
 import { flushAtEndOfTurn } from './end-of-turn.js';
-import { gatherLimit, LINGER_MS } from './socket-link.js';
+import type { Linger } from './linger.js';
+import { gatherLimit } from './socket-link.js';
 
 /** A close frame's reason is at most 123 bytes (RFC 6455 §5.5); ws throws past that. */
 function closeReason(text: string): string {
@@ -56,6 +57,12 @@ export class WsLink implements Link {
     private readonly socket: Socket,
     readonly remoteAddress: string,
     readonly secure: boolean,
+    /**
+     * ws waits 30 s for the peer's side of the closing handshake before it destroys the
+     * socket; every close here (ours, ws's own after a protocol error, or ws answering
+     * the peer's close frame, which ends the socket: 'finish') waits only the linger.
+     */
+    private readonly linger: Linger,
   ) {
     const live = (): void => {
       this.alive = true;
@@ -67,7 +74,9 @@ export class WsLink implements Link {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.reason ??= 'message too large';
       else if (err.code === 'WS_ERR_INVALID_UTF8') this.reason ??= 'invalid UTF-8';
       else this.reason ??= err.message;
+      linger.arm(socket);
     });
+    socket.once('finish', () => linger.arm(socket));
   }
 
   write(data: Buffer): void {
@@ -142,10 +151,7 @@ export class WsLink implements Link {
     this.ended = true;
     const why = reason && !this.leaving ? closeReason(reason) : undefined;
     this.ws.close(this.leaving ? 1001 : 1000, why);
-    // ws waits 30 s for the peer's close frame; a peer that never sends one must not keep
-    // the descriptor that long.
-    const ws = this.ws;
-    setTimeout(() => ws.terminate(), LINGER_MS).unref();
+    this.linger.arm(this.socket);
   }
 
   /** The server is shutting down (RFC 6455 §7.4.1: 1001, "server going down"). */
@@ -167,6 +173,7 @@ export class WsLink implements Link {
     this.ended = true;
     this.reason ??= reason;
     this.ws.close(code, closeReason(reason));
+    this.linger.arm(this.socket);
   }
 
   /** Drops a peer that stopped answering pings. */

@@ -101,7 +101,8 @@ describe('line protocol limits', () => {
   });
 
   test('connections per address and in total are limited with a clear message', async () => {
-    const server = await startTestServer(['--max-per-ip', '2']);
+    // Loopback is exempt from the per-address limit by default (--limit-exempt).
+    const server = await startTestServer(['--max-per-ip', '2', '--limit-exempt', 'none']);
     const port = portOf(server, 'line');
     const a = await LineClient.connect(port);
     const b = await LineClient.connect(port);
@@ -111,6 +112,15 @@ describe('line protocol limits', () => {
     a.close();
     b.close();
     await server.close();
+    const exempt = await startTestServer(['--max-per-ip', '2', '--max-connections', '3']);
+    const p = portOf(exempt, 'line');
+    const held = await Promise.all([1, 2, 3].map(() => LineClient.connect(p)));
+    for (const h of held) await h.expect(/Choose a name/);
+    const full = await LineClient.connect(p);
+    await full.expect(/^! Connection refused: server full$/);
+    await full.waitClosed();
+    for (const h of held) h.close();
+    await exempt.close();
   });
 
   test('a server password is asked for before the name', async () => {

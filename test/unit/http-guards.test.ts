@@ -31,8 +31,11 @@ describe('originAllowed', () => {
   test('without an allow-list the page must come from the same host and port', () => {
     expect(originAllowed(undefined, '127.0.0.1:8080', [])).toBe(true); // not a browser
     expect(originAllowed('http://127.0.0.1:8080', '127.0.0.1:8080', [])).toBe(true);
-    expect(originAllowed('http://chat.example.org', 'chat.example.org', [])).toBe(true);
-    expect(originAllowed('https://Chat.Example.org', 'chat.example.org', [])).toBe(true);
+    const known = ['chat.example.org'];
+    expect(originAllowed('http://chat.example.org', 'chat.example.org', [], known)).toBe(true);
+    expect(originAllowed('https://Chat.Example.org', 'chat.example.org', [], known)).toBe(true);
+    expect(originAllowed('http://localhost:8080', 'localhost:8080', [])).toBe(true);
+    expect(originAllowed('http://[::1]:8080', '[::1]:8080', [])).toBe(true);
     expect(originAllowed('http://127.0.0.1:9999', '127.0.0.1:8080', [])).toBe(false);
     expect(originAllowed('https://evil.example', '127.0.0.1:8080', [])).toBe(false);
     expect(originAllowed('null', '127.0.0.1:8080', [])).toBe(false);

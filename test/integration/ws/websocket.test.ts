@@ -238,10 +238,15 @@ describe('WebSocket Origin allow-list and keepalive', () => {
   test('a peer that stops answering pings is closed ("ping timeout")', async () => {
     const { listenWeb } = await import('../../../src/web-listener.js');
     const { testConfig } = await import('../../helpers/server.js');
+    const { createTransports } = await import('../../../src/server.js');
     const s = await startTestServer();
     const config = testConfig(['--http-port', '0']);
+    const t = createTransports(config, s.hub, s.hub.log);
     const web = await listenWeb(config, s.hub, {
-      admit: () => null,
+      gate: t.gate,
+      admission: t.http,
+      linger: t.linger,
+      transport: t.stats,
       onError: () => {},
       keepaliveMs: 100,
     });

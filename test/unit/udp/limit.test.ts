@@ -46,13 +46,50 @@ describe('SourceLimiter', () => {
   test('the source table is bounded; quiet sources are forgotten', () => {
     const { l, clock } = limiter();
     for (const a of ['a', 'b', 'c']) expect(l.admit(a, 1)).toBe(true);
-    expect(l.admit('d', 1)).toBe(false);
+    expect(l.admit('d', 1)).toBe(true); // the table is full of busy sources: shared budget
     expect(l.size).toBe(3);
+    expect(l.overflowed).toBe(1);
     clock.t += 1000;
     l.admit('a', 1);
     l.sweep();
     expect(l.size).toBe(1); // b and c were full again; a had just sent
     expect(l.admit('d', 1)).toBe(true);
+    expect(l.size).toBe(2);
+  });
+});
+
+describe('SourceLimiter under a flood of forged sources', () => {
+  test('a full table of sources that went quiet never locks out a new one', () => {
+    const { l, clock } = limiter({ maxSources: 1000 });
+    // 1000 forged sources, one datagram each: the table is full.
+    for (let i = 0; i < 1000; i++) expect(l.admit(`10.9.${i >> 8}.${i & 255}`, 100)).toBe(true);
+    clock.t += 200; // long enough for their buckets to be full again, not for a sweep
+    // Each newcomer takes the place of the least recently charged, idle, source.
+    for (let i = 0; i < 50; i++) expect(l.admit(`192.0.2.${i}`, 100)).toBe(true);
+    expect(l.size).toBe(1000);
+    expect(l.evicted).toBe(50);
+    expect(l.overflowed).toBe(0);
+    // A newcomer keeps its own entry: its whole burst is its own.
+    expect(Array.from({ length: 12 }, () => l.admit('192.0.2.0', 10)).filter(Boolean)).toHaveLength(
+      9,
+    );
+  });
+
+  test('with every entry busy, the sources without one share one source budget', () => {
+    const { l, clock } = limiter({ maxSources: 100, packetsPerSecond: 10 });
+    const busy = () => {
+      for (let i = 0; i < 100; i++) l.admit(`10.1.0.${i}`, 10);
+    };
+    busy();
+    // A flood of fresh forged sources: together they get one source's burst (10), no more.
+    let echoed = 0;
+    for (let i = 0; i < 5000; i++) if (l.admit(`10.2.${i >> 8}.${i & 255}`, 10)) echoed++;
+    expect(echoed).toBe(10);
+    expect(l.size).toBe(100);
+    // A second later, busy again: the overflow budget refilled at one source's rate.
+    clock.t += 1000;
+    busy();
+    expect(l.admit('192.0.2.1', 10)).toBe(true);
   });
 });
 
