@@ -144,15 +144,19 @@ export abstract class ClusterBus implements Bus {
   }
 
   /**
-   * This node has members in `room` and wants its events. `from` (sequenced transports):
-   * the offset after the snapshot the node's replica starts from.
+   * This node has members in `room` and wants its events. On a sequenced transport they
+   * are held until `resume` says from which offset the node's replica needs them.
    */
-  watch(room: string, from?: { epoch: string; next: number }): void {
+  watch(room: string): void {
     const c = roomChannel(room);
-    if (this.sequenced) this.feeds.open(c, from?.epoch ?? null, from?.next ?? null);
     if (this.watched.has(c)) return;
     this.watched.add(c);
+    if (this.sequenced) this.feeds.open(c, true);
     void this.listen(c);
+  }
+
+  resume(room: string, at: { epoch: string; next: number }): void {
+    this.feeds.resume(roomChannel(room), at.epoch, at.next);
   }
 
   unwatch(room: string): void {
@@ -162,6 +166,16 @@ export abstract class ClusterBus implements Bus {
     void this.unlisten(c);
     // A later watch starts afresh: what was sent meanwhile was not for us.
     for (const state of this.origins.values()) state.last.delete(c);
+  }
+
+  /** The room channels this node listens to. */
+  protected watchedRooms(): string[] {
+    return [...this.watched].filter((c) => c.startsWith('r:'));
+  }
+
+  /** Tells the core the bus can (no longer) deliver everything. */
+  protected status(healthy: boolean, reason: string): void {
+    this.sink?.status?.(healthy, reason);
   }
 
   /** Whether this node listens to a room's channel (tests, stats). */

@@ -24,6 +24,8 @@ export interface FeedHost {
 }
 
 interface Feed {
+  /** Waiting for `resume` (the snapshot it starts from): everything is kept, nothing delivered. */
+  held: boolean;
   epoch: string | null;
   /** The next offset to deliver, or null before the first envelope. */
   next: number | null;
@@ -38,13 +40,24 @@ export class RoomFeeds {
   constructor(private readonly host: FeedHost) {}
 
   /**
-   * Starts ordering a channel; `from`, when known (a snapshot's offset + 1), is where it
-   * begins: earlier envelopes are already in the state the node started from.
+   * Starts ordering a channel. `held`: nothing is delivered until `resume` says where the
+   * node's state starts (a snapshot's offset + 1); what arrives meanwhile is kept.
    */
-  open(channel: string, epoch: string | null = null, from: number | null = null): void {
+  open(channel: string, held = false): void {
+    if (this.feeds.has(channel)) return;
+    this.feeds.set(channel, { held, epoch: null, next: null, ahead: new Map(), recovering: false });
+  }
+
+  /** A held channel starts at `next` of `epoch`: earlier offsets are in the snapshot. */
+  resume(channel: string, epoch: string, next: number): void {
     const feed = this.feeds.get(channel);
-    if (feed && from === null) return;
-    this.feeds.set(channel, { epoch, next: from, ahead: new Map(), recovering: false });
+    if (!feed) return;
+    feed.held = false;
+    if (feed.epoch !== null && feed.epoch !== epoch) feed.ahead.clear();
+    feed.epoch = epoch;
+    feed.next = next;
+    for (const p of [...feed.ahead.keys()]) if (p < next) feed.ahead.delete(p);
+    this.drain(channel, feed);
   }
 
   close(channel: string): void {
@@ -65,6 +78,13 @@ export class RoomFeeds {
       return;
     }
     const epoch = envelope.x ?? '';
+    if (feed.held) {
+      if (feed.epoch === null || feed.epoch === epoch) {
+        feed.epoch = epoch;
+        feed.ahead.set(p, envelope);
+      }
+      return;
+    }
     if (feed.epoch !== epoch) {
       // Redis lost this room's data (or this is the first envelope): start over here.
       if (feed.epoch !== null) this.host.lost(envelope.c, -1);
@@ -79,6 +99,7 @@ export class RoomFeeds {
   }
 
   private drain(channel: string, feed: Feed): void {
+    if (feed.held) return;
     for (;;) {
       const next = feed.next as number;
       const e = feed.ahead.get(next);

@@ -103,6 +103,7 @@ export class Accounts {
     const { core } = this;
     s.account = account;
     s.identityChanged();
+    core.sessions.changed(s);
     core.store.touchAccount(account, core.clock.now());
     if (!s.registered) return;
     await core.emit(

@@ -10,6 +10,7 @@
  * session id, and only the origin's node writes the event's consequences to the store.
  */
 import type { RoomChange } from './room-changes.js';
+import type { BanEntry } from './room.js';
 
 /** Who did something, as every protocol needs to show it. */
 export interface Actor {
@@ -74,6 +75,18 @@ export interface JoinedEvent {
   bulk?: boolean;
   /** The joiner's away message, when away (IRCv3 away-notify tells channel members). */
   away?: string;
+  /**
+   * The room as this node's store remembers it, when the cluster knew nothing of it (a
+   * first join after Redis lost its data): the shared state starts from this.
+   */
+  restore?: RoomRestore;
+}
+
+/** A room's kept settings, bans and mutes, as the store had them. */
+export interface RoomRestore {
+  fields: Record<string, string>;
+  bans: BanEntry[];
+  mutes: [string, number | null][];
 }
 
 /** Joins and departures of a big room, gathered over about a second. */

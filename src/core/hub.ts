@@ -164,7 +164,10 @@ export class Hub implements Core {
         }
         case 'away': {
           const s = this.sessions.get(event.origin);
-          if (s) s.away = event.message;
+          if (s) {
+            s.away = event.message;
+            this.sessions.changed(s);
+          }
           this.rooms.apply(event);
           this.fanout.deliver(event);
           return;

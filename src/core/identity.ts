@@ -139,6 +139,7 @@ export class Identity {
         .catch((err: unknown) => core.log.warn({ err, id: s.id }, 'quit not announced'));
     }
     if (s.name) core.presence.release(s.name, s.id);
+    if (s.registered) core.presence.offline?.(s.id);
     core.log.debug({ id: s.id, name: s.name || undefined, reason: why }, 'disconnect');
     s.conn.end(s.encoder.farewell?.(why, s, core.shuttingDown) ?? null, why);
   }

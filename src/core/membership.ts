@@ -60,9 +60,12 @@ export class Membership {
     }
     if (room) canJoin(s, room, key, arriving, core.clock.now());
     const spelled = room?.name ?? name;
-    core.rooms.prepare(spelled);
-    const bulk = (room?.size ?? 0) + 1 > core.options.rosterDigestThreshold;
-    await core.emit(
+    const restore = await core.rooms.prepare(spelled);
+    // A replica made from the cluster's snapshot holds the room as it is: check again.
+    const held = core.rooms.get(spelled);
+    if (!room && held && held.size > 0) canJoin(s, held, key, arriving, core.clock.now());
+    const bulk = (held?.size ?? 0) + 1 > core.options.rosterDigestThreshold;
+    const sent = core.emit(
       {
         type: 'joined',
         ts: core.clock.now(),
@@ -72,9 +75,18 @@ export class Membership {
         realname: s.realname,
         ...(bulk ? { bulk } : {}),
         ...(s.away !== null ? { away: s.away } : {}),
+        ...(restore ? { restore } : {}),
       },
       { rooms: [fold(spelled)], nodes: [core.nodeId] },
     );
+    try {
+      await sent;
+    } catch (err) {
+      // Not sent: a replica made for this join has no one to hold it for.
+      const made = core.rooms.get(spelled);
+      if (made) core.rooms.dropIfEmpty(made);
+      throw err;
+    }
     const joined = core.rooms.get(spelled);
     if (!joined || !joined.has(s)) {
       throw new ChatError(ErrorCode.NotInRoom, `Could not join ${spelled}`, spelled);

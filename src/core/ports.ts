@@ -5,6 +5,7 @@
  */
 import type { ChatEvent, HistoryEntry } from './events.js';
 import type { RoomFlag } from './room-changes.js';
+import type { BanEntry, RemoteMember } from './room.js';
 import type { Session } from './session.js';
 
 /** One client connection as the core sees it: bytes out, flow control, close. */
@@ -80,8 +81,13 @@ export interface BusRoute {
 /** What the core gives the bus: delivery of events, in order, and news of lost ones. */
 export interface BusSink {
   deliver(event: ChatEvent): void;
-  /** Events from `origin` on `channel` were lost in transit (`missed` of them). */
+  /**
+   * Events from `origin` on `channel` were lost in transit (`missed` of them; -1: the
+   * room's history was lost by the shared store, its epoch changed).
+   */
   gap(origin: string, channel: string, missed: number): void;
+  /** The bus can no longer deliver everything (a store away), or can again. */
+  status?(healthy: boolean, reason: string): void;
 }
 
 /**
@@ -101,9 +107,30 @@ export interface Bus {
   /** This node has members in `room` (by folded name) and wants its events, or no longer. */
   watch(room: string): void;
   unwatch(room: string): void;
+  /**
+   * A bus that keeps rooms' shared state (Redis): the room as it is now, with the offset
+   * that state reflects. After `watch` and before `resume`, the room's events are held.
+   */
+  snapshot?(room: string): Promise<RoomSnapshot>;
+  /** Delivers a watched room's events from `at` on (the snapshot's offset + 1). */
+  resume?(room: string, at: { epoch: string; next: number }): void;
   /** True while the bus can deliver (readiness). */
   healthy(): boolean;
   close(): Promise<void>;
+}
+
+/** A room as a shared store holds it, and the offset that state is at (Bus.snapshot). */
+export interface RoomSnapshot {
+  offset: number;
+  epoch: string;
+  /** topic, topicBy, topicAt, `flag:<name>` ('1'/'0'), key, limit, owner: absent = default. */
+  state: Record<string, string>;
+  /** Folded name → member. */
+  members: [string, RemoteMember][];
+  bans: BanEntry[];
+  /** Folded name → until (null: until lifted). */
+  mutes: [string, number | null][];
+  invited: string[];
 }
 
 /** Someone online, as any node may show them (WHO, WHOIS, /who, member lists). */
@@ -178,6 +205,12 @@ export interface Presence {
   rooms(): Promise<RoomInfo[]>;
   /** Counts for LUSERS and metrics. */
   counts(): Promise<{ users: number; invisible: number; opers: number; rooms: number }>;
+  /** Shared presence: one of this node's sessions registered or changed (write it). */
+  online?(origin: string): void;
+  /** Shared presence: one of this node's sessions is gone. */
+  offline?(origin: string): void;
+  /** Shared presence: this node holds a room (room lists show it). */
+  listRoom?(room: string, name: string): void;
 }
 
 /** History paging request. */

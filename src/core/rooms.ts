@@ -8,18 +8,20 @@
  * Only the node the event came from writes its consequences to the store (topics, modes,
  * bans), so a cluster stores each change once.
  */
-import type { ChatEvent, JoinedEvent, ModeEvent } from './events.js';
+import type { ChatEvent, JoinedEvent, ModeEvent, RoomRestore } from './events.js';
 import { nodeOf } from './ids.js';
 import { fold } from './names.js';
 import type { ServerOptions } from './options.js';
-import type { Bus } from './ports.js';
-import { Role, Room, type BanEntry, type RoomChange } from './room.js';
+import type { Bus, RoomSnapshot } from './ports.js';
+import { defaultModes, Role, Room, ROOM_FLAGS, type BanEntry, type RoomChange } from './room.js';
 import type { RoomStates } from './room-state.js';
 import type { Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
 export class Rooms {
   private readonly map = new Map<string, Room>();
+  /** Told when this node starts holding a room (shared room lists). */
+  listed: ((room: string, name: string) => void) | null = null;
 
   constructor(
     private readonly nodeId: string,
@@ -47,11 +49,32 @@ export class Rooms {
   }
 
   /**
-   * Starts receiving a room's events before this node's first member joins it, so none
-   * that the cluster orders after the join is missed.
+   * Before this node's first member joins a room: starts receiving its events, so none
+   * that the cluster orders after the join is missed, and — on a bus that keeps rooms'
+   * shared state — builds the replica from a snapshot, applying only the events after it.
+   * Returns what the store remembers of a room the cluster knew nothing about, for the
+   * join to hand on.
    */
-  prepare(name: string): void {
-    if (!this.map.has(fold(name))) this.bus.watch(fold(name));
+  async prepare(name: string): Promise<RoomRestore | undefined> {
+    const key = fold(name);
+    if (this.map.has(key)) return undefined;
+    this.bus.watch(key);
+    if (!this.bus.snapshot) return undefined;
+    const snap = await this.bus.snapshot(key);
+    let restore: RoomRestore | undefined;
+    if (!this.map.has(key)) {
+      const room = new Room(name, key, Date.now());
+      const empty = snap.members.length === 0 && Object.keys(snap.state).length === 0;
+      if (empty) {
+        // The cluster has nothing of this room: what this node's store kept is the state.
+        this.states.restore(room);
+        restore = restoreOf(room);
+      } else fromSnapshot(room, snap);
+      this.map.set(key, room);
+      this.listed?.(key, room.name);
+    }
+    this.bus.resume?.(key, { epoch: snap.epoch, next: snap.offset + 1 });
+    return restore;
   }
 
   /** Applies what an event changes in the rooms this node holds. */
@@ -133,6 +156,7 @@ export class Rooms {
       this.states.restore(room);
       this.map.set(room.key, room);
       this.bus.watch(room.key);
+      this.listed?.(room.key, room.name);
     }
     if (room.size === 0) {
       room.founder = e.origin;
@@ -146,6 +170,7 @@ export class Rooms {
       if (!local.encoder.skipsBulkRoster) room.bulkAudience++;
       local.rooms.add(room);
       local.current = room;
+      this.sessions.changed(local);
     } else {
       room.remote.set(fold(e.who.name), {
         name: e.who.name,
@@ -184,6 +209,7 @@ export class Rooms {
     if (room.local.delete(s) && !s.encoder.skipsBulkRoster) room.bulkAudience--;
     s.rooms.delete(room);
     if (s.current === room) s.current = s.rooms.first() ?? null;
+    if (!s.closed) this.sessions.changed(s);
   }
 
   /** Forgets a replica this node has no members in any more. */
@@ -272,4 +298,50 @@ function applyChange(room: Room, c: RoomChange, e: ModeEvent, sessions: Sessions
       else room.mutes.delete(fold(c.name));
       return false;
   }
+}
+
+/** Fills a new replica from a shared snapshot: settings, bans, mutes, invites, members. */
+export function fromSnapshot(room: Room, s: RoomSnapshot): void {
+  const st = s.state;
+  if (st.topic !== undefined) room.topic = st.topic;
+  if (st.topicBy !== undefined) room.topicBy = st.topicBy;
+  if (st.topicAt !== undefined) room.topicAt = Number(st.topicAt);
+  for (const flag of ROOM_FLAGS) {
+    const v = st[`flag:${flag}`];
+    if (v !== undefined) room.modes[flag] = v === '1';
+  }
+  if (st.key !== undefined) room.modes.key = st.key === '' ? null : st.key;
+  if (st.limit !== undefined) room.modes.limit = Number(st.limit) || 0;
+  if (st.owner !== undefined) room.owner = st.owner === '' ? null : st.owner;
+  room.bans.splice(0, room.bans.length, ...s.bans);
+  room.mutes.clear();
+  for (const [name, until] of s.mutes) room.mutes.set(name, until);
+  room.invited.clear();
+  for (const name of s.invited) room.invited.add(name);
+  room.remote.clear();
+  for (const [key, member] of s.members) room.remote.set(key, member);
+}
+
+/** What a room restored from this node's store hands to the cluster's shared state. */
+function restoreOf(room: Room): RoomRestore | undefined {
+  const d = defaultModes();
+  const changed =
+    room.topic !== '' ||
+    room.owner !== null ||
+    room.bans.length > 0 ||
+    room.mutes.size > 0 ||
+    room.modes.key !== null ||
+    room.modes.limit !== 0 ||
+    ROOM_FLAGS.some((f) => room.modes[f] !== d[f]);
+  if (!changed) return undefined;
+  const fields: Record<string, string> = {
+    topic: room.topic,
+    topicBy: room.topicBy,
+    topicAt: String(room.topicAt),
+    key: room.modes.key ?? '',
+    limit: String(room.modes.limit),
+    owner: room.owner ?? '',
+  };
+  for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
+  return { fields, bans: [...room.bans], mutes: [...room.mutes.entries()] };
 }

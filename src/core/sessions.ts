@@ -23,6 +23,8 @@ export class Sessions {
   private operCount = 0;
   private maxRegistered = 0;
   private readonly ids: SessionIds;
+  /** Told when a registered session's public face changes (shared presence writes it). */
+  onChange: ((s: Session) => void) | null = null;
 
   constructor(
     nodeId: string,
@@ -73,6 +75,12 @@ export class Sessions {
     s.name = name;
     s.identityChanged();
     if (name) this.byName.set(fold(name), s);
+    this.changed(s);
+  }
+
+  /** A session's name, rooms, away text, account or modes changed. */
+  changed(s: Session): void {
+    if (s.registered) this.onChange?.(s);
   }
 
   markRegistered(s: Session): void {
@@ -81,6 +89,7 @@ export class Sessions {
     this.registeredCount++;
     this.census(s, 1);
     this.maxRegistered = Math.max(this.maxRegistered, this.registeredCount);
+    this.changed(s);
   }
 
   /** Changes a user-mode flag while keeping the counts right. */
@@ -89,6 +98,7 @@ export class Sessions {
     if (s.registered) this.census(s, -1);
     s[flag] = on;
     if (s.registered) this.census(s, 1);
+    this.changed(s);
     return true;
   }
 

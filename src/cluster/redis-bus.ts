@@ -1,0 +1,297 @@
+/**
+ * The Redis bus: nodes that share one Redis serve one chat. The template (bus.ts) owns
+ * envelopes, ordering and de-duplication; this class moves payloads.
+ *
+ * - Room events are sequenced: the SEQUENCE script gives each its room's next offset,
+ *   applies the state changes it makes (room-ops.ts), appends it to the room's bounded
+ *   stream and publishes `offset:epoch:payload` on the room's channel, in one atomic step.
+ * - Everything else (private messages, notices to one person, kills, server-wide news)
+ *   is published as is on a node's channel or the `all` channel.
+ * - A node subscribes to a room's channel only while it has members there (interest-based
+ *   fan-out: one message crosses Redis once per node that needs it), and to its own.
+ *
+ * While Redis is away, sends fail at once (bus_unavailable); when it is back, every room
+ * this node holds is caught up from its stream, and what the stream no longer holds is
+ * reported as lost. A probe published to this node's own channel every few seconds checks
+ * that the subscription still delivers, rather than trusting it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ChatEvent } from '../core/events.js';
+import { newNodeId } from '../core/ids.js';
+import type { Logger, RoomSnapshot } from '../core/ports.js';
+import type { BanEntry, RemoteMember } from '../core/room.js';
+import { ALL, ClusterBus, type Envelope, type Position } from './bus.js';
+import { connectRedis, type RedisLink, type RedisReply } from './redis-client.js';
+import {
+  allRedisChannel,
+  leaseKey,
+  nodeRedisChannel,
+  PREFIX,
+  roomKeyList,
+  roomKeys,
+  slotKey,
+} from './redis-keys.js';
+import { RECOVER, SEQUENCE, SNAPSHOT } from './redis-scripts.js';
+import { roomOps } from './room-ops.js';
+
+export interface RedisBusOptions {
+  url: string;
+  log: Logger;
+  defaultRoom: string;
+  /** Envelopes kept per room for catching up (the hot window). */
+  streamLength?: number;
+  /** How long a node's lease lasts unless renewed (ms). */
+  leaseMs?: number;
+  /** How often the subscription is probed (ms). */
+  probeMs?: number;
+}
+
+const PROBE = 'probe:';
+
+/** A fresh epoch: time-ordered, so a later one is visibly later in logs. */
+function newEpoch(): string {
+  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+function str(r: RedisReply | undefined): string {
+  return r === null || r === undefined ? '' : String(r);
+}
+
+/** HGETALL's flat [k, v, k, v] as pairs. */
+function pairs(r: RedisReply | undefined): [string, string][] {
+  const a = Array.isArray(r) ? r : [];
+  const out: [string, string][] = [];
+  for (let i = 0; i + 1 < a.length; i += 2) out.push([str(a[i]), str(a[i + 1])]);
+  return out;
+}
+
+export class RedisBus extends ClusterBus {
+  readonly name = 'redis';
+  protected override readonly sequenced = true;
+  private readonly channels = new Map<string, string>();
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeSent = 0;
+  private probeSeen = 0;
+  private subscriptionOk = true;
+
+  private constructor(
+    readonly link: RedisLink,
+    private readonly o: RedisBusOptions,
+    nodeId: string,
+    nodeNumber: number,
+  ) {
+    super(nodeId, nodeNumber);
+  }
+
+  /** Connects, and leases a node number (0-999) for message ids. */
+  static async connect(o: RedisBusOptions): Promise<RedisBus> {
+    const link = await connectRedis({ url: o.url, log: o.log });
+    const nodeId = newNodeId();
+    const leaseMs = o.leaseMs ?? 10_000;
+    const start = Math.floor(Math.random() * 1000);
+    for (let i = 0; i < 1000; i++) {
+      const n = (start + i) % 1000;
+      const got = await link.command(['SET', slotKey(n), nodeId, 'NX', 'PX', String(leaseMs * 3)]);
+      if (got === 'OK') return new RedisBus(link, o, nodeId, n);
+    }
+    await link.close();
+    throw new Error('no free node number in Redis (1,000 nodes hold one)');
+  }
+
+  override healthy(): boolean {
+    return super.healthy() && this.link.up && this.subscriptionOk;
+  }
+
+  protected async open(): Promise<void> {
+    this.link.onChange((up, reason) => {
+      this.o.log.warn({ up, reason }, up ? 'redis back' : 'redis unreachable');
+      this.status(up && this.subscriptionOk, reason);
+      if (up) void this.catchUp();
+    });
+    const probeMs = this.o.probeMs ?? 5000;
+    this.probeTimer = setInterval(() => void this.probe(), probeMs);
+    this.probeTimer.unref();
+  }
+
+  /** The Redis channel for one of the template's channels. */
+  private redisChannel(channel: string): string {
+    let c = this.channels.get(channel);
+    if (c === undefined) {
+      if (channel === ALL) c = allRedisChannel;
+      else if (channel.startsWith('r:')) c = roomKeys(channel.slice(2)).channel;
+      else c = nodeRedisChannel(channel.slice(2));
+      this.channels.set(channel, c);
+    }
+    return c;
+  }
+
+  protected transmit(channel: string, envelope: Envelope): void {
+    this.link
+      .command(['PUBLISH', this.redisChannel(channel), JSON.stringify(envelope)])
+      .catch((err: unknown) => this.o.log.warn({ err, channel }, 'redis publish failed'));
+  }
+
+  protected override async sequence(envelope: Envelope): Promise<Position> {
+    const room = envelope.c.slice(2);
+    const keys = roomKeys(room);
+    const ops = roomOps(envelope.e, room, this.o.defaultRoom);
+    const reply = (await this.link.script(SEQUENCE, roomKeyList(keys), [
+      keys.channel,
+      JSON.stringify(envelope),
+      String(this.o.streamLength ?? 1000),
+      newEpoch(),
+      JSON.stringify(ops),
+    ])) as RedisReply[];
+    return { p: Number(reply[0]), x: str(reply[1]) };
+  }
+
+  protected override async recover(
+    channel: string,
+    epoch: string,
+    from: number,
+    to: number,
+  ): Promise<Envelope[]> {
+    const keys = roomKeys(channel.slice(2));
+    const reply = (await this.link.script(
+      RECOVER,
+      [keys.meta, keys.log],
+      [epoch, String(from), String(to)],
+    )) as RedisReply[];
+    const out: Envelope[] = [];
+    for (const entry of reply) {
+      if (!Array.isArray(entry)) continue;
+      const id = str(entry[0]);
+      const fields = pairs(entry[1]);
+      const payload = fields.find(([k]) => k === 'd')?.[1];
+      if (!payload) continue;
+      try {
+        const e = JSON.parse(payload) as Envelope;
+        e.p = Number(id.split('-')[0]);
+        e.x = epoch;
+        out.push(e);
+      } catch {
+        this.stats.malformed++;
+      }
+    }
+    return out;
+  }
+
+  async snapshot(room: string): Promise<RoomSnapshot> {
+    const keys = roomKeys(room);
+    const r = (await this.link.script(SNAPSHOT, roomKeyList(keys), [newEpoch()])) as RedisReply[];
+    const members: [string, RemoteMember][] = [];
+    for (const [key, raw] of pairs(r[3])) {
+      try {
+        const m = JSON.parse(raw) as RemoteMember & { roles?: number };
+        members.push([key, { ...m, roles: m.roles ?? 0, away: m.away ?? null }]);
+      } catch {
+        this.stats.malformed++;
+      }
+    }
+    const bans: BanEntry[] = [];
+    for (const [, raw] of pairs(r[4])) {
+      try {
+        bans.push(JSON.parse(raw) as BanEntry);
+      } catch {
+        this.stats.malformed++;
+      }
+    }
+    return {
+      offset: Number(r[0]),
+      epoch: str(r[1]),
+      state: Object.fromEntries(pairs(r[2])),
+      members,
+      bans,
+      mutes: pairs(r[5]).map(([k, v]) => [k, v === '' ? null : Number(v)]),
+      invited: (Array.isArray(r[6]) ? r[6] : []).map(str),
+    };
+  }
+
+  protected async listen(channel: string): Promise<void> {
+    const room = channel.startsWith('r:');
+    await this.link.subscribe(this.redisChannel(channel), (payload) => {
+      if (payload.startsWith(PROBE)) {
+        this.probeSeen = Number(payload.slice(PROBE.length));
+        return;
+      }
+      try {
+        if (room) {
+          // `offset:epoch:envelope`
+          const a = payload.indexOf(':');
+          const b = payload.indexOf(':', a + 1);
+          const e = JSON.parse(payload.slice(b + 1)) as Envelope;
+          e.p = Number(payload.slice(0, a));
+          e.x = payload.slice(a + 1, b);
+          this.receive(e);
+        } else {
+          this.receive(JSON.parse(payload) as Envelope);
+        }
+      } catch {
+        this.stats.malformed++;
+      }
+    });
+  }
+
+  protected async unlisten(channel: string): Promise<void> {
+    await this.link.unsubscribe(this.redisChannel(channel)).catch(() => {});
+  }
+
+  /** Own events on non-room channels are delivered here at once (they are not ordered). */
+  protected loopback(event: ChatEvent): Promise<void> {
+    this.deliverOwn(event);
+    return Promise.resolve();
+  }
+
+  protected async shutdown(): Promise<void> {
+    if (this.probeTimer) clearInterval(this.probeTimer);
+    await this.link
+      .command(['DEL', slotKey(this.nodeNumber), leaseKey(this.nodeId)])
+      .catch(() => {});
+    await this.link.close();
+  }
+
+  /** Publishes a probe to our own channel; the previous one must have come back. */
+  private async probe(): Promise<void> {
+    if (!this.link.up) return;
+    const ok = this.probeSent === this.probeSeen;
+    if (ok !== this.subscriptionOk) {
+      this.subscriptionOk = ok;
+      this.o.log.warn(
+        { ok },
+        ok ? 'redis subscription delivers again' : 'redis subscription silent',
+      );
+      this.status(ok, ok ? 'subscription back' : 'subscription stopped delivering');
+    }
+    if (!ok) {
+      // Subscribe again: a pub/sub connection that stopped delivering is not trusted.
+      const own = this.redisChannel(`n:${this.nodeId}`);
+      await this.link.unsubscribe(own).catch(() => {});
+      await this.listen(`n:${this.nodeId}`).catch(() => {});
+    }
+    this.probeSent++;
+    await this.link
+      .command(['PUBLISH', nodeRedisChannel(this.nodeId), `${PROBE}${this.probeSent}`])
+      .catch(() => {});
+    // Keep the node number ours while we live.
+    await this.link
+      .command(['PEXPIRE', slotKey(this.nodeNumber), String((this.o.leaseMs ?? 10_000) * 3)])
+      .catch(() => {});
+  }
+
+  /** After a reconnect: every room this node holds, from where it was to where Redis is. */
+  private async catchUp(): Promise<void> {
+    for (const channel of this.watchedRooms()) {
+      const keys = roomKeys(channel.slice(2));
+      try {
+        const meta = pairs(await this.link.command(['HGETALL', keys.meta]));
+        const m = Object.fromEntries(meta);
+        await this.feeds.catchUp(channel, m.e ?? '', Number(m.s ?? 0));
+      } catch (err) {
+        this.o.log.warn({ err, channel }, 'catching up after reconnect failed');
+      }
+    }
+  }
+
+  /** The prefix keys live under (tests clean up with it). */
+  static readonly prefix = PREFIX;
+}

@@ -1,0 +1,126 @@
+/**
+ * The little of Redis the cluster needs, behind an interface of ours: commands (and Lua
+ * scripts) on one connection, pub/sub on another, and word of the link going down and
+ * coming back. Implemented with node-redis (`redis` on npm), the client Redis's vendor
+ * recommends and maintains; docs/cluster.md says why it is this one and not ioredis.
+ *
+ * While Redis is away, commands fail at once (no offline queue): a message that cannot be
+ * sequenced is refused to its sender, never held and delivered late or to some nodes only.
+ */
+import { createHash } from 'node:crypto';
+import { createClient } from 'redis';
+import type { Logger } from '../core/ports.js';
+
+export type RedisReply = string | number | null | RedisReply[];
+
+export interface RedisLink {
+  /** One command on the command connection. */
+  command(args: readonly string[]): Promise<RedisReply>;
+  /** Runs a Lua script (EVALSHA, loading it first when Redis does not know it). */
+  script(source: string, keys: readonly string[], args: readonly string[]): Promise<RedisReply>;
+  subscribe(channel: string, onMessage: (payload: string) => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  /** True while both connections are up. */
+  readonly up: boolean;
+  /** Told when the link goes down (with why) and comes back. */
+  onChange(listener: (up: boolean, reason: string) => void): void;
+  close(): Promise<void>;
+}
+
+export interface RedisOptions {
+  url: string;
+  log: Logger;
+  /** First reconnect wait; doubles to `maxBackoffMs`, with jitter. */
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+}
+
+type Client = ReturnType<typeof createClient>;
+
+export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
+  const min = o.minBackoffMs ?? 100;
+  const max = o.maxBackoffMs ?? 5000;
+  const options = {
+    url: o.url,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: 5000,
+      // Reconnect for ever, backing off: the chat is degraded meanwhile, not over.
+      reconnectStrategy: (retries: number) => {
+        const wait = Math.min(max, min * 2 ** Math.min(retries, 16));
+        return Math.floor(wait * (0.75 + Math.random() * 0.5));
+      },
+    },
+  };
+  const cmd: Client = createClient(options);
+  const sub: Client = cmd.duplicate();
+  const listeners: ((up: boolean, reason: string) => void)[] = [];
+  const shas = new Map<string, string>();
+  let cmdUp = false;
+  let subUp = false;
+  let lastUp = false;
+  const changed = (reason: string): void => {
+    const up = cmdUp && subUp;
+    if (up === lastUp) return;
+    lastUp = up;
+    for (const l of listeners) l(up, reason);
+  };
+  const watch = (client: Client, set: (v: boolean) => void, which: string): void => {
+    client.on('ready', () => {
+      set(true);
+      changed('connected');
+    });
+    client.on('end', () => {
+      set(false);
+      changed(`${which} connection closed`);
+    });
+    client.on('reconnecting', () => {
+      set(false);
+      changed(`${which} connection lost; reconnecting`);
+    });
+    client.on('error', (err: Error) => {
+      o.log.debug({ err, which }, 'redis error');
+    });
+  };
+  watch(cmd, (v) => (cmdUp = v), 'command');
+  watch(sub, (v) => (subUp = v), 'pub/sub');
+  await Promise.all([cmd.connect(), sub.connect()]);
+
+  const command = (args: readonly string[]): Promise<RedisReply> =>
+    cmd.sendCommand([...args]) as Promise<RedisReply>;
+
+  return {
+    command,
+    async script(source, keys, args) {
+      let sha = shas.get(source);
+      if (!sha) {
+        sha = createHash('sha1').update(source).digest('hex');
+        shas.set(source, sha);
+      }
+      const call = (verb: string, what: string) =>
+        command([verb, what, String(keys.length), ...keys, ...args]);
+      try {
+        return await call('EVALSHA', sha);
+      } catch (err) {
+        // A restarted Redis has an empty script cache.
+        if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+        return call('EVAL', source);
+      }
+    },
+    async subscribe(channel, onMessage) {
+      await sub.subscribe(channel, (message: string) => onMessage(message));
+    },
+    async unsubscribe(channel) {
+      await sub.unsubscribe(channel);
+    },
+    get up() {
+      return cmdUp && subUp;
+    },
+    onChange(listener) {
+      listeners.push(listener);
+    },
+    async close() {
+      await Promise.allSettled([cmd.close(), sub.close()]);
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The Lua scripts that make Redis the ordering point and the shared state of each room.
+ * Each runs atomically, so what one script reads and writes no other event can come
+ * between (Centrifugo's broker does the same per publication).
+ *
+ * KEYS are a room's keys in redis-keys.ts `roomKeyList` order:
+ *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited.
+ */
+
+/**
+ * SEQUENCE: the room's next offset (within its epoch, made now if the room's data is
+ * gone), the state changes the event makes (ops, from room-ops.ts), the envelope appended
+ * to the bounded stream, and published to the room's channel as `offset:epoch:payload`.
+ * ARGV: 1 channel, 2 payload (the envelope without its position), 3 stream length,
+ * 4 a fresh epoch, 5 ops (JSON).
+ */
+export const SEQUENCE = `
+local meta, log, state, members, bans, mutes, invited =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'e', epoch)
+end
+local p = redis.call('HINCRBY', meta, 's', 1)
+
+local function member(key)
+  local raw = redis.call('HGET', members, key)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+
+for _, op in ipairs(cjson.decode(ARGV[5])) do
+  local kind = op[1]
+  if kind == 'join' then
+    -- op: join, key, member JSON, is default room ('1'/'0'), account ('' for none)
+    local m = cjson.decode(op[3])
+    local owner = redis.call('HGET', state, 'owner')
+    local roles = 0
+    if owner and owner ~= '' then
+      if op[5] ~= '' and string.lower(op[5]) == string.lower(owner) then roles = 1 end
+    elseif redis.call('HLEN', members) == 0 and op[4] == '0' then
+      roles = 1
+    end
+    m.roles = roles
+    redis.call('HSET', members, op[2], cjson.encode(m))
+    redis.call('SREM', invited, op[2])
+  elseif kind == 'leave' then
+    redis.call('HDEL', members, op[2])
+  elseif kind == 'rename' then
+    local m = member(op[2])
+    if m then
+      m.name = op[4]
+      redis.call('HDEL', members, op[2])
+      redis.call('HSET', members, op[3], cjson.encode(m))
+    end
+  elseif kind == 'role' then
+    local m = member(op[2])
+    if m then
+      local bit_ = tonumber(op[3])
+      if op[4] == '1' then m.roles = bit.bor(m.roles or 0, bit_)
+      else m.roles = bit.band(m.roles or 0, bit.bnot(bit_)) end
+      redis.call('HSET', members, op[2], cjson.encode(m))
+    end
+  elseif kind == 'field' then
+    -- op: field, member key, field name, JSON value (away, account)
+    local m = member(op[2])
+    if m then
+      m[op[3]] = cjson.decode(op[4])
+      redis.call('HSET', members, op[2], cjson.encode(m))
+    end
+  elseif kind == 'set' then
+    redis.call('HSET', state, op[2], op[3])
+  elseif kind == 'init' then
+    -- Restored from a node's store into a room Redis knew nothing about.
+    if redis.call('HEXISTS', state, 'restored') == 0 then
+      local fields = cjson.decode(op[2])
+      for k, v in pairs(fields) do redis.call('HSET', state, k, v) end
+      redis.call('HSET', state, 'restored', '1')
+    end
+  elseif kind == 'ban' then
+    redis.call('HSET', bans, op[2], op[3])
+  elseif kind == 'unban' then
+    redis.call('HDEL', bans, op[2])
+  elseif kind == 'mute' then
+    redis.call('HSET', mutes, op[2], op[3])
+  elseif kind == 'unmute' then
+    redis.call('HDEL', mutes, op[2])
+  elseif kind == 'invite' then
+    redis.call('SADD', invited, op[2])
+  end
+end
+
+redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], p .. '-1', 'd', ARGV[2])
+redis.call('PUBLISH', ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
+return {p, epoch, redis.call('HLEN', members)}
+`;
+
+/**
+ * SNAPSHOT: the room's state with the offset it is at, so a node that starts holding the
+ * room applies exactly the events after it. Makes the epoch if the room has none yet.
+ * ARGV: 1 a fresh epoch.
+ */
+export const SNAPSHOT = `
+local meta, log, state, members, bans, mutes, invited =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local epoch = redis.call('HGET', meta, 'e')
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('DEL', log)
+  redis.call('HSET', meta, 'e', epoch)
+end
+local s = tonumber(redis.call('HGET', meta, 's') or '0')
+return {s, epoch, redis.call('HGETALL', state), redis.call('HGETALL', members),
+  redis.call('HGETALL', bans), redis.call('HGETALL', mutes), redis.call('SMEMBERS', invited)}
+`;
+
+/**
+ * RECOVER: the stored envelopes of a room between two offsets, if the epoch is still the
+ * one asked for (else nothing: that history is gone). ARGV: 1 epoch, 2 from, 3 to.
+ */
+export const RECOVER = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if epoch ~= ARGV[1] then return {} end
+return redis.call('XRANGE', KEYS[2], ARGV[2] .. '-1', ARGV[3] .. '-1')
+`;
+
+/**
+ * CLAIM: a name for a session. ARGV: 1 origin, 2 mode (tentative | register | force).
+ * The value is `<origin> <0|1>` (1: held by a registered session). Returns
+ * {1, displaced-or-''} when `origin` holds it afterwards, {0, ''} otherwise.
+ */
+export const CLAIM = `
+local held = redis.call('GET', KEYS[1])
+local registered = ARGV[2] ~= 'tentative'
+local function set(reg) redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. (reg and '1' or '0')) end
+if not held then set(registered) return {1, ''} end
+local origin, reg = string.match(held, '^(%S+) (%d)$')
+if origin == ARGV[1] then set(registered or reg == '1') return {1, ''} end
+if ARGV[2] == 'force' or (ARGV[2] == 'register' and reg == '0') then
+  set(registered)
+  return {1, origin}
+end
+return {0, ''}
+`;
+
+/** RELEASE: drops a name if `origin` holds it. ARGV: 1 origin. */
+export const RELEASE = `
+local held = redis.call('GET', KEYS[1])
+if held and string.match(held, '^(%S+) ') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`;
