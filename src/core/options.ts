@@ -152,8 +152,8 @@ export const coreOptions: readonly Spec[] = [
     kind: 'int',
     min: 64,
     max: 65536,
-    help: 'longest line-protocol line in bytes',
-    default: '4096',
+    help: 'most bytes of text one line-protocol line may say (never more than --max-message)',
+    default: '4000',
     set: num('maxLineBytes'),
   },
   {

@@ -212,13 +212,15 @@ describe('line protocol', () => {
     const a = await LineClient.named(port, unique('tel'));
     const b = await LineClient.connect(port);
     await b.expect(/Choose a name/);
+    // DO TERMINAL-TYPE (we do not send one: refused), WILL NAWS (welcome: agreed).
     b.write(Buffer.from([255, 253, 24, 255, 251, 31]));
     b.write(Buffer.from(`${unique('telnetuser')}\r\n`));
     await b.expect(/Welcome, telnetuser/);
     expect(b.raw.includes(Buffer.from([255, 252, 24]))).toBe(true);
-    expect(b.raw.includes(Buffer.from([255, 254, 31]))).toBe(true);
+    expect(b.raw.includes(Buffer.from([255, 253, 31]))).toBe(true);
     b.write(Buffer.from([0x68, 0x69, 255, 241, 0x21, 13, 10])); // "hi" IAC NOP "!" CRLF
     await a.expect(/<telnetuser\d+> hi!$/);
+    expect(a.raw.includes(255)).toBe(false);
     a.close();
     b.close();
   });
@@ -239,15 +241,32 @@ describe('line protocol', () => {
     junk.close();
   });
 
-  test('over-long lines are cut and the sender is told', async () => {
-    const a = await LineClient.named(port, unique('long'));
-    const b = await LineClient.named(port, unique('long'));
-    a.send('y'.repeat(10_000));
-    await a.expect(/^! Line too long \(at most 4096 bytes\); the rest was discarded$/);
-    const got = await b.expect(/<long\d+> y+$/);
-    expect(Buffer.byteLength(got)).toBeLessThan(4200);
+  test('one limit for what a line can say: every length over it gets the same answer', async () => {
+    const an = unique('long');
+    const a = await LineClient.named(port, an);
+    const bn = unique('long');
+    const b = await LineClient.named(port, bn);
+    const refusal = /^! Message too long \(at most 4000 bytes\); nothing was sent$/;
+    // Just over the limit, past the old 4,096-byte cut, and far past it: the same answer.
+    for (const n of [4001, 4064, 4065, 4096, 4097, 10_000]) {
+      a.send('y'.repeat(n));
+      await a.expect(refusal);
+      a.send(`/me ${'y'.repeat(n)}`);
+      await a.expect(refusal);
+      a.send(`/msg ${bn} ${'y'.repeat(n)}`);
+      await a.expect(refusal);
+    }
+    // Multi-byte text counts in bytes: 1,334 three-byte characters are 4,002 bytes.
+    a.send('本'.repeat(1334));
+    await a.expect(refusal);
+    // At the limit everything is said in full, with or without a command before it.
+    a.send('z'.repeat(4000));
+    expect(Buffer.byteLength(await b.expect(/<long\d+> z+$/))).toBe(8 + an.length + 3 + 4000);
+    a.send(`/msg ${bn} ${'w'.repeat(4000)}`);
+    expect((await b.expect(/\*long\d+\* w+$/)).endsWith('w'.repeat(4000))).toBe(true);
     a.send('next line is fine');
     await b.expect(/next line is fine$/);
+    expect(b.lines.some((l) => /y{100}/.test(l))).toBe(false);
     a.close();
     b.close();
   });

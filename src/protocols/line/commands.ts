@@ -8,7 +8,8 @@ import { ChatError, ErrorCode } from '../../core/errors.js';
 import type { Hub } from '../../core/hub.js';
 import { normalizeRoom } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
-import { formatMessage } from './encoder.js';
+import { stripControls } from '../../core/text.js';
+import { formatMessage, type OutLine } from './encoder.js';
 
 export interface CommandContext {
   hub: Hub;
@@ -16,6 +17,8 @@ export interface CommandContext {
   /** Arguments split on spaces; `rest(n)` is everything from argument n on, verbatim. */
   argv: string[];
   rest(n: number): string;
+  /** Most bytes of text a message from this connection may have. */
+  maxText: number;
   reply(text: string): void;
   /** Ends the connection after the reply (quit). */
   close(reason: string): void;
@@ -29,6 +32,19 @@ export interface LineCommand {
   help: string;
   minArgs: number;
   run(ctx: CommandContext): void | Promise<void>;
+}
+
+/** The one answer to text over the limit, whatever its length (refused whole, never cut). */
+export function tooLong(maxText: number): string {
+  return `Message too long (at most ${maxText} bytes); nothing was sent`;
+}
+
+/** Text to say, refused whole when it is over the limit. */
+function sayable(ctx: CommandContext, text: string): string {
+  if (Buffer.byteLength(stripControls(text)) > ctx.maxText) {
+    throw new ChatError(ErrorCode.BadRequest, tooLong(ctx.maxText));
+  }
+  return text;
 }
 
 function currentRoom(ctx: CommandContext): string {
@@ -169,7 +185,7 @@ export const commands: LineCommand[] = [
       const { target } = await ctx.hub.messaging.dm(
         ctx.session,
         ctx.argv[0] as string,
-        ctx.rest(1),
+        sayable(ctx, ctx.rest(1)),
       );
       if (target.away) ctx.reply(`* ${target.name} is away: ${target.away}`);
     },
@@ -180,7 +196,7 @@ export const commands: LineCommand[] = [
     help: 'describe an action in the current room',
     minArgs: 1,
     async run(ctx) {
-      await ctx.hub.messaging.say(ctx.session, currentRoom(ctx), ctx.rest(0), 'me');
+      await ctx.hub.messaging.say(ctx.session, currentRoom(ctx), sayable(ctx, ctx.rest(0)), 'me');
     },
   },
   {
@@ -461,6 +477,6 @@ export function formatHistory(entry: {
   from: string;
   text: string;
   kind: string;
-}): string {
+}): OutLine {
   return formatMessage(entry.ts, null, entry.from, entry.text, entry.kind);
 }

@@ -1,6 +1,7 @@
 /**
  * One telnet/netcat connection: banner, (password), name prompt, then lines and slash
- * commands. Input passes the flood gate before anything else sees it.
+ * commands. Input passes the flood gate before anything else sees it; telnet negotiation
+ * (telnet-peer.ts) is answered as it is read, through the same bounded send path.
  *
  * A class rather than a nest of closures: tens of thousands of these stay alive at once,
  * and methods on a prototype cost nothing per connection.
@@ -14,9 +15,10 @@ import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { sendPaced } from '../../core/pacer.js';
 import { stripControls } from '../../core/text.js';
-import { commandsByName, formatHistory, type CommandContext } from './commands.js';
-import { LineDecoder } from './decoder.js';
-import { lineBytes, lineEncoder } from './encoder.js';
+import { commandsByName, formatHistory, tooLong, type CommandContext } from './commands.js';
+import { LineDecoder, type LineItem } from './decoder.js';
+import { lineBytes, lineEncoder, setWrapWidth, wrapWidth } from './encoder.js';
+import { TelnetPeer, type PeerAction } from './telnet-peer.js';
 
 const enum Stage {
   Password,
@@ -27,6 +29,46 @@ const enum Stage {
 const NAME_PROMPT = Buffer.from('Choose a name: ');
 const PASSWORD_PROMPT = Buffer.from('Server password: ');
 
+/**
+ * How much longer than its text a line may be: `/msg NAME ` with the longest name is 36
+ * bytes. The decoder reads lines up to the text limit plus this, so a line it cuts is always
+ * one whose text is over the limit, and every such line gets the same answer.
+ */
+const COMMAND_ROOM = 64;
+
+/**
+ * Answers to telnet requests a client may have in flight: a burst, then a steady rate.
+ * Debian's telnet needs a handful at the start and one per interrupt key; a client that
+ * asks for more is looping or flooding, and is disconnected.
+ */
+const NEGOTIATION_BURST = 50;
+const NEGOTIATION_RATE = 5;
+
+/**
+ * A carriage return after each line from a telnet client we send 8-bit output to: Debian's
+ * telnet then turns its terminal's output processing off, so its local echo of Enter moves
+ * down a row without returning to the margin, and the next line would start where the last
+ * one ended.
+ */
+const CR = Buffer.from('\r');
+
+/**
+ * Once our telnet requests are out, lines wait this long at most for the answers, so that
+ * what answers them (the welcome, recent history) is already wrapped to the window and the
+ * client already sends 8-bit text. Telnet answers within a round trip; `nc -C` never does.
+ */
+const HOLD_MS = 300;
+/** Lines a connection may have waiting meanwhile; more release them at once. */
+const MAX_WAITING = 20;
+
+const MANGLED =
+  '! Your telnet client changed some characters of that line (it was not in 8-bit mode yet); ' +
+  'nothing was sent: please type it again';
+
+const MANGLED_LINE: unique symbol = Symbol('mangled line');
+/** What the flood gate passes on: a line, a line cut by the decoder, or a mangled line. */
+type Input = string | { overlong: string } | typeof MANGLED_LINE;
+
 export function refusalLine(reason: string): Buffer {
   return lineBytes(`! Connection refused: ${reason}`);
 }
@@ -35,11 +77,19 @@ export function serveLine(hub: Hub, link: Link): void {
   new LineConnection(hub, link);
 }
 
-class LineConnection extends InOrder<string> implements GateHooks<string> {
+class LineConnection extends InOrder<Input> implements GateHooks<Input> {
   private readonly session: Session;
   private readonly decoder: LineDecoder;
-  private readonly gate: InboundGate<string>;
+  private readonly gate: InboundGate<Input>;
   private stage: Stage;
+  /** Made once the client shows telnet traits (most connections never need one). */
+  private telnet: TelnetPeer | null = null;
+  /** Most bytes of text one line may say (`--max-line`, never more than `--max-message`). */
+  private readonly maxText: number;
+  /** Lines waiting for the answers to our telnet requests (see HOLD_MS), or null. */
+  private waitingLines: Input[] | null = null;
+  private holdTimer: NodeJS.Timeout | null = null;
+  private heldOnce = false;
   /** The last plain line's say, while it is under way (commands wait for it). */
   private saying: Promise<void> | null = null;
 
@@ -50,8 +100,9 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
     super();
     const opts = hub.options;
     this.session = hub.attach(link, lineEncoder);
-    this.decoder = new LineDecoder(opts.maxLineBytes);
-    this.gate = new InboundGate<string>(
+    this.maxText = Math.min(opts.maxLineBytes, opts.maxMessageBytes);
+    this.decoder = new LineDecoder(this.maxText + COMMAND_ROOM);
+    this.gate = new InboundGate<Input>(
       new TokenBucket(opts.floodBurst, opts.floodRate, hub.clock),
       opts.floodQueueLines,
       this,
@@ -67,24 +118,111 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
     this.session.send(this.stage === Stage.Password ? PASSWORD_PROMPT : NAME_PROMPT);
   }
 
-  private say(text: string): void {
-    this.session.send(lineBytes(text));
+  private say(text: string, prefix?: string): void {
+    this.session.send(lineBytes(text, wrapWidth(this.session), prefix));
+  }
+
+  private peer(): TelnetPeer {
+    return (this.telnet ??= new TelnetPeer(
+      new TokenBucket(
+        NEGOTIATION_BURST,
+        this.hub.options.floodRate > 0 ? NEGOTIATION_RATE : 0,
+        this.hub.clock,
+      ),
+    ));
   }
 
   private onData(chunk: Buffer): void {
-    for (const item of this.decoder.push(chunk)) {
-      if (item.kind === 'telnet') {
-        // Through the session's bounded queue like every other byte.
-        this.session.send(item.reply);
-        continue;
+    // Closed by the server (quit, a negotiation flood): what the peer still sends is not read.
+    if (this.session.closed) return;
+    const items = this.decoder.push(chunk);
+    for (let n = 0; n < items.length; n++) {
+      const item = items[n] as LineItem;
+      switch (item.kind) {
+        case 'line':
+        case 'overlong': {
+          // A CR LF or CR NUL ending read with the line is handled before the line is
+          // answered (a probe for telnet is hidden at the start of an empty line).
+          const next = items[n + 1];
+          if (next?.kind === 'line-end') {
+            n++;
+            this.sendTelnet(this.peer().lineEnd(next.ending, true));
+          }
+          this.pass(this.input(item.kind, item.text));
+          break;
+        }
+        case 'line-end':
+          this.sendTelnet(this.peer().lineEnd(item.ending, false));
+          break;
+        case 'negotiate':
+          if (this.act(this.peer().negotiate(item.verb, item.option))) return;
+          break;
+        case 'subnegotiation':
+          this.act(this.peer().subnegotiation(item.option, item.data));
+          break;
+        case 'command':
+          this.sendTelnet(this.peer().command(item.code));
+          break;
       }
-      if (item.kind === 'overlong') {
-        this.say(
-          `! Line too long (at most ${this.hub.options.maxLineBytes} bytes); the rest was discarded`,
-        );
-      }
-      this.gate.push(item.text);
     }
+    // Answered (this chunk's items included): the held lines go on.
+    if (this.waitingLines !== null && !(this.telnet as TelnetPeer).waiting) this.release();
+  }
+
+  /** Telnet bytes, through the session's bounded send path like every other byte. */
+  private sendTelnet(data: Buffer | null): void {
+    if (data === null) return;
+    this.session.send(data);
+    // The first time requests go out, hold lines until they are answered.
+    if (!this.heldOnce && (this.telnet as TelnetPeer).waiting) {
+      this.heldOnce = true;
+      this.waitingLines = [];
+      this.holdTimer = setTimeout(() => this.release(), HOLD_MS);
+    }
+  }
+
+  private pass(input: Input): void {
+    if (this.waitingLines === null) this.gate.push(input);
+    else if (this.waitingLines.push(input) >= MAX_WAITING) this.release();
+  }
+
+  private release(): void {
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    const waiting = this.waitingLines;
+    this.waitingLines = null;
+    if (waiting !== null) for (const input of waiting) this.gate.push(input);
+  }
+
+  /** A line as the flood gate is to pass it on. */
+  private input(kind: 'line' | 'overlong', text: string): Input {
+    const telnet = this.telnet;
+    if (telnet !== null) {
+      if (telnet.binaryOutput) this.session.send(CR);
+      if (telnet.lineMangled(text)) return MANGLED_LINE;
+    }
+    return kind === 'line' ? text : { overlong: text };
+  }
+
+  /** Carries out what the telnet peer decided; true when the connection was closed. */
+  private act(a: PeerAction): boolean {
+    if (a.flood) {
+      this.hub.log.warn({ id: this.session.id }, 'telnet negotiation flood');
+      this.say('! Too many telnet negotiation requests');
+      this.close('telnet negotiation flood');
+      return true;
+    }
+    this.sendTelnet(a.send);
+    const telnet = this.telnet as TelnetPeer;
+    // Later lines use the new width; what was sent already stays as it was.
+    if (a.resized) setWrapWidth(this.session, telnet.width);
+    if (a.terminalType) {
+      this.hub.log.debug(
+        { id: this.session.id, terminal: telnet.terminalType, width: telnet.width },
+        'telnet terminal type',
+      );
+    }
+    return false;
   }
 
   // ---- GateHooks: lines that passed flood control (run() is InOrder's) ---------------------
@@ -122,15 +260,32 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
   }
 
   private close(reason: string): void {
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.waitingLines = null;
     this.gate.close();
     this.hub.disconnect(this.session, reason);
   }
 
-  protected handle(raw: string): void | Promise<void> {
+  protected handle(input: Input): void | Promise<void> {
     const { hub, session } = this;
     if (session.closed) return;
     hub.touch(session);
-    const line = stripControls(raw).trim();
+    if (input === MANGLED_LINE) {
+      this.say(MANGLED);
+      if (this.stage !== Stage.Chat)
+        session.send(this.stage === Stage.Name ? NAME_PROMPT : PASSWORD_PROMPT);
+      return;
+    }
+    if (typeof input !== 'string') {
+      // Longer than any line that can be said: refused whole in the chat; before it (a
+      // password or a name) the first part is judged like any other answer.
+      if (this.stage === Stage.Chat) {
+        this.say(`! ${tooLong(this.maxText)}`);
+        return;
+      }
+      input = input.overlong;
+    }
+    const line = stripControls(input).trim();
     switch (this.stage) {
       case Stage.Password:
         if (line === hub.options.password) {
@@ -157,15 +312,18 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
       this.say('! You are not in a room: /join ROOM first');
       return;
     }
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    if (Buffer.byteLength(text) > this.maxText) {
+      this.say(`! ${tooLong(this.maxText)}`);
+      return;
+    }
     // Nothing answers a plain line, so the next one need not wait for its event to come
     // back from the bus: a pasted block goes out at once, still in order (the bus keeps
     // one origin's events in order).
-    const said = hub.messaging
-      .say(session, room.name, line.startsWith('//') ? line.slice(1) : line)
-      .then(
-        () => undefined,
-        (err: unknown) => this.failed(err),
-      );
+    const said = hub.messaging.say(session, room.name, text).then(
+      () => undefined,
+      (err: unknown) => this.failed(err),
+    );
     this.saying = said;
     void said.then(() => {
       if (this.saying === said) this.saying = null;
@@ -210,9 +368,13 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
     const entries = await this.hub.messaging.history(this.session, room, limit);
     if (entries.length === 0 || this.session.closed) return;
     this.say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
+    const width = wrapWidth(this.session);
     await sendPaced(
       this.session,
-      entries.map((e) => lineBytes(formatHistory(e))),
+      entries.map((e) => {
+        const line = formatHistory(e);
+        return lineBytes(line.text, width, line.prefix);
+      }),
     );
   }
 
@@ -234,6 +396,7 @@ class LineConnection extends InOrder<string> implements GateHooks<string> {
       hub: this.hub,
       session: this.session,
       argv,
+      maxText: this.maxText,
       rest: (n) => restFrom(argText, n),
       reply: (text) => this.say(text),
       close: (reason) => this.close(reason),
