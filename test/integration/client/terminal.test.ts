@@ -120,14 +120,14 @@ test('connect failures: a clear message and exit code 1 (refused; no welcome in 
   const silent = net.createServer(() => {});
   await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
   const port = (silent.address() as net.AddressInfo).port;
-  const t0 = Date.now();
   const timedOut = await runCli(
     ['connect', `127.0.0.1:${port}`, '--name', 'x', '--timeout', '300'],
     '',
   ).exited;
   expect(timedOut.code).toBe(1);
+  // The message names the timeout that ran out (no wall-clock assertion: a loaded machine
+  // may take seconds to start the client at all).
   expect(timedOut.err).toBe(`Unable to connect to 127.0.0.1:${port}: no welcome within 300 ms\n`);
-  expect(Date.now() - t0).toBeLessThan(3000);
   silent.close();
 });
 
