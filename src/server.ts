@@ -49,7 +49,9 @@ function openStore(config: ServerConfig, log: Logger): Promise<Store> {
  * relies on synchronous delivery (CI runs the suite both ways).
  */
 async function createBus(config: ServerConfig, env = process.env): Promise<Bus> {
-  if (config.bus !== 'local') throw new Error(`Unsupported --bus ${config.bus}`);
+  if (config.bus !== 'local') {
+    throw new Error(`--bus must be 'local' or a redis:// or rediss:// URL (got "${config.bus}")`);
+  }
   if (env.PLUGBOARD_TEST_BUS === 'async') {
     const { AsyncBus } = await import('./cluster/async.js');
     return new AsyncBus();
@@ -131,9 +133,23 @@ export async function startServer(
 ): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const store = hooks.store ?? (await openStore(config, log));
-  const bus = hooks.bus ?? (await createBus(config));
-  const hub = new Hub(config.options, store, bus, log);
+  // A Redis bus is a node of a cluster: its bus, shared presence and leases together.
+  const cluster =
+    !hooks.bus && /^rediss?:\/\//.test(config.bus)
+      ? await (
+          await import('./cluster/redis-node.js')
+        ).redisNode({
+          url: config.bus,
+          log,
+          defaultRoom: config.options.defaultRoom,
+          store: config.store,
+          dataDir: config.dataDir,
+        })
+      : null;
+  const bus = hooks.bus ?? cluster?.bus ?? (await createBus(config));
+  const hub = new Hub(config.options, store, bus, log, undefined, cluster?.extras ?? {});
   await hub.start();
+  await cluster?.start();
 
   const tls =
     config.tlsCert && config.tlsKey

@@ -19,9 +19,17 @@ import { randomBytes } from 'node:crypto';
 import type { ChatEvent } from '../core/events.js';
 import { newNodeId } from '../core/ids.js';
 import type { Logger, RoomSnapshot } from '../core/ports.js';
-import type { BanEntry, RemoteMember } from '../core/room.js';
+import { fold } from '../core/names.js';
+import { ROOM_FLAGS, type BanEntry, type RemoteMember, type Room } from '../core/room.js';
 import { ALL, ClusterBus, type Envelope, type Position } from './bus.js';
-import { connectRedis, type RedisLink, type RedisReply } from './redis-client.js';
+import {
+  connectRedis,
+  listOf,
+  pairsOf,
+  text,
+  type RedisLink,
+  type RedisReply,
+} from './redis-client.js';
 import {
   allRedisChannel,
   leaseKey,
@@ -31,7 +39,7 @@ import {
   roomKeys,
   slotKey,
 } from './redis-keys.js';
-import { RECOVER, SEQUENCE, SNAPSHOT } from './redis-scripts.js';
+import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT } from './redis-scripts.js';
 import { roomOps } from './room-ops.js';
 
 export interface RedisBusOptions {
@@ -53,17 +61,6 @@ function newEpoch(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-function str(r: RedisReply | undefined): string {
-  return r === null || r === undefined ? '' : String(r);
-}
-
-/** HGETALL's flat [k, v, k, v] as pairs. */
-function pairs(r: RedisReply | undefined): [string, string][] {
-  const a = Array.isArray(r) ? r : [];
-  const out: [string, string][] = [];
-  for (let i = 0; i + 1 < a.length; i += 2) out.push([str(a[i]), str(a[i + 1])]);
-  return out;
-}
 
 export class RedisBus extends ClusterBus {
   readonly name = 'redis';
@@ -142,7 +139,7 @@ export class RedisBus extends ClusterBus {
       newEpoch(),
       JSON.stringify(ops),
     ])) as RedisReply[];
-    return { p: Number(reply[0]), x: str(reply[1]) };
+    return { p: Number(reply[0]), x: text(reply[1]) };
   }
 
   protected override async recover(
@@ -160,8 +157,8 @@ export class RedisBus extends ClusterBus {
     const out: Envelope[] = [];
     for (const entry of reply) {
       if (!Array.isArray(entry)) continue;
-      const id = str(entry[0]);
-      const fields = pairs(entry[1]);
+      const id = text(entry[0]);
+      const fields = pairsOf(entry[1]);
       const payload = fields.find(([k]) => k === 'd')?.[1];
       if (!payload) continue;
       try {
@@ -180,7 +177,7 @@ export class RedisBus extends ClusterBus {
     const keys = roomKeys(room);
     const r = (await this.link.script(SNAPSHOT, roomKeyList(keys), [newEpoch()])) as RedisReply[];
     const members: [string, RemoteMember][] = [];
-    for (const [key, raw] of pairs(r[3])) {
+    for (const [key, raw] of pairsOf(r[3])) {
       try {
         const m = JSON.parse(raw) as RemoteMember & { roles?: number };
         members.push([key, { ...m, roles: m.roles ?? 0, away: m.away ?? null }]);
@@ -189,7 +186,7 @@ export class RedisBus extends ClusterBus {
       }
     }
     const bans: BanEntry[] = [];
-    for (const [, raw] of pairs(r[4])) {
+    for (const [, raw] of pairsOf(r[4])) {
       try {
         bans.push(JSON.parse(raw) as BanEntry);
       } catch {
@@ -198,13 +195,49 @@ export class RedisBus extends ClusterBus {
     }
     return {
       offset: Number(r[0]),
-      epoch: str(r[1]),
-      state: Object.fromEntries(pairs(r[2])),
+      epoch: text(r[1]),
+      state: Object.fromEntries(pairsOf(r[2])),
       members,
       bans,
-      mutes: pairs(r[5]).map(([k, v]) => [k, v === '' ? null : Number(v)]),
-      invited: (Array.isArray(r[6]) ? r[6] : []).map(str),
+      mutes: pairsOf(r[5]).map(([k, v]) => [k, v === '' ? null : Number(v)]),
+      invited: listOf(r[6]),
     };
+  }
+
+  /** After Redis lost its data: puts back what this node holds of a room (RESTORE). */
+  async restoreRoom(room: Room): Promise<void> {
+    const keys = roomKeys(room.key);
+    const members: [string, string][] = [];
+    for (const [s, roles] of room.local) {
+      members.push([
+        fold(s.name),
+        JSON.stringify({
+          name: s.name,
+          mask: s.mask,
+          account: s.account,
+          realname: s.realname,
+          away: s.away,
+          origin: s.id,
+          roles,
+        }),
+      ]);
+    }
+    const fields: Record<string, string> = {
+      name: room.name,
+      topic: room.topic,
+      topicBy: room.topicBy,
+      topicAt: String(room.topicAt),
+      key: room.modes.key ?? '',
+      limit: String(room.modes.limit),
+      owner: room.owner ?? '',
+    };
+    for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
+    await this.link.script(RESTORE, roomKeyList(keys), [
+      JSON.stringify(members),
+      JSON.stringify(fields),
+      JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
+      JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
+    ]);
   }
 
   protected async listen(channel: string): Promise<void> {
@@ -283,7 +316,7 @@ export class RedisBus extends ClusterBus {
     for (const channel of this.watchedRooms()) {
       const keys = roomKeys(channel.slice(2));
       try {
-        const meta = pairs(await this.link.command(['HGETALL', keys.meta]));
+        const meta = pairsOf(await this.link.command(['HGETALL', keys.meta]));
         const m = Object.fromEntries(meta);
         await this.feeds.catchUp(channel, m.e ?? '', Number(m.s ?? 0));
       } catch (err) {

@@ -11,7 +11,31 @@ import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from '../core/ports.js';
 
-export type RedisReply = string | number | null | RedisReply[];
+export type RedisReply = string | number | null | RedisReply[] | { [key: string]: RedisReply };
+
+/** A reply as text ('' for nil). */
+export function text(r: RedisReply | undefined): string {
+  return r === null || r === undefined ? '' : String(r);
+}
+
+/**
+ * A hash reply as pairs. HGETALL answers a map over RESP3 (an object here) but a flat
+ * [k, v, k, v] array from inside a Lua script: both are read.
+ */
+export function pairsOf(r: RedisReply | undefined): [string, string][] {
+  if (Array.isArray(r)) {
+    const out: [string, string][] = [];
+    for (let i = 0; i + 1 < r.length; i += 2) out.push([text(r[i]), text(r[i + 1])]);
+    return out;
+  }
+  if (r !== null && typeof r === 'object') return Object.entries(r).map(([k, v]) => [k, text(v)]);
+  return [];
+}
+
+/** A list or set reply as strings. */
+export function listOf(r: RedisReply | undefined): string[] {
+  return Array.isArray(r) ? r.map(text) : [];
+}
 
 export interface RedisLink {
   /** One command on the command connection. */

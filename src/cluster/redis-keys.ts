@@ -54,6 +54,8 @@ export const userKey = (origin: string): string => `${PREFIX}:user:${origin}`;
 export const nodeUsersKey = (node: string): string => `${PREFIX}:node:${node}:users`;
 export const leaseKey = (node: string): string => `${PREFIX}:lease:${node}`;
 export const NODES = `${PREFIX}:nodes`;
+/** Made once when Redis has no cluster data: a new value means Redis lost its data. */
+export const CLUSTER = `${PREFIX}:cluster`;
 export const ROOMS = `${PREFIX}:rooms`;
 export const COUNTS = `${PREFIX}:counts`;
 export const cleanupKey = (node: string): string => `${PREFIX}:cleanup:${node}`;

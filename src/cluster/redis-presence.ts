@@ -14,19 +14,14 @@ import { fold } from '../core/names.js';
 import { personOf } from '../core/presence.js';
 import { Role } from '../core/room.js';
 import type { Sessions } from '../core/sessions.js';
-import type { RedisLink, RedisReply } from './redis-client.js';
+import { listOf, pairsOf, text, type RedisLink, type RedisReply } from './redis-client.js';
 import { NODES, nameKey, nodeUsersKey, ROOMS, roomKeys, userKey, PREFIX } from './redis-keys.js';
 import { CLAIM, RELEASE } from './redis-scripts.js';
 
-function str(r: RedisReply | undefined): string {
-  return r === null || r === undefined ? '' : String(r);
-}
+const str = text;
 
 function hash(r: RedisReply): Record<string, string> {
-  const a = Array.isArray(r) ? r : [];
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < a.length; i += 2) out[str(a[i])] = str(a[i + 1]);
-  return out;
+  return Object.fromEntries(pairsOf(r));
 }
 
 /** A user hash as PersonInfo (null when it holds no registered user). */
@@ -134,7 +129,7 @@ export class RedisPresence implements Presence {
   async people(): Promise<PersonInfo[]> {
     const out: PersonInfo[] = [];
     for (const s of this.sessions) if (s.registered) out.push(personOf(s));
-    const nodes = ((await this.link.command(['SMEMBERS', NODES])) as RedisReply[]).map(str);
+    const nodes = listOf(await this.link.command(['SMEMBERS', NODES]));
     for (const node of nodes) {
       if (node === this.nodeId) continue;
       const origins = (
@@ -219,7 +214,7 @@ export class RedisPresence implements Presence {
   }
 
   async rooms(): Promise<RoomInfo[]> {
-    const keys = ((await this.link.command(['SMEMBERS', ROOMS])) as RedisReply[]).map(str);
+    const keys = listOf(await this.link.command(['SMEMBERS', ROOMS]));
     const out: RoomInfo[] = [];
     const replies = await Promise.all(
       keys.map(async (k) => {
@@ -248,7 +243,7 @@ export class RedisPresence implements Presence {
   }
 
   async counts(): Promise<{ users: number; invisible: number; opers: number; rooms: number }> {
-    const nodes = ((await this.link.command(['SMEMBERS', NODES])) as RedisReply[]).map(str);
+    const nodes = listOf(await this.link.command(['SMEMBERS', NODES]));
     let users = 0;
     let invisible = 0;
     let opers = 0;

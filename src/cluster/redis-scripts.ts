@@ -151,3 +151,20 @@ local held = redis.call('GET', KEYS[1])
 if held and string.match(held, '^(%S+) ') == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 `;
+
+/**
+ * RESTORE: a node puts back what it holds of a room after Redis lost its data (a restart
+ * without persistence): its own members (other nodes add theirs), and the room's settings,
+ * bans and mutes unless another node already put them back. ARGV: 1 members
+ * [[key, json]], 2 fields {name: value}, 3 bans [[key, json]], 4 mutes [[key, until]].
+ */
+export const RESTORE = `
+local state, members, bans, mutes = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
+for _, m in ipairs(cjson.decode(ARGV[1])) do redis.call('HSET', members, m[1], m[2]) end
+if redis.call('EXISTS', state) == 0 then
+  for k, v in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', state, k, v) end
+end
+for _, b in ipairs(cjson.decode(ARGV[3])) do redis.call('HSETNX', bans, b[1], b[2]) end
+for _, m in ipairs(cjson.decode(ARGV[4])) do redis.call('HSETNX', mutes, m[1], m[2]) end
+return 1
+`;

@@ -147,6 +147,15 @@ export class RoomFeeds {
   async catchUp(channel: string, epoch: string, top: number): Promise<void> {
     const feed = this.feeds.get(channel);
     if (!feed || feed.next === null) return;
+    if (epoch === '') {
+      // The transport knows nothing of this room any more (it lost its data): say so
+      // once, and start again from whatever comes next.
+      this.host.lost(channel, -1);
+      feed.epoch = null;
+      feed.next = null;
+      feed.ahead.clear();
+      return;
+    }
     if (feed.epoch !== epoch) {
       this.host.lost(channel, -1);
       feed.epoch = epoch;

@@ -14,6 +14,8 @@ export class Counters {
   handlerErrors = 0;
   /** Events from other nodes lost in transit (the bus saw a gap in a sequence). */
   busGaps = 0;
+  /** Times the bus lost the other nodes (Redis unreachable, a silent subscription). */
+  busOutages = 0;
   readonly byProtocol = new Map<string, number>();
 
   connected(protocol: string): void {

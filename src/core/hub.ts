@@ -40,6 +40,14 @@ import { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import { Sessions } from './sessions.js';
 
+/** What a deployment adds to the core (a cluster's shared presence and its leases). */
+export interface HubExtras {
+  /** A presence shared by every node, instead of this node's own. */
+  presence?: (hub: Hub) => Presence;
+  /** Runs at shutdown after every session left, before the bus closes. */
+  beforeBusClose?: () => Promise<void>;
+}
+
 export class Hub implements Core {
   readonly counters = new Counters();
   readonly nodeId: string;
@@ -65,6 +73,7 @@ export class Hub implements Core {
     readonly bus: Bus,
     readonly log: Logger = silentLogger,
     readonly clock: Clock = systemClock,
+    private readonly extras: HubExtras = {},
   ) {
     this.nodeId = bus.nodeId;
     this.startedAt = clock.now();
@@ -72,7 +81,13 @@ export class Hub implements Core {
     this.roomStates = new RoomStates(store);
     this.rooms = new Rooms(this.nodeId, options, this.sessions, this.roomStates, bus);
     this.localPresence = new LocalPresence(this.sessions, this.rooms);
-    this.presence = this.localPresence;
+    this.presence = extras.presence?.(this) ?? this.localPresence;
+    // Shared presence is kept current from this node's sessions and rooms.
+    if (this.presence.online) {
+      const presence = this.presence;
+      this.sessions.onChange = (s) => presence.online?.(s.id);
+      this.rooms.listed = (room, name) => presence.listRoom?.(room, name);
+    }
     this.fanout = new Fanout(this.sessions, this.rooms, this.counters);
     this.retention = new Retention(
       store,
@@ -100,10 +115,8 @@ export class Hub implements Core {
     await this.retention.start();
     await this.bus.start({
       deliver: (event) => this.deliver(event),
-      gap: (origin, channel, missed) => {
-        this.counters.busGaps += missed;
-        this.log.warn({ origin, channel, missed }, 'events lost in transit');
-      },
+      gap: (origin, channel, missed) => this.lost(channel, missed, origin),
+      status: (healthy, reason) => this.busStatus(healthy, reason),
     });
     // The store failing (a full disk, a database gone) is news for everyone: messages are
     // refused meanwhile (store_unavailable), and people should know why and when it ends.
@@ -118,6 +131,42 @@ export class Hub implements Core {
   }
 
   // ---- the bus's sink ------------------------------------------------------------------
+
+  /** Events lost in transit, or a room's history lost by the shared store: say so. */
+  private lost(channel: string, missed: number, origin: string): void {
+    this.counters.busGaps += Math.max(missed, 1);
+    this.log.warn({ origin, channel, missed }, 'events lost in transit');
+    const room = channel.startsWith('r:') ? this.rooms.get(channel.slice(2)) : undefined;
+    if (!room) return;
+    const text =
+      missed < 0
+        ? `Some history of ${room.name} is no longer available (the cluster's store lost it)`
+        : `${missed} event${missed === 1 ? '' : 's'} in ${room.name} could not be delivered here`;
+    this.fanout.deliver({
+      type: 'notice',
+      ts: this.clock.now(),
+      origin: this.nodeId,
+      text,
+      room: room.name,
+    });
+  }
+
+  /**
+   * The bus cannot reach the other nodes (or can again): everyone here is told, since
+   * sending is refused meanwhile. Local only: the other nodes cannot be reached.
+   */
+  private busStatus(healthy: boolean, reason: string): void {
+    if (!healthy) this.counters.busOutages++;
+    this.log.warn({ healthy, reason }, healthy ? 'bus back' : 'bus unavailable');
+    this.fanout.deliver({
+      type: 'notice',
+      ts: this.clock.now(),
+      origin: this.nodeId,
+      text: healthy
+        ? 'The chat is whole again: messages reach everyone'
+        : `The chat is degraded: the other servers cannot be reached (${reason}); sending is paused`,
+    });
+  }
 
   emit(event: ChatEvent, route: BusRoute): Promise<void> {
     return this.bus.emit(event, route).catch((err: unknown) => {
@@ -342,6 +391,7 @@ export class Hub implements Core {
     for (const s of all) this.disconnect(s, reason);
     await new Promise((r) => setTimeout(r, 20));
     for (const s of all) s.conn.destroy();
+    await this.extras.beforeBusClose?.();
     await this.bus.close();
     await this.store.close();
   }

@@ -111,9 +111,21 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     link.onData((chunk) => this.onData(chunk));
     link.onClose((reason) => this.close(reason));
 
-    const online = hub.online;
+    void this.greet();
+  }
+
+  /** The banner (with everyone online, on every node) and the first prompt. */
+  private async greet(): Promise<void> {
+    const { hub } = this;
+    let online = hub.online;
+    try {
+      online = (await hub.presence.counts()).users;
+    } catch {
+      // The shared count is out of reach: this node's own will do for a greeting.
+    }
+    if (this.session.closed) return;
     this.say(
-      `Welcome to Plugboard at ${opts.serverName}. ${online} ${online === 1 ? 'person' : 'people'} online.`,
+      `Welcome to Plugboard at ${hub.options.serverName}. ${online} ${online === 1 ? 'person' : 'people'} online.`,
     );
     this.session.send(this.stage === Stage.Password ? PASSWORD_PROMPT : NAME_PROMPT);
   }

@@ -1,0 +1,189 @@
+/**
+ * Node leases: every node renews a short-lived key every few seconds; a node whose key
+ * expired (killed with -9, its network lost) is cleaned up by the first surviving node to
+ * claim the job: its users' quits are announced in their rooms, their names freed, their
+ * records removed. With a 10 s lease renewed every 3 s, a dead node's users are gone
+ * within 10 + 3 s (the documented bound is 15 s).
+ *
+ * A node that comes back after being cleaned up (a network that returns) finds itself
+ * removed from the node set: its sessions were announced gone, so it ends them ("lost
+ * contact with the cluster") rather than keep people no one else can see.
+ */
+import type { ChatEvent } from '../core/events.js';
+import type { BusRoute, Logger } from '../core/ports.js';
+import { fold } from '../core/names.js';
+import { listOf, pairsOf, type RedisLink } from './redis-client.js';
+import {
+  cleanupKey,
+  CLUSTER,
+  leaseKey,
+  nameKey,
+  NODES,
+  nodeUsersKey,
+  userKey,
+} from './redis-keys.js';
+import { countsKey, personFrom } from './redis-presence.js';
+import { RELEASE } from './redis-scripts.js';
+
+export interface LeaseHooks {
+  emit(event: ChatEvent, route: BusRoute): Promise<void>;
+  /** This node's counts fields (users, invisible, opers). */
+  counts(): string[];
+  /** This node was declared dead while away: end its sessions. */
+  evicted(): void;
+  /** Redis lost its data (restarted without persistence): put this node's part back. */
+  restore(): Promise<void>;
+}
+
+export interface LeaseOptions {
+  leaseMs: number;
+  renewMs: number;
+}
+
+export const defaultLeaseOptions: LeaseOptions = { leaseMs: 10_000, renewMs: 3000 };
+
+
+export class Leases {
+  private timer: NodeJS.Timeout | null = null;
+  private joined = false;
+  private running = false;
+  /** The cluster marker this node last saw: a different one means Redis lost its data. */
+  private marker: string | null = null;
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly nodeId: string,
+    private readonly hooks: LeaseHooks,
+    private readonly log: Logger,
+    private readonly o: LeaseOptions = defaultLeaseOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.renew();
+    this.timer = setInterval(() => void this.tick(), this.o.renewMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    // A clean stop: our users have quit through the core already.
+    await Promise.allSettled([
+      this.link.command(['SREM', NODES, this.nodeId]),
+      this.link.command([
+        'DEL',
+        leaseKey(this.nodeId),
+        countsKey(this.nodeId),
+        nodeUsersKey(this.nodeId),
+      ]),
+    ]);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || !this.link.up) return;
+    this.running = true;
+    try {
+      await this.renew();
+      await this.sweep();
+    } catch (err) {
+      this.log.warn({ err }, 'lease round failed');
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async renew(): Promise<void> {
+    const fresh = `${Date.now().toString(36)}.${this.nodeId}`;
+    await this.link.command(['SET', CLUSTER, fresh, 'NX']);
+    const marker = String(await this.link.command(['GET', CLUSTER]));
+    if (this.joined && marker !== this.marker) {
+      // Not this node's absence: Redis itself forgot everything. Put our part back.
+      this.log.warn({ node: this.nodeId }, 'redis lost its data: restoring this node');
+      this.marker = marker;
+      await this.renewLease();
+      await this.hooks.restore();
+      return;
+    }
+    this.marker = marker;
+    if (this.joined) {
+      const member = Number(await this.link.command(['SISMEMBER', NODES, this.nodeId]));
+      if (member === 0) {
+        this.log.warn({ node: this.nodeId }, 'this node was declared dead while out of reach');
+        this.hooks.evicted();
+      }
+    }
+    await this.renewLease();
+  }
+
+  private async renewLease(): Promise<void> {
+    await Promise.all([
+      this.link.command(['SET', leaseKey(this.nodeId), '1', 'PX', String(this.o.leaseMs)]),
+      this.link.command(['SADD', NODES, this.nodeId]),
+      this.link.command(['HSET', countsKey(this.nodeId), ...this.hooks.counts()]),
+    ]);
+    this.joined = true;
+  }
+
+  /** Called when the link comes back: look now rather than at the next round. */
+  poke(): void {
+    void this.tick();
+  }
+
+  /** Finds nodes whose lease ran out and cleans up after each (one node does each). */
+  private async sweep(): Promise<void> {
+    const nodes = listOf(await this.link.command(['SMEMBERS', NODES]));
+    for (const node of nodes) {
+      if (node === this.nodeId) continue;
+      if (Number(await this.link.command(['EXISTS', leaseKey(node)])) === 1) continue;
+      const mine = await this.link.command([
+        'SET',
+        cleanupKey(node),
+        this.nodeId,
+        'NX',
+        'PX',
+        String(this.o.leaseMs * 6),
+      ]);
+      if (mine !== 'OK') continue;
+      await this.cleanUp(node);
+    }
+  }
+
+  /** A dead node's users leave: quits announced, names freed, records gone. */
+  async cleanUp(node: string): Promise<number> {
+    const origins = listOf(await this.link.command(['SMEMBERS', nodeUsersKey(node)]));
+    let done = 0;
+    for (const origin of origins) {
+      const h = Object.fromEntries(pairsOf(await this.link.command(['HGETALL', userKey(origin)])));
+      const person = personFrom(origin, h);
+      if (person) {
+        const rooms = person.rooms;
+        await this.hooks
+          .emit(
+            {
+              type: 'quit',
+              ts: Date.now(),
+              origin,
+              who: {
+                name: person.name,
+                mask: `${person.name}!${person.user}@${person.host}`,
+                account: person.account,
+              },
+              reason: 'server lost',
+              rooms,
+            },
+            { rooms: rooms.map((r) => fold(r)) },
+          )
+          .catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
+        await this.link.script(RELEASE, [nameKey(fold(person.name))], [origin]);
+        done++;
+      }
+      await this.link.command(['DEL', userKey(origin)]);
+    }
+    await Promise.all([
+      this.link.command(['DEL', nodeUsersKey(node), countsKey(node)]),
+      this.link.command(['SREM', NODES, node]),
+    ]);
+    this.log.warn({ node, users: done }, 'cleaned up after a lost node');
+    return done;
+  }
+}
