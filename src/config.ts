@@ -80,6 +80,8 @@ export interface ServerConfig {
   };
   /** Largest framed / WebSocket message, in bytes. */
   maxFrame: number;
+  /** A cluster node's lease (ms): a node silent this long is cleaned up by the others. */
+  nodeLeaseMs: number;
   /** The store's write queue: batch interval, batch size, most messages waiting. */
   storeQueue: { intervalMs: number; maxBatch: number; maxPending: number };
   options: ServerOptions;
@@ -151,6 +153,16 @@ export const configOptions: readonly Spec[] = [
     help: "'local', or a redis:// URL to share rooms between processes",
     default: 'local',
     set: (c, v) => (c.bus = v as string),
+  },
+  {
+    flag: 'node-lease',
+    kind: 'int',
+    min: 2,
+    max: 600,
+    scale: 1000,
+    help: "with a redis:// bus: seconds a node's lease lasts; a node silent that long has its users removed (renewed every third of it)",
+    default: '10',
+    set: (c, v) => (c.nodeLeaseMs = v as number),
   },
   {
     flag: 'ready-file',
@@ -516,6 +528,7 @@ function defaultConfig(): ServerConfig {
     tcpKeepaliveMs: 0,
     udp: { rate: 0, byteRate: 0, maxSources: 0, recvBufferSize: 0, sendBufferSize: 0 },
     maxFrame: 0,
+    nodeLeaseMs: 10_000,
     storeQueue: { intervalMs: 0, maxBatch: 0, maxPending: 0 },
     options: defaultOptions(),
   };

@@ -144,6 +144,8 @@ export async function startServer(
           defaultRoom: config.options.defaultRoom,
           store: config.store,
           dataDir: config.dataDir,
+          leaseMs: config.nodeLeaseMs,
+          renewMs: Math.max(500, Math.floor(config.nodeLeaseMs / 3)),
         })
       : null;
   const bus = hooks.bus ?? cluster?.bus ?? (await createBus(config));

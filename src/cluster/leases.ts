@@ -42,7 +42,6 @@ export interface LeaseOptions {
 
 export const defaultLeaseOptions: LeaseOptions = { leaseMs: 10_000, renewMs: 3000 };
 
-
 export class Leases {
   private timer: NodeJS.Timeout | null = null;
   private joined = false;

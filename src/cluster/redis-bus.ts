@@ -61,7 +61,6 @@ function newEpoch(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-
 export class RedisBus extends ClusterBus {
   readonly name = 'redis';
   protected override readonly sequenced = true;

@@ -51,7 +51,12 @@ export interface RedisNode {
 }
 
 export async function redisNode(o: RedisNodeOptions): Promise<RedisNode> {
-  const bus = await RedisBus.connect({ url: o.url, log: o.log, defaultRoom: o.defaultRoom });
+  const bus = await RedisBus.connect({
+    url: o.url,
+    log: o.log,
+    defaultRoom: o.defaultRoom,
+    ...(o.leaseMs !== undefined ? { leaseMs: o.leaseMs } : {}),
+  });
   const identity = storeIdentity(o.store, o.dataDir);
   if (identity !== null) {
     const key = `${PREFIX}:store`;

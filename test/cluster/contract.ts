@@ -21,6 +21,8 @@ export interface BusFactory {
   make(n: number): Promise<Bus[]>;
   /** Makes the transport lose the next `count` envelopes on a channel (gap detection). */
   lose?(channel: string, count: number): void;
+  /** The transport orders each room (all nodes deliver a room in one order). */
+  sequenced?: boolean;
   cleanup?(): Promise<void>;
 }
 
@@ -45,9 +47,22 @@ function notice(origin: string, text: string, room?: string): NoticeEvent {
 }
 
 /** Waits until `check` holds, looking again on every turn (bounded). */
-async function until(check: () => boolean, turns = 2000): Promise<void> {
-  for (let i = 0; i < turns && !check(); i++) await new Promise((r) => setImmediate(r));
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
   expect(check()).toBe(true);
+}
+
+/**
+ * Starts receiving a room: a bus that keeps rooms' shared state holds the room's events
+ * until it is told, from a snapshot, where the node's state starts.
+ */
+async function watch(node: Node, room: string): Promise<void> {
+  node.bus.watch(room);
+  if (node.bus.snapshot && node.bus.resume) {
+    const snap = await node.bus.snapshot(room);
+    node.bus.resume(room, { epoch: snap.epoch, next: snap.offset + 1 });
+  }
 }
 
 function texts(node: Node): string[] {
@@ -98,8 +113,8 @@ export function busContract(factory: BusFactory): void {
 
   test(`${factory.name}: other nodes get room events only while they watch the room`, async () => {
     const [a, b, c] = (await startNodes(factory, 3)) as [Node, Node, Node];
-    b.bus.watch('#one');
-    c.bus.watch('#two');
+    await watch(b, '#one');
+    await watch(c, '#two');
     await a.bus.emit(notice(a.bus.nodeId, 'to one', '#one'), { rooms: ['#one'] });
     await a.bus.emit(notice(a.bus.nodeId, 'to two', '#two'), { rooms: ['#two'] });
     await until(() => b.received.length === 1 && c.received.length === 1);
@@ -116,8 +131,8 @@ export function busContract(factory: BusFactory): void {
 
   test(`${factory.name}: node and everyone routes; an event for several rooms arrives once`, async () => {
     const [a, b] = (await startNodes(factory, 2)) as [Node, Node];
-    b.bus.watch('#x');
-    b.bus.watch('#y');
+    await watch(b, '#x');
+    await watch(b, '#y');
     await a.bus.emit(notice(a.bus.nodeId, 'direct'), { nodes: [b.bus.nodeId] });
     await a.bus.emit(notice(a.bus.nodeId, 'all'), { everyone: true });
     await a.bus.emit(notice(a.bus.nodeId, 'quit-like'), {
@@ -135,7 +150,7 @@ export function busContract(factory: BusFactory): void {
 
   test(`${factory.name}: per-origin order holds on every node while several send at once`, async () => {
     const nodes = (await startNodes(factory, 3)) as Node[];
-    for (const n of nodes) n.bus.watch('#busy');
+    for (const n of nodes) await watch(n, '#busy');
     const sends: Promise<void>[] = [];
     for (let i = 0; i < 100; i++) {
       for (const n of nodes)
@@ -153,10 +168,33 @@ export function busContract(factory: BusFactory): void {
     await factory.cleanup?.();
   });
 
+  if (factory.sequenced) {
+    test(`${factory.name}: every node, the senders' included, delivers a room in one order`, async () => {
+      const nodes = (await startNodes(factory, 3)) as Node[];
+      for (const n of nodes) await watch(n, '#order');
+      const sends: Promise<void>[] = [];
+      for (let i = 0; i < 100; i++) {
+        for (const n of nodes) {
+          sends.push(
+            n.bus.emit(notice(n.bus.nodeId, `${n.bus.nodeId}:${i}`, '#order'), {
+              rooms: ['#order'],
+            }),
+          );
+        }
+      }
+      await Promise.all(sends);
+      await until(() => nodes.every((n) => n.received.length === 300));
+      const first = texts(nodes[0] as Node);
+      for (const n of nodes) expect(texts(n)).toEqual(first);
+      for (const n of nodes) await n.bus.close();
+      await factory.cleanup?.();
+    });
+  }
+
   if (factory.lose) {
     test(`${factory.name}: a lost envelope is reported as a gap, and later ones still arrive`, async () => {
       const [a, b] = (await startNodes(factory, 2)) as [Node, Node];
-      b.bus.watch('#lossy');
+      await watch(b, '#lossy');
       await a.bus.emit(notice(a.bus.nodeId, 'first', '#lossy'), { rooms: ['#lossy'] });
       await until(() => b.received.length === 1);
       factory.lose?.('r:#lossy', 2);

@@ -1,0 +1,80 @@
+/**
+ * Cluster failures with real processes: a node killed with SIGKILL has its users removed
+ * by the survivors within the lease bound (--node-lease, default 10 s: at most 10 s plus
+ * one renewal round, documented as 15 s; 3 s here to keep the test short), their names
+ * freed; and a second host's own SQLite history is refused at start.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { silentLogger } from '../../../src/core/ports.js';
+import { startServer } from '../../../src/server.js';
+import { LineClient } from '../../helpers/line-client.js';
+import { spawnServer } from '../../helpers/process.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { portOf, testConfig } from '../../helpers/server.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+const OFF = [
+  '--framed-port',
+  '-1',
+  '--irc-port',
+  '-1',
+  '--irc-tls-port',
+  '-1',
+  '--line-tls-port',
+  '-1',
+  '--framed-tls-port',
+  '-1',
+  '--http-port',
+  '-1',
+  '--udp-port',
+  '-1',
+];
+
+test('a node killed with SIGKILL: its users leave for everyone within the lease bound', async () => {
+  await redis.cli('FLUSHALL');
+  const survivor = await startServer(
+    testConfig(['--bus', redis.url, '--node-lease', '3', '--flood-rate', '0']),
+    silentLogger,
+  );
+  const doomed = await spawnServer([
+    '--bus',
+    redis.url,
+    '--node-lease',
+    '3',
+    '--store',
+    'memory',
+    '--line-port',
+    '0',
+    ...OFF,
+  ]);
+  const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
+  const goner = await LineClient.named(doomed.ports.line!.port, 'goner');
+  await watcher.expect(/^\* goner joined #lobby$/);
+  doomed.child.kill('SIGKILL');
+  await doomed.exited;
+  // 3 s lease + a 1 s renewal round, with room for a loaded machine.
+  await watcher.expect(/^\* goner left \(server lost\)$/, 12_000);
+  // The name is free again: someone else can take it.
+  const again = await LineClient.named(portOf(survivor, 'line'), 'goner');
+  again.close();
+  goner.close();
+  watcher.close();
+  await survivor.close();
+});
+
+test('several hosts with their own SQLite are refused: history must be shared', async () => {
+  await redis.cli('FLUSHALL');
+  // Another host's node said where this chat's history is.
+  await redis.cli('SET', 'pb:store', 'sqlite:elsewhere:/srv/plugboard/data', 'PX', '60000');
+  const config = testConfig(['--bus', redis.url, '--store', 'sqlite']);
+  await expect(startServer(config, silentLogger)).rejects.toThrow(
+    /keep history in sqlite:elsewhere.*use --store postgres:\/\//,
+  );
+});
