@@ -40,6 +40,15 @@ export interface LeaseOptions {
   renewMs: number;
 }
 
+/** A step of the lease round that takes longer than `ms` is abandoned: the lease must go on. */
+function within<T>(ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export const defaultLeaseOptions: LeaseOptions = { leaseMs: 10_000, renewMs: 3000 };
 
 export class Leases {
@@ -156,8 +165,9 @@ export class Leases {
       const person = personFrom(origin, h);
       if (person) {
         const rooms = person.rooms;
-        await this.hooks
-          .emit(
+        await within(
+          this.o.leaseMs,
+          this.hooks.emit(
             {
               type: 'quit',
               ts: Date.now(),
@@ -171,8 +181,8 @@ export class Leases {
               rooms,
             },
             { rooms: rooms.map((r) => fold(r)) },
-          )
-          .catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
+          ),
+        ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
         await this.link.script(RELEASE, [nameKey(fold(person.name))], [origin]);
         done++;
       }
