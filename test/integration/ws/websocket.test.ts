@@ -186,36 +186,44 @@ describe('WebSocket /ws', () => {
 });
 
 describe('WebSocket flood control', () => {
-  test('one burst past the bucket: some answered, some delayed, the rest dropped', async () => {
-    const s = await startTestServer([
-      '--http-port',
-      '0',
-      '--flood-burst',
-      '3',
-      '--flood-rate',
-      '50',
-    ]);
-    const c = await WsClient.hello(portOf(s, 'http'), 'gusher');
-    // All 40 frames in one write, so they arrive in one read: the bucket (3, less the
-    // hello) runs at once, 20 wait their turn, the rest are dropped.
-    const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
-    socket.cork();
-    for (let i = 0; i < 40; i++) c.send({ type: 'ping', ref: i });
-    socket.uncork();
-    const delayed = await c.expect((m) => m.type === 'error' && /delayed/.test(String(m.message)));
-    expect(delayed).toMatchObject({ code: 'flood' });
-    await c.expect((m) => m.type === 'error' && /dropped/.test(String(m.message)));
-    // What waited is answered, in order, once the bucket refills; the session carries on.
-    await c.expect((m) => m.type === 'pong' && m.ref === 21);
-    const pongs = c.messages.filter((m) => m.type === 'pong').map((m) => m.ref);
-    expect(pongs).toEqual(Array.from({ length: 22 }, (_, i) => i));
-    expect(s.hub.counters.floodDelayed).toBe(1);
-    expect(s.hub.counters.floodDropped).toBe(18);
-    c.send({ type: 'ping', ref: 'after' });
-    await c.expect((m) => m.type === 'pong' && m.ref === 'after');
-    c.close();
-    await s.close();
-  });
+  test(
+    'one burst past the bucket: some answered, some delayed, the rest dropped',
+    { timeout: 30_000 },
+    async () => {
+      const s = await startTestServer([
+        '--http-port',
+        '0',
+        '--flood-burst',
+        '3',
+        // Slow enough that no token refills while the 40 frames are read (a loaded machine
+        // took over 20 ms at 50/s), fast enough that the 20 waiting ones run in 4 s.
+        '--flood-rate',
+        '5',
+      ]);
+      const c = await WsClient.hello(portOf(s, 'http'), 'gusher');
+      // All 40 frames in one write, so they arrive in one read: the bucket (3, less the
+      // hello) runs at once, 20 wait their turn, the rest are dropped.
+      const socket = (c.ws as unknown as { _socket: import('node:net').Socket })._socket;
+      socket.cork();
+      for (let i = 0; i < 40; i++) c.send({ type: 'ping', ref: i });
+      socket.uncork();
+      const delayed = await c.expect(
+        (m) => m.type === 'error' && /delayed/.test(String(m.message)),
+      );
+      expect(delayed).toMatchObject({ code: 'flood' });
+      await c.expect((m) => m.type === 'error' && /dropped/.test(String(m.message)));
+      // What waited is answered, in order, once the bucket refills; the session carries on.
+      await c.expect((m) => m.type === 'pong' && m.ref === 21, 15_000);
+      const pongs = c.messages.filter((m) => m.type === 'pong').map((m) => m.ref);
+      expect(pongs).toEqual(Array.from({ length: 22 }, (_, i) => i));
+      expect(s.hub.counters.floodDelayed).toBe(1);
+      expect(s.hub.counters.floodDropped).toBe(18);
+      c.send({ type: 'ping', ref: 'after' });
+      await c.expect((m) => m.type === 'pong' && m.ref === 'after');
+      c.close();
+      await s.close();
+    },
+  );
 });
 
 describe('WebSocket Origin allow-list and keepalive', () => {
