@@ -217,7 +217,20 @@ export function createMetrics(hub: Hub, transport?: TransportStats): Registry {
   });
   new Gauge({
     name: 'plugboard_users_online',
-    help: 'Connections that have chosen a name',
+    help: 'People online in the whole chat (every node of a cluster)',
+    registers: [register],
+    async collect() {
+      this.set(
+        await hub.presence.counts().then(
+          (c) => c.users,
+          () => hub.online,
+        ),
+      );
+    },
+  });
+  new Gauge({
+    name: 'plugboard_node_users_online',
+    help: 'People online on this node',
     registers: [register],
     collect() {
       this.set(hub.online);
@@ -225,12 +238,59 @@ export function createMetrics(hub: Hub, transport?: TransportStats): Registry {
   });
   new Gauge({
     name: 'plugboard_rooms',
-    help: 'Rooms with at least one member',
+    help: 'Rooms with at least one member (in the whole chat)',
     registers: [register],
-    collect() {
-      this.set(hub.rooms.count);
+    async collect() {
+      this.set(
+        await hub.presence.counts().then(
+          (c) => c.rooms,
+          () => hub.rooms.count,
+        ),
+      );
     },
   });
+  new Gauge({
+    name: 'plugboard_bus_healthy',
+    help: '1 while the bus reaches every node (Redis up, subscription delivering), else 0',
+    registers: [register],
+    collect() {
+      this.set(hub.bus.healthy() ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: 'plugboard_bus_outages_total',
+    help: 'Times the bus lost the other nodes (Redis unreachable, a silent subscription)',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(hub.counters.busOutages);
+    },
+  });
+  new Counter({
+    name: 'plugboard_bus_lost_events_total',
+    help: 'Events that did not reach this node (gaps not filled from the room streams)',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(hub.counters.busGaps);
+    },
+  });
+  if (hub.presence.cluster) {
+    const presence = hub.presence;
+    new Gauge({
+      name: 'plugboard_cluster_nodes',
+      help: 'Nodes of the chat with a live lease',
+      registers: [register],
+      async collect() {
+        this.set(
+          await presence.cluster!().then(
+            (c) => c.nodes.length,
+            () => 0,
+          ),
+        );
+      },
+    });
+  }
   // Store writes: a failing disk or database shows here before anyone complains.
   const storeStats = () => hub.store.stats?.();
   new Gauge({

@@ -47,6 +47,21 @@ const commands: Record<string, AdminCommand> = {
     help: 'list commands',
     run: () => Object.values(commands).map((c) => `${c.usage.padEnd(26)} ${c.help}`),
   },
+  cluster: {
+    usage: 'cluster',
+    help: 'the nodes of the chat (with a redis:// bus): users per node, Redis round trip',
+    run: async (ctx) => {
+      const presence = ctx.hub.presence;
+      if (!presence.cluster) return ['one node (the local bus): no cluster'];
+      const c = await presence.cluster();
+      return [
+        `${c.nodes.length} node${c.nodes.length === 1 ? '' : 's'}; redis round trip ${c.roundTripMs.toFixed(2)} ms; this node ${ctx.hub.nodeId}`,
+        ...c.nodes.map(
+          (n) => `  ${n.node}${n.node === ctx.hub.nodeId ? ' (this one)' : ''}: ${n.users} users`,
+        ),
+      ];
+    },
+  },
   stats: {
     usage: 'stats',
     help: 'connections, rooms, message rates, evictions, memory',

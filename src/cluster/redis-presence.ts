@@ -258,6 +258,20 @@ export class RedisPresence implements Presence {
     return { users, invisible, opers, rooms };
   }
 
+  async cluster(): Promise<{ nodes: { node: string; users: number }[]; roundTripMs: number }> {
+    const t0 = process.hrtime.bigint();
+    await this.link.command(['PING']);
+    const roundTripMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    const ids = listOf(await this.link.command(['SMEMBERS', NODES]));
+    const counts = await Promise.all(
+      ids.map((n) => this.link.command(['HGET', countsKey(n), 'users'])),
+    );
+    return {
+      nodes: ids.map((node, i) => ({ node, users: Number(str(counts[i] as RedisReply)) || 0 })),
+      roundTripMs,
+    };
+  }
+
   /** A session of this node registered or changed: written at the end of the turn. */
   online(origin: string): void {
     this.dirty.add(origin);

@@ -211,6 +211,8 @@ export interface Presence {
   offline?(origin: string): void;
   /** Shared presence: this node holds a room (room lists show it). */
   listRoom?(room: string, name: string): void;
+  /** Shared presence: the nodes, their users, and how long the shared store takes to answer. */
+  cluster?(): Promise<{ nodes: { node: string; users: number }[]; roundTripMs: number }>;
 }
 
 /** History paging request. */

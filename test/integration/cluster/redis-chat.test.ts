@@ -155,6 +155,24 @@ describe('three nodes, one chat', () => {
     for (const c of [...readers, ...senders]) c.close();
   });
 
+  test('while Redis is away, a send is refused to its sender and /readyz says not ready', async () => {
+    const [a] = nodes as [RunningServer];
+    const c = await RawFramedClient.hello(portOf(a, 'framed'), name('away'));
+    await redis.stop();
+    await c.expect((m) => m.type === 'notice' && /degraded/.test(String(m.text)));
+    c.send({ type: 'say', room: '#lobby', text: 'into the void', ref: 'v' });
+    const refused = await c.expect((m) => m.ref === 'v');
+    expect(refused).toMatchObject({ type: 'error', code: 'bus_unavailable' });
+    const ready = await fetch(`http://127.0.0.1:${portOf(a, 'http')}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ bus: false });
+    const metrics = await (await fetch(`http://127.0.0.1:${portOf(a, 'http')}/metrics`)).text();
+    expect(metrics).toMatch(/^plugboard_bus_healthy 0$/m);
+    await redis.restart();
+    await c.expect((m) => m.type === 'notice' && /whole again/.test(String(m.text)), 15_000);
+    c.close();
+  });
+
   test('Redis restarts in the middle of traffic: people are told, chat resumes, nothing twice', async () => {
     const [a, b] = nodes as [RunningServer, RunningServer];
     const speaker = await LineClient.named(portOf(a, 'line'), name('talk'));
