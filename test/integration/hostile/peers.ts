@@ -126,8 +126,13 @@ export class LinePeer extends Peer<string> {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number, name = '?'): Promise<LinePeer> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `from`: the local address to connect from (127.0.0.2 is another address). */
+  static async connect(port: number, name = '?', from?: string): Promise<LinePeer> {
+    const socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      ...(from ? { localAddress: from } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -136,8 +141,8 @@ export class LinePeer extends Peer<string> {
   }
 
   /** Connects and chooses `name`; resolves after the welcome. */
-  static async named(port: number, name: string): Promise<LinePeer> {
-    const p = await LinePeer.connect(port, name);
+  static async named(port: number, name: string, from?: string): Promise<LinePeer> {
+    const p = await LinePeer.connect(port, name, from);
     await p.expect((l) => l.endsWith('Choose a name: '));
     p.send(name);
     await p.line(/^\* Welcome, /);
@@ -194,8 +199,13 @@ export class IrcPeer extends Peer<string> {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number, nick = '?'): Promise<IrcPeer> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `from`: the local address to connect from (127.0.0.2 is another address). */
+  static async connect(port: number, nick = '?', from?: string): Promise<IrcPeer> {
+    const socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      ...(from ? { localAddress: from } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -207,9 +217,9 @@ export class IrcPeer extends Peer<string> {
   static async register(
     port: number,
     nick: string,
-    opts: { caps?: string[]; realname?: string } = {},
+    opts: { caps?: string[]; realname?: string; from?: string } = {},
   ): Promise<IrcPeer> {
-    const p = await IrcPeer.connect(port, nick);
+    const p = await IrcPeer.connect(port, nick, opts.from);
     if (opts.caps?.length) p.send(`CAP REQ :${opts.caps.join(' ')}`);
     p.send(`NICK ${nick}`);
     p.send(`USER ${nick} 0 * :${opts.realname ?? nick}`);
@@ -293,8 +303,13 @@ export class FramedPeer extends JsonPeer {
     socket.on('error', () => {});
   }
 
-  static async connect(port: number, name = '?'): Promise<FramedPeer> {
-    const socket = net.connect(port, '127.0.0.1');
+  /** `from`: the local address to connect from (127.0.0.2 is another address). */
+  static async connect(port: number, name = '?', from?: string): Promise<FramedPeer> {
+    const socket = net.connect({
+      port,
+      host: '127.0.0.1',
+      ...(from ? { localAddress: from } : {}),
+    });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
