@@ -11,10 +11,16 @@ const ref = z.union([z.string().max(64), z.number().int()]).optional();
 
 /** Message ids are decimal 64-bit integers (core/ids.ts); a larger `before` is no id. */
 const MAX_ID = 9223372036854775807n;
+const DECIMAL_ID = /^\d{1,19}$/;
 const messageId = z
   .string()
-  .regex(/^\d{1,19}$/, 'a message id is a decimal number')
-  .refine((v) => BigInt(v) <= MAX_ID, 'a message id is at most 9223372036854775807');
+  .regex(DECIMAL_ID, 'a message id is a decimal number')
+  // Zod runs a refinement even after the regex failed, and BigInt("abc") throws: only
+  // digits may reach it (a thrown error would escape the schema as an uncaught exception).
+  .refine(
+    (v) => !DECIMAL_ID.test(v) || BigInt(v) <= MAX_ID,
+    'a message id is at most 9223372036854775807',
+  );
 
 /**
  * The schema, with every bound taken from the server's options (core/options.ts): a
