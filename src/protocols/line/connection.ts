@@ -380,13 +380,14 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     const entries = await this.hub.messaging.history(this.session, room, limit);
     if (entries.length === 0 || this.session.closed) return;
     this.say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
-    const width = wrapWidth(this.session);
+    // Paced against this server's send limit: against the pacer's default (256 KiB) a
+    // smaller --send-queue was overrun by the reply itself and its reader evicted. Lines
+    // are made as they go out: made all at once, a reader that never reads kept two
+    // copies of the page (strings and bytes) alive for as long as it did not read.
     await sendPaced(
       this.session,
-      entries.map((e) => {
-        const line = formatHistory(e);
-        return lineBytes(line.text, width, line.prefix);
-      }),
+      historyLines(entries, wrapWidth(this.session)),
+      this.hub.options.sendQueueBytes,
     );
   }
 
@@ -415,6 +416,16 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       replayHistory: (room, limit) => this.replayHistory(room, limit),
     };
     return cmd.run(ctx);
+  }
+}
+
+function* historyLines(
+  entries: Iterable<Parameters<typeof formatHistory>[0]>,
+  width: number,
+): Generator<Buffer> {
+  for (const e of entries) {
+    const line = formatHistory(e);
+    yield lineBytes(line.text, width, line.prefix);
   }
 }
 
