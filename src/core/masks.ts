@@ -19,11 +19,16 @@ export function normalizeMask(mask: string): string {
 
 /**
  * A mask fit to keep and show: no controls or spaces (it would forge or split a protocol
- * line), at most `maxMaskLength` characters, completed. Throws a ChatError otherwise.
+ * line), no leading ':' (IRC shows masks as middle parameters, and one starting with ':'
+ * is read as the last parameter, swallowing what follows it: RFC 1459 2.3.1), at most
+ * `maxMaskLength` characters, completed. Throws a ChatError otherwise.
  */
 export function checkMask(input: string): string {
-  if (input === '' || stripControls(input) !== input || /\s/.test(input)) {
-    throw new ChatError(ErrorCode.BadRequest, 'A mask cannot be empty or hold spaces or controls');
+  if (input === '' || stripControls(input) !== input || /\s/.test(input) || input[0] === ':') {
+    throw new ChatError(
+      ErrorCode.BadRequest,
+      'A mask cannot be empty, start with ":" or hold spaces or controls',
+    );
   }
   const mask = normalizeMask(input);
   if (mask.length > maxMaskLength) {
