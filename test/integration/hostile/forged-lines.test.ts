@@ -5,6 +5,7 @@
  * framed JSON, WebSocket JSON — must get the event once, as one clean line or message.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { parse } from '../../../src/protocols/irc/codec.js';
 import type { RunningServer } from '../../../src/server.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
 import {
@@ -154,4 +155,37 @@ test('MODE +b with control characters is refused; no mode line carries them', as
     ':banop!~banop@127.0.0.1 MODE #x +b clean!*@*',
   ]);
   op.close();
+});
+
+test('a ban mask starting with ":" is refused: IRC would read it as the last parameter', async () => {
+  const op = await IrcPeer.register(irc, 'colonop');
+  op.send('JOIN #colon');
+  await op.line(/ 366 colonop #colon /);
+  const l = await LinePeer.named(line, 'colonline');
+  l.send('/join #colon');
+  await l.line(/^\* You joined #colon/);
+  op.send('MODE #colon +o colonline');
+  await op.line(/ MODE #colon \+o colonline$/);
+  await clean(async () => {
+    l.send('/ban #colon :evil');
+    await l.line(/^! A mask cannot be empty, start with ":"/);
+    // Sent as a trailing parameter, the mask really does start with ':'.
+    op.send('MODE #colon +b ::evil');
+    await op.line(/ NOTICE colonop :A mask cannot be empty, start with ":"/);
+  });
+  expect(server.hub.room('#colon')?.bans).toEqual([]);
+  // Every ban line an IRC client reads has its parameters where they belong.
+  l.send('/ban #colon a:b');
+  await l.line(/^\* Banned a:b!\*@\* from #colon$/);
+  op.send('MODE #colon b');
+  const entry = await op.line(/ 367 colonop /);
+  expect(parse(entry)?.params).toEqual([
+    'colonop',
+    '#colon',
+    'a:b!*@*',
+    'colonline!colonline@127.0.0.1',
+    expect.stringMatching(/^\d+$/),
+  ]);
+  op.close();
+  l.close();
 });

@@ -49,7 +49,18 @@ const BAD_BEFORE: unknown[] = [
   {},
   ['1'],
 ];
-const BAD_LIMIT: unknown[] = [-1, 0, 1e12, 2 ** 53 + 1, 1.5, '10', null, 'all', [], Number.MAX_VALUE];
+const BAD_LIMIT: unknown[] = [
+  -1,
+  0,
+  1e12,
+  2 ** 53 + 1,
+  1.5,
+  '10',
+  null,
+  'all',
+  [],
+  Number.MAX_VALUE,
+];
 
 for (const store of ['memory', 'sqlite']) {
   describe(`with the ${store} store`, () => {

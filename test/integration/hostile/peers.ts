@@ -217,12 +217,12 @@ export class IrcPeer extends Peer<string> {
   static async register(
     port: number,
     nick: string,
-    opts: { caps?: string[]; realname?: string; from?: string } = {},
+    opts: { caps?: string[]; realname?: string; user?: string; from?: string } = {},
   ): Promise<IrcPeer> {
     const p = await IrcPeer.connect(port, nick, opts.from);
     if (opts.caps?.length) p.send(`CAP REQ :${opts.caps.join(' ')}`);
     p.send(`NICK ${nick}`);
-    p.send(`USER ${nick} 0 * :${opts.realname ?? nick}`);
+    p.send(`USER ${opts.user ?? nick} 0 * :${opts.realname ?? nick}`);
     if (opts.caps?.length) p.send('CAP END');
     await p.line(/^:\S+ 001 /);
     return p;
