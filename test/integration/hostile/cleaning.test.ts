@@ -521,6 +521,6 @@ test('no field of any protocol reaches another protocol with a control, separato
         expect(found).toEqual([]);
       },
     ),
-    { numRuns: Number(process.env.HOSTILE_RUNS ?? 5), endOnFailure: true },
+    { numRuns: Number(process.env.HOSTILE_RUNS ?? 10), endOnFailure: true },
   );
 });
