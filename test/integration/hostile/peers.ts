@@ -149,8 +149,9 @@ export class LinePeer extends Peer<string> {
     return p;
   }
 
+  /** LF-terminated, as nc sends (a CR LF would make the server take it for telnet). */
   send(text: string): void {
-    this.socket.write(text + '\r\n');
+    this.socket.write(text + '\n');
   }
 
   line(re: RegExp, timeoutMs?: number): Promise<string> {
