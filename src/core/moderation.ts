@@ -18,8 +18,12 @@ import type { Session } from './session.js';
 import { cleanText } from './text.js';
 import { Throttle } from './throttle.js';
 
-/** RFC 2812 2.3.1 `key`: 1 to 23 printable ASCII characters, no space. */
-const KEY = /^[\x21-\x7e]{1,23}$/;
+/**
+ * A room key (RFC 2812 2.3.1 `key`): 1 to 23 printable ASCII characters, no space; and
+ * neither a comma (JOIN lists keys with commas) nor a leading ':' (IRC would read the key
+ * in a MODE line as the last parameter, and members would be shown another key).
+ */
+export const KEY = /^[\x21-\x2b\x2d-\x39\x3b-\x7e][\x21-\x2b\x2d-\x7e]{0,22}$/;
 
 export class Moderation {
   private readonly operAttempts: Throttle;
@@ -158,7 +162,10 @@ export class Moderation {
           break;
         case 'key':
           if (c.key !== null && !KEY.test(c.key)) {
-            throw new ChatError(ErrorCode.BadRequest, 'A key is 1 to 23 characters, no spaces');
+            throw new ChatError(
+              ErrorCode.BadRequest,
+              'A key is 1 to 23 characters: no spaces or commas, not starting with ":"',
+            );
           }
           if (c.key !== m.key && !(c.key === null && m.key === null)) out.push(c);
           break;

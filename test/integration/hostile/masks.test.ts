@@ -53,3 +53,16 @@ test('a stored ban with many stars does not freeze the room when a matching user
   op.socket.destroy();
   speaker.socket.destroy();
 });
+
+test('a key that IRC would misread (a leading ":", a comma) is refused, not shown', async () => {
+  const op = await RawIrcClient.register(irc, 'keyop');
+  op.send('JOIN #keyed');
+  await op.expect(/ 366 keyop #keyed /);
+  op.send('MODE #keyed +k ::abc');
+  await op.expect(/ 696 keyop #keyed k \* :Invalid key/);
+  op.send('MODE #keyed +k a,b');
+  await op.expect(/ 696 keyop #keyed k \* :Invalid key/);
+  op.send('MODE #keyed +k fine');
+  await op.expect(/MODE #keyed \+k fine$/);
+  op.socket.destroy();
+});

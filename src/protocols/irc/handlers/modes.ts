@@ -6,6 +6,7 @@
  * ones still apply as a single MODE line.
  */
 import { mayList } from '../../../core/access.js';
+import { KEY } from '../../../core/moderation.js';
 import { fold } from '../../../core/names.js';
 import type { Room, RoomChange } from '../../../core/room.js';
 import type { IrcClient } from '../client.js';
@@ -17,8 +18,8 @@ import { umodes } from './welcome.js';
 
 const ALWAYS_PARAM = new Set(['b', 'o', 'v']);
 const PARAM_WHEN_SET = new Set(['k', 'l']);
-/** RFC 2812 2.3.1 `key`: 1 to 23 printable ASCII characters, no space. */
-const KEY = /^[\x21-\x7e]{1,23}$/;
+/** What IRC may echo of a refused parameter: printable, no space (not the key rule). */
+const SHOWABLE = /^[\x21-\x7e]{1,23}$/;
 
 function sendModeIs(c: IrcClient, room: Room): void {
   const { modes, params } = modeString(room, room.has(c.session) || c.session.oper);
@@ -76,7 +77,7 @@ async function channelMode(
               room.name,
               'k',
               '*',
-              'Invalid key: 1 to 23 characters, no spaces',
+              'Invalid key: 1 to 23 characters, no spaces or commas, not starting with ":"',
             ),
           );
           continue;
@@ -84,7 +85,7 @@ async function channelMode(
         changes.push({ kind: 'key', key: arg });
       } else if (ch === 'l') {
         if (!/^[1-9][0-9]{0,8}$/.test(arg)) {
-          const shown = KEY.test(arg) ? arg : '*';
+          const shown = SHOWABLE.test(arg) && !arg.startsWith(':') ? arg : '*';
           rejected.push(() =>
             c.reply(
               ERR.INVALIDMODEPARAM,
