@@ -28,9 +28,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
-async function start(extra: string[] = []): Promise<RunningServer> {
+async function start(extra: string[] = [], lingerMs = LINGER): Promise<RunningServer> {
   const config = testConfig(extra);
-  config.closeLingerMs = LINGER;
+  config.closeLingerMs = lingerMs;
   const s = await startServer(config, silentLogger);
   servers.push(s);
   dataDirs.set(s, config.dataDir);
@@ -80,8 +80,8 @@ class Peer {
    * True once the server has let go of the socket: it closed it outright, or (after
    * half-closing) it answers a byte with a reset. Waits the linger and a margin first.
    */
-  async released(): Promise<boolean> {
-    await sleep(LINGER + 300);
+  async released(lingerMs = LINGER): Promise<boolean> {
+    await sleep(lingerMs + 300);
     if (this.closed) return true;
     // The first byte draws the reset; the peer has stopped reading (it saw our FIN), so
     // only its next write reports it (EPIPE or ECONNRESET) and closes the socket.
@@ -182,7 +182,9 @@ describe('server-side closes release the descriptor when the peer never closes',
   });
 
   test('at most 64 refusals linger at once; past that a refusal is written and closed at once', async () => {
-    const s = await start(['--max-connections', '1']);
+    // A linger long enough that no early refusal ends before the 70th connects on a slow
+    // machine (CI took over 300 ms to open 70 one after another).
+    const s = await start(['--max-connections', '1'], 3000);
     const port = portOf(s, 'line');
     const holder = await Peer.connect(port);
     await holder.waitFor('Choose a name: ');
@@ -191,7 +193,7 @@ describe('server-side closes release the descriptor when the peer never closes',
     for (const p of refused) await p.waitFor('Connection refused: server full');
     expect(s.transport.linger.refusing).toBe(64);
     expect(s.transport.linger.refusedAtOnce).toBe(6);
-    expect((await Promise.all(refused.map((p) => p.released()))).every(Boolean)).toBe(true);
+    expect((await Promise.all(refused.map((p) => p.released(3000)))).every(Boolean)).toBe(true);
     expect(s.transport.linger.refusing).toBe(0);
     holder.socket.destroy();
   });
