@@ -96,6 +96,7 @@ export async function startWorkers(
     restartTimer: null,
   }));
   let stopping = false;
+  let stopReason = '';
   let hostReady = false;
   let hostAddresses: Addresses | null = null;
   let lastId = 0;
@@ -120,6 +121,8 @@ export async function startWorkers(
       case 'ready':
         s.serving = true;
         s.nodeId = m.nodeId;
+        // A worker told to stop while it was still loading may not have heard it.
+        if (stopping) s.worker?.send({ pb: 'shutdown', reason: stopReason } satisfies ToWorker);
         ready(m.addresses);
         break;
       case 'failed':
@@ -151,6 +154,8 @@ export async function startWorkers(
       }),
     );
     return new Promise<Addresses>((resolve) => {
+      // A send to a worker that is exiting fails; its exit is handled below.
+      worker.on('error', (err) => log.debug({ err, worker: s.slot }, 'worker IPC error'));
       worker.on('message', (m: unknown) => {
         if (isOurs<ToPrimary>(m)) onMessage(s, m, resolve);
       });
@@ -194,6 +199,7 @@ export async function startWorkers(
 
   const stopWorkers = async (reason: string): Promise<boolean> => {
     stopping = true;
+    stopReason = reason;
     for (const s of slots) {
       if (s.restartTimer) clearTimeout(s.restartTimer);
       s.restartTimer = null;
