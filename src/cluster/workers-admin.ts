@@ -2,8 +2,8 @@
  * Admin commands on a host of several workers: the primary owns the admin socket and the
  * console, and sends each command where its scope (admin/commands.ts) says. A 'chat'
  * command goes to one serving worker (the bus and the store carry its effect to the whole
- * chat); a 'process' command goes to every serving worker, and identical answers are shown
- * once; `stats` adds the workers' figures up; 'host' commands (shutdown) run here.
+ * chat); a 'process' command goes to every serving worker, and identical answers (in any
+ * order) are shown once; `stats` adds the workers' figures up; 'host' commands (shutdown) run here.
  */
 import { adminScope, parseAdminLine, runHostOnlyCommand } from '../admin/commands.js';
 import { hostStatsLines, type WorkerStats } from '../admin/stats.js';
@@ -68,7 +68,9 @@ export async function runHostCommand(
   const notServing = host.slots
     .filter((s) => !s.serving)
     .map((s) => `(worker ${s.slot} ${describe(s)}: not asked)`);
-  const texts = answers.map((a) => (a === null ? null : a.join('\n')));
+  // The same lines in another order are the same answer (who lists people as each
+  // worker's presence happens to return them).
+  const texts = answers.map((a) => (a === null ? null : [...a].sort().join('\n')));
   if (texts.every((t) => t !== null && t === texts[0])) {
     return [...(answers[0] as string[]), ...notServing];
   }
