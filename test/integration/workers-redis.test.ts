@@ -58,6 +58,8 @@ test(
       'memory',
       ...['--line-port', '0', '--framed-port', '-1', '--irc-port', '-1', '--http-port', '-1'],
       ...['--udp-port', '-1', '--flood-rate', '0'],
+      // A short lease: a dead worker's people are seen to leave within seconds.
+      ...['--node-lease', '2'],
     ]);
     const port = server.ports.line!.port;
     // Round-robin: the first two connections go to different workers.
@@ -91,7 +93,7 @@ test(
     process.kill(pid, 'SIGKILL');
     await ben.waitClosed();
     // ann, on the other worker, is told ben is gone (the dead node's lease runs out).
-    await ann.expect(/ben/, 40_000);
+    await ann.expect(/ben/, 20_000);
     expect(ann.since().concat(ann.lines.slice(-1)).join('\n')).toMatch(/ben (left|quit)/);
 
     // The host serves on: a new person reaches ann, whichever worker takes them.

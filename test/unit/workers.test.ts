@@ -80,6 +80,7 @@ describe('host stats', () => {
     floodDropped: 0,
     refused: 0,
     memory: { rss: 100 * 1048576, heapUsed: 1, heapTotal: 2, external: 3 },
+    transport: [`chat sockets ${connections} of 100 (20 per address)`],
   });
 
   test('sums the serving workers, then shows each, and says which are not serving', () => {
@@ -90,6 +91,7 @@ describe('host stats', () => {
         { slot: 3, pid: null, nodeId: null, restarts: 1, stats: null, note: 'restarting' },
       ],
       50 * 1048576,
+      ['udp echoed 4, dropped 0'],
     );
     expect(lines[0]).toBe(
       'host: 3 workers, 2 serving; connections 5 (line=3 ws=1 irc=1); registered 5',
@@ -98,8 +100,10 @@ describe('host stats', () => {
       'host: messages in 10; deliveries 14; send-queue evictions 2; refused 0; ' +
         "memory rss 250.0 MiB with the primary's 50.0 MiB",
     );
+    expect(lines[2]).toBe('host: udp echoed 4, dropped 0');
     expect(lines).toContain('worker 1 (pid 11, node na, restarts 0): connections 3');
     expect(lines).toContain('  uptime 10s; connections 3 (line=2 ws=1); registered 3; peak 3');
+    expect(lines).toContain('  chat sockets 3 of 100 (20 per address)');
     expect(lines).toContain('worker 2 (pid 12, node nb, restarts 2): connections 2');
     expect(lines.at(-1)).toBe('worker 3 (pid -, node -, restarts 1): restarting');
   });
