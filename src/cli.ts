@@ -4,7 +4,8 @@
 import { clearLine, createInterface, cursorTo } from 'node:readline';
 import { ConfigError, parseServeArgs, serveHelp } from './config.js';
 import { createLogger } from './logger.js';
-import { startServer } from './server.js';
+import cluster from 'node:cluster';
+import { startServer, type RunningServer } from './server.js';
 import { runAdminCommand } from './admin/commands.js';
 
 const USAGE = `Usage: plugboard <command> [options]
@@ -33,6 +34,11 @@ async function serve(argv: string[]): Promise<number | void> {
     process.stdout.write(serveHelp() + '\n');
     return 0;
   }
+  // A worker of `--workers N` (forked by the primary below, with the same arguments).
+  if (config.workers > 1 && cluster.isWorker) {
+    const { runWorker } = await import('./cluster/workers-child.js');
+    return runWorker(config, createLogger(config.logLevel));
+  }
   // With the operator console on a terminal, log lines keep clear of its prompt.
   const interactive = config.console && process.stdin.isTTY === true;
   let rl: ReturnType<typeof createInterface> | null = null;
@@ -47,9 +53,17 @@ async function serve(argv: string[]): Promise<number | void> {
         }
       : undefined,
   );
-  let server;
+  let server: Served;
   try {
-    server = await startServer(config, log, { requestShutdown: (reason) => stop(reason) });
+    server =
+      config.workers > 1
+        ? await (
+            await import('./cluster/workers-primary.js')
+          ).startWorkers(config, log, { requestShutdown: (reason) => stop(reason) })
+        : single(
+            await startServer(config, log, { requestShutdown: (reason) => stop(reason) }),
+            (reason) => stop(reason),
+          );
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     process.stderr.write(`plugboard serve: cannot start: ${e.message}\n`);
@@ -59,7 +73,7 @@ async function serve(argv: string[]): Promise<number | void> {
   // reaches here is a bug one request triggered. It is logged and counted and the server
   // keeps serving everyone else; exiting would hand any client a way to stop the chat.
   const lastResort = (err: unknown, kind: string): void => {
-    server.hub.counters.handlerErrors++;
+    server.countError?.();
     log.error({ err, kind }, 'uncaught error; still serving');
   };
   process.on('uncaughtException', (err) => lastResort(err, 'exception'));
@@ -68,7 +82,7 @@ async function serve(argv: string[]): Promise<number | void> {
   let stopping = false;
   const stop = (reason: string): void => {
     if (stopping) {
-      // A second signal: the operator wants out now.
+      // A second signal: the operator wants out now (workers end with the primary).
       process.stderr.write('plugboard: exiting immediately\n');
       process.exit(1);
     }
@@ -95,7 +109,7 @@ async function serve(argv: string[]): Promise<number | void> {
     // readline swallows Ctrl-C on a terminal: treat it as the signal it stands for.
     prompt.on('SIGINT', () => stop('server shutting down'));
     prompt.on('line', (line) => {
-      runAdminCommand({ hub: server.hub, shutdown: stop, transport: server.transport }, line).then(
+      server.run(line).then(
         (lines) => {
           for (const out of lines) process.stderr.write(out + '\n');
           prompt.prompt();
@@ -108,6 +122,23 @@ async function serve(argv: string[]): Promise<number | void> {
     });
     prompt.prompt();
   }
+}
+
+/** What `serve` runs: one process, or the primary of several (the same to the console). */
+interface Served {
+  run(line: string): Promise<string[]>;
+  close(reason: string): Promise<void>;
+  /** Counts an uncaught error in the hub's figures (a primary has none). */
+  countError?(): void;
+}
+
+function single(server: RunningServer, shutdown: (reason: string) => void): Served {
+  const ctx = { hub: server.hub, shutdown, transport: server.transport };
+  return {
+    run: (line) => runAdminCommand(ctx, line),
+    close: (reason) => server.close(reason),
+    countError: () => server.hub.counters.handlerErrors++,
+  };
 }
 
 const subcommands: Record<string, () => Promise<Subcommand>> = {

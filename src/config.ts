@@ -6,6 +6,7 @@
  * docs/operations.md (`npm run docs:options`) all come from these tables.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import {
   coreOptions,
@@ -45,6 +46,8 @@ export interface ServerConfig {
   dataDir: string;
   store: string;
   bus: string;
+  /** Processes serving the ports (`--workers`, `auto` resolved); 1: no cluster. */
+  workers: number;
   tlsCert: string | null;
   tlsKey: string | null;
   readyFile: string | null;
@@ -88,6 +91,14 @@ export interface ServerConfig {
 }
 
 type Spec = OptionSpec<ServerConfig>;
+
+/** More would be a fork bomb by typo; a host with more cores runs several hosts' worth. */
+const MAX_WORKERS = 256;
+
+/** Buses that share one chat between processes (the Redis bus, server.ts createBus). */
+export function isSharedBus(bus: string): boolean {
+  return /^rediss?:\/\//i.test(bus);
+}
 
 const port = (flag: string, help: string, def: string, key: keyof ListenerPorts): Spec => ({
   flag,
@@ -163,6 +174,17 @@ export const configOptions: readonly Spec[] = [
     help: "with a redis:// bus: seconds a node's lease lasts; a node silent that long has its users removed (renewed every third of it)",
     default: '10',
     set: (c, v) => (c.nodeLeaseMs = v as number),
+  },
+  {
+    flag: 'workers',
+    kind: 'string',
+    help: "processes sharing the ports: a number, or 'auto' (one per core); more than 1 needs --bus redis://",
+    default: '1',
+    set: (c, v) => (c.workers = v === 'auto' ? availableParallelism() : Number(v)),
+    check: (v) =>
+      v === 'auto' || (/^[0-9]+$/.test(v as string) && Number(v) >= 1 && Number(v) <= MAX_WORKERS)
+        ? null
+        : `must be 'auto' or a whole number between 1 and ${MAX_WORKERS}`,
   },
   {
     flag: 'ready-file',
@@ -508,6 +530,7 @@ function defaultConfig(): ServerConfig {
     dataDir: '',
     store: '',
     bus: '',
+    workers: 1,
     tlsCert: null,
     tlsKey: null,
     readyFile: null,
@@ -602,5 +625,18 @@ export function parseServeArgs(
   const derived = config.options.maxConnections === 0;
   if (derived) config.options.maxConnections = derivedMaxConnections(limit, reserve);
   config.descriptors = { limit, reserve, derived };
+  // Workers on the in-process bus would each be a chat of their own, and people would
+  // meet only those the kernel happened to hand the same worker. The test switch lets
+  // the process machinery (start, readiness, signals, restarts) be tested without Redis.
+  if (
+    config.workers > 1 &&
+    !isSharedBus(config.bus) &&
+    env.PLUGBOARD_TEST_UNSHARED_WORKERS !== '1'
+  ) {
+    throw new ConfigError(
+      `--workers ${config.workers} needs a bus the workers share: give --bus redis://HOST:PORT ` +
+        `(each worker on '--bus ${config.bus}' would be a separate chat; see docs/cluster.md)`,
+    );
+  }
   return config;
 }

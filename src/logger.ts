@@ -4,6 +4,7 @@
  * `plugboard>` prompt: `aroundPrompt` clears the prompt line before each pretty line and
  * draws the prompt (and what was being typed) again after it.
  */
+import { Writable } from 'node:stream';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 
@@ -21,17 +22,19 @@ export function createLogger(level: string, aroundPrompt?: PromptHooks): pino.Lo
     return pino({ level, base: undefined, transport: { target: 'pino-pretty', options } });
   }
   // Pretty-printed in this thread (not pino's worker), so the prompt can be kept clear.
+  // pino-pretty pipes into its destination (pump), so it must be a real stream: an object
+  // with only write() crashed the server at start on a terminal.
   const stream = pretty({
     ...options,
     sync: true,
-    destination: {
-      write(chunk: string): boolean {
+    destination: new Writable({
+      write(chunk: Buffer | string, _encoding, done): void {
         aroundPrompt.before();
         process.stdout.write(chunk);
         aroundPrompt.after();
-        return true;
+        done();
       },
-    } as unknown as NodeJS.WritableStream,
+    }),
   });
   return pino({ level, base: undefined }, stream);
 }

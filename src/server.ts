@@ -18,6 +18,7 @@ import { refusalLine, serveLine } from './protocols/line/connection.js';
 import { framedRefusal, serveFramed } from './protocols/framed/connection.js';
 import { ircRefusal, serveIrc } from './protocols/irc/index.js';
 import { listenAdmin, type AdminSocket } from './transports/admin-socket.js';
+import { runAdminCommand } from './admin/commands.js';
 import { listenWeb } from './web-listener.js';
 import { listenUdpEcho } from './transports/udp.js';
 import { join } from 'node:path';
@@ -124,6 +125,8 @@ export interface StartHooks {
   bus?: Bus;
   /** A store of your own instead of `--store`. */
   store?: Store;
+  /** False: no admin socket (a worker process: its primary owns the socket). */
+  adminSocket?: boolean;
 }
 
 export async function startServer(
@@ -264,13 +267,16 @@ export async function startServer(
     else void running.close(reason);
   };
   try {
-    admin = await listenAdmin(
-      join(config.dataDir, 'admin.sock'),
-      { hub, shutdown: requestShutdown, transport: t.stats },
-      { linger: t.linger, onError },
-    );
-    const socket = admin;
-    t.stats.adminLinesTooLong = () => socket.linesTooLong;
+    if (hooks.adminSocket !== false) {
+      const ctx = { hub, shutdown: requestShutdown, transport: t.stats };
+      const socket = await listenAdmin(
+        join(config.dataDir, 'admin.sock'),
+        (line) => runAdminCommand(ctx, line),
+        { linger: t.linger, onError },
+      );
+      admin = socket;
+      t.stats.adminLinesTooLong = () => socket.linesTooLong;
+    }
   } catch (err) {
     log.warn({ err }, 'admin socket unavailable');
   }

@@ -6,7 +6,8 @@ import { formatDuration, parseDuration } from '../core/durations.js';
 import { ChatError } from '../core/errors.js';
 import type { Hub } from '../core/hub.js';
 import { normalizeRoom } from '../core/names.js';
-import { describeTransports, type TransportStats } from '../transports/stats.js';
+import type { TransportStats } from '../transports/stats.js';
+import { statsLines, statsSnapshot } from './stats.js';
 
 export interface AdminContext {
   hub: Hub;
@@ -15,41 +16,37 @@ export interface AdminContext {
   shutdown(reason: string): void;
 }
 
-interface AdminCommand {
-  usage: string;
-  help: string;
-  run(ctx: AdminContext, args: string): string[] | Promise<string[]>;
-}
+/**
+ * Where a command runs when several worker processes serve one host (see
+ * cluster/workers-admin.ts): 'chat' commands act on the whole chat through the bus and the
+ * store, so one worker runs them (every worker would say it N times); 'process' commands
+ * read or change one process's own state, so every worker runs them; 'host' is the
+ * primary's own business (shutdown stops every worker).
+ */
+export type AdminScope = 'chat' | 'process' | 'host';
 
-const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+/** What the host's own commands need: no hub (a primary has none). */
+export type HostContext = Pick<AdminContext, 'shutdown'>;
 
-function stats(hub: Hub, transport?: TransportStats): string[] {
-  const c = hub.counters;
-  const mem = process.memoryUsage();
-  const byProtocol = [...c.byProtocol.entries()].map(([p, n]) => `${p}=${n}`).join(' ') || 'none';
-  const uptime = Math.round((Date.now() - hub.startedAt) / 1000);
-  const rate = uptime > 0 ? (c.messagesIn / uptime).toFixed(2) : '0';
-  return [
-    `uptime ${uptime}s; connections ${hub.connectionCount} (${byProtocol}); registered ${hub.online}; peak ${hub.peakOnline}`,
-    `rooms ${hub.rooms.count}; messages in ${c.messagesIn} (${rate}/s average); deliveries ${c.deliveries}; encodings ${c.encodings}`,
-    `send-queue evictions ${c.sendQueueEvictions}; flood delayed ${c.floodDelayed}, dropped ${c.floodDropped}; refused ${c.connectionsRefused}`,
-    // RSS minus the V8 heap and external memory is what malloc holds (sockets' native
-    // state, and free memory it has not returned to the system yet).
-    `memory rss ${mib(mem.rss)} MiB, heap ${mib(mem.heapUsed)} of ${mib(mem.heapTotal)} MiB, ` +
-      `external ${mib(mem.external)} MiB`,
-    ...(transport ? describeTransports(transport) : []),
-  ];
-}
+type AdminCommand = { usage: string; help: string } & (
+  | {
+      scope: 'chat' | 'process';
+      run(ctx: AdminContext, args: string): string[] | Promise<string[]>;
+    }
+  | { scope: 'host'; run(ctx: HostContext, args: string): string[] | Promise<string[]> }
+);
 
 const commands: Record<string, AdminCommand> = {
   help: {
     usage: 'help',
     help: 'list commands',
+    scope: 'chat',
     run: () => Object.values(commands).map((c) => `${c.usage.padEnd(26)} ${c.help}`),
   },
   cluster: {
     usage: 'cluster',
     help: 'the nodes of the chat (with a redis:// bus): users per node, Redis round trip',
+    scope: 'chat',
     run: async (ctx) => {
       const presence = ctx.hub.presence;
       if (!presence.cluster) return ['one node (the local bus): no cluster'];
@@ -65,11 +62,13 @@ const commands: Record<string, AdminCommand> = {
   stats: {
     usage: 'stats',
     help: 'connections, rooms, message rates, evictions, memory',
-    run: (ctx) => stats(ctx.hub, ctx.transport),
+    scope: 'process',
+    run: (ctx) => statsLines(statsSnapshot(ctx.hub, ctx.transport)),
   },
   who: {
     usage: 'who',
     help: 'everyone online, with protocol, address and rooms',
+    scope: 'process',
     run: async (ctx) =>
       (await ctx.hub.presence.people()).map(
         (p) => `${p.name} ${p.protocol} ${p.host} ${p.rooms.join(',')}`,
@@ -78,6 +77,7 @@ const commands: Record<string, AdminCommand> = {
   say: {
     usage: 'say TEXT',
     help: 'send a notice to everyone',
+    scope: 'chat',
     run: async (ctx, args) => {
       if (!args) return ['usage: say TEXT'];
       await ctx.hub.notice(`[server] ${args}`);
@@ -87,6 +87,7 @@ const commands: Record<string, AdminCommand> = {
   kick: {
     usage: 'kick NAME [REASON]',
     help: 'disconnect someone',
+    scope: 'chat',
     run: async (ctx, args) => {
       const [name, ...rest] = args.split(/\s+/);
       if (!name) return ['usage: kick NAME [REASON]'];
@@ -102,6 +103,7 @@ const commands: Record<string, AdminCommand> = {
   ban: {
     usage: 'ban NAME|MASK [DURATION] [REASON]',
     help: 'ban from the whole server (e.g. ban troll 2h spam, ban *!*@10.0.0.5)',
+    scope: 'chat',
     run: async (ctx, args) => {
       const [target, maybeDuration, ...rest] = args.split(/\s+/);
       if (!target) return ['usage: ban NAME|MASK [DURATION] [REASON]'];
@@ -114,6 +116,7 @@ const commands: Record<string, AdminCommand> = {
   unban: {
     usage: 'unban NAME|MASK',
     help: 'lift a server-wide ban',
+    scope: 'chat',
     run: async (ctx, args) => {
       if (!args) return ['usage: unban NAME|MASK'];
       return [
@@ -126,6 +129,7 @@ const commands: Record<string, AdminCommand> = {
   bans: {
     usage: 'bans',
     help: 'list server-wide bans',
+    scope: 'process',
     run: (ctx) =>
       ctx.hub.identity.serverBans.length === 0
         ? ['no server-wide bans']
@@ -137,6 +141,7 @@ const commands: Record<string, AdminCommand> = {
   op: {
     usage: 'op ROOM NAME',
     help: 'make someone an operator of a room (the only way in the default room)',
+    scope: 'chat',
     run: async (ctx, args) => {
       const [room, name] = args.split(/\s+/);
       if (!room || !name) return ['usage: op ROOM NAME'];
@@ -147,6 +152,7 @@ const commands: Record<string, AdminCommand> = {
   deop: {
     usage: 'deop ROOM NAME',
     help: "take away someone's operator status in a room",
+    scope: 'chat',
     run: async (ctx, args) => {
       const [room, name] = args.split(/\s+/);
       if (!room || !name) return ['usage: deop ROOM NAME'];
@@ -159,6 +165,7 @@ const commands: Record<string, AdminCommand> = {
   reset: {
     usage: 'reset ROOM',
     help: "put a room's modes back to the defaults (no key, no limit, not invite-only, ...)",
+    scope: 'chat',
     run: async (ctx, args) => {
       if (!args) return ['usage: reset ROOM'];
       const done = await ctx.hub.moderation.adminReset(normalizeRoom(args.trim()));
@@ -172,6 +179,7 @@ const commands: Record<string, AdminCommand> = {
   retention: {
     usage: 'retention [ROOM DAYS COUNT]',
     help: "show limits, or set a room's own (0 0 clears); 'retention run' prunes now",
+    scope: 'process',
     run: (ctx, args) => {
       const [room, days, count] = args.split(/\s+/).filter(Boolean);
       if (room === 'run') {
@@ -198,6 +206,7 @@ const commands: Record<string, AdminCommand> = {
   motd: {
     usage: 'motd [set TEXT]',
     help: 'show or set the message of the day (| separates lines)',
+    scope: 'process',
     run: (ctx, args) => {
       const m = /^set\s+(.*)$/s.exec(args);
       if (m) {
@@ -210,6 +219,7 @@ const commands: Record<string, AdminCommand> = {
   shutdown: {
     usage: 'shutdown [REASON]',
     help: 'stop the server, telling everyone why',
+    scope: 'host',
     run: (ctx, args) => {
       ctx.shutdown(args || 'server shutting down');
       return ['shutting down'];
@@ -217,13 +227,35 @@ const commands: Record<string, AdminCommand> = {
   },
 };
 
-/** Runs one command line ("say hello" or "/say hello"). */
-export async function runAdminCommand(ctx: AdminContext, line: string): Promise<string[]> {
+/** A command line ("say hello" or "/say hello") split into its name and arguments. */
+export function parseAdminLine(line: string): { name: string; args: string } | null {
   const trimmed = line.trim().replace(/^\//, '');
-  if (!trimmed) return [];
+  if (!trimmed) return null;
   const space = trimmed.indexOf(' ');
   const name = (space < 0 ? trimmed : trimmed.slice(0, space)).toLowerCase();
-  const args = space < 0 ? '' : trimmed.slice(space + 1).trim();
+  return { name, args: space < 0 ? '' : trimmed.slice(space + 1).trim() };
+}
+
+/** The scope of a command line's command; null for an empty line or an unknown command. */
+export function adminScope(line: string): AdminScope | null {
+  const parsed = parseAdminLine(line);
+  if (!parsed || !Object.hasOwn(commands, parsed.name)) return null;
+  return (commands[parsed.name] as AdminCommand).scope;
+}
+
+/** Runs a 'host' command line without a hub (a primary's shutdown). */
+export async function runHostOnlyCommand(ctx: HostContext, line: string): Promise<string[]> {
+  const parsed = parseAdminLine(line);
+  const cmd = parsed && Object.hasOwn(commands, parsed.name) ? commands[parsed.name] : undefined;
+  if (!parsed || cmd?.scope !== 'host') throw new Error(`not a host command: ${line}`);
+  return cmd.run(ctx, parsed.args);
+}
+
+/** Runs one command line ("say hello" or "/say hello"). */
+export async function runAdminCommand(ctx: AdminContext, line: string): Promise<string[]> {
+  const parsed = parseAdminLine(line);
+  if (!parsed) return [];
+  const { name, args } = parsed;
   const cmd = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!cmd) return [`unknown command ${name}; try help`];
   try {

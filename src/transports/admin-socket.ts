@@ -10,7 +10,6 @@
  */
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { runAdminCommand, type AdminContext } from '../admin/commands.js';
 import { Linger } from './linger.js';
 
 /** Longest command line, in bytes, without its line end. */
@@ -62,9 +61,12 @@ export class BoundedLines {
   }
 }
 
+/** What runs one command line: one process's hub, or a primary asking its workers. */
+export type AdminRunner = (line: string) => Promise<string[]>;
+
 export async function listenAdmin(
   path: string,
-  ctx: AdminContext,
+  run: AdminRunner,
   options: AdminSocketOptions = {},
 ): Promise<AdminSocket> {
   const linger = options.linger ?? new Linger();
@@ -105,7 +107,7 @@ export async function listenAdmin(
         previous = previous.then(async () => {
           let out: string[];
           try {
-            out = await runAdminCommand(ctx, line);
+            out = await run(line);
           } catch (err) {
             out = [`error: ${(err as Error).message}`];
           }
