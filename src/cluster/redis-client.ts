@@ -144,6 +144,8 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
       listeners.push(listener);
     },
     async close() {
+      // Our own close is not an outage: nobody is told Redis went away.
+      listeners.length = 0;
       await Promise.allSettled([cmd.close(), sub.close()]);
     },
   };
