@@ -35,7 +35,8 @@ export async function spawnServer(
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const deadline = Date.now() + 15_000;
+  // Long only so a loaded machine passes (a few workers build and start in parallel).
+  const deadline = Date.now() + 45_000;
   while (!existsSync(ready)) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
     if (Date.now() > deadline) {

@@ -71,7 +71,7 @@ test('admin socket: mode 0600, stats, who, say, kick, shutdown', async () => {
   expect(await server.exited).toBe(0);
   // A dozen `plugboard admin` processes, each starting Node: on a loaded 2-core machine
   // that alone took over 20 s (on main too), so this test gets more than the default.
-}, 60_000);
+}, 120_000);
 
 test('admin without a server says so', () => {
   const r = admin('/nonexistent-dir', 'stats');

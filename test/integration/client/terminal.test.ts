@@ -12,6 +12,8 @@ import { LineClient } from '../../helpers/line-client.js';
 import { CLI, spawnServer, type ServerProcess } from '../../helpers/process.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 const OFF = [
   '--irc-port',
   '-1',
@@ -184,6 +186,8 @@ test('--no-reconnect: the shutdown reason, then Disconnected from server and exi
     null,
   );
   const watcher = await LineClient.named(portOf(local, 'line'), 'w2');
+  // The client is a process of its own: ask until it has arrived.
+  for (let i = 0; i < 60 && !local.hub.find('brief'); i++) await sleep(250);
   watcher.send('/who');
   await watcher.expect(/brief/);
   await local.close();
