@@ -63,7 +63,20 @@ const commands: Record<string, AdminCommand> = {
     usage: 'stats',
     help: 'connections, rooms, message rates, evictions, memory',
     scope: 'process',
-    run: (ctx) => statsLines(statsSnapshot(ctx.hub, ctx.transport)),
+    run: async (ctx) => {
+      const lines = statsLines(statsSnapshot(ctx.hub, ctx.transport));
+      // On a shared bus, the whole chat at a glance (the 'cluster' command lists the nodes).
+      const presence = ctx.hub.presence;
+      if (presence.cluster) {
+        const c = await presence.cluster();
+        const users = c.nodes.reduce((n, node) => n + node.users, 0);
+        lines.push(
+          `cluster: ${c.nodes.length} node${c.nodes.length === 1 ? '' : 's'}, ${users} users; ` +
+            `redis round trip ${c.roundTripMs.toFixed(2)} ms ('cluster' lists the nodes)`,
+        );
+      }
+      return lines;
+    },
   },
   who: {
     usage: 'who',

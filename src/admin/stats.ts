@@ -22,6 +22,8 @@ export interface StatsSnapshot {
   memory: { rss: number; heapUsed: number; heapTotal: number; external: number };
   /** The transports' lines (sockets, limits, lingering closes, descriptors), as they are. */
   transport: string[];
+  /** The bus this process is a node of, and how it fares. */
+  bus: { name: string; node: string; healthy: boolean; outages: number; lost: number };
 }
 
 export function statsSnapshot(hub: Hub, transport?: TransportStats): StatsSnapshot {
@@ -48,6 +50,13 @@ export function statsSnapshot(hub: Hub, transport?: TransportStats): StatsSnapsh
       external: mem.external,
     },
     transport: transport ? describeTransports(transport) : [],
+    bus: {
+      name: hub.bus.name,
+      node: hub.nodeId,
+      healthy: hub.bus.healthy(),
+      outages: c.busOutages,
+      lost: c.busGaps,
+    },
   };
 }
 
@@ -72,6 +81,8 @@ export function statsLines(s: StatsSnapshot): string[] {
     `memory rss ${mib(s.memory.rss)} MiB, heap ${mib(s.memory.heapUsed)} of ${mib(s.memory.heapTotal)} MiB, ` +
       `external ${mib(s.memory.external)} MiB`,
     ...s.transport,
+    `bus ${s.bus.name}, node ${s.bus.node}: ${s.bus.healthy ? 'healthy' : 'UNAVAILABLE'}; ` +
+      `outages ${s.bus.outages}; events lost ${s.bus.lost}`,
   ];
 }
 

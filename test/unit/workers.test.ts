@@ -81,6 +81,7 @@ describe('host stats', () => {
     refused: 0,
     memory: { rss: 100 * 1048576, heapUsed: 1, heapTotal: 2, external: 3 },
     transport: [`chat sockets ${connections} of 100 (20 per address)`],
+    bus: { name: 'redis', node: 'na', healthy: true, outages: 0, lost: 0 },
   });
 
   test('sums the serving workers, then shows each, and says which are not serving', () => {

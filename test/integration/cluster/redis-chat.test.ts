@@ -5,6 +5,7 @@
  * survived and said.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { runAdminCommand } from '../../../src/admin/commands.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { RawFramedClient } from '../../helpers/framed-client.js';
@@ -153,6 +154,32 @@ describe('three nodes, one chat', () => {
     expect(first).toHaveLength(3 * per);
     for (const r of readers) expect(seen(r)).toEqual(first);
     for (const c of [...readers, ...senders]) c.close();
+  });
+
+  test('the admin console shows the cluster: nodes, users per node, Redis round trip', async () => {
+    const [a, b, c] = nodes as [RunningServer, RunningServer, RunningServer];
+    const one = await LineClient.named(portOf(a, 'line'), name('adm'));
+    const two = await LineClient.named(portOf(b, 'line'), name('adm'));
+    const three = await LineClient.named(portOf(b, 'line'), name('adm'));
+    const ctx = { hub: c.hub, shutdown: () => {} };
+    // Each node publishes its count with its lease, every few seconds: ask until all did.
+    const users = (lines: string[], node: RunningServer) =>
+      lines.find((l) => l.startsWith(`  ${node.hub.nodeId}`))?.match(/: (\d+) users$/)?.[1];
+    let cluster: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      cluster = await runAdminCommand(ctx, 'cluster');
+      if (users(cluster, a) === '1' && users(cluster, b) === '2') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(cluster[0]).toMatch(/^3 nodes; redis round trip \d+\.\d\d ms; this node \S+$/);
+    expect([users(cluster, a), users(cluster, b), users(cluster, c)]).toEqual(['1', '2', '0']);
+    expect(cluster.some((l) => l.includes(`${c.hub.nodeId} (this one)`))).toBe(true);
+    const stats = await runAdminCommand(ctx, 'stats');
+    expect(stats).toContain(
+      stats.find((l) => /^cluster: 3 nodes, 3 users; redis round trip [\d.]+ ms/.test(l)),
+    );
+    expect(stats.some((l) => l.startsWith(`bus redis, node ${c.hub.nodeId}: healthy;`))).toBe(true);
+    for (const x of [one, two, three]) x.close();
   });
 
   test('while Redis is away, a send is refused to its sender and /readyz says not ready', async () => {
