@@ -15,10 +15,14 @@ import type {
   Logger,
   RoomRecord,
   Store,
+  SearchPage,
+  SearchQuery,
   StoreStats,
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { fold } from '../core/names.js';
+import { isPrefixTerm } from '../core/search-terms.js';
+import { cutPage, type Match } from './search-page.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
 import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
@@ -76,16 +80,39 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (room_key, mask_key, kind)
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Full-text search (https://sqlite.org/fts5.html): an external-content index of the
+  // message texts, kept in step by triggers (section 4.4.3), built from the messages
+  // already stored when an older database is opened. unicode61 folds case and diacritics;
+  // the prefix index makes two-character prefix queries a lookup, not a scan.
+  `CREATE VIRTUAL TABLE messages_fts USING fts5(
+     text, content = 'messages', content_rowid = 'id',
+     tokenize = 'unicode61 remove_diacritics 2', prefix = '2'
+   );
+   CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+     INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+   END;
+   CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+   END;
+   CREATE TRIGGER messages_fts_update AFTER UPDATE ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+     INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+   END;
+   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');`,
 ];
 
-interface MessageRow {
-  id: number;
+/** Past every message id (ids.ts): the `before` of a search's first page. */
+const NO_ID_ABOVE = 9223372036854775807n;
+
+/** A message row read with safeIntegers: every INTEGER column a BigInt. */
+interface StoredRow {
+  id: bigint;
   room: string;
   sender: string;
   mask: string;
   text: string;
   kind: string;
-  ts: number;
+  ts: bigint;
 }
 
 export class SqliteStore implements Store {
@@ -199,20 +226,24 @@ export class SqliteStore implements Store {
     // Reads must see what was shown: write out anything still queued first (and, while
     // writes fail, add what is still waiting).
     await this.path.queue.flush();
+    // 64-bit ids read as BigInt: as JavaScript numbers they lost their last digits (the
+    // node number), so a page's ids matched no message and `before` skipped or repeated.
     const rows = this.read(() =>
       query.before !== undefined
         ? this.db
             .prepare(
               'SELECT * FROM messages WHERE room_key = ? AND id < ? ORDER BY id DESC LIMIT ?',
             )
+            .safeIntegers(true)
             .all(fold(query.room), BigInt(query.before), query.limit)
         : this.db
             .prepare('SELECT * FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT ?')
+            .safeIntegers(true)
             .all(fold(query.room), query.limit),
-    ) as MessageRow[];
+    ) as StoredRow[];
     const committed = rows.reverse().map((r) => ({
-      id: String(r.id),
-      ts: r.ts,
+      id: r.id.toString(),
+      ts: Number(r.ts),
       room: r.room,
       from: r.sender,
       mask: r.mask,
@@ -220,6 +251,47 @@ export class SqliteStore implements Store {
       kind: r.kind as HistoryEntry['kind'],
     }));
     return this.path.withPending(committed, query);
+  }
+
+  async search(q: SearchQuery): Promise<SearchPage> {
+    await this.path.queue.flush();
+    // 64-bit ids read as BigInt: as JavaScript numbers they would lose their last digits.
+    const window = this.read(() =>
+      this.statement(
+        `SELECT f.rowid AS id, m.room_key AS roomKey
+         FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ?
+               ORDER BY rowid DESC LIMIT ?) f
+         JOIN messages m ON m.id = f.rowid
+         ORDER BY f.rowid DESC`,
+      )
+        .safeIntegers(true)
+        .all(ftsQuery(q.terms), q.before === undefined ? NO_ID_ABOVE : BigInt(q.before), q.scan),
+    ) as { id: bigint; roomKey: string }[];
+    const { ids, next } = cutPage(
+      window.map((r): Match => ({ id: r.id.toString(), roomKey: r.roomKey })),
+      q,
+    );
+    if (ids.length === 0) return { entries: [], next };
+    const rows = this.read(() =>
+      this.db
+        .prepare(
+          `SELECT * FROM messages WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id DESC`,
+        )
+        .safeIntegers(true)
+        .all(...ids.map((id) => BigInt(id))),
+    ) as StoredRow[];
+    return {
+      entries: rows.map((r) => ({
+        id: r.id.toString(),
+        ts: Number(r.ts),
+        room: r.room,
+        from: r.sender,
+        mask: r.mask,
+        text: r.text,
+        kind: r.kind as HistoryEntry['kind'],
+      })),
+      next,
+    };
   }
 
   /** A read that finds damaged pages marks the store unhealthy (readiness), then fails. */
@@ -411,4 +483,14 @@ export class SqliteStore implements Store {
     await this.path.queue.stop();
     if (this.db?.open) this.db.close();
   }
+}
+
+/**
+ * The FTS5 query for `terms` (https://sqlite.org/fts5.html#full_text_query_syntax): each
+ * term a quoted string (so no word is ever an operator: AND, NEAR, a column filter), with
+ * a prefix star from two characters on, all of them required. Terms hold only letters
+ * and digits (search-terms.ts); quotes are doubled all the same.
+ */
+export function ftsQuery(terms: readonly string[]): string {
+  return terms.map((t) => `"${t.replaceAll('"', '""')}"${isPrefixTerm(t) ? '*' : ''}`).join(' ');
 }
