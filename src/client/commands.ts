@@ -162,7 +162,7 @@ export const commands: Command[] = [
   {
     name: 'search',
     usage: '/search [ROOM] TEXT',
-    help: 'find messages in your rooms (or ROOM) and your private chats, newest first',
+    help: 'find messages in your rooms (or ROOM) and private chats',
     minArgs: 1,
     run(a) {
       // A first word starting with # names the room (when words follow it).
