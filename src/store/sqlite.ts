@@ -81,16 +81,16 @@ const MIGRATIONS: string[] = [
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // Full-text search (https://sqlite.org/fts5.html): an external-content index of the
-  // message texts, kept in step by triggers (section 4.4.3), built from the messages
-  // already stored when an older database is opened. unicode61 folds case and diacritics;
-  // the prefix index makes two-character prefix queries a lookup, not a scan.
+  // message texts (section 4.4.3), built from the messages already stored when an older
+  // database is opened ('rebuild'). unicode61 folds case and diacritics; the prefix index
+  // makes two-character prefix queries a lookup, not a scan. New messages are indexed by
+  // the write batch itself, in its transaction (an AFTER INSERT trigger doing the same
+  // made a batch three times slower, measured: docs/operations.md#search-index); deletes
+  // (retention) and updates are followed by triggers.
   `CREATE VIRTUAL TABLE messages_fts USING fts5(
      text, content = 'messages', content_rowid = 'id',
      tokenize = 'unicode61 remove_diacritics 2', prefix = '2'
    );
-   CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-     INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
-   END;
    CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
      INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
    END;
@@ -121,6 +121,8 @@ export class SqliteStore implements Store {
   private readonly path: WritePath;
   private readonly log: Logger;
   private insert!: Database.Statement;
+  /** Indexes a message just inserted (messages_fts, above), in the same transaction. */
+  private indexText!: Database.Statement;
   private writeBatch!: (batch: PendingWrite[]) => string[];
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -148,15 +150,22 @@ export class SqliteStore implements Store {
     this.insert = this.db.prepare(
       'INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
+    this.indexText = this.db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
     this.writeBatch = this.db.transaction((batch: PendingWrite[]) => {
       const duplicates: string[] = [];
       for (const w of batch) {
-        if (isStatement(w)) this.statement(w.sql).run(...w.params);
-        else if (
-          this.insert.run(BigInt(w.id), fold(w.room), w.room, w.from, w.mask, w.text, w.kind, w.ts)
+        if (isStatement(w)) {
+          this.statement(w.sql).run(...w.params);
+          continue;
+        }
+        const id = BigInt(w.id);
+        if (
+          this.insert.run(id, fold(w.room), w.room, w.from, w.mask, w.text, w.kind, w.ts)
             .changes === 0
         ) {
           duplicates.push(w.id);
+        } else {
+          this.indexText.run(id, w.text);
         }
       }
       return duplicates;
