@@ -26,6 +26,8 @@ beforeAll(async () => {
     '0',
     '--search-page',
     '4',
+    '--oper',
+    'boss:sesame',
   ]);
   talker = await FramedPeer.hello(portOf(server, 'framed'), 'talker');
   for (const room of ['#ops', '#dev']) {
@@ -188,4 +190,26 @@ test('private messages: an identified account finds its own conversations, nobod
   await annLine.line(/^\* 1 message for "vault" in your rooms, newest first:$/);
   expect(await annLine.line(/^\[/)).toMatch(/\] -> \*ben\* the vault code is tangerine$/);
   for (const p of [ann!, ben!, cat!, guest, annLine]) p.close();
+});
+
+test('a server operator may search a room by name without joining it (as history); others may not', async () => {
+  const port = portOf(server, 'line');
+  const keeper = await LinePeer.named(port, 'keeper');
+  keeper.send('/join #vault');
+  await keeper.line(/^\* You joined #vault/);
+  keeper.send('gold bars behind the painting');
+  await keeper.barrier();
+  const boss = await LinePeer.named(port, 'boss');
+  boss.send('/search #vault gold');
+  await boss.line(/^! Join #vault to read its history$/);
+  boss.send('/oper boss sesame');
+  await boss.line(/^\* You are now a server operator$/);
+  boss.send('/search #vault gold');
+  await boss.line(/^\* 1 message for "gold" in #vault, newest first:$/);
+  expect(await boss.line(/^\[/)).toMatch(/\] #vault <keeper> gold bars behind the painting$/);
+  // Without a room an operator searches the rooms they are in, like anyone.
+  boss.send('/search gold');
+  await boss.line(/^\* Nothing found for "gold" in your rooms$/);
+  keeper.close();
+  boss.close();
 });
