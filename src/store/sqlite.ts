@@ -21,8 +21,7 @@ import type {
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { fold } from '../core/names.js';
-import { isPrefixTerm } from '../core/search-terms.js';
-import { cutPage, type Match } from './search-page.js';
+import { searchIndex } from './sqlite-search.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
 import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
@@ -101,11 +100,8 @@ const MIGRATIONS: string[] = [
    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');`,
 ];
 
-/** Past every message id (ids.ts): the `before` of a search's first page. */
-const NO_ID_ABOVE = 9223372036854775807n;
-
 /** A message row read with safeIntegers: every INTEGER column a BigInt. */
-interface StoredRow {
+export interface StoredRow {
   id: bigint;
   room: string;
   sender: string;
@@ -264,43 +260,7 @@ export class SqliteStore implements Store {
 
   async search(q: SearchQuery): Promise<SearchPage> {
     await this.path.queue.flush();
-    // 64-bit ids read as BigInt: as JavaScript numbers they would lose their last digits.
-    const window = this.read(() =>
-      this.statement(
-        `SELECT f.rowid AS id, m.room_key AS roomKey
-         FROM (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? AND rowid < ?
-               ORDER BY rowid DESC LIMIT ?) f
-         JOIN messages m ON m.id = f.rowid
-         ORDER BY f.rowid DESC`,
-      )
-        .safeIntegers(true)
-        .all(ftsQuery(q.terms), q.before === undefined ? NO_ID_ABOVE : BigInt(q.before), q.scan),
-    ) as { id: bigint; roomKey: string }[];
-    const { ids, next } = cutPage(
-      window.map((r): Match => ({ id: r.id.toString(), roomKey: r.roomKey })),
-      q,
-    );
-    if (ids.length === 0) return { entries: [], next };
-    const rows = this.read(() =>
-      this.db
-        .prepare(
-          `SELECT * FROM messages WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id DESC`,
-        )
-        .safeIntegers(true)
-        .all(...ids.map((id) => BigInt(id))),
-    ) as StoredRow[];
-    return {
-      entries: rows.map((r) => ({
-        id: r.id.toString(),
-        ts: Number(r.ts),
-        room: r.room,
-        from: r.sender,
-        mask: r.mask,
-        text: r.text,
-        kind: r.kind as HistoryEntry['kind'],
-      })),
-      next,
-    };
+    return this.read(() => searchIndex(this.db, q));
   }
 
   /** A read that finds damaged pages marks the store unhealthy (readiness), then fails. */
@@ -492,14 +452,4 @@ export class SqliteStore implements Store {
     await this.path.queue.stop();
     if (this.db?.open) this.db.close();
   }
-}
-
-/**
- * The FTS5 query for `terms` (https://sqlite.org/fts5.html#full_text_query_syntax): each
- * term a quoted string (so no word is ever an operator: AND, NEAR, a column filter), with
- * a prefix star from two characters on, all of them required. Terms hold only letters
- * and digits (search-terms.ts); quotes are doubled all the same.
- */
-export function ftsQuery(terms: readonly string[]): string {
-  return terms.map((t) => `"${t.replaceAll('"', '""')}"${isPrefixTerm(t) ? '*' : ''}`).join(' ');
 }
