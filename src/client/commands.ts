@@ -10,6 +10,8 @@ export type Action =
   /** Sent without waiting: the server's answer does not carry the request's ref. */
   | { kind: 'send'; request: Request }
   | { kind: 'switch'; room: string }
+  /** The next page of the last search (the session keeps its cursor). */
+  | { kind: 'more' }
   | { kind: 'help' }
   | { kind: 'quit'; reason: string };
 
@@ -156,6 +158,29 @@ export const commands: Command[] = [
         return { kind: 'request', request: { type: 'dm_history', with: peer, limit: n } };
       return { kind: 'request', request: { type: 'history', room: a.current(), limit: n } };
     },
+  },
+  {
+    name: 'search',
+    usage: '/search [ROOM] TEXT',
+    help: 'find messages in your rooms (or ROOM) and private chats',
+    minArgs: 1,
+    run(a) {
+      // A first word starting with # names the room (when words follow it).
+      const inRoom = (a.argv[0] as string).startsWith('#') && a.argv.length > 1;
+      return {
+        kind: 'request',
+        request: inRoom
+          ? { type: 'search', room: a.argv[0] as string, q: a.rest(1) }
+          : { type: 'search', q: a.rest(0) },
+      };
+    },
+  },
+  {
+    name: 'more',
+    usage: '/more',
+    help: 'the next, older page of your last search',
+    minArgs: 0,
+    run: () => ({ kind: 'more' }),
   },
   {
     name: 'kick',

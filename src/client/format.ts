@@ -2,7 +2,7 @@
  * How the terminal client shows server messages: one or more text lines each, in the
  * line protocol's style, with the room shown when it is not the current one.
  */
-import type { ServerMessage, WireMessage } from '../protocols/json/schema.js';
+import type { ServerMessage, WireHit, WireMessage } from '../protocols/json/schema.js';
 import { shutdownText } from '../protocols/shutdown-text.js';
 
 const COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
@@ -17,6 +17,25 @@ export function colorName(name: string): string {
 export function clock(ts: number): string {
   const d = new Date(ts);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+/** `2026-12-01 09:12`: a search can find old messages, so the day is shown too. */
+export function stamp(ts: number): string {
+  const d = new Date(ts);
+  const day = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  return `${day} ${clock(ts)}`;
+}
+
+function hitLine(m: WireHit, v: View): string {
+  const at = `[${stamp(m.ts)}]`;
+  if (m.room === undefined) {
+    return m.from.toLowerCase() === v.me.toLowerCase()
+      ? `${at} -> *${m.with ?? '?'}* ${m.text}`
+      : `${at} *${v.paint(m.from)}* ${m.text}`;
+  }
+  if (m.kind === 'me') return `${at} ${m.room} * ${v.paint(m.from)} ${m.text}`;
+  if (m.kind === 'notice') return `${at} ${m.room} -${v.paint(m.from)}- ${m.text}`;
+  return `${at} ${m.room} <${v.paint(m.from)}> ${m.text}`;
 }
 
 export interface View {
@@ -120,6 +139,22 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
                 : `[${clock(m.ts)}] -> *${m.to}* ${m.text}`,
             ),
           ];
+    case 'search': {
+      const what = `"${msg.terms.join(' ')}" ${msg.room ? `in ${msg.room}` : 'in your rooms'}`;
+      const n = msg.messages.length;
+      if (n === 0) {
+        return [
+          msg.next === null
+            ? `* Nothing found for ${what}`
+            : `* Nothing found for ${what} in the newest matches looked at; /more looks further back`,
+        ];
+      }
+      return [
+        `* ${n} message${n === 1 ? '' : 's'} for ${what}, newest first:`,
+        ...msg.messages.map((m) => hitLine(m, v)),
+        msg.next === null ? '* No more matches' : '* More: /more for older matches',
+      ];
+    }
     case 'error':
       return [`! ${msg.message}`];
     case 'shutdown':

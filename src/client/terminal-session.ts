@@ -5,7 +5,7 @@
  */
 import { createInterface, type Interface } from 'node:readline';
 import type { ServerMessage } from '../protocols/json/schema.js';
-import { commandNames, helpLines, parseInput, UsageError } from './commands.js';
+import { commandNames, helpLines, parseInput, UsageError, type Action } from './commands.js';
 import { clean, colorName, formatEvent, topicAnswer } from './format.js';
 import { FramedClient, RequestError, type Request } from './framed-client.js';
 import { retryUntil, seconds } from './retry.js';
@@ -40,6 +40,8 @@ export class TerminalSession {
   private readonly lastSeen = new Map<string, bigint>();
   /** Rooms whose topic we asked for: the next `topic` event for them is the answer. */
   private readonly topicAsked = new Set<string>();
+  /** The last search answered, for /more. */
+  private lastSearch: { q: string; room?: string; next: string | null } | null = null;
   private quitting = false;
   /** Pipe mode with --once: a refused line makes the exit code 1. */
   private failures = 0;
@@ -171,6 +173,9 @@ export class TerminalSession {
       process.stdout.write(`${JSON.stringify(msg)}\n`);
       return;
     }
+    if (msg.type === 'search') {
+      this.lastSearch = { q: msg.q, next: msg.next, ...(msg.room ? { room: msg.room } : {}) };
+    }
     if (msg.type === 'topic' && this.topicAsked.delete(msg.room.toLowerCase())) {
       this.screen.print(topicAnswer(msg));
       return;
@@ -213,7 +218,7 @@ export class TerminalSession {
     this.screen.retract(raw);
     this.prompt();
     if (!line) return;
-    let action;
+    let action: Action;
     try {
       action = parseInput(line, { current: this.roster.current, rooms: this.roster.rooms });
     } catch (err) {
@@ -221,6 +226,25 @@ export class TerminalSession {
       this.failures++;
       this.screen.print(`! ${err.message}`);
       return;
+    }
+    if (action.kind === 'more') {
+      const last = this.lastSearch;
+      if (!last || last.next === null) {
+        this.failures++;
+        this.screen.print(
+          last ? '! No more matches' : '! No search to continue: /search TEXT first',
+        );
+        return;
+      }
+      action = {
+        kind: 'request',
+        request: {
+          type: 'search' as const,
+          q: last.q,
+          ...(last.room !== undefined ? { room: last.room } : {}),
+          before: last.next,
+        },
+      };
     }
     switch (action.kind) {
       case 'help':

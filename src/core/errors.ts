@@ -24,6 +24,8 @@ export const ErrorCode = {
   NotIdentified: 'not_identified',
   PermissionDenied: 'permission_denied',
   BadRequest: 'bad_request',
+  /** A search with no word to look for, or too many. */
+  BadQuery: 'bad_query',
   UnknownCommand: 'unknown_command',
   Flood: 'flood',
   /** History cannot be saved (disk full, database down): messages are refused, not lost. */

@@ -19,6 +19,10 @@ export interface ServerOptions {
   historyRing: number;
   historyOnJoin: number;
   historyPageMax: number;
+  searchPageMax: number;
+  searchScan: number;
+  searchQueryBytes: number;
+  searchTermsMax: number;
   retentionMaxAgeMs: number;
   retentionMaxCount: number;
   retentionIntervalMs: number;
@@ -273,6 +277,42 @@ export const coreOptions: readonly Spec[] = [
     help: 'most messages one history request returns',
     default: '500',
     set: num('historyPageMax'),
+  },
+  {
+    flag: 'search-page',
+    kind: 'int',
+    min: 1,
+    max: 500,
+    help: 'most messages one search returns (a page; the person asks for the next)',
+    default: '50',
+    set: num('searchPageMax'),
+  },
+  {
+    flag: 'search-scan',
+    kind: 'int',
+    min: 10,
+    max: 100000,
+    help: "most matches one search looks at, in any room (bounds each search's work)",
+    default: '2000',
+    set: num('searchScan'),
+  },
+  {
+    flag: 'search-length',
+    kind: 'int',
+    min: 1,
+    max: 4000,
+    help: 'most bytes of text one search may have',
+    default: '200',
+    set: num('searchQueryBytes'),
+  },
+  {
+    flag: 'search-words',
+    kind: 'int',
+    min: 1,
+    max: 32,
+    help: 'most different words one search may have (all must match)',
+    default: '8',
+    set: num('searchTermsMax'),
   },
   {
     flag: 'history-ring',

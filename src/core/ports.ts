@@ -223,6 +223,36 @@ export interface HistoryQuery {
   before?: string;
 }
 
+/**
+ * A full-text search (core/search.ts builds it): messages with every term, in the rooms
+ * given and, with `account`, that account's private conversations, newest first.
+ */
+export interface SearchQuery {
+  /** Words of letters and digits only (core/search-terms.ts), lower-cased. */
+  terms: string[];
+  /** Rooms to look in, as named (the store folds them). */
+  rooms: string[];
+  /** Also the private conversations of this account (directKey), or null. */
+  account: string | null;
+  /** Most entries returned. */
+  limit: number;
+  /** Only entries older than this message id. */
+  before?: string;
+  /**
+   * Most matches (in any room) one request looks at, newest first: the bound on its work.
+   * A page can end short of `limit` because of it; `next` then says where to go on.
+   */
+  scan: number;
+}
+
+/** One page of a search. */
+export interface SearchPage {
+  /** Newest first. */
+  entries: HistoryEntry[];
+  /** The `before` of the next (older) page, or null when there is nothing older. */
+  next: string | null;
+}
+
 /** A registered account. */
 export interface AccountRecord {
   name: string;
@@ -286,6 +316,11 @@ export interface Store {
   appendMessage(entry: HistoryEntry): Promise<void>;
   /** Entries oldest first, at most `limit`, ending just before `before` (or the newest). */
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
+  /**
+   * Full-text search of what is written (SQLite FTS5, PostgreSQL text search, a word
+   * match in memory). Never throws for any terms search-terms.ts lets through.
+   */
+  search(query: SearchQuery): Promise<SearchPage>;
   /** The account called `name` (case-insensitively), or null. */
   getAccount(name: string): Promise<AccountRecord | null>;
   /** Creates an account; false when the name is taken. */

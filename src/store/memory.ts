@@ -10,10 +10,14 @@ import type {
   HistoryQuery,
   Logger,
   RoomRecord,
+  SearchPage,
+  SearchQuery,
   Store,
   StoreStats,
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
+import { textMatches } from '../core/search-terms.js';
+import { cutPage, scopeOf, type Match } from './search-page.js';
 
 /** Written the moment it is appended: one settled promise serves every message. */
 const COMMITTED: Promise<void> = Promise.resolve();
@@ -79,6 +83,32 @@ export class MemoryStore implements Store {
     }
     const start = Math.max(end - query.limit, ring.length - this.perRoom, 0);
     return ring.slice(start, end);
+  }
+
+  /**
+   * A word match (search-terms.ts `textMatches`) over the rings the search may see: no
+   * index, but at most `historyRing` entries per room, and only the person's rooms.
+   */
+  async search(q: SearchQuery): Promise<SearchPage> {
+    const visible = scopeOf(q);
+    const before = q.before === undefined ? null : BigInt(q.before);
+    const found: HistoryEntry[] = [];
+    for (const [key, ring] of this.rooms) {
+      if (!visible(key)) continue;
+      for (let i = Math.max(0, ring.length - this.perRoom); i < ring.length; i++) {
+        const e = ring[i] as HistoryEntry;
+        if (before !== null && BigInt(e.id) >= before) continue;
+        if (textMatches(e.text, q.terms)) found.push(e);
+      }
+    }
+    found.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1));
+    const window = found.slice(0, q.scan);
+    const byId = new Map(window.map((e) => [e.id, e]));
+    const { ids, next } = cutPage(
+      window.map((e): Match => ({ id: e.id, roomKey: fold(e.room) })),
+      q,
+    );
+    return { entries: ids.map((id) => byId.get(id) as HistoryEntry), next };
   }
 
   private readonly accounts = new Map<string, AccountRecord>();

@@ -16,10 +16,14 @@ import type {
   HistoryQuery,
   Logger,
   RoomRecord,
+  SearchPage,
+  SearchQuery,
   Store,
   StoreStats,
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
+import { isPrefixTerm } from '../core/search-terms.js';
+import { cutPage } from './search-page.js';
 import { failureCode } from './write-failure.js';
 import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
 import type { WriteQueueOptions } from './write-queue.js';
@@ -73,7 +77,17 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (room_key, mask_key, kind)
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Full-text search (https://www.postgresql.org/docs/current/textsearch-tables.html): a
+  // generated tsvector column, filled for the messages already stored by the ALTER itself
+  // (it rewrites the table), and a GIN index on it. 'simple': no language's stemming or
+  // stop words, since one room mixes languages; lower-cased words, as FTS5 keeps them.
+  `ALTER TABLE messages ADD COLUMN text_search tsvector
+     GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED;
+   CREATE INDEX messages_text_search ON messages USING GIN (text_search);`,
 ];
+
+/** Past every message id (ids.ts): the `before` of a search's first page. */
+const NO_ID_ABOVE = '9223372036854775807';
 
 const MIGRATION_LOCK = 0x706c7567; // "plug"
 
@@ -205,11 +219,11 @@ export class PostgresStore implements Store {
     const r =
       query.before !== undefined
         ? await this.pool.query(
-            'SELECT * FROM messages WHERE room_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
+            'SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE room_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
             [fold(query.room), query.before, query.limit],
           )
         : await this.pool.query(
-            'SELECT * FROM messages WHERE room_key = $1 ORDER BY id DESC LIMIT $2',
+            'SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE room_key = $1 ORDER BY id DESC LIMIT $2',
             [fold(query.room), query.limit],
           );
     const committed = r.rows.reverse().map((row: Record<string, string>) => ({
@@ -222,6 +236,39 @@ export class PostgresStore implements Store {
       kind: row.kind as HistoryEntry['kind'],
     }));
     return this.path.withPending(committed, query);
+  }
+
+  async search(q: SearchQuery): Promise<SearchPage> {
+    await this.path.queue.flush();
+    // The columns named, not *: the tsvector is the index's business, not the reader's.
+    const window = await this.pool.query<{ id: string; room_key: string }>(
+      `SELECT id, room_key FROM messages
+       WHERE text_search @@ to_tsquery('simple'::regconfig, $1) AND id < $2
+       ORDER BY id DESC LIMIT $3`,
+      [tsQuery(q.terms), q.before ?? NO_ID_ABOVE, q.scan],
+    );
+    const { ids, next } = cutPage(
+      window.rows.map((r) => ({ id: String(r.id), roomKey: r.room_key })),
+      q,
+    );
+    if (ids.length === 0) return { entries: [], next };
+    const r = await this.pool.query(
+      `SELECT id, room, sender, mask, text, kind, ts FROM messages
+       WHERE id = ANY($1::bigint[]) ORDER BY id DESC`,
+      [ids],
+    );
+    return {
+      entries: r.rows.map((row: Record<string, string>) => ({
+        id: String(row.id),
+        ts: Number(row.ts),
+        room: row.room as string,
+        from: row.sender as string,
+        mask: row.mask as string,
+        text: row.text as string,
+        kind: row.kind as HistoryEntry['kind'],
+      })),
+      next,
+    };
   }
 
   async getAccount(name: string): Promise<AccountRecord | null> {
@@ -394,4 +441,19 @@ function missing(entries: HistoryEntry[], inserted: Set<string>): string[] {
     else out.push(e.id);
   }
   return out;
+}
+
+/**
+ * The tsquery for `terms` (https://www.postgresql.org/docs/current/datatype-textsearch.html):
+ * each term a quoted lexeme (so no word is an operator: `&`, `|`, `!`, `<->`), `:*` for a
+ * prefix from two characters on, all of them required. Terms hold only letters and digits
+ * (search-terms.ts); quotes and backslashes are escaped all the same.
+ */
+export function tsQuery(terms: readonly string[]): string {
+  return terms
+    .map((t) => {
+      const quoted = `'${t.replaceAll('\\', '\\\\').replaceAll("'", "''")}'`;
+      return isPrefixTerm(t) ? `${quoted}:*` : quoted;
+    })
+    .join(' & ');
 }

@@ -15,10 +15,13 @@ import type {
   Logger,
   RoomRecord,
   Store,
+  SearchPage,
+  SearchQuery,
   StoreStats,
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { fold } from '../core/names.js';
+import { searchIndex } from './sqlite-search.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
 import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
@@ -76,16 +79,36 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (room_key, mask_key, kind)
    );
    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Full-text search (https://sqlite.org/fts5.html): an external-content index of the
+  // message texts (section 4.4.3), built from the messages already stored when an older
+  // database is opened ('rebuild'). unicode61 folds case and diacritics; the prefix index
+  // makes two-character prefix queries a lookup, not a scan. New messages are indexed by
+  // the write batch itself, in its transaction (an AFTER INSERT trigger doing the same
+  // made a batch three times slower, measured: docs/operations.md#search-index); deletes
+  // (retention) and updates are followed by triggers.
+  `CREATE VIRTUAL TABLE messages_fts USING fts5(
+     text, content = 'messages', content_rowid = 'id',
+     tokenize = 'unicode61 remove_diacritics 2', prefix = '2'
+   );
+   CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+   END;
+   CREATE TRIGGER messages_fts_update AFTER UPDATE ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+     INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+   END;
+   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');`,
 ];
 
-interface MessageRow {
-  id: number;
+/** A message row read with safeIntegers: every INTEGER column a BigInt. */
+export interface StoredRow {
+  id: bigint;
   room: string;
   sender: string;
   mask: string;
   text: string;
   kind: string;
-  ts: number;
+  ts: bigint;
 }
 
 export class SqliteStore implements Store {
@@ -94,6 +117,8 @@ export class SqliteStore implements Store {
   private readonly path: WritePath;
   private readonly log: Logger;
   private insert!: Database.Statement;
+  /** Indexes a message just inserted (messages_fts, above), in the same transaction. */
+  private indexText!: Database.Statement;
   private writeBatch!: (batch: PendingWrite[]) => string[];
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -121,15 +146,22 @@ export class SqliteStore implements Store {
     this.insert = this.db.prepare(
       'INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
+    this.indexText = this.db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
     this.writeBatch = this.db.transaction((batch: PendingWrite[]) => {
       const duplicates: string[] = [];
       for (const w of batch) {
-        if (isStatement(w)) this.statement(w.sql).run(...w.params);
-        else if (
-          this.insert.run(BigInt(w.id), fold(w.room), w.room, w.from, w.mask, w.text, w.kind, w.ts)
+        if (isStatement(w)) {
+          this.statement(w.sql).run(...w.params);
+          continue;
+        }
+        const id = BigInt(w.id);
+        if (
+          this.insert.run(id, fold(w.room), w.room, w.from, w.mask, w.text, w.kind, w.ts)
             .changes === 0
         ) {
           duplicates.push(w.id);
+        } else {
+          this.indexText.run(id, w.text);
         }
       }
       return duplicates;
@@ -199,20 +231,24 @@ export class SqliteStore implements Store {
     // Reads must see what was shown: write out anything still queued first (and, while
     // writes fail, add what is still waiting).
     await this.path.queue.flush();
+    // 64-bit ids read as BigInt: as JavaScript numbers they lost their last digits (the
+    // node number), so a page's ids matched no message and `before` skipped or repeated.
     const rows = this.read(() =>
       query.before !== undefined
         ? this.db
             .prepare(
               'SELECT * FROM messages WHERE room_key = ? AND id < ? ORDER BY id DESC LIMIT ?',
             )
+            .safeIntegers(true)
             .all(fold(query.room), BigInt(query.before), query.limit)
         : this.db
             .prepare('SELECT * FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT ?')
+            .safeIntegers(true)
             .all(fold(query.room), query.limit),
-    ) as MessageRow[];
+    ) as StoredRow[];
     const committed = rows.reverse().map((r) => ({
-      id: String(r.id),
-      ts: r.ts,
+      id: r.id.toString(),
+      ts: Number(r.ts),
       room: r.room,
       from: r.sender,
       mask: r.mask,
@@ -220,6 +256,11 @@ export class SqliteStore implements Store {
       kind: r.kind as HistoryEntry['kind'],
     }));
     return this.path.withPending(committed, query);
+  }
+
+  async search(q: SearchQuery): Promise<SearchPage> {
+    await this.path.queue.flush();
+    return this.read(() => searchIndex(this.db, q));
   }
 
   /** A read that finds damaged pages marks the store unhealthy (readiness), then fails. */

@@ -1,8 +1,10 @@
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { MessageIds } from '../../src/core/ids.js';
 import { PostgresStore } from '../../src/store/postgres.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { storeContract } from './contract.js';
+import { searchContract } from './search-contract.js';
 
 let cluster: TestPostgres;
 beforeAll(async () => {
@@ -41,6 +43,12 @@ storeContract(
     mend: () => admin('DROP TRIGGER plugboard_refuse ON messages'),
   },
 );
+
+searchContract('postgres', async () => {
+  const s = new PostgresStore(cluster.url);
+  await s.init();
+  return s;
+});
 
 test('postgres: a database that stops taking connections; writes wait and land once it opens again', async () => {
   const url = new URL(cluster.url);
@@ -98,3 +106,72 @@ test('postgres: a database that stops taking connections; writes wait and land o
   expect(kept.map((e) => e.text)).toEqual([...entries, ...entries].map((e) => e.text));
   await store.close();
 }, 20_000);
+
+test('postgres: a database from before search gets its text search column and index, history included', async () => {
+  const dbName = `plugboard_old_${Date.now()}`;
+  await admin(`CREATE DATABASE ${dbName}`);
+  const url = new URL(cluster.url);
+  url.pathname = `/${dbName}`;
+  const old = new pg.Client({ connectionString: url.toString() });
+  await old.connect();
+  // Schema version 1 as released, with history in it.
+  await old.query(`CREATE TABLE schema_version (version INTEGER NOT NULL);
+    INSERT INTO schema_version VALUES (1);
+    CREATE TABLE messages (id BIGINT PRIMARY KEY, room_key TEXT NOT NULL, room TEXT NOT NULL,
+      sender TEXT NOT NULL, mask TEXT NOT NULL, text TEXT NOT NULL, kind TEXT NOT NULL, ts BIGINT NOT NULL);
+    CREATE INDEX messages_room ON messages (room_key, id);
+    CREATE INDEX messages_ts ON messages (ts);
+    CREATE TABLE accounts (name_key TEXT PRIMARY KEY, name TEXT NOT NULL, password_hash TEXT NOT NULL,
+      created_at BIGINT NOT NULL, last_seen BIGINT NOT NULL);
+    CREATE TABLE rooms (name_key TEXT PRIMARY KEY, name TEXT NOT NULL, topic TEXT NOT NULL,
+      topic_by TEXT NOT NULL, topic_at BIGINT NOT NULL, modes TEXT NOT NULL, room_key TEXT,
+      room_limit INTEGER NOT NULL, owner TEXT);
+    CREATE TABLE bans (room_key TEXT NOT NULL, room TEXT NOT NULL, mask_key TEXT NOT NULL,
+      mask TEXT NOT NULL, kind TEXT NOT NULL, reason TEXT NOT NULL, set_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL, expires_at BIGINT, PRIMARY KEY (room_key, mask_key, kind));
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
+  const ids = new MessageIds(3);
+  const ts = Date.now();
+  const oldIds: string[] = [];
+  for (const text of ['an archived remark', 'another archived line', 'nothing to see']) {
+    const id = ids.next(ts);
+    oldIds.push(id);
+    await old.query(
+      "INSERT INTO messages VALUES ($1, '#old', '#old', 'a', 'a!a@h', $2, 'say', $3)",
+      [id, text, ts],
+    );
+  }
+  await old.end();
+  const store = new PostgresStore(url.toString());
+  try {
+    await store.init();
+    const q = { terms: ['archived'], rooms: ['#old'], account: null, limit: 10, scan: 100 };
+    expect((await store.search(q)).entries.map((e) => e.id)).toEqual([oldIds[1], oldIds[0]]);
+    await store.appendMessage({
+      id: ids.next(ts),
+      ts,
+      room: '#old',
+      from: 'b',
+      mask: 'b!b@h',
+      text: 'archived anew',
+      kind: 'say',
+    });
+    expect((await store.search(q)).entries.map((e) => e.text)).toEqual([
+      'archived anew',
+      'another archived line',
+      'an archived remark',
+    ]);
+  } finally {
+    await store.close();
+  }
+  const check = new pg.Client({ connectionString: url.toString() });
+  await check.connect();
+  const version = await check.query('SELECT version FROM schema_version');
+  const index = await check.query(
+    "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_text_search'",
+  );
+  await check.end();
+  expect(version.rows).toEqual([{ version: 2 }]);
+  expect(String(index.rows[0]?.indexdef)).toContain('USING gin (text_search)');
+  await admin(`DROP DATABASE ${dbName}`);
+}, 30_000);

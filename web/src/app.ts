@@ -13,6 +13,7 @@ import { Composer } from './ui/composer.js';
 import { Drawers } from './ui/drawers.js';
 import type { Line } from './ui/log.js';
 import { renderMembers } from './ui/members.js';
+import { SearchPanel } from './ui/search.js';
 import { renderSidebar } from './ui/sidebar.js';
 import { View, Views } from './views.js';
 import * as saved from './saved.js';
@@ -47,6 +48,7 @@ export class App {
   private readonly conn: Connection;
   private readonly composer: Composer;
   private readonly drawers: Drawers;
+  private readonly search: SearchPanel;
   private roomsTimer: number | undefined;
 
   constructor(url: string) {
@@ -61,6 +63,16 @@ export class App {
       () => this.views.active?.memberNames() ?? [],
     );
     this.drawers = new Drawers(this.composer);
+    this.search = new SearchPanel({
+      request: (m) => this.conn.request(m),
+      open: (hit) => {
+        const view =
+          hit.room !== undefined ? this.views.get(hit.room) : this.views.ensure(hit.with ?? '');
+        if (view) this.select(view);
+        this.search.close();
+      },
+      done: () => this.composer.focus(),
+    });
   }
 
   start(): void {
@@ -77,6 +89,7 @@ export class App {
       else this.conn.connect();
     });
     this.drawers.start();
+    this.search.start();
     byId<HTMLFormElement>('join-form').addEventListener('submit', (e) => {
       e.preventDefault();
       const input = byId<HTMLInputElement>('join-room');
@@ -484,6 +497,9 @@ export class App {
       case 'rooms':
         this.refreshRooms();
         this.drawers.toggle('rooms');
+        return true;
+      case 'search':
+        this.search.run(action.q);
         return true;
       case 'help':
         this.post({ ts: Date.now(), kind: 'help', text: 'Commands', rows: HELP, foot: HELP_KEYS });

@@ -15,6 +15,7 @@ export type Action =
   | { kind: 'register'; password: string }
   | { kind: 'identify'; password: string; account?: string }
   | { kind: 'who' }
+  | { kind: 'search'; q: string }
   | { kind: 'rooms' }
   | { kind: 'help' }
   | { kind: 'error'; message: string };
@@ -41,6 +42,10 @@ export const HELP: readonly HelpRow[] = [
     text: 'prove a name is yours; private chats between identified accounts are kept and come back after a reload',
   },
   { usage: '/who', text: 'who is in this room' },
+  {
+    usage: '/search words',
+    text: 'find messages in your rooms and private chats (also the search box at the top)',
+  },
   { usage: '/rooms', text: 'every room, to join one' },
   { usage: '//text', text: 'say something that starts with /' },
 ];
@@ -118,6 +123,11 @@ export function parseInput(input: string): Action | null {
     case 'who':
     case 'names':
       return { kind: 'who' };
+    case 'search':
+    case 'find':
+      return rest.trim()
+        ? { kind: 'search', q: rest.trim() }
+        : { kind: 'error', message: 'Usage: /search words' };
     case 'rooms':
     case 'list':
       return { kind: 'rooms' };

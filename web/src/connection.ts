@@ -24,6 +24,7 @@ const REPLIES = new Set([
   'rooms',
   'history',
   'dm_history',
+  'search',
   'pong',
 ]);
 

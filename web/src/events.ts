@@ -232,6 +232,7 @@ export function handleEvent(app: App, m: ServerMessage): void {
       }
       return;
     case 'welcome':
+    case 'search': // shown by the search panel, which asked for it
     case 'ok':
     case 'ping':
     case 'pong':

@@ -7,11 +7,12 @@ import type {
   ServerMessage,
   WireMember,
   WireDirect,
+  WireHit,
   WireMessage,
   WireRoom,
 } from '../../src/protocols/json/schema.js';
 
-export type { ServerMessage, WireDirect, WireMember, WireMessage, WireRoom };
+export type { ServerMessage, WireDirect, WireHit, WireMember, WireMessage, WireRoom };
 
 /** What the browser sends: the schema's input shape (defaults such as history.limit optional). */
 export type ClientMessage = ClientRequest;

@@ -59,6 +59,15 @@ function build(o: ServerOptions) {
     z.object({ type: z.literal('rooms'), ref }),
     z.object({ type: z.literal('history'), room, ...page, ref }),
     z.object({ type: z.literal('dm_history'), with: name, ...page, ref }),
+    z.object({
+      type: z.literal('search'),
+      /** The words to find (core/search-terms.ts judges them: a clear bad_query error). */
+      q: z.string().max(o.searchQueryBytes * 4),
+      room: room.optional(),
+      before: messageId.optional(),
+      limit: z.number().int().min(1).max(o.searchPageMax).optional(),
+      ref,
+    }),
     z.object({ type: z.literal('nick'), name, ref }),
     z.object({ type: z.literal('away'), text: reason.optional(), ref }),
     z.object({ type: z.literal('register'), password: secret, ref }),
@@ -103,6 +112,18 @@ export interface WireDirect {
   ts: number;
   from: string;
   to: string;
+  text: string;
+  kind: 'say' | 'me' | 'notice';
+}
+
+/** A message a search found: in a room, or (`with`, no `room`) a private one of yours. */
+export interface WireHit {
+  id: string;
+  ts: number;
+  room?: string;
+  /** A private message: the other side's account. */
+  with?: string;
+  from: string;
   text: string;
   kind: 'say' | 'me' | 'notice';
 }
@@ -162,6 +183,18 @@ export type ServerMessage =
       /** The other side's account name. */
       with: string;
       messages: WireDirect[];
+      ref?: Ref;
+    }
+  | {
+      type: 'search';
+      /** The search as asked, and the words looked for. */
+      q: string;
+      terms: string[];
+      room?: string;
+      /** Newest first. */
+      messages: WireHit[];
+      /** The `before` of the next (older) page; null when there is none. */
+      next: string | null;
       ref?: Ref;
     }
   | { type: 'ok'; ref?: Ref; id?: string }

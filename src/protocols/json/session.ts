@@ -15,6 +15,7 @@ import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
 import { InOrder } from '../../core/in-order.js';
+import { search } from '../../core/search.js';
 import type { MemberInfo } from '../../core/ports.js';
 import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
@@ -208,6 +209,8 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
             ...(ref !== undefined ? { ref } : {}),
           }),
         );
+      case 'search':
+        return this.search(msg, ref);
       case 'nick':
         return hub.setName(session, msg.name).then(() => this.ok(ref));
       case 'away':
@@ -330,6 +333,35 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
           return local ? mayList(session, local) : !r.secret || session.oper;
         })
         .map((r) => ({ name: r.name, topic: r.topic, members: r.members })),
+      ...(ref !== undefined ? { ref } : {}),
+    });
+  }
+
+  private async search(
+    msg: Extract<ClientMessage, { type: 'search' }>,
+    ref: Ref | undefined,
+  ): Promise<void> {
+    const found = await search(this.hub, this.session, {
+      text: msg.q,
+      ...(msg.room !== undefined ? { room: msg.room } : {}),
+      ...(msg.before !== undefined ? { before: msg.before } : {}),
+      ...(msg.limit !== undefined ? { limit: msg.limit } : {}),
+    });
+    this.send({
+      type: 'search',
+      q: msg.q,
+      terms: found.terms,
+      ...(msg.room !== undefined ? { room: this.hub.room(msg.room)?.name ?? msg.room } : {}),
+      messages: found.hits.map((h) => ({
+        id: h.id,
+        ts: h.ts,
+        ...(h.room !== null ? { room: h.room } : {}),
+        ...(h.with !== undefined ? { with: h.with } : {}),
+        from: h.from,
+        text: h.text,
+        kind: h.kind,
+      })),
+      next: found.next,
       ...(ref !== undefined ? { ref } : {}),
     });
   }

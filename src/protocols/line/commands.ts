@@ -10,6 +10,7 @@ import { normalizeRoom } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
 import { stripControls } from '../../core/text.js';
 import { formatMessage, type OutLine } from './encoder.js';
+import { searchCommands } from './search.js';
 
 export interface CommandContext {
   hub: Hub;
@@ -24,6 +25,8 @@ export interface CommandContext {
   close(reason: string): void;
   /** Sends recent history of a room to this session. */
   replayHistory(room: string, limit: number): Promise<void>;
+  /** Sends lines paced against the send limit, wrapped to the window (a page of results). */
+  sendLines(lines: Iterable<OutLine>): Promise<void>;
 }
 
 export interface LineCommand {
@@ -244,6 +247,7 @@ export const commands: LineCommand[] = [
       await ctx.replayHistory(currentRoom(ctx), n);
     },
   },
+  ...searchCommands,
   {
     name: 'oper',
     usage: '/oper NAME PASSWORD',

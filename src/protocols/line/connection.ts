@@ -17,7 +17,7 @@ import { sendPaced } from '../../core/pacer.js';
 import { stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, tooLong, type CommandContext } from './commands.js';
 import { LineDecoder, type LineItem } from './decoder.js';
-import { lineBytes, lineEncoder, setWrapWidth, wrapWidth } from './encoder.js';
+import { lineBytes, lineEncoder, setWrapWidth, wrapWidth, type OutLine } from './encoder.js';
 import { TelnetPeer, type PeerAction } from './telnet-peer.js';
 
 const enum Stage {
@@ -391,6 +391,17 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     );
   }
 
+  private sendLines(lines: Iterable<OutLine>): Promise<void> {
+    const width = wrapWidth(this.session);
+    return sendPaced(
+      this.session,
+      (function* () {
+        for (const l of lines) yield lineBytes(l.text, width, l.prefix);
+      })(),
+      this.hub.options.sendQueueBytes,
+    );
+  }
+
   private command(input: string): void | Promise<void> {
     const space = input.indexOf(' ');
     const name = (space < 0 ? input : input.slice(0, space)).toLowerCase();
@@ -414,6 +425,7 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       reply: (text) => this.say(text),
       close: (reason) => this.close(reason),
       replayHistory: (room, limit) => this.replayHistory(room, limit),
+      sendLines: (lines) => this.sendLines(lines),
     };
     return cmd.run(ctx);
   }

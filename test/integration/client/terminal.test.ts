@@ -103,7 +103,11 @@ let server: ServerProcess;
 let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'plugboard-term-'));
-  server = await spawnServer(['--line-port', '0', '--framed-port', '0', ...OFF], {}, dir);
+  server = await spawnServer(
+    ['--line-port', '0', '--framed-port', '0', '--search-page', '3', ...OFF],
+    {},
+    dir,
+  );
 });
 afterAll(() => {
   server.child.kill('SIGKILL');
@@ -177,6 +181,37 @@ test('pipe mode: lines are sent, events printed, --once exits after the acknowle
   expect(bad.code).toBe(1);
   expect(bad.out).toMatch(/^! .*nobody_by_that_name/m);
   watcher.close();
+});
+
+test('pipe mode: /search shows matches newest first with their day and room; /more pages on', async () => {
+  const port = server.ports.framed!.port;
+  const r = runCli(['connect', `127.0.0.1:${port}`, '--name', 'seeker'], null);
+  const stdin = r.child.stdin!;
+  await r.printed(/^\* Connected to .* as seeker$/m);
+  for (let i = 0; i < 7; i++) stdin.write(`rollout step ${i}\n`);
+  await r.printed(/<seeker> rollout step 6$/m);
+  const hit = (i: number) =>
+    new RegExp(`^\\[\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\] #lobby <seeker> rollout step ${i}$`, 'm');
+  stdin.write('/search ROLLOUT\n');
+  await r.printed(/^\* 3 messages for "rollout" in your rooms, newest first:$/m);
+  await r.printed(hit(4));
+  await r.printed(/^\* More: \/more for older matches$/m);
+  stdin.write('/more\n');
+  await r.printed(hit(1));
+  stdin.write('/more\n');
+  await r.printed(hit(0));
+  await r.printed(/^\* No more matches$/m);
+  stdin.write('/more\n');
+  await r.printed(/^! No more matches$/m);
+  stdin.write('/search ...\n');
+  await r.printed(/^! Nothing to search for: give at least one word \(letters or digits\)$/m);
+  stdin.end('/quit\n');
+  const { out } = await r.exited;
+  // Each step once, newest first, over the three pages.
+  const steps = [...out.matchAll(/^\[[^\]]+\] #lobby <seeker> rollout step (\d)$/gm)].map(
+    (m) => m[1],
+  );
+  expect(steps).toEqual(['6', '5', '4', '3', '2', '1', '0']);
 });
 
 test('--no-reconnect: the shutdown reason, then Disconnected from server and exit 1', async () => {

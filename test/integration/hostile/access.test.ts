@@ -4,11 +4,14 @@
  * in, public, banning the viewer, keyed (+k), invite-only (+i), secret (+s), and one
  * everyone has left — are asked about by a viewer on each protocol:
  *
- * - framed and WebSocket JSON: `history`, `who`, `rooms`, `topic`
- * - line: `/who ROOM`, `/rooms`, `/history` (the current room only)
+ * - framed and WebSocket JSON: `history`, `search` (in the room, and in all one's rooms),
+ *   `who`, `rooms`, `topic`
+ * - line: `/who ROOM`, `/rooms`, `/history` (the current room only), `/search ROOM` and
+ *   `/search` (all one's rooms)
  * - IRC: NAMES, WHO, LIST, TOPIC, MODE
  *
- * and every protocol must give the answer the policy gives: history to members only; the
+ * and every protocol must give the answer the policy gives: history and search to members
+ * only (a search of all one's rooms finds only the rooms one is in); the
  * members of any room but a secret or vanished one; secret and vanished rooms answered
  * exactly as rooms that do not exist (their names, topics and texts never leak).
  */
@@ -25,6 +28,8 @@ const VIEWERS = ['vl', 'vi', 'vf', 'vw'];
 interface Answer {
   /** 'yes', or the error: not_in_room, no_such_room. */
   history?: string;
+  /** Searching the room by name: as history. */
+  search?: string;
   /** Sorted names, or no_such_room. */
   members?: string;
   listed?: boolean;
@@ -37,6 +42,7 @@ function expected(room: RoomName): Answer {
   const members = room === '#mem' ? ['own', ...VIEWERS].sort().join(',') : 'own';
   return {
     history: room === '#mem' ? 'yes' : hidden ? 'no_such_room' : 'not_in_room',
+    search: room === '#mem' ? 'yes' : hidden ? 'no_such_room' : 'not_in_room',
     members: hidden ? 'no_such_room' : members,
     listed: !hidden,
     topic: hidden ? 'no_such_room' : `topic of ${room}`,
@@ -103,12 +109,24 @@ const names = (list: string[]) =>
 
 async function jsonAnswers(p: FramedPeer | WsPeer): Promise<Record<RoomName, Answer>> {
   const out = {} as Record<RoomName, Answer>;
+  // Searching every room one may read finds the text of the one room the viewer is in.
+  const everywhere = await p.request({ type: 'search', q: 'text only members' });
+  expect(everywhere.type).toBe('search');
+  expect((everywhere.messages as { room: string }[]).map((m) => m.room)).toEqual(['#mem']);
   const listed = await p.request({ type: 'rooms' });
   const shown = new Map(
     (listed.rooms as { name: string; topic: string }[]).map((r) => [r.name, r]),
   );
   for (const room of ROOMS) {
     const h = await p.request({ type: 'history', room, limit: 10 });
+    const found = await p.request({ type: 'search', room, q: 'members read' });
+    if (found.type === 'search') {
+      const texts = (found.messages as { room: string; text: string }[]).map((m) => m.text);
+      expect(texts).toEqual([`text only members of ${room} may read`]);
+    } else {
+      // Refused as history is, and not a word of the room in the refusal.
+      expect(JSON.stringify(found)).not.toContain('text only');
+    }
     const w = await p.request({ type: 'who', room });
     const t = await p.request({ type: 'topic', room });
     if (h.type === 'history') {
@@ -117,6 +135,7 @@ async function jsonAnswers(p: FramedPeer | WsPeer): Promise<Record<RoomName, Ans
     }
     out[room] = {
       history: h.type === 'history' ? 'yes' : String(h.code),
+      search: found.type === 'search' ? 'yes' : String(found.code),
       members:
         w.type === 'who'
           ? names((w.members as { name: string }[]).map((m) => m.name))
@@ -139,7 +158,23 @@ async function lineAnswers(): Promise<Record<RoomName, Partial<Answer>>> {
   for (const room of ROOMS) {
     const who = (await ask(vl, `/who ${room}`)).find((l) => /^\* In |^! /.test(l)) ?? '';
     const m = /^\* In \S+ \(\d+\): (.*)$/.exec(who);
+    const searched = await ask(vl, `/search ${room} members read`);
+    const said = searched.filter((l) => l.includes('text only members'));
+    // Found: the room's own line, shown as history shows lines (with the room).
+    if (said.length > 0) {
+      expect(said).toEqual([
+        expect.stringContaining(`] ${room} <own> text only members of ${room} may read`),
+      ]);
+    }
     out[room] = {
+      search:
+        said.length > 0
+          ? 'yes'
+          : searched.some((l) => /^! No such room/.test(l))
+            ? 'no_such_room'
+            : searched.some((l) => /^! Join \S+ to read/.test(l))
+              ? 'not_in_room'
+              : searched.join('|'),
       members: m
         ? names((m[1] as string).split(', '))
         : /^! No such room/.test(who)
@@ -149,6 +184,10 @@ async function lineAnswers(): Promise<Record<RoomName, Partial<Answer>>> {
       topic: listed.get(room) ?? 'no_such_room',
     };
   }
+  const everywhere = await ask(vl, '/search text only members');
+  expect(everywhere.filter((l) => l.startsWith('['))).toEqual([
+    expect.stringContaining('#mem <own> text only members of #mem may read'),
+  ]);
   // The line protocol reads the history of the current room, which one must have joined.
   const history = await ask(vl, '/switch #mem', '/history 10');
   out['#mem'].history = history.some((l) => l.includes('text only members of #mem may read'))
@@ -213,7 +252,7 @@ test('history, who, room lists, topics: every protocol gives the answer of the p
   expect(await lineAnswers()).toEqual(noHistory);
   const irc = Object.fromEntries(
     ROOMS.map((r) => {
-      const { history: _history, ...rest } = expected(r);
+      const { history: _history, search: _search, ...rest } = expected(r);
       return [r, rest];
     }),
   );

@@ -140,6 +140,58 @@ describe('formatting', () => {
   });
 });
 
+describe('/search', () => {
+  test('words as typed; a first #word with more after it names the room; /more is local', () => {
+    expect(parseInput('/search  deploy  failed', ctx)).toEqual({
+      kind: 'request',
+      request: { type: 'search', q: 'deploy  failed' },
+    });
+    expect(parseInput('/search #ops deploy', ctx)).toEqual({
+      kind: 'request',
+      request: { type: 'search', room: '#ops', q: 'deploy' },
+    });
+    // A lone #word is the thing looked for.
+    expect(parseInput('/search #ops', ctx)).toEqual({
+      kind: 'request',
+      request: { type: 'search', q: '#ops' },
+    });
+    expect(() => parseInput('/search', ctx)).toThrow(UsageError);
+    expect(parseInput('/more', ctx)).toEqual({ kind: 'more' });
+  });
+
+  test('matches show their day, time and room; a private one as /msg shows it', () => {
+    const view = { me: 'ann', current: '#lobby', paint: (n: string) => n };
+    const ts = new Date(2026, 0, 2, 3, 4).getTime();
+    const lines = formatEvent(
+      {
+        type: 'search',
+        q: 'x',
+        terms: ['x'],
+        messages: [
+          { id: '3', ts, room: '#lobby', from: 'ben', text: 'x one', kind: 'say' },
+          { id: '2', ts, with: 'ben', from: 'ann', text: 'x two', kind: 'say' },
+          { id: '1', ts, with: 'ben', from: 'ben', text: 'x three', kind: 'say' },
+        ],
+        next: '1',
+      },
+      view,
+    );
+    expect(lines).toEqual([
+      '* 3 messages for "x" in your rooms, newest first:',
+      '[2026-01-02 03:04] #lobby <ben> x one',
+      '[2026-01-02 03:04] -> *ben* x two',
+      '[2026-01-02 03:04] *ben* x three',
+      '* More: /more for older matches',
+    ]);
+    expect(
+      formatEvent(
+        { type: 'search', q: 'x', terms: ['x'], room: '#a', messages: [], next: null },
+        view,
+      ),
+    ).toEqual(['* Nothing found for "x" in #a']);
+  });
+});
+
 describe('/help', () => {
   test('at any width every row fits, and a wrapped description stays in its column', () => {
     for (const width of [100, 80, 60, 40, 30]) {
