@@ -60,6 +60,8 @@ export interface ConnectOptions {
   timeoutMs?: number;
   /** Lines or messages kept (Infinity by default). */
   keep?: number;
+  /** Keep our side open when the server closes its side (a peer that never closes). */
+  allowHalfOpen?: boolean;
 }
 
 function connectTcp(port: number, o: ConnectOptions = {}): Promise<net.Socket> {
@@ -67,6 +69,7 @@ function connectTcp(port: number, o: ConnectOptions = {}): Promise<net.Socket> {
     const socket = net.connect({
       host: '127.0.0.1',
       port,
+      allowHalfOpen: o.allowHalfOpen ?? false,
       ...(o.localAddress ? { localAddress: o.localAddress } : {}),
     });
     const timer = setTimeout(() => {

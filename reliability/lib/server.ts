@@ -161,9 +161,15 @@ export class Server {
     return rssKb(this.pid) * 1024;
   }
 
+  /** The soft and hard open-file limits of the server (/proc/PID/limits). */
+  fileLimit(): { soft: number; hard: number } {
+    const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${this.pid}/limits`, 'utf8'));
+    return { soft: Number(m?.[1]), hard: Number(m?.[2]) };
+  }
+
   /** Lowers (or raises) the open-file limit of the running server: prlimit --nofile. */
-  setFileLimit(n: number): void {
-    execFileSync('prlimit', ['--pid', String(this.pid), `--nofile=${n}:${n}`]);
+  setFileLimit(soft: number, hard = soft): void {
+    execFileSync('prlimit', ['--pid', String(this.pid), `--nofile=${soft}:${hard}`]);
   }
 
   log(): string {
