@@ -272,12 +272,17 @@ abstract class JsonConn {
     const ref = this.nextRef++;
     const from = this.msgs.length;
     this.send({ ...obj, ref });
-    return this.msgs.waitFor(
+    const reply = this.msgs.waitFor(
       (m) => m.ref === ref && m.type !== 'message' && m.type !== 'dm',
       timeoutMs,
       from,
       `reply to ${JSON.stringify(obj).slice(0, 80)}`,
     );
+    // A closed connection answers nothing more: fail at once rather than at the timeout.
+    const closed = this.closed.then(() => {
+      throw new Error('connection closed');
+    });
+    return Promise.race([reply, closed]);
   }
 
   waitType(type: string, timeoutMs = 5000, from = 0, pred: (m: Msg) => boolean = () => true) {

@@ -28,6 +28,19 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
+/** The server exited (or never became ready) instead of starting. */
+export class StartFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: number | null,
+    readonly signal: string | null,
+    readonly output: string,
+    readonly ms: number,
+  ) {
+    super(message);
+  }
+}
+
 const live = new Set<ChildProcess>();
 function killAll(): void {
   for (const child of live) {
@@ -110,14 +123,30 @@ export class Server {
         resolve({ code, signal });
       }),
     );
-    const deadline = Date.now() + (o.readyTimeoutMs ?? 20_000);
+    const t0 = Date.now();
+    const deadline = t0 + (o.readyTimeoutMs ?? 20_000);
     while (!existsSync(ready)) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`server exited early (${child.exitCode}):\n${tail(logFile)}`);
+        await exited;
+        const out = readFileSync(logFile, 'utf8');
+        throw new StartFailure(
+          `server exited early (${child.exitCode}):\n${tail(logFile)}`,
+          child.exitCode,
+          child.signalCode,
+          out,
+          Date.now() - t0,
+        );
       }
       if (Date.now() > deadline) {
         child.kill('SIGKILL');
-        throw new Error(`server not ready in time:\n${tail(logFile)}`);
+        await exited;
+        throw new StartFailure(
+          `server not ready in time:\n${tail(logFile)}`,
+          null,
+          'not ready',
+          readFileSync(logFile, 'utf8'),
+          Date.now() - t0,
+        );
       }
       await sleep(25);
     }
@@ -163,7 +192,9 @@ export class Server {
 
   /** The soft and hard open-file limits of the server (/proc/PID/limits). */
   fileLimit(): { soft: number; hard: number } {
-    const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${this.pid}/limits`, 'utf8'));
+    const m = /^Max open files\s+(\d+)\s+(\d+)/m.exec(
+      readFileSync(`/proc/${this.pid}/limits`, 'utf8'),
+    );
     return { soft: Number(m?.[1]), hard: Number(m?.[2]) };
   }
 

@@ -29,7 +29,10 @@ function hogBytes(l: HogListener, name: string, port: number): Buffer[] {
     case 'framed':
       return [encodeFrame(JSON.stringify({ type: 'hello', name }))];
     case 'ws':
-      return [Buffer.from(handshake(port)), wsFrame(OP.text, Buffer.from(JSON.stringify({ type: 'hello', name })))];
+      return [
+        Buffer.from(handshake(port)),
+        wsFrame(OP.text, Buffer.from(JSON.stringify({ type: 'hello', name }))),
+      ];
     case 'http':
       return [Buffer.from('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')];
   }
@@ -177,9 +180,14 @@ export const fdExhaustion: Scenario = {
     bystanders.close();
     await sleep(1000);
     const logDuring = server.log().slice(logBefore);
-    const emfileLines = logDuring.split('\n').filter((x) => /EMFILE|ENFILE|descriptor|file limit|too many open/i.test(x));
+    const emfileLines = logDuring
+      .split('\n')
+      .filter((x) => /EMFILE|ENFILE|descriptor|file limit|too many open/i.test(x));
     const counted = [...metricsAfter.entries()]
-      .filter(([k, v]) => k.startsWith('plugboard_') && k.includes('_total') && v > (metricsBefore.get(k) ?? 0))
+      .filter(
+        ([k, v]) =>
+          k.startsWith('plugboard_') && k.includes('_total') && v > (metricsBefore.get(k) ?? 0),
+      )
       .map(([k, v]) => `${k} +${v - (metricsBefore.get(k) ?? 0)}`);
     const fdsEnd = server.fds();
     // Raising a hard limit again needs privilege (root has it); a clean exit needs none.
@@ -194,14 +202,28 @@ export const fdExhaustion: Scenario = {
     ctx.figure('cycles', cycles);
     ctx.figure('keepAliveHealthz', keepAlive);
     ctx.figure('logLinesAboutDescriptors', emfileLines.length);
-    ctx.figure('logSample', emfileLines.slice(0, 3).map((x) => x.slice(0, 300)));
+    ctx.figure(
+      'logSample',
+      emfileLines.slice(0, 3).map((x) => x.slice(0, 300)),
+    );
     ctx.figure('countersThatMoved', counted);
     ctx.figure('bystanders', report);
     ctx.figure('fdsEnd', fdsEnd);
     ctx.figure('exit', exit);
 
-    const c = cycles as { served: number; fdsAtLimit: number; freshHealthz: unknown; joinFailuresAfter: string[]; fdsAfter: number; listener: string }[];
-    ctx.check('the limit was reached in every cycle', c.length > 0 && c.every((x) => x.fdsAtLimit >= limit - 1), c.map((x) => `${x.listener}:${x.fdsAtLimit}/${limit}`).join(' '));
+    const c = cycles as {
+      served: number;
+      fdsAtLimit: number;
+      freshHealthz: unknown;
+      joinFailuresAfter: string[];
+      fdsAfter: number;
+      listener: string;
+    }[];
+    ctx.check(
+      'the limit was reached in every cycle',
+      c.length > 0 && c.every((x) => x.fdsAtLimit >= limit - 1),
+      c.map((x) => `${x.listener}:${x.fdsAtLimit}/${limit}`).join(' '),
+    );
     ctx.check('server survived', exit.signal === null);
     ctx.check(
       'bystanders kept chatting (all delivered, none dropped)',
@@ -218,14 +240,29 @@ export const fdExhaustion: Scenario = {
       c.every((x) => x.freshHealthz === 200),
       c.map((x) => `${x.listener}: ${String(x.freshHealthz)}`).join('; '),
     );
-    ctx.check('exhaustion logged', emfileLines.length > 0, `${emfileLines.length} log lines mention EMFILE/descriptors`);
-    ctx.check('exhaustion counted in /metrics', counted.some((k) => /emfile|descriptor|accept_?(error|fail)|refused/.test(k)), `moved: ${counted.join(', ')}`);
+    ctx.check(
+      'exhaustion logged',
+      emfileLines.length > 0,
+      `${emfileLines.length} log lines mention EMFILE/descriptors`,
+    );
+    ctx.check(
+      'exhaustion counted in /metrics',
+      counted.some((k) => /emfile|descriptor|accept_?(error|fail)|refused/.test(k)),
+      `moved: ${counted.join(', ')}`,
+    );
     ctx.check(
       'accepting and registering again on every protocol once descriptors are free',
       c.every((x) => x.joinFailuresAfter.length === 0),
-      c.filter((x) => x.joinFailuresAfter.length).map((x) => `${x.listener}: ${x.joinFailuresAfter.join(', ')}`).join('; '),
+      c
+        .filter((x) => x.joinFailuresAfter.length)
+        .map((x) => `${x.listener}: ${x.joinFailuresAfter.join(', ')}`)
+        .join('; '),
     );
-    ctx.check('descriptors back after each cycle', c.every((x) => x.fdsAfter <= fdBase + 2), c.map((x) => x.fdsAfter).join(' ') + ` (before ${fdBase})`);
+    ctx.check(
+      'descriptors back after each cycle',
+      c.every((x) => x.fdsAfter <= fdBase + 2),
+      c.map((x) => x.fdsAfter).join(' ') + ` (before ${fdBase})`,
+    );
     ctx.check('no handler failure logged', failures.length === 0, failures.slice(0, 3).join(' | '));
     ctx.check('clean exit 0 after', exit.code === 0, JSON.stringify(exit));
   },

@@ -52,7 +52,11 @@ function registration(proto: Proto, name: string, room?: string): Buffer[] {
     case 'line':
       return [Buffer.from(`${name}\n${room ? `/join ${room}\n` : ''}`)];
     case 'irc':
-      return [Buffer.from(`NICK ${name}\r\nUSER ${name} 0 * :${name}\r\n${room ? `JOIN ${room}\r\n` : ''}`)];
+      return [
+        Buffer.from(
+          `NICK ${name}\r\nUSER ${name} 0 * :${name}\r\n${room ? `JOIN ${room}\r\n` : ''}`,
+        ),
+      ];
     case 'framed':
       return [json({ type: 'hello', name }), ...(room ? [json({ type: 'join', room })] : [])];
     case 'ws':
@@ -127,7 +131,8 @@ export const slowPeers: Scenario = {
     const chat: Proto[] = ['line', 'irc', 'framed', 'ws'];
     // Silent: timers on the server must close these.
     for (const proto of [...chat, 'http', 'http-idle'] as Proto[]) {
-      for (let i = 0; i < n; i++) await open('silent', proto, proto === 'ws' || proto === 'http-idle');
+      for (let i = 0; i < n; i++)
+        await open('silent', proto, proto === 'ws' || proto === 'http-idle');
     }
     // Slowloris: a byte every 2 s, never completing anything.
     const slow: Peer[] = [];
@@ -170,7 +175,11 @@ export const slowPeers: Scenario = {
     await sleep(1500);
     const who = new Set((await server.admin('who')).map((l) => l.split(' ')[0]));
     const notRegistered = registered.filter((p) => !who.has(p.name)).map((p) => p.name);
-    ctx.check('every kicked/quit/evicted peer registered', notRegistered.length === 0, notRegistered.slice(0, 10).join(' '));
+    ctx.check(
+      'every kicked/quit/evicted peer registered',
+      notRegistered.length === 0,
+      notRegistered.slice(0, 10).join(' '),
+    );
     for (const p of registered) p.conn.socket.pause(); // from now on, they never read
 
     // The triggers.
@@ -206,9 +215,15 @@ export const slowPeers: Scenario = {
     };
     const httpBound = 130_000; // Node's headersTimeout (60 s), checked every 30 s, or 2 min
     const boundOf = (p: Peer): number =>
-      p.proto === 'http' ? httpBound : p.proto === 'http-idle' ? 15_000 : (bounds[p.group] as number);
+      p.proto === 'http'
+        ? httpBound
+        : p.proto === 'http-idle'
+          ? 15_000
+          : (bounds[p.group] as number);
     const fdSeries: [number, number][] = [];
-    const watchEnd = Date.now() + Math.min(Math.max(...Object.values(bounds), httpBound) + 10_000, ctx.remainingMs() - 20_000);
+    const watchEnd =
+      Date.now() +
+      Math.min(Math.max(...Object.values(bounds), httpBound) + 10_000, ctx.remainingMs() - 20_000);
     while (Date.now() < watchEnd) {
       const held = heldSockets(server.pid, listenerPorts);
       const now = Date.now();
@@ -232,9 +247,13 @@ export const slowPeers: Scenario = {
     }
     const table: Record<string, unknown> = {};
     for (const [key, ps] of groups) {
-      const times = ps.filter((p) => p.releasedAt).map((p) => (p.releasedAt as number) - p.triggeredAt);
+      const times = ps
+        .filter((p) => p.releasedAt)
+        .map((p) => (p.releasedAt as number) - p.triggeredAt);
       const held = ps.filter((p) => !p.releasedAt);
-      const late = ps.filter((p) => p.releasedAt && (p.releasedAt as number) - p.triggeredAt > boundOf(p));
+      const late = ps.filter(
+        (p) => p.releasedAt && (p.releasedAt as number) - p.triggeredAt > boundOf(p),
+      );
       const bound = boundOf(ps[0] as Peer);
       table[key] = {
         peers: ps.length,
@@ -248,15 +267,27 @@ export const slowPeers: Scenario = {
         `${key}: every descriptor released within ${bound / 1000} s`,
         held.length === 0 && late.length === 0,
         `${times.length}/${ps.length} released, max ${times.length ? Math.max(...times) / 1000 : '-'} s` +
-          (held.length ? `; still held: ${held.length} (client ports ${held.slice(0, 3).map((p) => p.clientPort).join(',')})` : ''),
+          (held.length
+            ? `; still held: ${held.length} (client ports ${held
+                .slice(0, 3)
+                .map((p) => p.clientPort)
+                .join(',')})`
+            : ''),
       );
     }
     ctx.figure('groups', table);
     ctx.figure('fdsAfter', fdsAfter);
-    ctx.figure('fdSeries', fdSeries.filter((_, i) => i % 5 === 0));
+    ctx.figure(
+      'fdSeries',
+      fdSeries.filter((_, i) => i % 5 === 0),
+    );
     ctx.figure('bystanders', report);
     ctx.check('server alive', server.alive());
-    ctx.check('descriptors back to before the peers came', fdsAfter <= fdBase - 4, `before ${fdBase} (with 4 bystanders), after ${fdsAfter}`);
+    ctx.check(
+      'descriptors back to before the peers came',
+      fdsAfter <= fdBase - 4,
+      `before ${fdBase} (with 4 bystanders), after ${fdsAfter}`,
+    );
     ctx.check(
       'bystanders undisturbed',
       report.missingDeliveries === 0 && report.disconnected.length === 0 && report.sent > 0,
