@@ -73,9 +73,9 @@ export const garbage: Scenario = {
   id: 'garbage',
   title: 'garbage and over-long input on every listener, innocents chatting beside',
   suite: 'soak',
-  boundMs: (quick) => (quick ? 300_000 : 900_000),
+  boundMs: (quick) => (quick ? 300_000 : 480_000),
   async run(ctx: Context) {
-    const mixMs = ctx.quick ? 60_000 : 480_000;
+    const mixMs = ctx.quick ? 60_000 : 180_000;
     const concurrency = ctx.quick ? 4 : 6;
     const server = await Server.start();
     const bystanders = await Bystanders.join(server, 'inn');

@@ -5,6 +5,7 @@ import { damagedDb } from './damaged-db.js';
 import { fdExhaustion } from './fd-exhaustion.js';
 import { fullDisk } from './full-disk.js';
 import { garbage } from './garbage.js';
+import { injection } from './injection.js';
 import { kill9 } from './kill9.js';
 import { slowPeers } from './slow-peers.js';
 
@@ -12,6 +13,7 @@ export const scenarios: Scenario[] = [
   garbage,
   slowPeers,
   churn,
+  injection,
   fdExhaustion,
   fullDisk,
   damagedDb,
