@@ -194,7 +194,9 @@ export const fdExhaustion: Scenario = {
     try {
       server.setFileLimit(original.soft, original.hard);
     } catch {
-      ctx.log('could not restore the open-file limit (not root?)');
+      ctx.log(
+        'could not raise the open-file limit again (needs CAP_SYS_RESOURCE); it ends with the server',
+      );
     }
     const failures = handlerFailures(server);
     const exit = await server.stop();
