@@ -41,6 +41,8 @@ export interface BystanderReport {
   disconnected: string[];
   /** Messages whose send was refused or answered with an error (JSON protocols). */
   errors: string[];
+  /** The same, with when each came and its code (the first per bystander). */
+  errorsAt: { at: number; code: string; text: string }[];
 }
 
 const TOKEN = /K(\d)n(\d+)Z/g;
@@ -53,6 +55,7 @@ export class Bystanders {
   private timers: NodeJS.Timeout[] = [];
   private seq = 0;
   private errors: string[] = [];
+  private errorsAt: { at: number; code: string; text: string }[] = [];
   /** [sent at, latency] of every delivery, for slowest(). */
   private deliveries: [number, number][] = [];
 
@@ -129,7 +132,11 @@ export class Bystanders {
       conn.msgs
         .waitFor((m: Msg) => m.type === 'error', 24 * 3600_000)
         .then(
-          (m) => this.errors.push(`${name}: ${JSON.stringify(m).slice(0, 200)}`),
+          (m) => {
+            const text = `${name}: ${JSON.stringify(m).slice(0, 200)}`;
+            this.errors.push(text);
+            this.errorsAt.push({ at: Date.now(), code: String(m.code), text });
+          },
           () => {},
         );
       member = {
@@ -165,6 +172,20 @@ export class Bystanders {
     return max;
   }
 
+  /**
+   * The slowest delivery once `net` has taken out of each latency what is not the
+   * server's doing (the time the processes waited for a CPU, see StarvationWatch).
+   */
+  slowestNet(net: (sentAt: number, latencyMs: number) => number): number {
+    let max = 0;
+    for (const [at, ms] of this.deliveries) {
+      if (ms < max) continue;
+      const n = net(at, ms);
+      if (n > max) max = n;
+    }
+    return max;
+  }
+
   /** Stops chatting, waits (up to settleMs) for what is in flight, and reports. */
   async stop(settleMs = 5000): Promise<BystanderReport> {
     for (const t of this.timers) clearTimeout(t);
@@ -191,6 +212,7 @@ export class Bystanders {
       latencyMaxMs: latencies.length ? Math.max(...latencies) : 0,
       disconnected: this.members.filter((m) => m.disconnected).map((m) => m.name),
       errors: this.errors.slice(0, 10),
+      errorsAt: this.errorsAt.slice(0, 10),
     };
   }
 
@@ -204,10 +226,22 @@ export class Bystanders {
  * An innocent UDP echo user from its own source address (the echo's limits are per
  * address, so an attacker on another address must not eat its budget).
  */
+export interface UdpReport {
+  sent: number;
+  received: number;
+  lossPct: number;
+  rttMaxMs: number;
+  /** Pings sent while neither side was starved of CPU, and the loss among them. */
+  netSent: number;
+  netLossPct: number;
+}
+
 export class UdpPinger {
   private socket = dgram.createSocket('udp4');
   private sent = new Map<number, number>();
-  private rtts: number[] = [];
+  /** [sent at, round trip] of every answered ping. */
+  private rtts: [number, number][] = [];
+  private answered = new Set<number>();
   private timer: NodeJS.Timeout | undefined;
   private seq = 0;
 
@@ -222,8 +256,12 @@ export class UdpPinger {
     p.socket.on('error', () => {});
     p.socket.on('message', (msg) => {
       if (msg.length < 4) return;
-      const at = p.sent.get(msg.readUInt32BE(0));
-      if (at !== undefined) p.rtts.push(Date.now() - at);
+      const seq = msg.readUInt32BE(0);
+      const at = p.sent.get(seq);
+      if (at !== undefined && !p.answered.has(seq)) {
+        p.answered.add(seq);
+        p.rtts.push([at, Date.now() - at]);
+      }
     });
     p.timer = setInterval(() => {
       const b = Buffer.alloc(64, 0x61);
@@ -234,16 +272,30 @@ export class UdpPinger {
     return p;
   }
 
-  async stop(): Promise<{ sent: number; received: number; lossPct: number; rttMaxMs: number }> {
+  /**
+   * Stops and reports. With `starved(sentAt)`, the pings sent while the server (or this
+   * process) was starved of CPU are also left out for the net figures: a datagram that
+   * arrives while nobody reads the socket is dropped by the kernel once its buffer is full.
+   */
+  async stop(starved?: (sentAt: number) => boolean): Promise<UdpReport> {
     clearInterval(this.timer);
     await new Promise((r) => setTimeout(r, 500));
     this.socket.close();
     const sent = this.sent.size;
+    let netSent = 0;
+    let netLost = 0;
+    for (const [seq, at] of this.sent) {
+      if (starved?.(at)) continue;
+      netSent++;
+      if (!this.answered.has(seq)) netLost++;
+    }
     return {
       sent,
       received: this.rtts.length,
       lossPct: sent ? (100 * (sent - this.rtts.length)) / sent : 0,
-      rttMaxMs: this.rtts.length ? Math.max(...this.rtts) : 0,
+      rttMaxMs: this.rtts.reduce((m, [, rtt]) => Math.max(m, rtt), 0),
+      netSent,
+      netLossPct: netSent ? (100 * netLost) / netSent : 0,
     };
   }
 

@@ -1,4 +1,5 @@
 /** Probes several scenarios share. */
+import type { StarvationWatch } from '../lib/sched.js';
 import type { Server } from '../lib/server.js';
 
 export interface HealthReport {
@@ -7,23 +8,52 @@ export interface HealthReport {
   maxMs: number;
   /** When each failure happened, ms since the watch started (first 20). */
   failedAt: number[];
+  /**
+   * Net of the time the server or the prober waited for a CPU (with a StarvationWatch):
+   * the slowest probe, and the failures left once a timed-out probe whose window was
+   * mostly spent waiting for a CPU is excused. An error other than a timeout, or a
+   * non-200 answer, is never excused.
+   */
+  netMaxMs: number;
+  netFailures: number;
 }
 
 /** Polls /healthz on a fresh connection every `everyMs` until stop(). */
-export function watchHealth(server: Server, everyMs: number, timeoutMs = 2000) {
+export function watchHealth(
+  server: Server,
+  everyMs: number,
+  timeoutMs = 2000,
+  starvation?: StarvationWatch,
+) {
   const started = Date.now();
-  const r: HealthReport = { probes: 0, failures: 0, maxMs: 0, failedAt: [] };
+  const r: HealthReport = {
+    probes: 0,
+    failures: 0,
+    maxMs: 0,
+    failedAt: [],
+    netMaxMs: 0,
+    netFailures: 0,
+  };
   let stopped = false;
   const loop = (async () => {
     while (!stopped) {
       const t0 = Date.now();
-      const ok = await server.healthy(timeoutMs);
+      let ok = false;
+      let timedOut = false;
+      try {
+        ok = (await server.get('/healthz', timeoutMs)).status === 200;
+      } catch (err) {
+        timedOut = String(err).includes('no answer in');
+      }
       const ms = Date.now() - t0;
+      const net = starvation ? starvation.netMs(t0, ms) : ms;
       r.probes++;
       r.maxMs = Math.max(r.maxMs, ms);
+      r.netMaxMs = Math.max(r.netMaxMs, net);
       if (!ok) {
         r.failures++;
         if (r.failedAt.length < 20) r.failedAt.push(t0 - started);
+        if (!timedOut || net >= timeoutMs / 2) r.netFailures++;
       }
       await new Promise((res) => setTimeout(res, Math.max(0, everyMs - ms)));
     }

@@ -101,6 +101,18 @@ type Action = (a: {
   n: number;
 }) => Promise<void> | void;
 
+/** The longest prefix of `s`, whole code points, of at most `max` UTF-8 bytes. */
+function clipUtf8(s: string, max: number): string {
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    bytes += Buffer.byteLength(ch);
+    if (bytes > max) break;
+    out += ch;
+  }
+  return out;
+}
+
 export const injection: Scenario = {
   id: 'injection',
   title: 'hostile strings in every field from every protocol; every other client output checked',
@@ -443,11 +455,15 @@ export const injection: Scenario = {
           // A username starting with ':' would swallow the rest of USER (461): not this test.
           const user = hLine.replace(/ /g, '').replace(/^:+/, '').slice(0, 40) || 'u';
           const nick = `tr${n}`;
+          // The whole USER line must fit IRC's 512 bytes (RFC 1459 2.3) or it is refused
+          // (417) and registration never ends: the realname is cut to what fits.
+          const fits = 510 - Buffer.byteLength(`USER ${user} 0 * :`);
+          const realname = clipUtf8(rng.pick([hLine, `${hLine} :x`]), fits);
           throwaways++;
           const c = P.connect(
             'throwaway irc',
             'irc',
-            await ircUser(port('irc'), nick, { user, realname: rng.pick([hLine, `${hLine} :x`]) }),
+            await ircUser(port('irc'), nick, { user, realname }),
             true,
           );
           await joinAs(c, 'irc', ROOM.irc);

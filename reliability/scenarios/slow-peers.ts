@@ -6,7 +6,8 @@
  * close each one itself, and then let go of its descriptor: a server that only end()s a
  * socket waits for the peer's FIN forever. Which connections the server still holds is
  * read from outside, per connection, with `ss -tanp` (the client's port names it), every
- * second, alongside `ls /proc/PID/fd | wc -l`.
+ * second from the first peer on (so a peer let go while the others are still being set up
+ * is timed when it goes, not when the setup ends), alongside `ls /proc/PID/fd | wc -l`.
  *
  * Groups, each with N connections per protocol:
  * - silent: connects and sends nothing (line, IRC, framed, WebSocket after the handshake,
@@ -39,6 +40,9 @@ interface Peer {
   /** When the server's trigger happened (connect, kick, quit, flood). */
   triggeredAt: number;
   releasedAt?: number;
+  /** When it connected, and whether the server was ever seen holding it. */
+  openedAt: number;
+  seenHeld: boolean;
   /** Slowloris bytes sent. */
   trickled: number;
 }
@@ -100,6 +104,19 @@ export const slowPeers: Scenario = {
     ctx.figure('fdsBefore', fdBase);
     const peers: Peer[] = [];
     let seq = 0;
+    // Which peers the server still holds, every second, from now on. A peer is released
+    // when the server, once seen holding it, no longer does (or, never seen, 5 s after it
+    // connected: let go between two looks).
+    const look = (): void => {
+      const held = heldSockets(server.pid, listenerPorts);
+      const now = Date.now();
+      for (const p of peers) {
+        if (p.releasedAt) continue;
+        if (held.has(p.clientPort)) p.seenHeld = true;
+        else if (p.seenHeld || now - p.openedAt > 5000) p.releasedAt = now;
+      }
+    };
+    const looker = setInterval(look, 1000);
 
     const open = async (group: string, proto: Proto, readFirst: boolean): Promise<Peer> => {
       const conn = await RawConn.connect(portOf(proto), { allowHalfOpen: true });
@@ -111,6 +128,8 @@ export const slowPeers: Scenario = {
         clientPort: conn.socket.localPort as number,
         name: `${group.slice(0, 4)}${proto.replace('-', '').slice(0, 4)}${seq++}`,
         triggeredAt: Date.now(),
+        openedAt: Date.now(),
+        seenHeld: false,
         trickled: 0,
       };
       peers.push(peer);
@@ -213,7 +232,9 @@ export const slowPeers: Scenario = {
       quit: 40_000,
       evicted: 40_000,
     };
-    const httpBound = 130_000; // Node's headersTimeout (60 s), checked every 30 s, or 2 min
+    // An HTTP head must be complete within --http-headers-timeout (10 s by default; the
+    // server checks every second); an idle keep-alive connection goes after 5 s.
+    const httpBound = 30_000;
     const boundOf = (p: Peer): number =>
       p.proto === 'http'
         ? httpBound
@@ -225,13 +246,12 @@ export const slowPeers: Scenario = {
       Date.now() +
       Math.min(Math.max(...Object.values(bounds), httpBound) + 10_000, ctx.remainingMs() - 20_000);
     while (Date.now() < watchEnd) {
-      const held = heldSockets(server.pid, listenerPorts);
-      const now = Date.now();
-      for (const p of peers) if (!p.releasedAt && !held.has(p.clientPort)) p.releasedAt = now;
-      fdSeries.push([now - floodAt, server.fds()]);
+      fdSeries.push([Date.now() - floodAt, server.fds()]);
       if (peers.every((p) => p.releasedAt)) break;
       await sleep(1000);
     }
+    clearInterval(looker);
+    look();
     clearInterval(trickle);
     const report = await bystanders.stop(5000);
     flooder.close();
