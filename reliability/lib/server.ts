@@ -26,6 +26,8 @@ export interface StartOptions {
   nodeFlags?: string[];
   logLevel?: string;
   readyTimeoutMs?: number;
+  /** Start under this open-file limit (soft and hard): `prlimit --nofile=N:N node …`. */
+  fileLimit?: number;
 }
 
 /** The server exited (or never became ready) instead of starting. */
@@ -94,10 +96,16 @@ export class Server {
     const logFile = join(dataDir, `server-${Date.now()}.log`);
     const fd = openSync(logFile, 'a');
     let child: ChildProcess;
+    // prlimit sets the limit and then execs node: the child's pid is the server's.
+    const [command, prefix] =
+      o.fileLimit === undefined
+        ? [process.execPath, []]
+        : ['prlimit', [`--nofile=${o.fileLimit}:${o.fileLimit}`, process.execPath]];
     try {
       child = spawn(
-        process.execPath,
+        command,
         [
+          ...prefix,
           '--max-semi-space-size=2',
           ...(o.nodeFlags ?? []),
           cliPath,

@@ -1,11 +1,20 @@
 /**
- * 3. Descriptor exhaustion under a lowered limit. The running server's open-file limit is
- * lowered with `prlimit --pid PID --nofile=N:N` to a few dozen above what it holds, then
- * hogs connect on one listener until no descriptor is left (more hogs than the headroom).
- * While it is exhausted: do bystanders keep chatting, does /healthz answer (on a
- * keep-alive connection opened before, and on a fresh one), does the server log it and
- * count it? After the hogs leave: does it accept and register new people on every
- * protocol again, and are its descriptors back? Repeated on each listener in turn.
+ * 3. Descriptors under a lowered limit, in two phases.
+ *
+ * The reserve: a server started under `prlimit --nofile=1024:1024` derives its chat
+ * connection limit from it (--max-connections auto: 1,024 less 64 + 64 + 256 for the HTTP
+ * listener = 640), so more hogs than that on a chat listener are refused with a reason
+ * rather than shed, and /healthz on a fresh connection keeps answering.
+ *
+ * Real exhaustion: the running server's open-file limit is lowered with
+ * `prlimit --pid PID --nofile=N:N` to a few dozen above what it holds (its connection
+ * limit, derived at start, no longer protects it), then hogs connect on one listener
+ * until no descriptor is left (more hogs than the headroom). While it is exhausted: do
+ * bystanders keep chatting, does /healthz answer on a keep-alive connection opened
+ * before, does the server log it and count it? (A fresh connection cannot be served
+ * then: libuv accepts and closes it, as docs/operations.md says; recorded, not judged.)
+ * After the hogs leave: does it accept and register new people on every protocol again,
+ * and are its descriptors back? Repeated on each listener in turn.
  */
 import http from 'node:http';
 import { Bystanders } from '../lib/bystanders.js';
@@ -79,6 +88,115 @@ async function everyoneCanJoin(server: Server, tag: string): Promise<string[]> {
   return failed;
 }
 
+const RESERVE_LIMIT = 1024;
+/** 1,024 less the reserve (64 + 64 lingering refusals + 256 HTTP connections). */
+const DERIVED_MAX = 640;
+
+/** Phase one: started under the limit, the derived connection limit keeps a reserve. */
+async function reserveHolds(ctx: Context, listeners: HogListener[]): Promise<void> {
+  const server = await Server.start({ fileLimit: RESERVE_LIMIT });
+  try {
+    const bystanders = await Bystanders.join(server, 'fr');
+    bystanders.start(800);
+    const exhaustions = async (): Promise<number> =>
+      (await server.metrics()).get('plugboard_fd_exhaustions_total') ?? NaN;
+    const exhaustionsBefore = await exhaustions();
+    const fdBase = server.fds();
+    const rounds: Record<string, unknown>[] = [];
+    for (const [round, l] of listeners.entries()) {
+      if (ctx.expired()) break;
+      const port = server.port(l === 'ws' ? 'http' : l);
+      const hogs: RawConn[] = [];
+      const count = DERIVED_MAX + 60;
+      let connectErrors = 0;
+      for (let i = 0; i < count; i++) {
+        try {
+          const c = await RawConn.connect(port, { timeoutMs: 2000 });
+          hogs.push(c);
+          for (const b of hogBytes(l, `res${round}x${i}`, port)) await c.write(b);
+        } catch {
+          connectErrors++;
+        }
+      }
+      await sleep(2500);
+      const served = hogs.filter((h) => !h.isClosed && h.head.includes(SERVED[l])).length;
+      const toldFull = hogs.filter((h) => h.head.toString('latin1').includes('server full')).length;
+      const fdsPeak = server.fds();
+      const freshHealthz = await server.get('/healthz', 2000).then(
+        (r) => r.status,
+        (e: Error) => e.message,
+      );
+      const admin = await server.admin('stats', 2000).then(
+        () => 'answered',
+        (e: Error) => e.message,
+      );
+      for (const h of hogs) h.destroy();
+      await sleep(1500);
+      const joinFailures = await everyoneCanJoin(server, `q${round}`);
+      rounds.push({
+        listener: l,
+        hogs: count,
+        connectErrors,
+        served,
+        toldFull,
+        fdsPeak,
+        freshHealthz,
+        admin,
+        joinFailures,
+      });
+      ctx.log(`reserve: ${JSON.stringify(rounds.at(-1))}`);
+    }
+    const exhaustionsAfter = await exhaustions();
+    const report = await bystanders.stop(5000);
+    bystanders.close();
+    await sleep(1000);
+    const fdsAfter = server.fds();
+    ctx.figure('reserve', {
+      limit: RESERVE_LIMIT,
+      derivedMax: DERIVED_MAX,
+      fdBase,
+      fdsAfter,
+      rounds,
+    });
+    const r = rounds as {
+      listener: string;
+      served: number;
+      toldFull: number;
+      freshHealthz: unknown;
+      admin: string;
+      joinFailures: string[];
+    }[];
+    ctx.check(
+      `started under ${RESERVE_LIMIT} descriptors: chat connections stop at the derived limit, the rest are told "server full"`,
+      r.length > 0 &&
+        r.every((x) => x.served <= DERIVED_MAX && x.served >= DERIVED_MAX - 10 && x.toldFull > 0),
+      r.map((x) => `${x.listener}: ${x.served} served, ${x.toldFull} told full`).join('; '),
+    );
+    ctx.check(
+      'started under the limit: /healthz on a fresh connection and the admin socket answer with the chat full',
+      r.every((x) => x.freshHealthz === 200 && x.admin === 'answered'),
+      r.map((x) => `${x.listener}: healthz ${String(x.freshHealthz)}, admin ${x.admin}`).join('; '),
+    );
+    ctx.check(
+      'started under the limit: descriptors never ran out',
+      exhaustionsAfter === exhaustionsBefore,
+      `plugboard_fd_exhaustions_total ${exhaustionsBefore} -> ${exhaustionsAfter}`,
+    );
+    ctx.check(
+      'started under the limit: bystanders undisturbed, everyone can join after, descriptors back',
+      report.missingDeliveries === 0 &&
+        report.disconnected.length === 0 &&
+        r.every((x) => x.joinFailures.length === 0) &&
+        fdsAfter <= fdBase,
+      `${report.sent} messages, ${report.missingDeliveries} missing; join failures: ${r
+        .flatMap((x) => x.joinFailures)
+        .join(', ')}; descriptors ${fdBase} -> ${fdsAfter}`,
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
 export const fdExhaustion: Scenario = {
   id: 'fd-exhaustion',
   title: 'descriptor exhaustion under a lowered limit (prlimit --nofile)',
@@ -88,6 +206,7 @@ export const fdExhaustion: Scenario = {
     const listeners: HogListener[] = ctx.quick
       ? ['line', 'ws']
       : ['line', 'irc', 'framed', 'ws', 'http', 'line', 'irc', 'framed', 'ws', 'http'];
+    await reserveHolds(ctx, ctx.quick ? ['line'] : ['line', 'irc', 'framed', 'ws']);
     const server = await Server.start();
     const bystanders = await Bystanders.join(server, 'fd');
     bystanders.start(800);
@@ -237,10 +356,12 @@ export const fdExhaustion: Scenario = {
       keepAlive.failedWhileExhausted === 0 && keepAlive.okWhileExhausted > 0,
       JSON.stringify(keepAlive),
     );
-    ctx.check(
-      '/healthz on a fresh connection answered while exhausted',
-      c.every((x) => x.freshHealthz === 200),
-      c.map((x) => `${x.listener}: ${String(x.freshHealthz)}`).join('; '),
+    // Documented (docs/operations.md, "Running out of descriptors"): with no descriptor
+    // left libuv accepts and closes a fresh connection; the reserve (phase one) is what
+    // keeps /healthz answering. Recorded here, not judged.
+    ctx.figure(
+      'freshHealthzWhileExhausted',
+      c.map((x) => `${x.listener}: ${String(x.freshHealthz)}`),
     );
     ctx.check(
       'exhaustion logged',
@@ -249,7 +370,7 @@ export const fdExhaustion: Scenario = {
     );
     ctx.check(
       'exhaustion counted in /metrics',
-      counted.some((k) => /emfile|descriptor|accept_?(error|fail)|refused/.test(k)),
+      counted.some((k) => /fd_exhaustions|emfile|descriptor|accept_?(error|fail)|refused/.test(k)),
       `moved: ${counted.join(', ')}`,
     );
     ctx.check(
