@@ -25,6 +25,8 @@ const NAME = /^[A-Za-z_\-[\]\\`^{|}][A-Za-z0-9_\-[\]\\`^{|}]*$/;
 const TAG_KEY = /^\+?([A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/;
 /** Strict RFC 1459 message: [":" prefix SP] command *(SP middle) [SP ":" trailing]. */
 const IRC_MESSAGE = /^(?::([^ ]+) )?([A-Za-z]+|\d{3})((?: [^ :][^ ]*)*)(?: :(.*))?$/s;
+/** Commands and replies whose last parameter is a channel (others may end with text). */
+const LAST_IS_CHANNEL = new Set(['JOIN', 'INVITE', '341']);
 /** JSON fields that hold a person's or a room's name. */
 const NAME_KEYS = new Set(['name', 'from', 'to', 'old', 'by', 'room', 'with']);
 
@@ -138,7 +140,7 @@ export class WireChecker {
       this.flag('unparsable IRC line', 'does not match the RFC 1459 message grammar', body);
       return;
     }
-    const [, prefix, , middles, trailing] = m;
+    const [, prefix, command, middles, trailing] = m;
     const params = (middles ?? '').split(' ').filter((p) => p.length > 0);
     if (params.length + (trailing === undefined ? 0 : 1) > 15)
       this.flag('too many parameters', 'more than 15', body);
@@ -151,10 +153,18 @@ export class WireChecker {
         this.text(prefix.slice(bang + 1), 'the prefix user@host', body);
       } else this.name(prefix, 'the prefix', body);
     }
-    for (const p of params) {
+    // Without a ':' the last parameter may still be text (RFC 1459 2.3.1 lets a server
+    // leave it out when the text has no space): an away text or a topic that starts with
+    // '#' is not a channel name. Only where the last parameter is a channel is it one.
+    const lastIsChannel =
+      trailing !== undefined ||
+      LAST_IS_CHANNEL.has(command ?? '') ||
+      (command === 'PART' && params.length === 1);
+    params.forEach((p, i) => {
       this.text(p, 'a parameter', body);
-      if (p.startsWith('#')) this.name(p, 'a channel name', body);
-    }
+      const text = i === params.length - 1 && !lastIsChannel;
+      if (p.startsWith('#') && !text) this.name(p, 'a channel name', body);
+    });
     if (trailing !== undefined) {
       // CTCP (e.g. ACTION) is framed by \x01 at both ends of the trailing parameter.
       const inner = /^\x01[A-Z]+( |\x01$)/.test(trailing)

@@ -191,6 +191,8 @@ function frameHeader(length: number): Buffer {
   b.writeUInt32BE(length);
   return b;
 }
+/** A frame of one byte, `{`: not JSON. */
+const BAD_BYTE_FRAME = Buffer.from([0, 0, 0, 1, 0x7b]);
 const hello = (id: number): Buffer =>
   encodeFrame(JSON.stringify({ type: 'hello', name: `atk${id}` }));
 
@@ -254,6 +256,21 @@ const framed: Attack[] = [
     listener: 'framed',
     name: '100,000 empty frames, never read',
     run: (s) => raw(s.port('framed'), [Buffer.alloc(400_000, 0)], { noRead: true, waitMs: 3000 }),
+  },
+  {
+    // Each one a JSON.parse that throws: before flood control counted invalid messages,
+    // every one was parsed and answered as fast as it came (1.5 s of CPU for these).
+    listener: 'framed',
+    name: '100,000 one-byte invalid JSON frames, never read',
+    run: (s) =>
+      raw(
+        s.port('framed'),
+        [Buffer.concat(Array.from({ length: 100_000 }, () => BAD_BYTE_FRAME))],
+        {
+          noRead: true,
+          waitMs: 3000,
+        },
+      ),
   },
   {
     listener: 'framed',

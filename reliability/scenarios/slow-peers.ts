@@ -43,6 +43,8 @@ interface Peer {
   /** When it connected, and whether the server was ever seen holding it. */
   openedAt: number;
   seenHeld: boolean;
+  /** The TCP state the server's side was last seen in (ss), for a report. */
+  lastState?: string;
   /** Slowloris bytes sent. */
   trickled: number;
 }
@@ -112,8 +114,11 @@ export const slowPeers: Scenario = {
       const now = Date.now();
       for (const p of peers) {
         if (p.releasedAt) continue;
-        if (held.has(p.clientPort)) p.seenHeld = true;
-        else if (p.seenHeld || now - p.openedAt > 5000) p.releasedAt = now;
+        const h = held.get(p.clientPort);
+        if (h) {
+          p.seenHeld = true;
+          p.lastState = h.state;
+        } else if (p.seenHeld || now - p.openedAt > 5000) p.releasedAt = now;
       }
     };
     const looker = setInterval(look, 1000);
@@ -287,11 +292,20 @@ export const slowPeers: Scenario = {
         `${key}: every descriptor released within ${bound / 1000} s`,
         held.length === 0 && late.length === 0,
         `${times.length}/${ps.length} released, max ${times.length ? Math.max(...times) / 1000 : '-'} s` +
+          (late.length
+            ? `; late: ${late
+                .slice(0, 5)
+                .map(
+                  (p) =>
+                    `port ${p.clientPort} after ${((p.releasedAt as number) - p.triggeredAt) / 1000} s (opened ${(p.triggeredAt - p.openedAt) / 1000} s before its trigger)`,
+                )
+                .join(', ')}`
+            : '') +
           (held.length
-            ? `; still held: ${held.length} (client ports ${held
+            ? `; still held: ${held.length} (${held
                 .slice(0, 3)
-                .map((p) => p.clientPort)
-                .join(',')})`
+                .map((p) => `client port ${p.clientPort}, ${p.lastState ?? 'never seen'}`)
+                .join('; ')})`
             : ''),
       );
     }
