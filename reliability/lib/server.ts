@@ -5,7 +5,15 @@
  * started here is killed when the runner exits, however it exits.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -192,6 +200,23 @@ export class Server {
     } catch {
       return -1;
     }
+  }
+
+  /** What each open descriptor is (`readlink /proc/PID/fd/N`): socket:[inode], a file, … */
+  fdTargets(): Map<string, string> {
+    const out = new Map<string, string>();
+    try {
+      for (const fd of readdirSync(`/proc/${this.pid}/fd`)) {
+        try {
+          out.set(fd, readlinkSync(`/proc/${this.pid}/fd/${fd}`));
+        } catch {
+          // closed meanwhile
+        }
+      }
+    } catch {
+      // the process is gone
+    }
+    return out;
   }
 
   rssBytes(): number {

@@ -54,10 +54,18 @@ const SERVED: Record<HogListener, string> = {
   http: '"ok"',
 };
 
+/** Chat connections the server counts (/metrics plugboard_connections, summed). */
+async function chatConnections(server: Server): Promise<number> {
+  const m = await server.metrics().catch(() => new Map<string, number>());
+  return [...m.entries()]
+    .filter(([k]) => k.startsWith('plugboard_connections{'))
+    .reduce((n, [, v]) => n + v, 0);
+}
+
 /** Can a new person connect and register on every protocol? Names what failed. */
-async function everyoneCanJoin(server: Server, tag: string): Promise<string[]> {
+async function everyoneCanJoin(server: Server, tag: string, timeoutMs = 3000): Promise<string[]> {
   const failed: string[] = [];
-  const o = { timeoutMs: 3000 };
+  const o = { timeoutMs };
   const tries: [string, () => Promise<{ close(): void }>][] = [
     ['line', () => lineUser(server.port('line'), `l${tag}`, o)],
     ['irc', () => ircUser(server.port('irc'), `i${tag}`, o)],
@@ -65,7 +73,7 @@ async function everyoneCanJoin(server: Server, tag: string): Promise<string[]> {
       'framed',
       async () => {
         const c = await FramedConn.connect(server.port('framed'), o);
-        await c.hello(`f${tag}`, 3000);
+        await c.hello(`f${tag}`, timeoutMs);
         return c;
       },
     ],
@@ -73,7 +81,7 @@ async function everyoneCanJoin(server: Server, tag: string): Promise<string[]> {
       'ws',
       async () => {
         const c = await WsConn.open(server.port('http'), o);
-        await c.hello(`w${tag}`, 3000);
+        await c.hello(`w${tag}`, timeoutMs);
         return c;
       },
     ],
@@ -118,11 +126,17 @@ async function reserveHolds(ctx: Context, listeners: HogListener[]): Promise<voi
           connectErrors++;
         }
       }
-      await sleep(2500);
+      // Every hog answered, one way or the other (bounded: a starved server is slow).
+      const answered = (h: RawConn): boolean =>
+        h.head.includes(SERVED[l]) || h.head.toString('latin1').includes('server full');
+      const answerBy = Date.now() + 30_000;
+      while (Date.now() < answerBy && !hogs.every((h) => answered(h) || h.isClosed))
+        await sleep(250);
+      await sleep(500);
       const served = hogs.filter((h) => !h.isClosed && h.head.includes(SERVED[l])).length;
       const toldFull = hogs.filter((h) => h.head.toString('latin1').includes('server full')).length;
       const fdsPeak = server.fds();
-      const freshHealthz = await server.get('/healthz', 2000).then(
+      const freshHealthz = await server.get('/healthz', 5000).then(
         (r) => r.status,
         (e: Error) => e.message,
       );
@@ -131,8 +145,10 @@ async function reserveHolds(ctx: Context, listeners: HogListener[]): Promise<voi
         (e: Error) => e.message,
       );
       for (const h of hogs) h.destroy();
-      await sleep(1500);
-      const joinFailures = await everyoneCanJoin(server, `q${round}`);
+      // Until the server has seen them all go (only the 4 bystanders left), bounded.
+      const goneBy = Date.now() + 30_000;
+      while (Date.now() < goneBy && (await chatConnections(server)) > 4) await sleep(250);
+      const joinFailures = await everyoneCanJoin(server, `q${round}`, 10_000);
       rounds.push({
         listener: l,
         hogs: count,
@@ -257,6 +273,10 @@ export const fdExhaustion: Scenario = {
         }
       }
       exhausted = true;
+      // Until the server has taken every descriptor it can (bounded: a starved server
+      // accepts slowly), then a little more.
+      const fullBy = Date.now() + 15_000;
+      while (Date.now() < fullBy && server.fds() < limit - 1) await sleep(250);
       await sleep(2500);
       const served = hogs.filter((h) => !h.isClosed && h.head.includes(SERVED[l])).length;
       const closedAtOnce = hogs.filter((h) => h.isClosed).length;

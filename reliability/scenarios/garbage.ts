@@ -96,6 +96,7 @@ export const garbage: Scenario = {
     try {
       await sleep(500);
       const fdBase = server.fds();
+      const fdTargetsBefore = server.fdTargets();
       ctx.figure('fdsBefore', fdBase);
       const listenerNames = new Map(
         ['line', 'irc', 'framed', 'http'].map((l) => [server.port(l), l]),
@@ -184,6 +185,11 @@ export const garbage: Scenario = {
         await sleep(250);
         fdsAfter = server.fds();
       }
+      // Descriptors that were not there before the attack, by what they are.
+      const newFds = [...server.fdTargets()]
+        .filter(([fd, target]) => fdTargetsBefore.get(fd) !== target)
+        .map(([fd, target]) => `${fd} -> ${target}`);
+      ctx.figure('newDescriptors', newFds);
       const stillHeld = [...heldSockets(server.pid, listenerPorts).values()].map(
         (h) => `${listenerNames.get(h.localPort) ?? h.localPort} ${h.state}`,
       );
@@ -291,7 +297,8 @@ export const garbage: Scenario = {
         'descriptors back to before the attack (bystanders gone too)',
         fdsAfter <= fdBase - 4,
         `before ${fdBase} (with 4 bystander connections), after ${fdsAfter} (expected <= ${fdBase - 4})` +
-          (stillHeld.length ? `; TCP still held: ${stillHeld.join(', ')}` : ''),
+          (stillHeld.length ? `; TCP still held: ${stillHeld.join(', ')}` : '') +
+          (fdsAfter > fdBase - 4 ? `; new descriptors: ${newFds.slice(0, 8).join(', ')}` : ''),
       );
       ctx.check(
         'no connection left on the server',
