@@ -14,6 +14,7 @@ const STAMP = join(root, 'dist', '.build-stamp');
 const INPUTS = [
   'src',
   'bench',
+  'reliability',
   'web/src',
   'web/public',
   'tsconfig.json',

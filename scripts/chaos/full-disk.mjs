@@ -4,6 +4,7 @@
  * after `npm run build`:
  *
  *   sudo node scripts/chaos/full-disk.mjs [--size-mib 8] [--headroom-kib 1536] [--hold-s 5]
+ *                                         [--ack-after-commit]
  *
  * Mounts a small tmpfs, starts the server with its data directory there, fills the disk
  * with a filler file but for some headroom, and drives messages over the framed protocol
@@ -15,7 +16,7 @@
  * in history (over the protocol, and in the database file after a clean shutdown). Prints
  * the figures; exits 0 only if nothing acknowledged was lost.
  *
- * Bounded: under two minutes in all, loopback only; the tmpfs is unmounted on every exit.
+ * Bounded: under two and a half minutes, loopback only; the tmpfs is unmounted on every exit.
  */
 /* global fetch, setInterval, clearInterval */
 import { spawn, execFileSync } from 'node:child_process';
@@ -44,12 +45,15 @@ const { values } = parseArgs({
     'size-mib': { type: 'string', default: '8' },
     'headroom-kib': { type: 'string', default: '1536' },
     'hold-s': { type: 'string', default: '5' },
+    // The server acknowledges only committed messages: a full disk then delays or refuses
+    // acknowledgements instead of keeping acknowledged messages in memory.
+    'ack-after-commit': { type: 'boolean', default: false },
   },
 });
 const SIZE_MIB = Number(values['size-mib']);
 const HEADROOM = Number(values['headroom-kib']) * 1024;
 const HOLD_MS = Number(values['hold-s']) * 1000;
-const DEADLINE_MS = 110_000;
+const DEADLINE_MS = 150_000;
 const TEXT = 'the disk fills up message by message '.repeat(10); // ~370 bytes
 const WINDOW = 32; // requests in flight
 const DEGRADED = /^The chat is degraded: messages cannot be saved \((.+)\); sending is paused$/;
@@ -146,6 +150,7 @@ server = spawn(
     '--no-console',
     '--log-level',
     'info',
+    ...(values['ack-after-commit'] ? ['--ack-after-commit'] : []),
   ],
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );
@@ -216,12 +221,18 @@ let otherErrors = 0;
 let firstRefusal = null;
 let ackedAfterRefusal = 0;
 let sent = 0;
-async function one() {
-  sent++;
+// With --ack-after-commit an acknowledgement waits for the commit, so requests sent just
+// before the disk filled stay unanswered until it has room again: a sender waits at most
+// 2 s for each before sending the next (the answer still counts whenever it comes).
+const inFlight = new Set();
+let ackedAfterFree = 0;
+let freedAt = null;
+async function request(n) {
   try {
-    const reply = await writer.request({ type: 'say', room: '#lobby', text: `${sent} ${TEXT}` });
+    const reply = await writer.request({ type: 'say', room: '#lobby', text: `${n} ${TEXT}` });
     acked.push(reply.id);
     if (firstRefusal !== null) ackedAfterRefusal++;
+    if (freedAt !== null) ackedAfterFree++;
   } catch (err) {
     if (err instanceof RequestError && err.code === 'store_unavailable') {
       refused++;
@@ -235,6 +246,13 @@ async function one() {
       say(`unexpected error: ${err.message}`);
     }
   }
+}
+async function one() {
+  sent++;
+  const p = request(sent);
+  inFlight.add(p);
+  void p.then(() => inFlight.delete(p));
+  await Promise.race([p, sleep(2000)]);
 }
 const driveUntil = Date.now() + 45_000;
 const workers = Array.from({ length: WINDOW }, async () => {
@@ -267,10 +285,19 @@ const storeLogDown = storeLog.length;
 
 // ---- free the disk; everything queued must be written --------------------------------
 unlinkSync(filler);
-const freedAt = at();
+freedAt = at();
 say('filler deleted');
 await until(() => notices.some((n) => n.text === BACK), 'the "back" notice', 20_000);
 await until(async () => (await readyz()) === 200, '/readyz 200', 10_000);
+const pendingAtFree = inFlight.size;
+await Promise.race([Promise.all([...inFlight]), sleep(40_000)]);
+const allAnsweredMs = inFlight.size === 0 ? at() : null;
+if (inFlight.size > 0)
+  say(`${inFlight.size} requests still unanswered 40 s after the disk came back`);
+else if (pendingAtFree > 0)
+  say(
+    `${pendingAtFree} requests unanswered when the disk came back; all answered ${allAnsweredMs - freedAt} ms after`,
+  );
 const recoveredAt = notices.find((n) => n.text === BACK).at;
 const afterOk = await writer.request({
   type: 'say',
@@ -322,11 +349,16 @@ const inOrder = ordered.filter((id) => ackedSet.has(id)).join() === acked.join()
 const degraded = notices.find((n) => DEGRADED.test(n.text));
 const figures = {
   diskMiB: SIZE_MIB,
+  ackAfterCommit: values['ack-after-commit'],
   sent,
   acknowledged: acked.length,
   refused,
   otherErrors,
   ackedAfterFirstRefusal: ackedAfterRefusal,
+  unansweredAtFree: pendingAtFree,
+  ackedAfterFree,
+  neverAnswered: inFlight.size,
+  allAnsweredAfterFreeMs: allAnsweredMs === null ? null : allAnsweredMs - freedAt,
   lost,
   lostOverProtocol,
   inOrder,
@@ -360,6 +392,7 @@ const ok =
   inOrder &&
   refused > 0 &&
   otherErrors === 0 &&
+  inFlight.size === 0 &&
   degraded !== undefined &&
   readiness.some((r) => r.status === 503) &&
   readiness.at(-1)?.status === 200 &&

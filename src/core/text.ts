@@ -11,6 +11,9 @@
  *   embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) are removed: they
  *   reorder what follows them on screen ("Trojan source"). Marks (LRM/RLM/ALM) stay, as do
  *   joiners, which emoji sequences and many scripts need.
+ * - A lone surrogate (half of a UTF-16 pair, which JSON's \uD800 escapes can carry) becomes
+ *   U+FFFD: it is no character, UTF-8 cannot encode it (line and IRC clients and the store
+ *   already got U+FFFD for it), and strict JSON parsers refuse a message holding one.
  * - Text is bounded in UTF-8 bytes, never cut inside a character.
  *
  * Names of people and rooms, which others must be able to tell apart, follow stricter
@@ -21,9 +24,15 @@
 const UNSAFE = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const UNSAFE_ALL = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
+// A high surrogate not followed by a low one, or a low one not preceded by a high one
+// (code units: no 'u' flag).
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const LONE_SURROGATE_ALL = new RegExp(LONE_SURROGATE.source, 'g');
+
 /** Removes what may not reach another protocol or terminal (see above). */
 export function stripControls(s: string): string {
-  return UNSAFE.test(s) ? s.replace(UNSAFE_ALL, '') : s;
+  const clean = UNSAFE.test(s) ? s.replace(UNSAFE_ALL, '') : s;
+  return LONE_SURROGATE.test(clean) ? clean.replace(LONE_SURROGATE_ALL, '\ufffd') : clean;
 }
 
 /** Cuts a string to at most `maxBytes` of UTF-8 without splitting a character. */

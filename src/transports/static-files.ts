@@ -3,6 +3,7 @@
  * types, ETag revalidation, and no way out of the root directory.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, resolve, sep } from 'node:path';
 
@@ -97,8 +98,8 @@ export function serveStatic(
     res.end();
     return true;
   }
-  const stream = createReadStream(file);
-  stream.on('error', () => res.destroy());
-  stream.pipe(res);
+  // pipeline, not pipe: when the response goes away first (the client left, or never
+  // read a pipelined answer), pipe only unpipes and the file stays open for good.
+  pipeline(createReadStream(file), res, () => {});
   return true;
 }

@@ -46,9 +46,26 @@ export function wireMembers(members: MemberInfo[], all: boolean): WireMember[] {
   return out;
 }
 
-export class JsonSession extends InOrder<ClientMessage> implements GateHooks<ClientMessage> {
+/**
+ * A message refused before it could be handled: not JSON, or not a valid message. It goes
+ * through flood control and waits its turn like any other, so it costs a sender what a
+ * valid message costs (a flood of invalid frames is paused and dropped like a flood of
+ * pings, instead of being parsed and answered as fast as it arrives) and its error is
+ * answered in order with the replies before it.
+ */
+class Refused {
+  constructor(
+    readonly code: string,
+    readonly message: string,
+    readonly ref: Ref | undefined,
+  ) {}
+}
+
+type Item = ClientMessage | Refused;
+
+export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
   readonly session: Session;
-  private readonly gate: InboundGate<ClientMessage>;
+  private readonly gate: InboundGate<Item>;
   private readonly schema: ClientSchema;
 
   constructor(
@@ -82,19 +99,22 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
   /** One whole message from the transport. */
   receive(payload: Buffer | string): void {
     if (this.session.closed) return;
+    this.gate.push(this.parse(payload));
+  }
+
+  private parse(payload: Buffer | string): Item {
     let data: unknown;
     try {
       data = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
     } catch {
-      this.error(ProtocolError.InvalidJson, 'Not valid JSON');
-      return;
+      return new Refused(ProtocolError.InvalidJson, 'Not valid JSON', undefined);
     }
     const parsed = this.schema.safeParse(data);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
       const ref = (data as { ref?: unknown } | null)?.ref;
-      this.error(
+      return new Refused(
         ProtocolError.InvalidMessage,
         `Invalid message${where}: ${issue?.message ?? 'unknown problem'}`,
         (typeof ref === 'string' && ref.length <= 64) ||
@@ -102,9 +122,8 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
           ? ref
           : undefined,
       );
-      return;
     }
-    this.gate.push(parsed.data);
+    return parsed.data;
   }
 
   // ---- flood gate hooks --------------------------------------------------------------------
@@ -122,7 +141,7 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
     else this.link.resume();
   }
 
-  onFlood(kind: 'delayed' | 'dropped', msg: ClientMessage): void {
+  onFlood(kind: 'delayed' | 'dropped', msg: Item): void {
     if (kind === 'delayed') {
       this.hub.counters.floodDelayed++;
       this.error(
@@ -149,13 +168,17 @@ export class JsonSession extends InOrder<ClientMessage> implements GateHooks<Cli
     this.send({ type: 'ok', ...(ref !== undefined ? { ref } : {}), ...(id ? { id } : {}) });
   }
 
-  protected failed(err: unknown, msg: ClientMessage): void {
+  protected failed(err: unknown, msg: Item): void {
     this.fail(err, msg.ref);
   }
 
-  protected handle(msg: ClientMessage): void | Promise<void> {
+  protected handle(msg: Item): void | Promise<void> {
     const { hub, session } = this;
     if (session.closed) return;
+    if (msg instanceof Refused) {
+      this.error(msg.code, msg.message, msg.ref);
+      return;
+    }
     hub.touch(session);
     const ref = msg.ref;
     if (!session.registered && msg.type !== 'hello' && msg.type !== 'ping' && msg.type !== 'quit') {
