@@ -136,6 +136,15 @@ export class Rooms {
         if (room) room.invited.add(fold(event.name));
         return;
       }
+      case 'message': {
+        // What the store keeps (messaging.ts `keep`): neither notices nor tags alone.
+        if (event.kind === 'notice' || event.tagOnly) return;
+        const room = this.get(event.room);
+        if (room && (room.lastId === null || BigInt(event.id) > BigInt(room.lastId))) {
+          room.lastId = event.id;
+        }
+        return;
+      }
       default:
         return;
     }
@@ -166,6 +175,7 @@ export class Rooms {
     room.invited.delete(fold(e.who.name));
     if (local) {
       if (local.closed || room.local.has(local)) return;
+      if (room.lastId !== null) (local.joinMarks ??= new Map()).set(room.key, room.lastId);
       room.local.set(local, roles);
       if (!local.encoder.skipsBulkRoster) room.bulkAudience++;
       local.rooms.add(room);
@@ -208,6 +218,7 @@ export class Rooms {
   leaveLocal(room: Room, s: Session): void {
     if (room.local.delete(s) && !s.encoder.skipsBulkRoster) room.bulkAudience--;
     s.rooms.delete(room);
+    s.joinMarks?.delete(room.key);
     if (s.current === room) s.current = s.rooms.first() ?? null;
     if (!s.closed) this.sessions.changed(s);
   }

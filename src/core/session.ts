@@ -4,7 +4,7 @@
  * state). Kept small on purpose: tens of thousands of these live in one process.
  */
 import type { Actor } from './events.js';
-import type { Connection, Encoder } from './ports.js';
+import type { Connection, Encoder, HoldProof } from './ports.js';
 import type { Room } from './room.js';
 import { SmallSet } from './small-set.js';
 
@@ -41,6 +41,21 @@ export class Session {
   private actorCache: Actor | null = null;
   /** Protocol-owned state. */
   proto: unknown = undefined;
+  /**
+   * What this session shows to get a name kept for someone who left (Presence.hold): the
+   * session of a verified resume token, or its address (telnet, IRC). Null: nothing.
+   */
+  proof: HoldProof | null = null;
+  /**
+   * Per room (folded name): the room's `lastId` when this session's join was applied, so a
+   * resume replays up to it and live delivery takes over after it. Made on first use.
+   */
+  joinMarks: Map<string, string> | null = null;
+  /**
+   * Whether the name is held for this person if the connection ends without a quit
+   * (Presence.hold); false once they were killed or banned.
+   */
+  holdName = true;
 
   constructor(
     /** Node-qualified (ids.ts): `origin` of the events this session causes. */

@@ -120,10 +120,25 @@ export class App {
   private hello(name: string, tries: number): void {
     if (!name) return;
     this.quietGreeting = this.loggedIn;
+    // Back after a drop or a restart: the token proves this is the same person (the name
+    // comes back), and each room's newest id says where its replay starts (no holes, and
+    // no line shown twice: the log drops ids it has).
+    const token = saved.token();
+    const since: Record<string, string> = {};
+    for (const v of this.views.rooms()) if (v.log.newestId !== null) since[v.name] = v.log.newestId;
     this.conn
-      .request({ type: 'hello', name, client: 'plugboard-web' })
+      .request({
+        type: 'hello',
+        name,
+        client: 'plugboard-web',
+        ...(token ? { token } : {}),
+        ...(Object.keys(since).length > 0 ? { since } : {}),
+      })
       .then((m) => {
-        if (m.type === 'welcome') this.welcome(m.name, m.rooms[0]?.name);
+        if (m.type === 'welcome') {
+          if (m.token) saved.setToken(m.token);
+          this.welcome(m.name, m.rooms[0]?.name);
+        }
       })
       .catch((err: ServerError) => {
         if (err.code === 'offline') return;

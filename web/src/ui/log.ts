@@ -36,6 +36,8 @@ export class MessageLog {
   private readonly days = new Map<number, HTMLLIElement>();
   /** Oldest message id shown, for paging history backwards. */
   oldestId: string | null = null;
+  /** Newest message id shown: where a resume after a reconnect starts. */
+  newestId: string | null = null;
 
   constructor(label: string, onMore: () => void) {
     this.more = h('button', {
@@ -76,6 +78,9 @@ export class MessageLog {
         this.ids.add(line.id);
         if (this.oldestId === null || compareIds(line.id, this.oldestId) < 0) {
           this.oldestId = line.id;
+        }
+        if (this.newestId === null || compareIds(line.id, this.newestId) > 0) {
+          this.newestId = line.id;
         }
       }
       this.divider(line.ts);
