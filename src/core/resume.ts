@@ -148,6 +148,16 @@ export class Resume {
     return { room: room.name, after, messages, missed, truncated };
   }
 
+  /**
+   * Where `s`'s live messages in `room` begin (its join mark + 1), as a `before` for the
+   * history shown on joining: what is live is not shown twice. Undefined when unknown.
+   */
+  liveFrom(s: Session, roomName: string): string | undefined {
+    const room = this.core.rooms.get(roomName);
+    const mark = room ? s.joinMarks?.get(room.key) : undefined;
+    return mark === undefined ? undefined : (BigInt(mark) + 1n).toString();
+  }
+
   /** How many messages `room` said after `after` until `s` joined it (no access check). */
   async missedSince(s: Session, roomName: string, after: string): Promise<number> {
     const room = this.core.rooms.get(roomName);

@@ -90,4 +90,35 @@ export class Session {
   send(data: Buffer): void {
     if (!this.closed) this.conn.write(data);
   }
+
+  /**
+   * Live events held back (Fanout writes here) while a join's reply and replay are being
+   * read, so the client reads them in order: what it missed, then what follows. Null: not
+   * holding.
+   */
+  held: Buffer[] | null = null;
+  private heldBytes = 0;
+  private heldLimit = 0;
+
+  /** Holds live events from now on, up to `limit` bytes (then they flow again, in order). */
+  holdLive(limit: number): void {
+    if (this.held !== null) return;
+    this.held = [];
+    this.heldBytes = 0;
+    this.heldLimit = limit;
+  }
+
+  /** A live event while holding. */
+  keep(data: Buffer): void {
+    (this.held as Buffer[]).push(data);
+    this.heldBytes += data.length;
+    if (this.heldBytes > this.heldLimit) this.releaseLive();
+  }
+
+  /** Sends what was held and stops holding. */
+  releaseLive(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) for (const data of held) this.send(data);
+  }
 }

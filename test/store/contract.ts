@@ -74,7 +74,12 @@ export function storeContract(
   test(`${name}: messagesAfter and countAfter: what came after an id, oldest first, per room`, async () => {
     const store = await open();
     const room = `#a${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
-    const written = Array.from({ length: 12 }, (_, i) => entry(room, `a${i}`));
+    // Ids ten apart, so an id between two stored ones exists (a notice's: never stored).
+    const base = BigInt(Date.now()) * 1_000_000n;
+    const written = Array.from({ length: 12 }, (_, i) => ({
+      ...entry(room, `a${i}`),
+      id: (base + BigInt(i * 10)).toString(),
+    }));
     for (const e of written) store.appendMessage(e);
     store.appendMessage(entry(`${room}x`, 'other room'));
     const from = written[4]!.id;
@@ -92,8 +97,8 @@ export function storeContract(
     expect(await store.messagesAfter(room, written[11]!.id, 10)).toEqual([]);
     expect(await store.countAfter(room, '0')).toBe(12);
     expect((await store.messagesAfter(room, '0', 1))[0]).toEqual(written[0]);
-    // An id between two stored ones (a notice, never stored) counts from where it falls.
-    const between = (BigInt(written[7]!.id) + 1n).toString();
+    // An id between two stored ones counts from where it falls.
+    const between = (BigInt(written[7]!.id) + 5n).toString();
     expect(await store.countAfter(room, between)).toBe(4);
     expect(await store.countAfter('#never-used', '0')).toBe(0);
     await store.close();

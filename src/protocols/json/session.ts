@@ -310,6 +310,21 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     }
     await hub.register(session);
     if (account !== null) await hub.accounts.loggedIn(session, account);
+    // The room's live messages wait until the welcome and the replay are out.
+    session.holdLive(hub.options.sendQueueBytes);
+    try {
+      return await this.arrive(msg, resumed);
+    } finally {
+      session.releaseLive();
+    }
+  }
+
+  /** The rest of a hello: the default room, the welcome, what was missed there. */
+  private async arrive(
+    msg: Extract<ClientMessage, { type: 'hello' }>,
+    resumed: boolean | undefined,
+  ): Promise<void> {
+    const { hub, session } = this;
     let rooms: { name: string; topic: string; members: number }[] = [];
     let joined: string | null = null;
     try {
@@ -359,9 +374,15 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
   ): Promise<void> {
     const { hub, session } = this;
     const existing = hub.room(name);
-    if (existing?.has(session)) hub.switchTo(session, existing.name);
-    else await hub.join(session, name, key);
-    await this.joinedReply(name, ref, since);
+    // The room's live messages follow its history (or replay), never come before it.
+    session.holdLive(hub.options.sendQueueBytes);
+    try {
+      if (existing?.has(session)) hub.switchTo(session, existing.name);
+      else await hub.join(session, name, key);
+      await this.joinedReply(name, ref, since);
+    } finally {
+      session.releaseLive();
+    }
   }
 
   /**
@@ -385,7 +406,8 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     this.positions.delete(room.key);
     if (after !== undefined) return this.replay(room.name, after, undefined);
     const n = hub.options.historyOnJoin;
-    if (n > 0) await this.history(room.name, n, undefined, undefined);
+    // Up to where live delivery took over: a message said meanwhile is not shown twice.
+    if (n > 0) await this.history(room.name, n, hub.resume.liveFrom(session, room.name), undefined);
   }
 
   /** What a room said after `after` (up to this session's join), as a `history` event. */

@@ -400,7 +400,9 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     const seen = this.seen;
     const after = positionIn(seen, room);
     if (!seen || after === undefined) {
-      this.say(`* No record of where you stopped reading in ${room}; /history shows its last messages`);
+      this.say(
+        `* No record of where you stopped reading in ${room}; /history shows its last messages`,
+      );
       return;
     }
     const r = await hub.resume.replay(session, room, after, hub.options.resumeLimit);
@@ -416,7 +418,11 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
         ? `* ${count} in ${r.room} since ${when}${older}; the last ${r.messages.length}:`
         : `* ${count} in ${r.room} since ${when}${older}:`,
     );
-    await sendPaced(session, historyLines(r.messages, wrapWidth(session)), hub.options.sendQueueBytes);
+    await sendPaced(
+      session,
+      historyLines(r.messages, wrapWidth(session)),
+      hub.options.sendQueueBytes,
+    );
   }
 
   private async replayHistory(room: string, limit: number): Promise<void> {
