@@ -5,24 +5,12 @@
  * a telnet user is told how much they missed and `/since` shows it.
  */
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { RawFramedClient, type Msg } from '../helpers/framed-client.js';
 import { LineClient } from '../helpers/line-client.js';
-import { spawnServer, type ServerProcess } from '../helpers/process.js';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
+import { freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
 
 async function stop(server: ServerProcess): Promise<void> {
   server.child.kill('SIGTERM');

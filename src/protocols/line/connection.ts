@@ -378,7 +378,14 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     for (const line of hub.options.motd) this.say(`* ${line}`);
     if (room.topic) this.say(`* Topic: ${room.topic}`);
     hub.welcomed(session);
-    await this.replayHistory(room.name, hub.options.historyOnJoin);
+    // Back under the same name: the last lines they saw, for context, then what they
+    // missed is announced (and /since shows it) rather than half of it shown here.
+    const after = positionIn(this.seen, room.name);
+    await this.replayHistory(
+      room.name,
+      hub.options.historyOnJoin,
+      after === undefined ? undefined : (BigInt(after) + 1n).toString(),
+    );
     await this.tellMissed(room.name);
   }
 
@@ -425,9 +432,9 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     );
   }
 
-  private async replayHistory(room: string, limit: number): Promise<void> {
+  private async replayHistory(room: string, limit: number, before?: string): Promise<void> {
     if (limit <= 0) return;
-    const entries = await this.hub.messaging.history(this.session, room, limit);
+    const entries = await this.hub.messaging.history(this.session, room, limit, before);
     if (entries.length === 0 || this.session.closed) return;
     this.say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
     // Paced against this server's send limit: against the pacer's default (256 KiB) a
