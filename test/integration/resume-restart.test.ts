@@ -60,7 +60,7 @@ test('across a real restart: token, name, exactly the missed messages, telnet /s
 
     server = await spawnServer(args, {}, dir);
     // Held through the restart: nobody else gets these names meanwhile.
-    const stranger = await RawFramedClient.connect(framed);
+    const stranger = await RawFramedClient.connectFrom(framed, '127.0.0.2');
     stranger.send({ type: 'hello', name: 'alice' });
     expect(await stranger.expect((m) => m.type === 'error')).toMatchObject({
       code: 'name_in_use',

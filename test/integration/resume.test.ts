@@ -175,8 +175,8 @@ test('names are held after a drop: back with the token or from the same address,
   alice.close();
   await witness.expect(/^\* alice left/);
 
-  // Another JSON client, without the token (or with a forged one), cannot take the name.
-  const other = await RawFramedClient.connect(framed);
+  // Someone elsewhere, without the token (or with a forged one), cannot take the name.
+  const other = await RawFramedClient.connectFrom(framed, '127.0.0.2');
   other.send({ type: 'hello', name: 'alice', token: `${token as string}x`, ref: 1 });
   expect(await other.expect((m) => m.type === 'error')).toMatchObject({ code: 'name_in_use' });
   other.send({ type: 'hello', name: 'Alice', ref: 2 });
@@ -226,7 +226,7 @@ test('the token replaces its own session when the server has not noticed the dro
   second.send({ type: 'hello', name: 'erin', token });
   expect(await second.expect((m) => m.type === 'welcome')).toMatchObject({ name: 'erin' });
   await first.waitClosed();
-  // Without the token, a live name stays its holder's.
+  // Without the token, a live name stays its holder's (even from the same address).
   const third = await RawFramedClient.connect(framed);
   third.send({ type: 'hello', name: 'erin' });
   expect(await third.expect((m) => m.type === 'error')).toMatchObject({ code: 'name_in_use' });

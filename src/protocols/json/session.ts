@@ -91,6 +91,9 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       link,
       jsonEncoder(transport, (s) => hub.resume.token(s)),
     );
+    // A held name goes back to its session's token, or to the address it came from
+    // (a bot or a script that keeps no token: resume.ts).
+    this.session.proof = { address: this.session.host };
     const o = hub.options;
     this.schema = clientSchema(o);
     this.gate = new InboundGate(
@@ -294,7 +297,7 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       const claims = await hub.resume.verify(msg.token);
       resumed = claims !== null;
       if (claims !== null) {
-        session.proof = { session: claims.session };
+        session.proof = { session: claims.session, address: session.host };
         for (const [room, id] of Object.entries(claims.rooms)) this.positions.set(fold(room), id);
       }
     }
