@@ -410,7 +410,13 @@ export class Hub implements Core {
     this.housekeeping.stop();
     this.retention.stop();
     this.log.info({ reason, connections: this.sessions.size }, 'shutdown');
-    this.fanout.deliver({ type: 'shutdown', ts: this.clock.now(), reason });
+    const hold = this.options.nameHoldMs;
+    this.fanout.deliver({
+      type: 'shutdown',
+      ts: this.clock.now(),
+      reason,
+      ...(hold > 0 ? { nameHoldMs: hold } : {}),
+    });
     const all = [...this.sessions];
     for (const s of all) s.closeReason = reason;
     const deadline = this.clock.now() + this.options.shutdownGraceMs;

@@ -140,7 +140,7 @@ export class Rooms {
         // What the store keeps (messaging.ts `keep`): neither notices nor tags alone.
         if (event.kind === 'notice' || event.tagOnly) return;
         const room = this.get(event.room);
-        if (room && (room.lastId === null || BigInt(event.id) > BigInt(room.lastId))) {
+        if (room && (room.lastId === null || laterId(event.id, room.lastId))) {
           room.lastId = event.id;
         }
         return;
@@ -355,4 +355,12 @@ function restoreOf(room: Room): RoomRestore | undefined {
   };
   for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
   return { fields, bans: [...room.bans], mutes: [...room.mutes.entries()] };
+}
+
+/**
+ * `a` is a later message id than `b`: decimal strings without leading zeros (ids.ts) compare
+ * by length, then as text; no BigInt on the path of every message.
+ */
+export function laterId(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
 }

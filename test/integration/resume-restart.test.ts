@@ -52,7 +52,10 @@ test('across a real restart: token, name, exactly the missed messages, telnet /s
     server.child.kill('SIGTERM');
     const bye = await alice.expect((m) => m.type === 'shutdown');
     expect(typeof bye.token).toBe('string');
-    await carol.expect(/^\* server shutting down/);
+    await carol.expect(/^\* server shutting down$/);
+    await carol.expect(
+      /^\* Your name is kept for you for 1 minute: come back from this address, and \/since shows what you missed$/,
+    );
     expect(await server.exited).toBe(0);
     alice.close();
     carol.close();
