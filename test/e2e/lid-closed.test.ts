@@ -202,5 +202,71 @@ describe.skipIf(!haveChromium)(
       talker.close();
       await page.close();
     });
+
+    test('a gap longer than the replay: the newest messages in order, and a line saying how many are left out', async () => {
+      const dir = join(tmux.dir, 'gap');
+      mkdirSync(dir);
+      const [line, http] = [await freePort(), await freePort()];
+      const gapServer = await spawnServer(
+        [
+          ...['--line-port', String(line), '--http-port', String(http), '--framed-port', '-1'],
+          ...['--irc-port', '-1', '--udp-port', '-1', '--store', 'sqlite', '--flood-rate', '0'],
+          ...['--resume-limit', '5'],
+        ],
+        {},
+        dir,
+      );
+      const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+      try {
+        let open = true;
+        const routes: WebSocketRoute[] = [];
+        await page.routeWebSocket(/\/ws$/, (ws) => {
+          if (!open) {
+            void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
+            return;
+          }
+          routes.push(ws, ws.connectToServer());
+        });
+        await signIn(page, http, 'gapper');
+        const talker = await LineClient.named(line, 'talker');
+        talker.send('you saw this one');
+        await page.waitForFunction(() =>
+          [...document.querySelectorAll('.line')].some((l) =>
+            l.textContent?.endsWith('you saw this one'),
+          ),
+        );
+        open = false;
+        for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
+        await talker.expect(/^\* gapper left/);
+        for (let i = 0; i < 12; i++) talker.send(`missed ${i}`);
+        const check = await LineClient.named(line, 'check');
+        check.send('/history 1');
+        await check.expect(/<talker> missed 11$/);
+        open = true;
+        await page.waitForFunction(
+          () =>
+            [...document.querySelectorAll('.line')].some((l) =>
+              l.textContent?.endsWith('missed 11'),
+            ),
+          undefined,
+          { timeout: 60_000 },
+        );
+        await new Promise((r) => setTimeout(r, 500)); // whatever else might still arrive
+        const lines = (await pageLines(page)).map((l) => l.replace(/^\d\d:\d\d\s?[AP]M/, ''));
+        const from = lines.findIndex((l) => l.endsWith('you saw this one'));
+        expect(lines.slice(from + 1, from + 7)).toEqual([
+          '7 earlier messages from while you were away are not shown (12 missed in all)',
+          ...[7, 8, 9, 10, 11].map((i) => `talker missed ${i}`),
+        ]);
+        // The five and nothing else of the twelve: the hole is said, not half filled.
+        expect(lines.filter((l) => /missed \d+$/.test(l))).toHaveLength(5);
+        talker.close();
+        check.close();
+      } finally {
+        await page.close();
+        gapServer.child.kill('SIGTERM');
+        await gapServer.exited;
+      }
+    }, 90_000);
   },
 );

@@ -170,7 +170,10 @@ export class App {
     // The server put us in its default room; rejoin everything else we were in (this
     // connection's rooms, or the last page's), and leave the default room if we had left it.
     const rooms = saved.rooms();
+    const landed = defaultRoom ?? '';
     for (const room of rooms) {
+      // Already there (and its replay on the way): joining again would page its history.
+      if (fold(room) === fold(landed)) continue;
       this.conn.request({ type: 'join', room }).catch((e: Error) => {
         // Not back in: what the view knew of the room is over (its join reply would have
         // replaced it).
@@ -183,7 +186,6 @@ export class App {
         this.system(e.message, 'error', view);
       });
     }
-    const landed = defaultRoom ?? '';
     if (rooms.length > 0 && landed && !rooms.some((r) => fold(r) === fold(landed))) {
       this.quietParts.add(fold(landed));
       this.conn.request({ type: 'part', room: landed }).catch(() => {});
