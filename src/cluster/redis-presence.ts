@@ -9,14 +9,14 @@
  * goes away) is written once, at the end of the turn.
  */
 import type { Logger, MemberInfo, PersonInfo, Presence, RoomInfo } from '../core/ports.js';
-import type { ClaimMode, ClaimResult } from '../core/ports.js';
+import type { ClaimMode, ClaimResult, HoldProof } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { personOf } from '../core/presence.js';
 import { Role } from '../core/room.js';
 import type { Sessions } from '../core/sessions.js';
 import { listOf, pairsOf, text, type RedisLink, type RedisReply } from './redis-client.js';
 import { NODES, nameKey, nodeUsersKey, ROOMS, roomKeys, userKey, PREFIX } from './redis-keys.js';
-import { CLAIM, RELEASE } from './redis-scripts.js';
+import { CLAIM, HOLD, RELEASE } from './redis-scripts.js';
 
 const str = text;
 
@@ -95,11 +95,16 @@ export class RedisPresence implements Presence {
     private readonly log: Logger,
   ) {}
 
-  async claim(name: string, origin: string, mode: ClaimMode): Promise<ClaimResult> {
+  async claim(
+    name: string,
+    origin: string,
+    mode: ClaimMode,
+    proof?: HoldProof,
+  ): Promise<ClaimResult> {
     const r = (await this.link.script(
       CLAIM,
       [nameKey(fold(name))],
-      [origin, mode],
+      [origin, mode, proof?.session ?? '', proof?.address ?? ''],
     )) as RedisReply[];
     const displaced = str(r[1]);
     return { ok: Number(r[0]) === 1, ...(displaced ? { displaced } : {}) };
@@ -111,9 +116,16 @@ export class RedisPresence implements Presence {
       .catch((err: unknown) => this.log.warn({ err, name }, 'name not released in redis'));
   }
 
+  hold(name: string, origin: string, address: string, ms: number): void {
+    this.link
+      .script(HOLD, [nameKey(fold(name))], [origin, address, String(Math.max(1, Math.round(ms)))])
+      .catch((err: unknown) => this.log.warn({ err, name }, 'name not held in redis'));
+  }
+
   async holder(name: string): Promise<string | null> {
     const held = str(await this.link.command(['GET', nameKey(fold(name))]));
-    return held ? (held.split(' ')[0] ?? null) : null;
+    // A name kept for someone who left (`~origin address`) has no session holding it.
+    return held && !held.startsWith('~') ? (held.split(' ')[0] ?? null) : null;
   }
 
   async lookup(name: string): Promise<PersonInfo | null> {

@@ -10,6 +10,7 @@ import type { Fanout } from './fanout.js';
 import type { ServerOptions } from './options.js';
 import type { LocalPresence } from './presence.js';
 import type { Bus, BusRoute, Clock, Logger, Presence, Store } from './ports.js';
+import type { Resume } from './resume.js';
 import type { RoomStates } from './room-state.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
@@ -30,6 +31,8 @@ export interface Core {
   /** This node's presence, for the claims identity.ts makes (the port's claim, answered now). */
   readonly localPresence: LocalPresence;
   readonly fanout: Fanout;
+  /** Resume tokens, replays, positions per name (resume.ts). */
+  readonly resume: Resume;
   /**
    * Sends an event where `route` says, this node included; resolves once this node has
    * applied and delivered it. Rejects with a ChatError (`bus_unavailable`) when it cannot

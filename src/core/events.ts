@@ -232,6 +232,8 @@ export interface ShutdownEvent {
   type: 'shutdown';
   ts: number;
   reason: string;
+  /** How long each name stays held for its person (--name-hold), for protocols that say so. */
+  nameHoldMs?: number;
 }
 
 export type ChatEvent =

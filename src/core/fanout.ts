@@ -41,7 +41,8 @@ export class Fanout {
       this.counters.encodings++;
     }
     if (data === null) return;
-    s.conn.write(data);
+    if (s.held !== null) s.keep(data);
+    else s.conn.write(data);
     this.counters.deliveries++;
   }
 

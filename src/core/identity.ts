@@ -10,6 +10,7 @@ import { checkName, fold } from './names.js';
 import type { Session } from './session.js';
 import { maskMatches } from './names.js';
 import type { BanEntry } from './room.js';
+import { isQuit } from './resume.js';
 import { cleanText } from './text.js';
 
 export interface WhowasEntry {
@@ -46,7 +47,7 @@ export class Identity {
     checkName(name, core.options.nameLength);
     if (name === s.name) return;
     const mode = s.registered || registering ? 'register' : 'tentative';
-    const claim = await core.presence.claim(name, s.id, mode);
+    const claim = await core.presence.claim(name, s.id, mode, s.proof ?? undefined);
     if (!claim.ok || s.closed) {
       throw new ChatError(ErrorCode.NameInUse, `The name ${name} is already in use`, name);
     }
@@ -90,7 +91,7 @@ export class Identity {
         s.name,
       );
     }
-    const claim = await core.presence.claim(s.name, s.id, 'register');
+    const claim = await core.presence.claim(s.name, s.id, 'register', s.proof ?? undefined);
     if (s.closed) throw new ChatError(ErrorCode.NotRegistered, 'The connection closed');
     if (!claim.ok) {
       throw new ChatError(ErrorCode.NameInUse, `The name ${s.name} is already in use`, s.name);
@@ -116,6 +117,8 @@ export class Identity {
       const route = routeOf(core, s);
       const bulk =
         rooms.length > 0 && rooms.every((r) => r.size > core.options.rosterDigestThreshold);
+      // Where they stopped reading, for when they come back under this name (telnet).
+      core.resume.saveSeen(s);
       // This node's own sessions leave their rooms at once: the connection is gone, and
       // a bus that is down must not keep them in.
       for (const room of rooms) {
@@ -138,7 +141,14 @@ export class Identity {
         )
         .catch((err: unknown) => core.log.warn({ err, id: s.id }, 'quit not announced'));
     }
-    if (s.name) core.presence.release(s.name, s.id);
+    if (s.name) {
+      // A dropped connection or a shutdown keeps the name for its person for a while; a
+      // quit, a kill or a ban gives it up at once.
+      const holdMs = core.options.nameHoldMs;
+      if (s.registered && s.holdName && holdMs > 0 && (core.shuttingDown || !isQuit(why))) {
+        core.presence.hold(s.name, s.id, s.host, holdMs);
+      } else core.presence.release(s.name, s.id);
+    }
     if (s.registered) core.presence.offline?.(s.id);
     core.log.debug({ id: s.id, name: s.name || undefined, reason: why }, 'disconnect');
     s.conn.end(s.encoder.farewell?.(why, s, core.shuttingDown) ?? null, why);

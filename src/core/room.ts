@@ -82,6 +82,12 @@ export class Room {
   readonly invited = new Set<string>();
   /** Session id of the member whose join (re)created the room. */
   founder = '';
+  /**
+   * The newest id of a stored message (not a notice, not tags only) applied here, or null
+   * before the first: where someone leaving stopped reading, where a joiner's live
+   * messages begin (resume.ts).
+   */
+  lastId: string | null = null;
 
   constructor(
     readonly name: string,

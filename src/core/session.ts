@@ -4,7 +4,7 @@
  * state). Kept small on purpose: tens of thousands of these live in one process.
  */
 import type { Actor } from './events.js';
-import type { Connection, Encoder } from './ports.js';
+import type { Connection, Encoder, HoldProof } from './ports.js';
 import type { Room } from './room.js';
 import { SmallSet } from './small-set.js';
 
@@ -41,6 +41,21 @@ export class Session {
   private actorCache: Actor | null = null;
   /** Protocol-owned state. */
   proto: unknown = undefined;
+  /**
+   * What this session shows to get a name kept for someone who left (Presence.hold): the
+   * session of a verified resume token, or its address (telnet, IRC). Null: nothing.
+   */
+  proof: HoldProof | null = null;
+  /**
+   * Per room (folded name): the room's `lastId` when this session's join was applied, so a
+   * resume replays up to it and live delivery takes over after it. Made on first use.
+   */
+  joinMarks: Map<string, string> | null = null;
+  /**
+   * Whether the name is held for this person if the connection ends without a quit
+   * (Presence.hold); false once they were killed or banned.
+   */
+  holdName = true;
 
   constructor(
     /** Node-qualified (ids.ts): `origin` of the events this session causes. */
@@ -74,5 +89,36 @@ export class Session {
   /** Sends bytes to this connection, within its send limit (see Connection.write). */
   send(data: Buffer): void {
     if (!this.closed) this.conn.write(data);
+  }
+
+  /**
+   * Live events held back (Fanout writes here) while a join's reply and replay are being
+   * read, so the client reads them in order: what it missed, then what follows. Null: not
+   * holding.
+   */
+  held: Buffer[] | null = null;
+  private heldBytes = 0;
+  private heldLimit = 0;
+
+  /** Holds live events from now on, up to `limit` bytes (then they flow again, in order). */
+  holdLive(limit: number): void {
+    if (this.held !== null) return;
+    this.held = [];
+    this.heldBytes = 0;
+    this.heldLimit = limit;
+  }
+
+  /** A live event while holding. */
+  keep(data: Buffer): void {
+    (this.held as Buffer[]).push(data);
+    this.heldBytes += data.length;
+    if (this.heldBytes > this.heldLimit) this.releaseLive();
+  }
+
+  /** Sends what was held and stops holding. */
+  releaseLive(): void {
+    const held = this.held;
+    this.held = null;
+    if (held !== null) for (const data of held) this.send(data);
   }
 }

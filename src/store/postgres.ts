@@ -91,6 +91,18 @@ const NO_ID_ABOVE = '9223372036854775807';
 
 const MIGRATION_LOCK = 0x706c7567; // "plug"
 
+function entryOf(row: Record<string, string>): HistoryEntry {
+  return {
+    id: String(row.id),
+    ts: Number(row.ts),
+    room: row.room as string,
+    from: row.sender as string,
+    mask: row.mask as string,
+    text: row.text as string,
+    kind: row.kind as HistoryEntry['kind'],
+  };
+}
+
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   private readonly pool: pg.Pool;
@@ -226,16 +238,25 @@ export class PostgresStore implements Store {
             'SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE room_key = $1 ORDER BY id DESC LIMIT $2',
             [fold(query.room), query.limit],
           );
-    const committed = r.rows.reverse().map((row: Record<string, string>) => ({
-      id: String(row.id),
-      ts: Number(row.ts),
-      room: row.room as string,
-      from: row.sender as string,
-      mask: row.mask as string,
-      text: row.text as string,
-      kind: row.kind as HistoryEntry['kind'],
-    }));
-    return this.path.withPending(committed, query);
+    return this.path.withPending(r.rows.reverse().map(entryOf), query);
+  }
+
+  async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
+    await this.path.queue.flush();
+    const r = await this.pool.query(
+      'SELECT * FROM messages WHERE room_key = $1 AND id > $2 ORDER BY id ASC LIMIT $3',
+      [fold(room), after, limit],
+    );
+    return this.path.withPendingAfter(r.rows.map(entryOf), room, after, limit);
+  }
+
+  async countAfter(room: string, after: string): Promise<number> {
+    await this.path.queue.flush();
+    const r = await this.pool.query(
+      'SELECT COUNT(*) AS n FROM messages WHERE room_key = $1 AND id > $2',
+      [fold(room), after],
+    );
+    return Number((r.rows[0] as { n: string }).n) + this.path.countPendingAfter(room, after);
   }
 
   async search(q: SearchQuery): Promise<SearchPage> {

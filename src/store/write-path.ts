@@ -152,12 +152,51 @@ export class WritePath {
     }
     if (waiting.length === 0) return committed;
     const all = committed.concat(waiting);
-    all.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
+    all.sort(byId);
     return all.slice(Math.max(0, all.length - query.limit));
+  }
+
+  /**
+   * Resume's view of what still waits (writes failing): the queued messages of `room` with
+   * an id above `after` that `committed` lacks, merged in order, at most `limit` (the first).
+   */
+  withPendingAfter(
+    committed: HistoryEntry[],
+    room: string,
+    after: string,
+    limit: number,
+  ): HistoryEntry[] {
+    const waiting = this.pendingAfter(committed, room, after);
+    if (waiting.length === 0) return committed;
+    return committed.concat(waiting).sort(byId).slice(0, limit);
+  }
+
+  /** How many queued messages of `room` above `after` are not among `committed` ids. */
+  countPendingAfter(room: string, after: string): number {
+    return this.pendingAfter([], room, after).length;
+  }
+
+  private pendingAfter(committed: HistoryEntry[], room: string, after: string): HistoryEntry[] {
+    if (this.queue.size === 0) return [];
+    const key = fold(room);
+    const floor = BigInt(after);
+    const seen = new Set(committed.map((e) => e.id));
+    const out: HistoryEntry[] = [];
+    for (const w of this.queue.pending()) {
+      if (isStatement(w) || seen.has(w.id) || fold(w.room) !== key) continue;
+      if (BigInt(w.id) > floor) out.push(w);
+    }
+    return out;
   }
 
   /** Listeners hear of a change in a later turn, never inside the write (or push) that caused it. */
   private notify(healthy: boolean, reason: string): void {
     for (const l of this.listeners) setImmediate(() => l(healthy, reason));
   }
+}
+
+function byId(a: HistoryEntry, b: HistoryEntry): number {
+  const x = BigInt(a.id);
+  const y = BigInt(b.id);
+  return x < y ? -1 : x > y ? 1 : 0;
 }

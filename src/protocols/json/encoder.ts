@@ -106,10 +106,18 @@ export function toWire(event: ChatEvent): ServerMessage | null {
   }
 }
 
-export function jsonEncoder(transport: { name: string; frame(json: string): Buffer }): Encoder {
+/**
+ * `tokenFor` makes a session's resume token: the shutdown event carries it, so that one
+ * event is encoded for each recipient (once per session, at the end).
+ */
+export function jsonEncoder(
+  transport: { name: string; frame(json: string): Buffer },
+  tokenFor?: (s: Session) => string | null,
+): Encoder {
   const variant = `j:${transport.name}`;
   return {
     variant(event: ChatEvent, r: Session): string | null {
+      if (event.type === 'shutdown' && tokenFor) return `${variant}:bye:${r.id}`;
       // The joiner gets a fuller reply (topic, members) from its own session.
       if (event.type === 'joined' && event.who.name === r.name) return null;
       if (
@@ -123,7 +131,13 @@ export function jsonEncoder(transport: { name: string; frame(json: string): Buff
       if ((event.type === 'message' || event.type === 'dm') && event.tagOnly) return null;
       return variant;
     },
-    encode(event: ChatEvent): Buffer | null {
+    encode(event: ChatEvent, r: Session): Buffer | null {
+      if (event.type === 'shutdown' && tokenFor) {
+        const token = tokenFor(r);
+        return transport.frame(
+          JSON.stringify({ type: 'shutdown', reason: event.reason, ...(token ? { token } : {}) }),
+        );
+      }
       const wire = toWire(event);
       return wire ? transport.frame(JSON.stringify(wire)) : null;
     },
