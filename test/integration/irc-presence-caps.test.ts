@@ -283,6 +283,10 @@ describe('bot mode', () => {
     bot.send({ type: 'dm', to: userName, text: 'hello human', ref: 1 });
     const got = await user.expect(/ PRIVMSG .* :hello human$/);
     expect(got).toMatch(/^@(\S*;)?bot[; ]/);
+    // JSON `who` marks it too.
+    bot.send({ type: 'who', room: '#lobby', ref: 2 });
+    const who = await bot.expect((m) => m.type === 'who' && m.ref === 2);
+    expect(who.members).toContainEqual(expect.objectContaining({ name: botName, bot: true }));
     bot.close();
     await quit(user);
   });
