@@ -2,13 +2,16 @@
  * MONITOR across a cluster: two nodes on one real redis-server. The watcher and the
  * watched person share no room (nothing but the watch carries the news), and are on
  * different nodes: sign-on, away, realname, rename and sign-off on one node reach the
- * watcher on the other; WHOIS there shows the new realname and the bot flag.
+ * watcher on the other; WHOIS there shows the new realname and the bot flag. A node killed
+ * with SIGKILL: the survivor that cleans up after it tells the watchers its people are gone.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { silentLogger } from '../../../src/core/ports.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { RawFramedClient } from '../../helpers/framed-client.js';
 import { RawIrcClient } from '../../helpers/irc-client.js';
+import { LineClient } from '../../helpers/line-client.js';
+import { spawnServer } from '../../helpers/process.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import { portOf, testConfig } from '../../helpers/server.js';
 
@@ -99,3 +102,40 @@ test('MONITOR + answers 730 for someone online on the other node; a framed bot s
   await viewer.expect(/ 731 viewer :?robot$/);
   viewer.close();
 });
+
+test(
+  'a node killed with SIGKILL: watchers elsewhere get 731 for its people',
+  { timeout: 60_000 },
+  async () => {
+    // A survivor with a short lease, so it cleans up after the lost node within seconds.
+    const survivor = await startServer(
+      testConfig(['--bus', redis.url, '--node-lease', '3', '--irc-port', '0', '--flood-rate', '0']),
+      silentLogger,
+    );
+    const doomed = await spawnServer([
+      '--bus',
+      redis.url,
+      '--node-lease',
+      '3',
+      '--store',
+      'memory',
+      '--line-port',
+      '0',
+      ...['--framed-port', '-1', '--irc-port', '-1', '--irc-tls-port', '-1'],
+      ...['--line-tls-port', '-1', '--framed-tls-port', '-1', '--http-port', '-1'],
+      ...['--udp-port', '-1'],
+    ]);
+    const watcher = await RawIrcClient.register(portOf(survivor, 'irc'), 'keeper');
+    watcher.send('MONITOR + doomedone');
+    await watcher.expect(/ 731 keeper :?doomedone$/);
+    const goner = await LineClient.named(doomed.ports.line!.port, 'doomedone');
+    await watcher.expect(/ 730 keeper :?doomedone!/);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    // 3 s lease + a renewal round; the wait is long only so a loaded machine passes.
+    await watcher.expect(/ 731 keeper :?doomedone$/, 30_000);
+    goner.close();
+    watcher.close();
+    await survivor.close();
+  },
+);
