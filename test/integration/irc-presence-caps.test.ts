@@ -196,6 +196,32 @@ describe('extended-monitor', () => {
   });
 });
 
+describe('extended-monitor with accounts', () => {
+  test('a watched client logging in after registration: its 900 first, then ACCOUNT to the watcher', async () => {
+    const account = nick('acct');
+    const owner = await RawIrcClient.register(irc, account);
+    owner.send('PRIVMSG NickServ :REGISTER sesame123');
+    await owner.expect(/NOTICE .* is now registered/);
+    await quit(owner);
+    const watcher = await withCaps(nick('accw'), 'extended-monitor account-notify');
+    const watchedName = nick('accd');
+    watcher.send(`MONITOR + ${watchedName}`);
+    await watcher.expect(/ 731 /);
+    const watched = await withCaps(watchedName, 'account-notify sasl');
+    await watcher.expect(/ 730 /);
+    const mark = watched.lines.length;
+    watched.send('AUTHENTICATE PLAIN');
+    await watched.expect(/^AUTHENTICATE \+$/);
+    watched.send(`AUTHENTICATE ${Buffer.from(`\0${account}\0sesame123`).toString('base64')}`);
+    await watched.expect(/ 903 /);
+    await watcher.expect(new RegExp(`^:${watchedName}!\\S+ ACCOUNT ${account}$`));
+    const after = since(watched, mark);
+    expect(after.findIndex((l) => / 900 /.test(l))).toBe(1);
+    await quit(watched);
+    await quit(watcher);
+  });
+});
+
 describe('setname', () => {
   test('members with the cap and the sender see SETNAME; WHOIS and WHO show it', async () => {
     const room = `#sn${++n}`;
