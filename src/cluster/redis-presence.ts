@@ -41,6 +41,7 @@ export function personFrom(origin: string, h: Record<string, string>): PersonInf
     account: h.account ? h.account : null,
     away: h.away !== undefined && h.away !== '\0' ? h.away : null,
     oper: h.oper === '1',
+    bot: h.bot === '1',
     invisible: h.invisible === '1',
     secure: h.secure === '1',
     protocol: h.protocol ?? 'remote',
@@ -68,6 +69,8 @@ function fieldsOf(p: PersonInfo): string[] {
     p.away ?? '\0',
     'oper',
     p.oper ? '1' : '0',
+    'bot',
+    p.bot ? '1' : '0',
     'invisible',
     p.invisible ? '1' : '0',
     'secure',
@@ -195,7 +198,7 @@ export class RedisPresence implements Presence {
     // Others' invisibility and operator status are in their user hashes.
     const flags = await Promise.all(
       remote.map(({ m }) =>
-        this.link.command(['HMGET', userKey(m.origin), 'invisible', 'oper', 'user', 'host']),
+        this.link.command(['HMGET', userKey(m.origin), 'invisible', 'oper', 'user', 'host', 'bot']),
       ),
     );
     remote.forEach(({ m }, i) => {
@@ -210,6 +213,7 @@ export class RedisPresence implements Presence {
           account: m.account,
           away: m.away ?? null,
           oper: str(f[1]) === '1',
+          bot: str(f[4]) === '1',
           invisible: str(f[0]) === '1',
           secure: false,
           protocol: 'remote',

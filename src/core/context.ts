@@ -15,6 +15,7 @@ import type { RoomStates } from './room-state.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { Sessions } from './sessions.js';
+import type { Watchlist } from './watchlist.js';
 
 export interface Core {
   readonly options: ServerOptions;
@@ -33,6 +34,8 @@ export interface Core {
   readonly fanout: Fanout;
   /** Resume tokens, replays, positions per name (resume.ts). */
   readonly resume: Resume;
+  /** Who watches which names for coming and going (IRC MONITOR). */
+  readonly watchlist: Watchlist;
   /**
    * Sends an event where `route` says, this node included; resolves once this node has
    * applied and delivered it. Rejects with a ChatError (`bus_unavailable`) when it cannot

@@ -40,6 +40,7 @@ import { RoomStates } from './room-state.js';
 import { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import { Sessions } from './sessions.js';
+import { Watchlist } from './watchlist.js';
 
 /** Where a single node keeps, across a restart, the names it held for people (Presence.hold). */
 const HOLDS_SETTING = 'name-holds';
@@ -81,6 +82,7 @@ export class Hub implements Core {
   readonly localPresence: LocalPresence;
   readonly presence: Presence;
   readonly fanout: Fanout;
+  readonly watchlist: Watchlist;
   readonly retention: Retention;
   readonly identity: Identity;
   readonly membership: Membership;
@@ -112,7 +114,8 @@ export class Hub implements Core {
       this.sessions.onChange = (s) => presence.online?.(s.id);
       this.rooms.listed = (room, name) => presence.listRoom?.(room, name);
     }
-    this.fanout = new Fanout(this.sessions, this.rooms, this.counters);
+    this.watchlist = new Watchlist(() => options.watchLimit);
+    this.fanout = new Fanout(this.sessions, this.rooms, this.counters, this.watchlist);
     this.retention = new Retention(
       store,
       { maxAgeMs: options.retentionMaxAgeMs, maxCount: options.retentionMaxCount },
@@ -245,6 +248,16 @@ export class Hub implements Core {
           const s = this.sessions.get(event.origin);
           if (s) {
             s.away = event.message;
+            this.sessions.changed(s);
+          }
+          this.rooms.apply(event);
+          this.fanout.deliver(event);
+          return;
+        }
+        case 'realname': {
+          const s = this.sessions.get(event.origin);
+          if (s) {
+            s.realname = event.realname;
             this.sessions.changed(s);
           }
           this.rooms.apply(event);

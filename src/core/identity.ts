@@ -11,7 +11,8 @@ import type { Session } from './session.js';
 import { maskMatches } from './names.js';
 import type { BanEntry } from './room.js';
 import { isQuit } from './resume.js';
-import { cleanText } from './text.js';
+import { cleanText, stripControls } from './text.js';
+import { announce } from './watchlist.js';
 
 export interface WhowasEntry {
   name: string;
@@ -57,17 +58,55 @@ export class Identity {
       if (old && fold(old) !== fold(name)) core.presence.release(old, s.id);
       return;
     }
+    const who = s.actor();
     await core.emit(
       {
         type: 'nick',
         ts: core.clock.now(),
         origin: s.id,
-        who: s.actor(),
+        who,
         newName: name,
         rooms: [...s.rooms].map((r) => r.name),
       },
       routeOf(core, s),
     );
+    announce(core, s, 'nick', { newName: name }, who);
+  }
+
+  /**
+   * Changes the realname others see in WHO and WHOIS (IRCv3 setname, any protocol that
+   * offers it). The cleaning rule's characters are removed; empty or longer than
+   * `realnameLength` bytes is refused rather than cut, so the person knows what others see.
+   */
+  async setRealname(s: Session, text: string): Promise<string> {
+    const { core } = this;
+    const realname = stripControls(text);
+    if (realname.trim() === '') {
+      throw new ChatError(ErrorCode.BadRequest, 'A realname cannot be empty');
+    }
+    if (Buffer.byteLength(realname) > core.options.realnameLength) {
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        `A realname is at most ${core.options.realnameLength} bytes`,
+      );
+    }
+    if (!s.registered) {
+      s.realname = realname;
+      return realname;
+    }
+    await core.emit(
+      {
+        type: 'realname',
+        ts: core.clock.now(),
+        origin: s.id,
+        who: s.actor(),
+        realname,
+        rooms: [...s.rooms].map((r) => r.name),
+      },
+      routeOf(core, s),
+    );
+    announce(core, s, 'realname', { realname });
+    return realname;
   }
 
   /** Applies a nick event of one of this node's sessions (called before its fan-out). */
@@ -102,6 +141,7 @@ export class Identity {
     if (!s.user) s.user = s.name;
     s.identityChanged();
     s.lastActive = core.clock.now();
+    announce(core, s, 'online');
     core.log.debug({ id: s.id, name: s.name, protocol: s.conn.protocol }, 'registered');
   }
 
@@ -112,6 +152,7 @@ export class Identity {
     s.closed = true;
     // A reason may come from the person (QUIT :text, JSON quit): the cleaning rule.
     const why = cleanText(s.closeReason ?? reason, core.options.topicLength);
+    core.watchlist.clear(s);
     if (s.registered) {
       const rooms = [...s.rooms];
       const route = routeOf(core, s);
@@ -140,6 +181,7 @@ export class Identity {
           route,
         )
         .catch((err: unknown) => core.log.warn({ err, id: s.id }, 'quit not announced'));
+      announce(core, s, 'offline');
     }
     if (s.name) {
       // A dropped connection or a shutdown keeps the name for its person for a while; a

@@ -10,6 +10,7 @@ import { checkRoom, fold } from './names.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
 import { cleanText } from './text.js';
+import { announce } from './watchlist.js';
 
 export function requireRegistered(s: Session): void {
   if (!s.registered) throw new ChatError(ErrorCode.NotRegistered, 'Choose a name first');
@@ -167,6 +168,7 @@ export class Membership {
       },
       routeOf(core, s),
     );
+    announce(core, s, 'away', { away: text === '' ? null : text });
   }
 
   /** Makes `name` the room plain text goes to. */

@@ -41,6 +41,8 @@ export interface ServerOptions {
   password: string | null;
   motd: string[];
   whowasLimit: number;
+  realnameLength: number;
+  watchLimit: number;
   ircMaxTargets: number;
   ircMaxModes: number;
   ackAfterCommit: boolean;
@@ -423,6 +425,24 @@ export const coreOptions: readonly Spec[] = [
     help: 'names remembered for IRC WHOWAS',
     default: '2000',
     set: num('whowasLimit'),
+  },
+  {
+    flag: 'realname-length',
+    kind: 'int',
+    min: 1,
+    max: 390,
+    help: 'longest realname in bytes (IRC USER and SETNAME)',
+    default: '100',
+    set: num('realnameLength'),
+  },
+  {
+    flag: 'watch-limit',
+    kind: 'int',
+    min: 0,
+    max: 10000,
+    help: 'names one person may watch for coming and going (IRC MONITOR)',
+    default: '100',
+    set: num('watchLimit'),
   },
   {
     flag: 'irc-max-targets',

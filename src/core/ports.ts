@@ -142,6 +142,8 @@ export interface PersonInfo {
   account: string | null;
   away: string | null;
   oper: boolean;
+  /** A declared bot (IRC user mode +B). */
+  bot: boolean;
   /** IRC user mode +i: shown only to those who share a room. */
   invisible: boolean;
   secure: boolean;

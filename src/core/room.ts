@@ -53,6 +53,8 @@ export interface RemoteMember {
   account: string | null;
   realname: string;
   away: string | null;
+  /** A declared bot, as of their join. */
+  bot?: boolean;
   roles: number;
   /** Session id on its node (node-qualified). */
   origin: string;

@@ -120,6 +120,12 @@ export class Rooms {
           if (entry) entry.account = event.who.account;
         }
         return;
+      case 'realname':
+        for (const name of event.rooms) {
+          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          if (entry) entry.realname = event.realname;
+        }
+        return;
       case 'topic': {
         const room = this.get(event.room);
         if (!room) return;
@@ -188,6 +194,7 @@ export class Rooms {
         account: e.who.account,
         realname: e.realname,
         away: e.away ?? null,
+        ...(e.who.bot ? { bot: true } : {}),
         roles,
         origin: e.origin,
       });

@@ -25,6 +25,13 @@ export class Session {
   invisible = false;
   /** Receives operator broadcasts (IRC user mode +w). */
   wallops = false;
+  /** A declared bot (IRC user mode +B, JSON `hello` with `bot`): others' clients can tell. */
+  bot = false;
+  /**
+   * The names this session watches for coming and going (IRC MONITOR), folded name → as
+   * given; null until the first (most people never watch anyone). Kept by watchlist.ts.
+   */
+  watching: Map<string, string> | null = null;
   readonly rooms = new SmallSet<Room>();
   /** Room that plain text goes to (line and terminal clients). */
   current: Room | null = null;
@@ -74,10 +81,15 @@ export class Session {
     return `${this.name}!${this.user || this.name}@${this.host}`;
   }
 
-  /** The person as events describe them; rebuilt only when the name or account changes. */
+  /** The person as events describe them; rebuilt only when the name, account or bot flag changes. */
   actor(): Actor {
     if (!this.actorCache) {
-      this.actorCache = { name: this.name, mask: this.mask, account: this.account };
+      this.actorCache = {
+        name: this.name,
+        mask: this.mask,
+        account: this.account,
+        ...(this.bot ? { bot: true as const } : {}),
+      };
     }
     return this.actorCache;
   }

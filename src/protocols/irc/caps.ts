@@ -17,6 +17,9 @@ export const Cap = {
   UserhostInNames: 1 << 10,
   AccountTag: 1 << 11,
   Sasl: 1 << 12,
+  ExtendedMonitor: 1 << 13,
+  Setname: 1 << 14,
+  InviteNotify: 1 << 15,
 } as const;
 
 export interface CapInfo {
@@ -35,11 +38,14 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'cap-notify', bit: Cap.CapNotify, value: '' },
   { name: 'echo-message', bit: Cap.EchoMessage, value: '' },
   { name: 'extended-join', bit: Cap.ExtendedJoin, value: '' },
+  { name: 'extended-monitor', bit: Cap.ExtendedMonitor, value: '' },
+  { name: 'invite-notify', bit: Cap.InviteNotify, value: '' },
   { name: 'labeled-response', bit: Cap.LabeledResponse, value: '' },
   { name: 'message-tags', bit: Cap.MessageTags, value: '' },
   { name: 'multi-prefix', bit: Cap.MultiPrefix, value: '' },
   { name: 'sasl', bit: Cap.Sasl, value: 'PLAIN' },
   { name: 'server-time', bit: Cap.ServerTime, value: '' },
+  { name: 'setname', bit: Cap.Setname, value: '' },
   { name: 'userhost-in-names', bit: Cap.UserhostInNames, value: '' },
 ];
 

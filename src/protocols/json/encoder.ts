@@ -3,6 +3,7 @@
  * each event is serialised once per transport ('framed' or 'ws').
  */
 import type { ChatEvent } from '../../core/events.js';
+import { fold } from '../../core/names.js';
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { describeChanges } from '../describe.js';
@@ -100,6 +101,8 @@ export function toWire(event: ChatEvent): ServerMessage | null {
       return { type: 'shutdown', reason: event.reason };
     case 'roster':
     case 'account':
+    case 'realname':
+    case 'status':
     case 'kill':
     case 'serverban':
       return null;
@@ -123,10 +126,15 @@ export function jsonEncoder(
       if (
         event.type === 'roster' ||
         event.type === 'account' ||
+        event.type === 'realname' ||
+        event.type === 'status' ||
         event.type === 'kill' ||
         event.type === 'serverban'
       )
         return null;
+      // An invitation is the invited person's news (others in the room get it for IRC's
+      // invite-notify).
+      if (event.type === 'invite' && fold(event.name) !== fold(r.name)) return null;
       // Tags only (IRC TAGMSG: typing, reactions): the JSON protocol has no such message.
       if ((event.type === 'message' || event.type === 'dm') && event.tagOnly) return null;
       return variant;

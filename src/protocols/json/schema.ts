@@ -55,6 +55,8 @@ function build(o: ServerOptions) {
       token: z.string().max(MAX_TOKEN_LENGTH).optional(),
       /** Last message id seen per room (over the token's): joins replay from there. */
       since: positions.optional(),
+      /** This client is a bot (IRCv3 bot mode: IRC shows it in WHOIS, WHO and a `bot` tag). */
+      bot: z.boolean().optional(),
       ref,
     }),
     z.object({
@@ -149,6 +151,8 @@ export interface WireMember {
   op: boolean;
   voice: boolean;
   away: boolean;
+  /** A declared bot (only present when true). */
+  bot?: true;
 }
 
 export interface WireRoom {

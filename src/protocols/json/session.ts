@@ -52,7 +52,13 @@ export function wireMembers(members: MemberInfo[], all: boolean): WireMember[] {
   const out: WireMember[] = [];
   for (const m of members) {
     if (!all && m.person.invisible) continue;
-    out.push({ name: m.person.name, op: m.op, voice: m.voice, away: m.person.away !== null });
+    out.push({
+      name: m.person.name,
+      op: m.op,
+      voice: m.voice,
+      away: m.person.away !== null,
+      ...(m.person.bot ? { bot: true as const } : {}),
+    });
   }
   return out;
 }
@@ -311,6 +317,8 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       await this.takeBack(msg.name);
       await hub.setName(session, msg.name, true);
     }
+    // Declared before registering, so the first events about this person say so.
+    if (msg.bot) hub.sessions.setFlag(session, 'bot', true);
     await hub.register(session);
     if (account !== null) await hub.accounts.loggedIn(session, account);
     // The room's live messages wait until the welcome and the replay are out.

@@ -9,6 +9,7 @@
  */
 import type { ChatEvent } from '../../core/events.js';
 import type { Encoder } from '../../core/ports.js';
+import { fold } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
 import { clock } from '../../core/text.js';
 import { describeChanges } from '../describe.js';
@@ -128,9 +129,14 @@ function baseVariant(event: ChatEvent, r: Session): string | null {
       return event.bulk && event.who.name !== r.name ? null : 'l';
     case 'away':
     case 'account':
+    case 'realname':
+    case 'status':
     case 'kill':
     case 'serverban':
       return null;
+    case 'invite':
+      // The invited person's news (others in the room get it for IRC's invite-notify).
+      return fold(event.name) === fold(r.name) ? 'l' : null;
     case 'nick':
       return event.newName === r.name ? 'l:self' : 'l';
     case 'kick':
@@ -204,6 +210,8 @@ function linesOf(event: ChatEvent, r: Session): OutLine[] {
     }
     case 'away':
     case 'account':
+    case 'realname':
+    case 'status':
     case 'kill':
     case 'serverban':
       return [];
