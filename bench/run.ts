@@ -30,6 +30,7 @@ const { values: flags } = parseArgs({
     'no-saturation': { type: 'boolean', default: false },
     measure: { type: 'string' },
     kinds: { type: 'string' },
+    'redis-core': { type: 'string' },
     profile: { type: 'boolean', default: false },
     'profile-generator': { type: 'boolean', default: false },
     docs: { type: 'boolean', default: false },
@@ -43,13 +44,15 @@ if (flags.help) {
   console.log(`Usage: npm run bench -- [options]
   --quick          smoke plan, one rep, small N (under two minutes)
   --servers LIST   comma-separated ids: plugboard-line, plugboard-irc, plugboard-line-flood,
-                   ngircd, python-select (default: all that start)
+                   ngircd, python-select, plugboard-cluster2 (two line nodes on one throwaway
+                   redis-server; load runs only) (default: all that start)
   --reps N         repetitions per point (default: 3, quick: 1)
   --n LIST         client counts for the load runs instead of the plan's (e.g. 1000,5000)
   --rates LIST     offered deliveries/s for the load runs (e.g. 50000; none: saturation only)
   --no-saturation  skip the saturation point
   --measure SEC    measurement window per point (default 4, quick 1.5)
   --kinds LIST     only these run kinds: load, reg, capacity
+  --redis-core N   pin the cluster's redis-server to core N (default 0, with the nodes)
   --profile        run Plugboard under node --cpu-prof and summarise the hottest functions
   --profile-generator  profile the load generator as well
   --docs / --no-docs   render docs/benchmarks.md (default: on for the full plan only)
@@ -98,15 +101,20 @@ function jobsFor(plan: Plan, targets: Job['target'][]): Job[] {
   for (let rep = 1; rep <= plan.reps; rep++) {
     for (const target of targets) {
       const fits = (n: number): boolean => n <= target.maxClients;
+      const takes = (kind: Job['kind']): boolean => !target.kinds || target.kinds.includes(kind);
       const conc = plan.fillConcurrency;
-      for (const n of plan.loadNs.filter(fits)) jobs.push({ target, kind: 'load', n, conc, rep });
-      for (const n of plan.regNs.filter(fits))
-        for (const c of plan.regConcurrencies) jobs.push({ target, kind: 'reg', n, conc: c, rep });
+      if (takes('load'))
+        for (const n of plan.loadNs.filter(fits)) jobs.push({ target, kind: 'load', n, conc, rep });
+      if (takes('reg'))
+        for (const n of plan.regNs.filter(fits))
+          for (const c of plan.regConcurrencies)
+            jobs.push({ target, kind: 'reg', n, conc: c, rep });
       const caps = plan.capacityNs
         .filter((n) => n !== 'max' || rep <= plan.capacityMaxReps)
         .map((n) => (n === 'max' ? target.maxClients : n));
-      for (const n of [...new Set(caps)].filter(fits))
-        jobs.push({ target, kind: 'capacity', n, conc, rep });
+      if (takes('capacity'))
+        for (const n of [...new Set(caps)].filter(fits))
+          jobs.push({ target, kind: 'capacity', n, conc, rep });
     }
   }
   // The flood-control variant only answers "what does the check cost": one load size.
@@ -218,6 +226,7 @@ async function main(): Promise<void> {
       {
         logDir,
         profileDir: profileDir && join(profileDir, label),
+        redisCore: flags['redis-core'] === undefined ? undefined : Number(flags['redis-core']),
         genProfileDir: flags['profile-generator'] ? join(runDir, 'gen-profiles', label) : undefined,
         log,
       },

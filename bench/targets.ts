@@ -6,9 +6,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { clusterTarget } from './servers/cluster.js';
 import { ngircdTarget, ngircdVersion, NGIRCD } from './servers/ngircd.js';
 import { plugboardAvailable, plugboardTarget } from './servers/plugboard.js';
 import { pythonTarget, pythonVersion } from './servers/python.js';
+import { redisVersion } from './servers/redis.js';
 import type { ServerTarget } from './servers/spawn.js';
 import { repoRoot } from './lib/paths.js';
 import { readFileSync } from 'node:fs';
@@ -71,6 +73,8 @@ export function candidates(log: (s: string) => void): ServerTarget[] {
   });
   list.push({ ...ngircdTarget(ngircdVersion() ?? 'not installed'), maxClients: max });
   list.push(pythonTarget(pythonVersion() ?? 'python3 missing'));
+  // One room spread over two nodes on one Redis: compared with plugboard-line.
+  list.push({ ...clusterTarget(2, `${pv}; ${redisVersion() ?? 'redis-server missing'}`), maxClients: max });
   return list;
 }
 

@@ -54,6 +54,34 @@ function args(protocol: ProtocolName, dir: string): string[] {
   ];
 }
 
+/** Starts one Plugboard process with only `protocol`'s listener, on a free port. */
+export async function startPlugboard(
+  protocol: ProtocolName,
+  o: StartOptions,
+  extraArgs: string[] = [],
+): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-'));
+  const node = [
+    ...serverNodeFlags(),
+    ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []),
+  ];
+  const child = spawnPinned(
+    o.core,
+    process.execPath,
+    [...node, ...args(protocol, dir), ...extraArgs],
+    o.logFile,
+  );
+  try {
+    const ready = await waitForReadyFile(child, join(dir, 'ready.json'), 30_000);
+    const addr = ready[protocol];
+    if (!addr) throw new Error(`Plugboard has no ${protocol} listener yet`);
+    return running(child, addr.host, addr.port, o.logFile);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+}
+
 export function plugboardTarget(
   protocol: ProtocolName,
   version: string,
@@ -67,27 +95,6 @@ export function plugboardTarget(
     maxClients: 0, // filled in from the open-file limit by the caller
     maxClientsWhy: 'open-file limit',
     version,
-    async start(o: StartOptions): Promise<RunningServer> {
-      const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-'));
-      const node = [
-        ...serverNodeFlags(),
-        ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []),
-      ];
-      const child = spawnPinned(
-        o.core,
-        process.execPath,
-        [...node, ...args(protocol, dir), ...extraArgs],
-        o.logFile,
-      );
-      try {
-        const ready = await waitForReadyFile(child, join(dir, 'ready.json'), 30_000);
-        const addr = ready[protocol];
-        if (!addr) throw new Error(`Plugboard has no ${protocol} listener yet`);
-        return running(child, addr.host, addr.port, o.logFile);
-      } catch (e) {
-        child.kill('SIGKILL');
-        throw e;
-      }
-    },
+    start: (o: StartOptions) => startPlugboard(protocol, o, extraArgs),
   };
 }

@@ -17,6 +17,19 @@ export interface RunningServer {
   alive(): boolean;
   /** Resolves once the process has exited. */
   stop(): Promise<void>;
+  /**
+   * A cluster: every node's process and chat listener (the generator spreads its clients
+   * over them, client i on node i mod nodes.length). A single server leaves it out.
+   */
+  nodes?: NodeEndpoint[];
+  /** The cluster's Redis, whose CPU time and commands are counted per room message. */
+  redis?: { pid: number; port: number; core: number };
+}
+
+export interface NodeEndpoint {
+  pid: number;
+  host: string;
+  port: number;
 }
 
 export interface StartOptions {
@@ -24,6 +37,8 @@ export interface StartOptions {
   logFile: string;
   /** Plugboard only: write a V8 CPU profile here on exit. */
   profileDir?: string;
+  /** Clusters only: the core Redis is pinned to (default: `core`, with the nodes). */
+  redisCore?: number;
 }
 
 export interface ServerTarget {
@@ -35,6 +50,8 @@ export interface ServerTarget {
   maxClients: number;
   maxClientsWhy: string;
   version: string;
+  /** The run kinds this target takes part in (default: all). */
+  kinds?: readonly string[];
   start(o: StartOptions): Promise<RunningServer>;
 }
 
