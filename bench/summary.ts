@@ -5,9 +5,10 @@
  */
 import type { PointResult, RunResult } from './gen/types.js';
 import { median } from './lib/stats.js';
+import type { ScaleResult } from './scale.js';
 import type { ServerTarget } from './servers/spawn.js';
 
-export type RunKind = 'load' | 'reg' | 'capacity';
+export type RunKind = 'load' | 'reg' | 'capacity' | 'scale';
 
 export interface Job {
   target: ServerTarget;
@@ -76,6 +77,8 @@ export interface ServerSummary {
   points: PointSummary[];
   saturation: PointSummary[];
   capacity: Array<{ n: number; ok: number; runs: number; pairMs: Fig; notes: string[] }>;
+  /** Scale runs (bench/scale.ts), each as measured: there are one or two. */
+  scale?: ScaleResult[];
   runs: Array<{ label: string; ok: boolean; errors: string[]; durationMs: number }>;
 }
 
@@ -281,6 +284,9 @@ export function summarize(
     const sats = list.flatMap((d) => (d.result.saturation ? [d.result.saturation] : []));
     if (sats.length > 0) s.saturation.push(pointSummary(n, sats));
   }
+
+  const scales = mine.flatMap((d) => (d.result.scale ? [d.result.scale] : []));
+  if (scales.length > 0) s.scale = scales;
 
   for (const [n, list] of groupBy(
     mine.filter((d) => d.job.kind === 'capacity'),

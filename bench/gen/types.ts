@@ -3,6 +3,8 @@
  * Plain data: both travel over the child-process IPC channel as JSON.
  */
 
+import type { ScaleResult } from '../scale.js';
+
 export type ProtocolName = 'line' | 'irc';
 
 export interface RunSpec {
@@ -21,7 +23,7 @@ export interface RunSpec {
   /** CPU core the server is pinned to; its /proc/stat line includes softirq work. */
   serverCore: number;
   /** A cluster's Redis: its CPU time and commands are read at the window edges too. */
-  redis: { pid: number; port: number; core: number } | null;
+  redis: { pid: number; port: number; core: number | string } | null;
   n: number;
   regConcurrency: number;
   /** Quiet time after registration before idle RSS is read (lets GC and queues settle). */
@@ -157,6 +159,8 @@ export interface RunResult {
   disconnectReasons: string[];
   genMaxCpuPct: number;
   durationMs: number;
+  /** A scale run's own figures (bench/scale.ts); the fields above stay empty there. */
+  scale?: ScaleResult;
 }
 
 /** Messages the generator sends to the orchestrator. */

@@ -8,7 +8,7 @@
  * compares like with like (see the Cluster section of docs/benchmarks.md).
  */
 import { join } from 'node:path';
-import { startPlugboard } from './plugboard.js';
+import { plugboardCli, startPlugboard } from './plugboard.js';
 import { startBenchRedis, type BenchRedis } from './redis.js';
 import type { RunningServer, ServerTarget, StartOptions } from './spawn.js';
 
@@ -78,8 +78,47 @@ export function clusterTarget(nodes: number, version: string): ServerTarget {
     maxClients: 0, // filled in from the open-file limit (the generator's) by the caller
     maxClientsWhy: "open-file limit (the generator's)",
     version,
-    // Load runs only: registration speed and capacity of a cluster are the 100k run's.
+    requires: plugboardCli,
+    // Load runs only: registration speed and capacity of a cluster are the scale run's.
     kinds: ['load'],
+    optIn: true,
+    cluster: true,
     start: (o: StartOptions) => startCluster(nodes, o),
+  };
+}
+
+/**
+ * `plugboard serve --workers W --bus redis://…` on a throwaway Redis, for the scale run
+ * (bench/scale.ts starts its own, sized to the run; this start is the probe's).
+ */
+export function workersTarget(version: string): ServerTarget {
+  return {
+    id: 'plugboard-workers',
+    label: 'Plugboard --workers (line, one Redis)',
+    protocol: 'line',
+    rooms: true,
+    maxClients: Infinity,
+    maxClientsWhy: 'open-file limit per process, times the processes',
+    version,
+    kinds: ['scale'],
+    optIn: true,
+    requires: plugboardCli,
+    start: async (o: StartOptions) => {
+      const redis = await startBenchRedis(o.redisCore ?? o.core, logOf(o.logFile, 'redis'));
+      try {
+        const s = await startPlugboard('line', o, ['--bus', redis.url, '--workers', '2']);
+        return {
+          ...s,
+          alive: () => s.alive() && redis.alive(),
+          stop: async () => {
+            await s.stop();
+            await redis.stop();
+          },
+        };
+      } catch (e) {
+        await redis.stop();
+        throw e;
+      }
+    },
   };
 }

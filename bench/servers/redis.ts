@@ -36,7 +36,7 @@ export function redisVersion(): string | null {
 export interface BenchRedis {
   pid: number;
   port: number;
-  core: number;
+  core: number | string;
   url: string;
   logFile: string;
   alive(): boolean;
@@ -67,7 +67,7 @@ const READY_TIMEOUT_MS = 10_000;
 
 async function startOn(
   port: number,
-  core: number,
+  core: number | string,
   dir: string,
   logFile: string,
 ): Promise<BenchRedis | 'in-use'> {
@@ -112,7 +112,10 @@ async function startOn(
 }
 
 /** Starts a fresh redis-server pinned to `core`; its output goes to `logFile`. */
-export async function startBenchRedis(core: number, logFile: string): Promise<BenchRedis> {
+export async function startBenchRedis(
+  core: number | string,
+  logFile: string,
+): Promise<BenchRedis> {
   if (!REDIS_SERVER) throw new Error('redis-server not installed (apt-get install redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-redis-'));
   try {

@@ -23,7 +23,7 @@ export interface RunningServer {
    */
   nodes?: NodeEndpoint[];
   /** The cluster's Redis, whose CPU time and commands are counted per room message. */
-  redis?: { pid: number; port: number; core: number };
+  redis?: { pid: number; port: number; core: number | string };
 }
 
 export interface NodeEndpoint {
@@ -33,12 +33,13 @@ export interface NodeEndpoint {
 }
 
 export interface StartOptions {
-  core: number;
+  /** A core, or a taskset list ("0,1"). */
+  core: number | string;
   logFile: string;
   /** Plugboard only: write a V8 CPU profile here on exit. */
   profileDir?: string;
   /** Clusters only: the core Redis is pinned to (default: `core`, with the nodes). */
-  redisCore?: number;
+  redisCore?: number | string;
 }
 
 export interface ServerTarget {
@@ -52,11 +53,18 @@ export interface ServerTarget {
   version: string;
   /** The run kinds this target takes part in (default: all). */
   kinds?: readonly string[];
+  /** Only benchmarked when named in --servers or by --cluster (long, or needs Redis). */
+  optIn?: boolean;
+  /** Several nodes on one Redis: also runs the plan's room sizes (Redis per message). */
+  cluster?: boolean;
+  /** A file the target cannot start without (a Plugboard build's dist/src/cli.js). */
+  requires?: string;
   start(o: StartOptions): Promise<RunningServer>;
 }
 
+/** `core`: one core, or a taskset list such as "0,1" (the scale run uses both). */
 export function spawnPinned(
-  core: number,
+  core: number | string,
   cmd: string,
   args: string[],
   logFile: string,
