@@ -330,7 +330,9 @@ async function main(): Promise<void> {
         scale,
       };
       done.push({ job, result });
-      log(`  ${result.ok ? 'ok' : 'INVALID'} in ${(result.durationMs / 1000).toFixed(1)} s${result.errors.length ? `: ${result.errors.join('; ')}` : ''}`);
+      log(
+        `  ${result.ok ? 'ok' : 'INVALID'} in ${(result.durationMs / 1000).toFixed(1)} s${result.errors.length ? `: ${result.errors.join('; ')}` : ''}`,
+      );
       continue;
     }
     const params = paramsFor(plan, job);

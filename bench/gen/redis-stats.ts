@@ -21,7 +21,10 @@ export function parseCommandStats(info: string): Map<string, number> {
     const colon = line.indexOf(':');
     if (colon < 0) continue;
     const name = line.slice('cmdstat_'.length, colon);
-    const fields = line.slice(colon + 1).trim().split(',');
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(',');
     const calls = fields.find((f) => f.startsWith('calls='));
     const n = calls === undefined ? NaN : Number(calls.slice('calls='.length));
     if (name && Number.isFinite(n)) out.set(name, n);

@@ -154,7 +154,10 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
     if (redis && idle0.r) {
       const d = redisDelta(idle0.r, await redis.read());
       const ms = performance.now() - idle0.t;
-      r.redisIdle = { commandsPerSecond: (d.total / ms) * 1000, cpuPct: (d.cpuUs / 1000 / ms) * 100 };
+      r.redisIdle = {
+        commandsPerSecond: (d.total / ms) * 1000,
+        cpuPct: (d.cpuUs / 1000 / ms) * 100,
+      };
       progress(
         `idle: servers ${r.idleCpuPct.toFixed(1)}% cpu, redis ${r.redisIdle.cpuPct.toFixed(2)}% cpu ` +
           `${r.redisIdle.commandsPerSecond.toFixed(1)} commands/s`,

@@ -31,8 +31,7 @@ function cell(f: Fig | undefined, show: (x: number) => string): string {
 function spread(f: Fig | undefined, show: (x: number) => string): string {
   if (!f || f.runs === 0) return '–';
   const v = f.values.filter(Number.isFinite);
-  const range =
-    v.length > 1 ? ` (${show(Math.min(...v))}–${show(Math.max(...v))})` : '';
+  const range = v.length > 1 ? ` (${show(Math.min(...v))}–${show(Math.max(...v))})` : '';
   return cell(f, show) + range;
 }
 
@@ -121,14 +120,11 @@ function comparisonTable(r: Report, s: Sides): string {
         '',
       ]);
     if (two) {
-      const ratio =
-        one && two ? valid(two.cpuUsPerDelivery) / valid(one.cpuUsPerDelivery) : NaN;
+      const ratio = one && two ? valid(two.cpuUsPerDelivery) / valid(one.cpuUsPerDelivery) : NaN;
       const redis = two.redis;
       // Redis's CPU per delivery, to add to the nodes' for the whole cluster's cost.
       const redisPerDelivery =
-        redis && two.achieved.median > 0
-          ? (redis.cpuPct.median * 1e4) / two.achieved.median
-          : NaN;
+        redis && two.achieved.median > 0 ? (redis.cpuPct.median * 1e4) / two.achieved.median : NaN;
       rows.push([
         'two nodes + Redis',
         offered,
@@ -165,7 +161,8 @@ function commandsTable(r: Report, s: Sides): string {
   const rows: string[][] = [];
   const measureS = r.plan.measureMs / 1000;
   const points = [...c.points, ...c.saturation].sort(
-    (a, b) => a.n - b.n || (a.offered === 'max' ? 1 : b.offered === 'max' ? -1 : a.offered - b.offered),
+    (a, b) =>
+      a.n - b.n || (a.offered === 'max' ? 1 : b.offered === 'max' ? -1 : a.offered - b.offered),
   );
   for (const p of points) {
     const redis = p.redis;

@@ -112,10 +112,7 @@ async function startOn(
 }
 
 /** Starts a fresh redis-server pinned to `core`; its output goes to `logFile`. */
-export async function startBenchRedis(
-  core: number | string,
-  logFile: string,
-): Promise<BenchRedis> {
+export async function startBenchRedis(core: number | string, logFile: string): Promise<BenchRedis> {
   if (!REDIS_SERVER) throw new Error('redis-server not installed (apt-get install redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-redis-'));
   try {
