@@ -237,7 +237,8 @@ function scaleSpec(plan: Plan, n: number): ScaleSpec {
     concurrency: s.concurrency,
     serverCores: '0,1',
     generatorCores: '0,1',
-    registerTimeoutMs: Math.max(60_000, n * 4),
+    // 3 ms per connection (100,000 in 5 minutes): past that the run reports how far it got.
+    registerTimeoutMs: Math.max(60_000, n * 3),
     settleMs: plan.idleSettleMs,
     rssSteadyWindowMs: plan.rssSteadyWindowMs,
     checkTimeoutMs: 60_000,

@@ -232,7 +232,9 @@ export async function loadPoint(
   const serverCpuUs = userUs + systemUs;
   const nodeCpuPct = perNode.map((c) => ((c.user + c.system) / Math.max(1, serverCpuUs)) * 100);
   const perDelivery = (x: number): number => (windowDeliveries > 0 ? x / windowDeliveries : NaN);
-  const redis = r0 && r1 ? redisPoint(r0, r1, w1.sent - w0.sent, windowMs) : null;
+  // Per room message delivered in the window (its deliveries / (N − 1)), not per message
+  // sent: a server that falls behind has sent messages Redis has not seen yet.
+  const redis = r0 && r1 ? redisPoint(r0, r1, windowDeliveries / fan, windowMs) : null;
   const redisHere = r0 && r1 && o.redisOnServerCore ? r1.cpuUs - r0.cpuUs : 0;
   const foreign =
     w1.core.busy -

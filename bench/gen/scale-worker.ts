@@ -35,6 +35,7 @@ export type ScaleReply =
       type: 'count';
       /** Marker lines ("… ~Z") received by this process's clients since it started. */
       markers: number;
+      registered: number;
       disconnects: number;
       reasons: string[];
     };
@@ -84,6 +85,7 @@ process.on('message', (m: ScaleCommand) => {
       reply({
         type: 'count',
         markers: swarm?.barrier ?? 0,
+        registered: swarm?.registered ?? 0,
         disconnects: swarm?.disconnects ?? 0,
         reasons: swarm?.reasons ?? [],
       });

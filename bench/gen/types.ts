@@ -58,7 +58,7 @@ export interface Endpoint {
 
 /** What Redis did in a measurement window, per room message sent in it. */
 export interface RedisPoint {
-  /** Room messages the generator sent inside the window: one SEQUENCE script each. */
+  /** Room messages delivered inside the window (deliveries / (N − 1)): one SEQUENCE script each. */
   messages: number;
   cpuUsPerMessage: number;
   /** Every command Redis executed, those inside scripts included (INFO commandstats). */

@@ -207,7 +207,7 @@ function scaleTable(list: ScaleResult[] | undefined): string {
     `${x.workers} + primary`,
     String(x.generators),
     fmt.int(x.registered),
-    fmt.s(x.connectMs),
+    `${fmt.s(x.connectMs)} (server CPU ${fmt.s(x.serverCpuMs)}, primary ${fmt.s(x.primaryCpuMs)}${Number.isFinite(x.workerRunQueueWaitPct) ? `; workers waited for a CPU ${x.workerRunQueueWaitPct.toFixed(0)}% of it` : ''})`,
     `${(x.rssIdleKb / 1024).toFixed(0)} MiB`,
     fmt.bytes(x.rssPerConnectionBytes),
     fmt.bytes(x.addedPerConnectionBytes),
@@ -281,7 +281,7 @@ ${comparisonTable(r, s)}
 ### Redis commands per room message
 
 From \`INFO commandstats\` at both edges of each measurement window (the probe's own \`INFO\`
-left out), divided by the room messages sent in the window. Commands inside the script
+left out), divided by the room messages delivered in the window (its deliveries / (N − 1)). Commands inside the script
 count too (\`INFO commandstats\` counts them). *net of idle background* takes out what
 Redis executes while nobody talks (node leases, renewed every third of \`--node-lease\`),
 measured in the same run before the load. Room sizes other than N = ${fmt.int(r.plan.loadNs[0] ?? N)} ran once.
