@@ -111,7 +111,7 @@ export const quickPlan: Plan = {
  * `--cluster`: one room on one node against the same room over two nodes on one Redis
  * (N = 1,000 at 50k/s and saturation, interleaved), Redis's commands per room message at
  * more room sizes, and 100,000 registered connections over `--workers` (bench/scale.ts).
- * About eight minutes; writes bench/results/cluster-summary.json and the Cluster section.
+ * About 13 minutes (the scale run is bounded at 3 ms per connection); writes bench/results/cluster-summary.json and the Cluster section.
  */
 export const clusterPlan: Plan = {
   ...fullPlan,

@@ -52,7 +52,7 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(`Usage: npm run bench -- [options]
   --quick          smoke plan, one rep, small N (under two minutes)
-  --cluster        the cluster plan instead (about 8 minutes; with --quick, under two):
+  --cluster        the cluster plan instead (about 13 minutes, 5 of them the scale run's bound; with --quick, under three):
                    plugboard-line against plugboard-cluster2 at N = 1,000, Redis commands
                    per room message at more room sizes, and the scale run (100,000
                    connections over --workers); writes bench/results/cluster-summary.json

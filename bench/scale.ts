@@ -121,6 +121,7 @@ class Generator {
   readonly child: ChildProcess;
   registered = 0;
   done: Extract<ScaleReply, { type: 'registered' }> | null = null;
+  private saidWaiter: ((index: number) => void) | null = null;
   private countWaiter: ((m: Extract<ScaleReply, { type: 'count' }>) => void) | null = null;
 
   constructor(cores: string) {
@@ -135,6 +136,10 @@ class Generator {
       else if (m.type === 'registered') {
         this.registered = m.registered;
         this.done = m;
+      } else if (m.type === 'said') {
+        const w = this.saidWaiter;
+        this.saidWaiter = null;
+        w?.(m.index);
       } else if (m.type === 'count') {
         const w = this.countWaiter;
         this.countWaiter = null;
@@ -145,6 +150,18 @@ class Generator {
 
   send(m: ScaleCommand): void {
     if (this.child.connected) this.child.send(m);
+  }
+
+  /** Has client `index` (with `last`: its last registered one) say a marker; which one did. */
+  say(index: number, last: boolean, timeoutMs = 5000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('a generator did not answer')), timeoutMs);
+      this.saidWaiter = (i) => {
+        clearTimeout(timer);
+        resolve(i);
+      };
+      this.send({ type: 'say', index, last });
+    });
   }
 
   count(timeoutMs = 5000): Promise<Extract<ScaleReply, { type: 'count' }>> {
@@ -316,17 +333,27 @@ export async function runScale(
     );
 
     // Markers from two ends: a client of the first and of the last generator.
-    const senders: Array<[number, number]> = [
-      [0, 0],
-      [gens.length - 1, share(gens.length - 1) - 1],
+    const senders: Array<[number, number, boolean]> = [
+      [0, 0, false],
+      [gens.length - 1, share(gens.length - 1) - 1, true],
     ];
-    for (const [g, index] of senders) {
+    for (const [g, index, last] of senders) {
       const now = await Promise.all(gens.map((x) => x.count()));
       const before = sum(now.map((c) => c.markers));
       const c0 = performance.now();
-      (gens[g] as Generator).send({ type: 'say', index });
+      const said = await (gens[g] as Generator).say(index, last);
       // Everyone registered by now (a fill cut short by its bound may have finished a few more).
       const expected = sum(now.map((c) => c.registered)) - 1;
+      if (said < 0) {
+        r.checks.push({
+          from: `generator ${g}: no registered client`,
+          expected,
+          delivered: 0,
+          ms: 0,
+          ok: false,
+        });
+        continue;
+      }
       let delivered = 0;
       while (performance.now() - c0 < spec.checkTimeoutMs) {
         await sleep(50);
@@ -335,7 +362,7 @@ export async function runScale(
         if (delivered >= expected) break;
       }
       const check = {
-        from: `generator ${g}, client ${index}`,
+        from: `generator ${g}, client ${said}`,
         expected,
         delivered,
         ms: performance.now() - c0,

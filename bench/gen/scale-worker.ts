@@ -24,13 +24,19 @@ export type ScaleCommand =
       timeoutMs: number;
     }
   | { type: 'count' }
-  /** Client `index` of this process says a marker line in its room (#lobby). */
-  | { type: 'say'; index: number }
+  /**
+   * A client of this process says a marker line in its room (#lobby): client `index`, or
+   * with `last`, the registered client with the highest index (a fill cut short by its
+   * time bound leaves the last clients unconnected).
+   */
+  | { type: 'say'; index: number; last?: boolean }
   | { type: 'stop' };
 
 export type ScaleReply =
   | { type: 'progress'; registered: number }
   | { type: 'registered'; registered: number; ms: number; error: string | null; cpuPct: number }
+  /** Which client said the marker (-1: none could). */
+  | { type: 'said'; index: number }
   | {
       type: 'count';
       /** Marker lines ("… ~Z") received by this process's clients since it started. */
@@ -47,6 +53,11 @@ function reply(m: ScaleReply): void {
 }
 
 let swarm: Swarm | null = null;
+
+/** Welcomed and still connected (registration clears what the client waited for). */
+function registered(c: Client | undefined): boolean {
+  return !!c && c.socket !== null && !c.closed && c.waiting === null;
+}
 
 async function connect(c: Extract<ScaleCommand, { type: 'connect' }>): Promise<void> {
   const s = new Swarm(protocolFor('line'), c.endpoints, c.n, 1, 1, {
@@ -91,8 +102,13 @@ process.on('message', (m: ScaleCommand) => {
       });
       break;
     case 'say': {
-      const c = swarm?.clients[m.index] as Client | undefined;
-      if (swarm && c) swarm.send(c, swarm.proto.say('#lobby', `Z ${m.index} ~Z`));
+      const s = swarm;
+      if (!s) break;
+      let i = m.index;
+      if (m.last) while (i > 0 && !registered(s.clients[i])) i--;
+      const c = s.clients[i];
+      if (c && registered(c)) s.send(c, s.proto.say('#lobby', `Z ${i} ~Z`));
+      reply({ type: 'said', index: c && registered(c) ? i : -1 });
       break;
     }
     case 'stop':

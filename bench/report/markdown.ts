@@ -422,8 +422,8 @@ npm run bench               # the full plan above; rewrites this page and bench/
 npm run bench -- --quick    # smoke check, one run per point, small N (under two minutes)
 npm run bench -- --servers plugboard-line,ngircd --n 1000 --kinds load   # a subset
 npm run bench -- --profile --servers plugboard-line --n 1000 --kinds load  # + node --cpu-prof
-npm run bench -- --cluster          # the Cluster section: two nodes on Redis, 100,000 over --workers (~8 min)
-npm run bench -- --cluster --quick  # its smoke check (under two minutes)
+npm run bench -- --cluster          # the Cluster section: two nodes on Redis, 100,000 over --workers (~13 min)
+npm run bench -- --cluster --quick  # its smoke check (about three minutes)
 # this build against another checkout's (interleaved runs; see the analysis)
 npm run bench -- --baseline ../old --servers plugboard-line,plugboard-line-base --n 1000 --rates 50000 --no-saturation
 \`\`\`
