@@ -10,7 +10,7 @@ import { startServer } from '../../../src/server.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { spawnServer } from '../../helpers/process.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
-import { portOf, testConfig } from '../../helpers/server.js';
+import { OTHER_LISTENERS_OFF, portOf, testConfig } from '../../helpers/server.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -19,23 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await redis?.dispose();
 });
-
-const OFF = [
-  '--framed-port',
-  '-1',
-  '--irc-port',
-  '-1',
-  '--irc-tls-port',
-  '-1',
-  '--line-tls-port',
-  '-1',
-  '--framed-tls-port',
-  '-1',
-  '--http-port',
-  '-1',
-  '--udp-port',
-  '-1',
-];
 
 test(
   'a node killed with SIGKILL: its users leave for everyone within the lease bound',
@@ -55,7 +38,7 @@ test(
       'memory',
       '--line-port',
       '0',
-      ...OFF,
+      ...OTHER_LISTENERS_OFF,
     ]);
     const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
     const goner = await LineClient.named(doomed.ports.line!.port, 'goner');
