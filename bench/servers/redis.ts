@@ -44,8 +44,8 @@ export interface BenchRedis {
   stop(): Promise<void>;
 }
 
-/** One inline PING over a fresh connection: true on +PONG. */
-function ping(port: number): Promise<boolean> {
+/** One inline PING over a fresh connection: true on +PONG (test/helpers/redis.ts uses it too). */
+export function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
