@@ -78,6 +78,10 @@ export class IrcClient implements Connection {
     this.link.whenDrained(cb);
   }
 
+  holdUntil(commit: Promise<void>): boolean {
+    return this.link.holdUntil?.(commit) ?? false;
+  }
+
   pause(): void {
     this.link.pause();
   }
