@@ -50,6 +50,8 @@ export class CommitOrderedLink implements Link {
   private ending: { last: Buffer | null | undefined; reason: string | undefined } | null = null;
   private endTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Past the send limit: nothing more is written; the owner ends the link. */
+  private overflowed = false;
 
   constructor(private readonly link: Link) {}
 
@@ -97,7 +99,7 @@ export class CommitOrderedLink implements Link {
   }
 
   write(data: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.overflowed || this.ending) return;
     if (this.held === null) {
       this.link.write(data);
       return;
@@ -214,6 +216,7 @@ export class CommitOrderedLink implements Link {
 
   /** Past the send limit: nothing held is sent; the owner closes the connection (once). */
   private overflow(): void {
+    this.overflowed = true;
     this.drop();
     const handler = this.onOverflow;
     this.onOverflow = null;
