@@ -77,7 +77,8 @@ export class CommitOrderedLink implements Link {
 
   /** Holds everything written from now on until `commit` settles (see the invariants). */
   holdUntil(commit: Promise<void>): boolean {
-    if (this.closed) return true;
+    // Closing or closed: nothing written from now on is sent anyway.
+    if (this.closed || this.overflowed || this.ending) return true;
     if (this.lastCommit === commit && this.lastBarrier !== null && !this.lastBarrier.settled) {
       return true;
     }
