@@ -7,11 +7,11 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../../src/server.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
-import { IrcPeer, offset, problems } from './peers.js';
+import { ATTACK_SERVER_FLAGS, IrcPeer, offset, problems } from './peers.js';
 
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startTestServer(['--irc-port', '0', '--flood-rate', '0']);
+  server = await startTestServer([...ATTACK_SERVER_FLAGS]);
 });
 afterAll(() => server?.close());
 
