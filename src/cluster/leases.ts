@@ -9,7 +9,7 @@
  * removed from the node set: its sessions were announced gone, so it ends them ("lost
  * contact with the cluster") rather than keep people no one else can see.
  */
-import type { ChatEvent } from '../core/events.js';
+import type { Actor, ChatEvent } from '../core/events.js';
 import type { BusRoute, Logger } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { listOf, pairsOf, type RedisLink } from './redis-client.js';
@@ -19,11 +19,13 @@ import {
   leaseKey,
   nameKey,
   NODES,
+  nodeRoomsKey,
   nodeUsersKey,
+  PREFIX,
   userKey,
 } from './redis-keys.js';
 import { countsKey, personFrom } from './redis-presence.js';
-import { RELEASE } from './redis-scripts.js';
+import { GHOSTS, RELEASE } from './redis-scripts.js';
 
 export interface LeaseHooks {
   emit(event: ChatEvent, route: BusRoute): Promise<void>;
@@ -83,6 +85,7 @@ export class Leases {
         leaseKey(this.nodeId),
         countsKey(this.nodeId),
         nodeUsersKey(this.nodeId),
+        nodeRoomsKey(this.nodeId),
       ]),
     ]);
   }
@@ -156,47 +159,88 @@ export class Leases {
     }
   }
 
-  /** A dead node's users leave: quits announced, names freed, records gone. */
+  /**
+   * A dead node's users leave: quits announced, names freed, records gone. First those
+   * with a user record; then its members no record knows of (GHOSTS: the node died after
+   * sequencing a join and before writing the record, at the end of that turn).
+   */
   async cleanUp(node: string): Promise<number> {
     const origins = listOf(await this.link.command(['SMEMBERS', nodeUsersKey(node)]));
+    const known = new Set<string>();
     let done = 0;
     for (const origin of origins) {
+      known.add(origin);
       const h = Object.fromEntries(pairsOf(await this.link.command(['HGETALL', userKey(origin)])));
       const person = personFrom(origin, h);
       if (person) {
-        const rooms = person.rooms;
         const who = {
           name: person.name,
           mask: `${person.name}!${person.user}@${person.host}`,
           account: person.account,
         };
-        await within(
-          this.o.leaseMs,
-          this.hooks.emit(
-            { type: 'quit', ts: Date.now(), origin, who, reason: 'server lost', rooms },
-            { rooms: rooms.map((r) => fold(r)) },
-          ),
-        ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
-        // Those watching for them (IRC MONITOR), on any node, hear they are gone.
-        await within(
-          this.o.leaseMs,
-          this.hooks.emit(
-            { type: 'status', ts: Date.now(), origin, who, change: 'offline', rooms },
-            { everyone: true },
-          ),
-        ).catch((err: unknown) =>
-          this.log.warn({ err, origin }, 'offline of a lost user not sent'),
-        );
-        await this.link.script(RELEASE, [nameKey(fold(person.name))], [origin]);
+        await this.gone(origin, who, person.rooms);
         done++;
       }
       await this.link.command(['DEL', userKey(origin)]);
     }
+    done += await this.ghosts(node, known);
     await Promise.all([
-      this.link.command(['DEL', nodeUsersKey(node), countsKey(node)]),
+      this.link.command(['DEL', nodeUsersKey(node), countsKey(node), nodeRoomsKey(node)]),
       this.link.command(['SREM', NODES, node]),
     ]);
     this.log.warn({ node, users: done }, 'cleaned up after a lost node');
     return done;
+  }
+
+  /** The dead node's room members that `known` (its user records) did not cover. */
+  private async ghosts(node: string, known: ReadonlySet<string>): Promise<number> {
+    const flat = listOf(await this.link.script(GHOSTS, [nodeRoomsKey(node)], [`${node}.`, PREFIX]));
+    const lost = new Map<string, { who: Actor; rooms: string[] }>();
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const [room, name, raw] = [flat[i] as string, flat[i + 1] as string, flat[i + 2] as string];
+      let m: { name?: unknown; mask?: unknown; account?: unknown; origin: string };
+      try {
+        m = JSON.parse(raw) as typeof m;
+      } catch {
+        continue;
+      }
+      if (known.has(m.origin) || typeof m.name !== 'string') continue;
+      let entry = lost.get(m.origin);
+      if (!entry) {
+        const who: Actor = {
+          name: m.name,
+          mask: typeof m.mask === 'string' ? m.mask : `${m.name}!${m.name}@`,
+          account: typeof m.account === 'string' ? m.account : null,
+        };
+        entry = { who, rooms: [] };
+        lost.set(m.origin, entry);
+      }
+      entry.rooms.push(name || room);
+    }
+    for (const [origin, { who, rooms }] of lost) await this.gone(origin, who, rooms);
+    if (lost.size > 0) {
+      this.log.warn({ node, users: lost.size }, 'lost node had room members without records');
+    }
+    return lost.size;
+  }
+
+  /** Announces a lost session's quit in its rooms and to its watchers; frees its name. */
+  private async gone(origin: string, who: Actor, rooms: string[]): Promise<void> {
+    await within(
+      this.o.leaseMs,
+      this.hooks.emit(
+        { type: 'quit', ts: Date.now(), origin, who, reason: 'server lost', rooms },
+        { rooms: rooms.map((r) => fold(r)) },
+      ),
+    ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
+    // Those watching for them (IRC MONITOR), on any node, hear they are gone.
+    await within(
+      this.o.leaseMs,
+      this.hooks.emit(
+        { type: 'status', ts: Date.now(), origin, who, change: 'offline', rooms },
+        { everyone: true },
+      ),
+    ).catch((err: unknown) => this.log.warn({ err, origin }, 'offline of a lost user not sent'));
+    await this.link.script(RELEASE, [nameKey(fold(who.name))], [origin]);
   }
 }

@@ -17,7 +17,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChatEvent } from '../core/events.js';
-import { newNodeId } from '../core/ids.js';
+import { newNodeId, nodeOf } from '../core/ids.js';
 import type { Logger, RoomSnapshot } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { ROOM_FLAGS, type BanEntry, type RemoteMember, type Room } from '../core/room.js';
@@ -34,6 +34,7 @@ import {
   allRedisChannel,
   leaseKey,
   nodeRedisChannel,
+  nodeRoomsKey,
   PREFIX,
   roomKeyList,
   roomKeys,
@@ -59,6 +60,32 @@ const PROBE = 'probe:';
 /** A fresh epoch: time-ordered, so a later one is visibly later in logs. */
 function newEpoch(): string {
   return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Runs SEQUENCE for a room envelope (channel `r:<room>`): its offset and epoch. A join
+ * also names the joiner's node's rooms set, which the script adds the room to (GHOSTS).
+ */
+export async function sequenceEnvelope(
+  link: RedisLink,
+  envelope: Envelope,
+  defaultRoom: string,
+  streamLength = 1000,
+): Promise<Position> {
+  const room = envelope.c.slice(2);
+  const keys = roomKeys(room);
+  const ops = roomOps(envelope.e, room, defaultRoom);
+  const keyList = roomKeyList(keys);
+  if (envelope.e.type === 'joined') keyList.push(nodeRoomsKey(nodeOf(envelope.e.origin)));
+  const reply = (await link.script(SEQUENCE, keyList, [
+    keys.channel,
+    JSON.stringify(envelope),
+    String(streamLength),
+    newEpoch(),
+    JSON.stringify(ops),
+    room,
+  ])) as RedisReply[];
+  return { p: Number(reply[0]), x: text(reply[1]) };
 }
 
 export class RedisBus extends ClusterBus {
@@ -127,18 +154,8 @@ export class RedisBus extends ClusterBus {
       .catch((err: unknown) => this.o.log.warn({ err, channel }, 'redis publish failed'));
   }
 
-  protected override async sequence(envelope: Envelope): Promise<Position> {
-    const room = envelope.c.slice(2);
-    const keys = roomKeys(room);
-    const ops = roomOps(envelope.e, room, this.o.defaultRoom);
-    const reply = (await this.link.script(SEQUENCE, roomKeyList(keys), [
-      keys.channel,
-      JSON.stringify(envelope),
-      String(this.o.streamLength ?? 1000),
-      newEpoch(),
-      JSON.stringify(ops),
-    ])) as RedisReply[];
-    return { p: Number(reply[0]), x: text(reply[1]) };
+  protected override sequence(envelope: Envelope): Promise<Position> {
+    return sequenceEnvelope(this.link, envelope, this.o.defaultRoom, this.o.streamLength);
   }
 
   protected override async recover(
@@ -231,12 +248,17 @@ export class RedisBus extends ClusterBus {
       owner: room.owner ?? '',
     };
     for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
-    await this.link.script(RESTORE, roomKeyList(keys), [
-      JSON.stringify(members),
-      JSON.stringify(fields),
-      JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
-      JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
-    ]);
+    await this.link.script(
+      RESTORE,
+      [...roomKeyList(keys), nodeRoomsKey(this.nodeId)],
+      [
+        JSON.stringify(members),
+        JSON.stringify(fields),
+        JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
+        JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
+        room.key,
+      ],
+    );
   }
 
   protected async listen(channel: string): Promise<void> {
