@@ -57,6 +57,8 @@ export class Leases {
   private timer: NodeJS.Timeout | null = null;
   private joined = false;
   private running = false;
+  /** Set by a clean stop: this node removing itself is not this node declared dead. */
+  private stopping = false;
   /** The cluster marker this node last saw: a different one means Redis lost its data. */
   private marker: string | null = null;
 
@@ -75,6 +77,7 @@ export class Leases {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     // A clean stop: our users have quit through the core already.
@@ -91,7 +94,7 @@ export class Leases {
   }
 
   private async tick(): Promise<void> {
-    if (this.running || !this.link.up) return;
+    if (this.running || this.stopping || !this.link.up) return;
     this.running = true;
     try {
       await this.renew();
@@ -118,7 +121,7 @@ export class Leases {
     this.marker = marker;
     if (this.joined) {
       const member = Number(await this.link.command(['SISMEMBER', NODES, this.nodeId]));
-      if (member === 0) {
+      if (member === 0 && !this.stopping) {
         this.log.warn({ node: this.nodeId }, 'this node was declared dead while out of reach');
         this.hooks.evicted();
       }
@@ -192,7 +195,10 @@ export class Leases {
     return done;
   }
 
-  /** The dead node's room members that `known` (its user records) did not cover. */
+  /**
+   * The dead node's room members still there after its recorded users' quits: users with
+   * no record, and rooms a record did not list yet (`known`: the users with records).
+   */
   private async ghosts(node: string, known: ReadonlySet<string>): Promise<number> {
     const flat = listOf(await this.link.script(GHOSTS, [nodeRoomsKey(node)], [`${node}.`, PREFIX]));
     const lost = new Map<string, { who: Actor; rooms: string[] }>();
@@ -204,7 +210,7 @@ export class Leases {
       } catch {
         continue;
       }
-      if (known.has(m.origin) || typeof m.name !== 'string') continue;
+      if (typeof m.name !== 'string') continue;
       let entry = lost.get(m.origin);
       if (!entry) {
         const who: Actor = {
@@ -217,15 +223,25 @@ export class Leases {
       }
       entry.rooms.push(name || room);
     }
-    for (const [origin, { who, rooms }] of lost) await this.gone(origin, who, rooms);
+    let unknown = 0;
+    for (const [origin, { who, rooms }] of lost) {
+      // A user with a record left its rooms above: what remains are rooms its record did
+      // not list yet (written again after each join), and the quit there is all it needs.
+      const offline = !known.has(origin);
+      if (offline) unknown++;
+      await this.gone(origin, who, rooms, offline);
+    }
     if (lost.size > 0) {
       this.log.warn({ node, users: lost.size }, 'lost node had room members without records');
     }
-    return lost.size;
+    return unknown;
   }
 
-  /** Announces a lost session's quit in its rooms and to its watchers; frees its name. */
-  private async gone(origin: string, who: Actor, rooms: string[]): Promise<void> {
+  /**
+   * Announces a lost session's quit in its rooms and (with `offline`) to its watchers;
+   * frees its name.
+   */
+  private async gone(origin: string, who: Actor, rooms: string[], offline = true): Promise<void> {
     await within(
       this.o.leaseMs,
       this.hooks.emit(
@@ -233,6 +249,7 @@ export class Leases {
         { rooms: rooms.map((r) => fold(r)) },
       ),
     ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
+    if (!offline) return;
     // Those watching for them (IRC MONITOR), on any node, hear they are gone.
     await within(
       this.o.leaseMs,

@@ -8,7 +8,14 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { sequenceEnvelope } from '../../../src/cluster/redis-bus.js';
 import { connectRedis, listOf } from '../../../src/cluster/redis-client.js';
-import { leaseKey, nameKey, NODES, roomKeys } from '../../../src/cluster/redis-keys.js';
+import {
+  leaseKey,
+  nameKey,
+  NODES,
+  nodeUsersKey,
+  roomKeys,
+  userKey,
+} from '../../../src/cluster/redis-keys.js';
 import { CLAIM } from '../../../src/cluster/redis-scripts.js';
 import { newNodeId } from '../../../src/core/ids.js';
 import { silentLogger } from '../../../src/core/ports.js';
@@ -105,10 +112,51 @@ test(
       '#lobby',
     );
     await watcher.expect(/^\* ghost joined #lobby$/);
+    // And one whose record was written before its join (it lists no room yet).
+    const spook = `${node}.2`;
+    await link.script(CLAIM, [nameKey('spook')], [spook, 'register', '', '']);
+    await link.command([
+      'HSET',
+      userKey(spook),
+      'name',
+      'spook',
+      'host',
+      '127.0.0.1',
+      'rooms',
+      '[]',
+    ]);
+    await link.command(['SADD', nodeUsersKey(node), spook]);
+    const spookWho = { name: 'spook', mask: 'spook!spook@127.0.0.1', account: null };
+    await sequenceEnvelope(
+      link,
+      {
+        o: node,
+        s: 2,
+        c: 'r:#lobby',
+        k: 2,
+        e: {
+          type: 'joined',
+          ts: Date.now(),
+          origin: spook,
+          room: '#lobby',
+          who: spookWho,
+          realname: 'spook',
+        },
+      },
+      '#lobby',
+    );
+    await watcher.expect(/^\* spook joined #lobby$/);
     // The lease runs out; the survivor's sweep (every second with a 3 s lease) finds it.
-    await watcher.expect(/^\* ghost left \(server lost\)$/, 30_000);
+    const left = /^\* (ghost|spook) left \(server lost\)$/;
+    const first = await watcher.expect(left, 30_000);
+    const second = await watcher.expect(left, 10_000);
+    expect([first, second].sort()).toEqual([
+      '* ghost left (server lost)',
+      '* spook left (server lost)',
+    ]);
     const members = listOf((await link.command(['HKEYS', roomKeys('#lobby').members])) as string[]);
     expect(members).not.toContain('ghost');
+    expect(members).not.toContain('spook');
     expect(await link.command(['GET', nameKey('ghost')])).toBeNull();
     // And the name is free for someone else.
     const again = await LineClient.named(portOf(survivor, 'line'), 'ghost');
