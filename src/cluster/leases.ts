@@ -100,7 +100,8 @@ export class Leases {
       await this.renew();
       await this.sweep();
     } catch (err) {
-      this.log.warn({ err }, 'lease round failed');
+      // A round cut short by this node's own stop (the link closing) is no news.
+      if (!this.stopping) this.log.warn({ err }, 'lease round failed');
     } finally {
       this.running = false;
     }
