@@ -8,6 +8,14 @@ import type { RoomFlag } from './room-changes.js';
 import type { BanEntry, RemoteMember } from './room.js';
 import type { Session } from './session.js';
 
+/**
+ * The send limit of a connection nobody has limited yet (Connection.limitSendQueue), for
+ * implementations to start with: larger than any queue a process can hold, and a small
+ * integer, which V8 keeps in the object itself (Infinity would be a 16-byte box per
+ * connection).
+ */
+export const NO_SEND_LIMIT = 0x7fff_ffff;
+
 /** One client connection as the core sees it: bytes out, flow control, close. */
 export interface Connection {
   readonly remoteAddress: string;
@@ -25,9 +33,11 @@ export interface Connection {
   pendingBytes(): number;
   /**
    * Bounds what may wait for this connection: a write that would take `pendingBytes()`
-   * past `bytes` is dropped and `onOverflow` is called (once). Set by the hub on attach.
+   * past `bytes` is dropped and `onOverflow(owner)` is called (once). Set by the hub on
+   * attach. A handler and its argument rather than a closure: one handler serves every
+   * connection, where a closure each cost ~100 bytes per idle connection.
    */
-  limitSendQueue(bytes: number, onOverflow: () => void): void;
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void;
   /** Calls `cb` once everything queued has been handed to the kernel (pacing replies). */
   whenDrained(cb: () => void): void;
   /**

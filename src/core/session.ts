@@ -6,6 +6,7 @@
 import type { Actor } from './events.js';
 import type { Connection, Encoder, HoldProof } from './ports.js';
 import type { Room } from './room.js';
+import { SmallMap } from './small-map.js';
 import { SmallSet } from './small-set.js';
 
 export class Session {
@@ -57,7 +58,7 @@ export class Session {
    * Per room (folded name): the room's `lastId` when this session's join was applied, so a
    * resume replays up to it and live delivery takes over after it. Made on first use.
    */
-  joinMarks: Map<string, string> | null = null;
+  joinMarks: SmallMap<string, string> | null = null;
   /**
    * Whether the name is held for this person if the connection ends without a quit
    * (Presence.hold); false once they were killed or banned.

@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { Link } from '../core/ports.js';
+import { NO_SEND_LIMIT, type Link } from '../core/ports.js';
 import { countWrite, currentTurn, flushAtEndOfTurn } from './end-of-turn.js';
 import { Linger } from './linger.js';
 
@@ -26,7 +26,10 @@ function onSocketEnd(this: LinkedSocket): void {
 }
 
 function onSocketClose(this: LinkedSocket): void {
-  this[LINK]?.socketClose();
+  const link = this[LINK];
+  if (!link) return;
+  link.released?.(this);
+  link.socketClose();
 }
 
 const plainDestroy = Socket.prototype._destroy;
@@ -87,8 +90,10 @@ export class SocketLink implements Link {
   /** Bytes in `first`/`more`: they count against the send limit like queued ones. */
   private gathered = 0;
   /** The send limit (Connection.limitSendQueue) and what to do past it. */
-  private limit = Number.POSITIVE_INFINITY;
-  private onOverflow: (() => void) | null = null;
+  private limit = NO_SEND_LIMIT;
+  private onOverflow: ((owner: unknown) => void) | null = null;
+  /** What `onOverflow` is called with (the session: one handler for every connection). */
+  private overflowOwner: unknown = null;
   private overflowed = false;
   /**
    * Set when data went through the stream (the kernel did not take it all at once); cleared
@@ -109,6 +114,12 @@ export class SocketLink implements Link {
     readonly secure: boolean,
     /** Destroys the socket if the peer has not closed soon after end() (see linger.ts). */
     private readonly linger: Linger = defaultLinger,
+    /**
+     * Called first when the socket closes (the listener's admission release), shared by
+     * every socket: one 'close' listener per socket rather than two, which would cost
+     * each idle connection a listener array (~64 bytes).
+     */
+    readonly released: ((socket: Socket) => void) | null = null,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     (socket as LinkedSocket)[LINK] = this;
@@ -121,6 +132,9 @@ export class SocketLink implements Link {
     // Listening for errors from the start: an error with no listener would throw. The
     // reason is kept for the close handler.
     socket.on('error', onSocketError);
+    // From the start, so `released` runs however early the socket closes; the close
+    // handler (onClose) is only called once there is one.
+    socket.on('close', onSocketClose);
   }
 
   write(data: Buffer): void {
@@ -165,9 +179,10 @@ export class SocketLink implements Link {
     return pending > 0 && pending + adding > this.limit;
   }
 
-  limitSendQueue(bytes: number, onOverflow: () => void): void {
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void {
     this.limit = bytes;
-    this.onOverflow = onOverflow;
+    this.onOverflow = onOverflow as (owner: unknown) => void;
+    this.overflowOwner = owner;
   }
 
   /** Past the limit: drop what waits, tell the owner (once), who closes the link. */
@@ -178,7 +193,7 @@ export class SocketLink implements Link {
     this.gathered = 0;
     const handler = this.onOverflow;
     this.onOverflow = null;
-    handler?.();
+    handler?.(this.overflowOwner);
   }
 
   whenDrained(cb: () => void): void {
@@ -262,9 +277,7 @@ export class SocketLink implements Link {
     this.closeHandler = handler;
     // Shared listeners that find this link through the socket: no closures per connection
     // (tens of thousands of links are alive at once).
-    const socket = this.socket;
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+    this.socket.on('end', onSocketEnd);
   }
 
   /** Called by the shared listeners below. */

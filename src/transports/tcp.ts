@@ -69,9 +69,12 @@ export interface RunningListener {
 export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListener> {
   const { gate, linger } = opts;
   // Shared by every socket of this listener: no closure per connection.
-  function release(this: Accepted): void {
-    const address = this[ADDRESS];
+  function release(socket: Accepted): void {
+    const address = socket[ADDRESS];
     if (address !== undefined) gate.release(address);
+  }
+  function releaseOnClose(this: Accepted): void {
+    release(this);
   }
 
   /**
@@ -85,8 +88,9 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
     const refused = gate.admit(address);
     if (refused === null) {
       socket[ADDRESS] = address;
-      socket.on('close', release);
-      if (!opts.tls) opts.onLink(new SocketLink(socket, opts.protocol, false, linger));
+      // Plain TCP: the link's own 'close' listener releases it (one listener, not two).
+      if (!opts.tls) opts.onLink(new SocketLink(socket, opts.protocol, false, linger, release));
+      else socket.on('close', releaseOnClose);
       return;
     }
     if (!opts.tls) {

@@ -15,7 +15,7 @@ import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { sendPaced } from '../../core/pacer.js';
-import { positionIn, type SeenPositions } from '../../core/resume.js';
+import { addressProof, positionIn, type SeenPositions } from '../../core/resume.js';
 import { clock, stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, tooLong, type CommandContext } from './commands.js';
 import { LineDecoder, type LineItem } from './decoder.js';
@@ -106,7 +106,7 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     // --ack-after-commit: output after a message waits for its commit (core/commit-order.ts).
     this.session = hub.attach(orderedByCommits(link, opts.ackAfterCommit), lineEncoder);
     // netcat cannot carry a resume token: its address gets a held name back (resume.ts).
-    this.session.proof = { address: this.session.host };
+    this.session.proof = addressProof(this.session.host);
     this.maxText = Math.min(opts.maxLineBytes, opts.maxMessageBytes);
     this.decoder = new LineDecoder(this.maxText + COMMAND_ROOM);
     this.gate = new InboundGate<Input>(
