@@ -28,7 +28,7 @@ function onSocketEnd(this: LinkedSocket): void {
 function onSocketClose(this: LinkedSocket): void {
   const link = this[LINK];
   if (!link) return;
-  link.released?.(this);
+  link.kind.released?.(this);
   link.socketClose();
 }
 
@@ -76,6 +76,32 @@ export function normalizeAddress(address: string | undefined): string {
   return known;
 }
 
+/**
+ * What every link of one listener shares: kept once per listener, not in each link (an
+ * idle connection's link is most of what it costs; four fields are 32 bytes each time).
+ */
+export interface LinkKind {
+  readonly protocol: string;
+  readonly secure: boolean;
+  /** Destroys the socket if the peer has not closed soon after end() (see linger.ts). */
+  readonly linger: Linger;
+  /**
+   * Called first when the socket closes (the listener's admission release), shared by
+   * every socket: one 'close' listener per socket rather than two, which would cost
+   * each idle connection a listener array (~64 bytes).
+   */
+  readonly released: ((socket: Socket) => void) | null;
+}
+
+export function linkKind(
+  protocol: string,
+  secure: boolean,
+  linger: Linger = defaultLinger,
+  released: ((socket: Socket) => void) | null = null,
+): LinkKind {
+  return { protocol, secure, linger, released };
+}
+
 export class SocketLink implements Link {
   readonly remoteAddress: string;
   private ended = false;
@@ -110,22 +136,13 @@ export class SocketLink implements Link {
 
   constructor(
     private readonly socket: Socket,
-    readonly protocol: string,
-    readonly secure: boolean,
-    /** Destroys the socket if the peer has not closed soon after end() (see linger.ts). */
-    private readonly linger: Linger = defaultLinger,
-    /**
-     * Called first when the socket closes (the listener's admission release), shared by
-     * every socket: one 'close' listener per socket rather than two, which would cost
-     * each idle connection a listener array (~64 bytes).
-     */
-    readonly released: ((socket: Socket) => void) | null = null,
+    readonly kind: LinkKind,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
     (socket as LinkedSocket)[LINK] = this;
     // Direct writes only on plain TCP sockets whose every close is seen: TLS goes through
     // its own stream, and a socket class with its own _destroy is not ours to wrap.
-    const plain = !secure && Object.getPrototypeOf(socket) === Socket.prototype;
+    const plain = !kind.secure && Object.getPrototypeOf(socket) === Socket.prototype;
     this.fd = plain ? descriptorOf(socket) : -1;
     if (this.fd >= 0) socket._destroy = destroyMarkingLink;
     this.dead = socket.destroyed;
@@ -135,6 +152,14 @@ export class SocketLink implements Link {
     // From the start, so `released` runs however early the socket closes; the close
     // handler (onClose) is only called once there is one.
     socket.on('close', onSocketClose);
+  }
+
+  get protocol(): string {
+    return this.kind.protocol;
+  }
+
+  get secure(): boolean {
+    return this.kind.secure;
   }
 
   write(data: Buffer): void {
@@ -258,7 +283,7 @@ export class SocketLink implements Link {
     this.ended = true;
     // A half-closed socket keeps its descriptor for as long as the peer keeps its side
     // open: the linger destroys it if the peer has not closed soon (linger.ts).
-    this.linger.end(this.socket, last && !this.dead ? last : undefined);
+    this.kind.linger.end(this.socket, last && !this.dead ? last : undefined);
   }
 
   destroy(): void {

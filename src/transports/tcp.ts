@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Link } from '../core/ports.js';
 import type { Linger } from './linger.js';
-import { normalizeAddress, SocketLink } from './socket-link.js';
+import { linkKind, normalizeAddress, SocketLink } from './socket-link.js';
 
 /**
  * A TLS handshake must finish within this (Node's default is 120 s): until it has, the
@@ -76,6 +76,8 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
   function releaseOnClose(this: Accepted): void {
     release(this);
   }
+  const plainKind = linkKind(opts.protocol, false, linger, release);
+  const tlsKind = linkKind(opts.protocol, true, linger);
 
   /**
    * Admission on the raw socket, as soon as it is accepted: the descriptor is held from
@@ -89,7 +91,7 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
     if (refused === null) {
       socket[ADDRESS] = address;
       // Plain TCP: the link's own 'close' listener releases it (one listener, not two).
-      if (!opts.tls) opts.onLink(new SocketLink(socket, opts.protocol, false, linger, release));
+      if (!opts.tls) opts.onLink(new SocketLink(socket, plainKind));
       else socket.on('close', releaseOnClose);
       return;
     }
@@ -111,7 +113,7 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
       linger.end(secure, opts.refusal(refused));
       return;
     }
-    opts.onLink(new SocketLink(secure, opts.protocol, true, linger));
+    opts.onLink(new SocketLink(secure, tlsKind));
   };
 
   const server = opts.tls
