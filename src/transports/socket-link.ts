@@ -25,6 +25,10 @@ function onSocketEnd(this: LinkedSocket): void {
   this[LINK]?.socketEnd();
 }
 
+function onSocketData(this: LinkedSocket, data: Buffer): void {
+  this[LINK]?.socketData(data);
+}
+
 function onSocketClose(this: LinkedSocket): void {
   const link = this[LINK];
   if (!link) return;
@@ -129,7 +133,10 @@ export class SocketLink implements Link {
   private streamed = false;
   /** The turn in which this link last wrote straight to the kernel. */
   private directTurn = 0;
-  private closeHandler: ((reason: string) => void) | null = null;
+  private dataHandler: ((data: Buffer, owner: unknown) => void) | null = null;
+  private dataOwner: unknown = undefined;
+  private closeHandler: ((reason: string, owner: unknown) => void) | null = null;
+  private closeOwner: unknown = undefined;
   private closeReason = 'connection closed';
   /** The socket's descriptor for direct writes, or -1 (TLS, or no descriptor). */
   private readonly fd: number;
@@ -294,15 +301,25 @@ export class SocketLink implements Link {
     this.socket.destroy();
   }
 
-  onData(handler: (data: Buffer) => void): void {
-    this.socket.on('data', handler);
+  // Shared listeners that find this link through the socket, handlers that get their
+  // owner passed: no closures per connection (tens of thousands of links are alive at once).
+
+  onData<T = undefined>(handler: (data: Buffer, owner: T) => void, owner?: T): void {
+    const first = this.dataHandler === null;
+    this.dataHandler = handler as (data: Buffer, owner: unknown) => void;
+    this.dataOwner = owner;
+    if (first) this.socket.on('data', onSocketData);
   }
 
-  onClose(handler: (reason: string) => void): void {
-    this.closeHandler = handler;
-    // Shared listeners that find this link through the socket: no closures per connection
-    // (tens of thousands of links are alive at once).
-    this.socket.on('end', onSocketEnd);
+  onClose<T = undefined>(handler: (reason: string, owner: T) => void, owner?: T): void {
+    const first = this.closeHandler === null;
+    this.closeHandler = handler as (reason: string, owner: unknown) => void;
+    this.closeOwner = owner;
+    if (first) this.socket.on('end', onSocketEnd);
+  }
+
+  socketData(data: Buffer): void {
+    this.dataHandler?.(data, this.dataOwner);
   }
 
   /** Called by the shared listeners below. */
@@ -320,7 +337,7 @@ export class SocketLink implements Link {
   }
 
   socketClose(): void {
-    this.closeHandler?.(this.closeReason);
+    this.closeHandler?.(this.closeReason, this.closeOwner);
   }
 }
 

@@ -185,17 +185,17 @@ export class WsLink implements Link {
     this.destroy();
   }
 
-  onData(handler: (data: Buffer) => void): void {
+  onData<T = undefined>(handler: (data: Buffer, owner: T) => void, owner?: T): void {
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) {
         this.closeWith(1003, 'binary messages are not supported; send JSON as text');
         return;
       }
-      handler(data);
+      handler(data, owner as T);
     });
   }
 
-  onClose(handler: (reason: string) => void): void {
-    this.ws.on('close', (code: number) => handler(this.reason ?? describeClose(code)));
+  onClose<T = undefined>(handler: (reason: string, owner: T) => void, owner?: T): void {
+    this.ws.on('close', (code: number) => handler(this.reason ?? describeClose(code), owner as T));
   }
 }

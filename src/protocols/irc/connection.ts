@@ -75,8 +75,17 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
       opts.floodQueueLines,
       this,
     );
-    link.onData((chunk) => this.onData(chunk));
-    link.onClose((reason) => this.close(reason));
+    link.onData(IrcConnection.data, this);
+    link.onClose(IrcConnection.closed, this);
+  }
+
+  /** The link's handlers, shared by every connection (Link.onData, Link.onClose). */
+  private static data(chunk: Buffer, c: IrcConnection): void {
+    c.onData(chunk);
+  }
+
+  private static closed(reason: string, c: IrcConnection): void {
+    c.close(reason);
   }
 
   private onData(chunk: Buffer): void {

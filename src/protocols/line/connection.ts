@@ -115,8 +115,8 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       this,
     );
     this.stage = opts.password !== null ? Stage.Password : Stage.Name;
-    link.onData((chunk) => this.onData(chunk));
-    link.onClose((reason) => this.close(reason));
+    link.onData(LineConnection.data, this);
+    link.onClose(LineConnection.closed, this);
 
     void this.greet();
   }
@@ -149,6 +149,15 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
         this.hub.clock,
       ),
     ));
+  }
+
+  /** The link's handlers, shared by every connection (Link.onData, Link.onClose). */
+  private static data(chunk: Buffer, c: LineConnection): void {
+    c.onData(chunk);
+  }
+
+  private static closed(reason: string, c: LineConnection): void {
+    c.close(reason);
   }
 
   private onData(chunk: Buffer): void {
