@@ -32,7 +32,7 @@ function onSocketData(this: LinkedSocket, data: Buffer): void {
 function onSocketClose(this: LinkedSocket): void {
   const link = this[LINK];
   if (!link) return;
-  link.kind.released?.(this);
+  link.kind.released?.(link);
   link.socketClose();
 }
 
@@ -94,14 +94,14 @@ export interface LinkKind {
    * every socket: one 'close' listener per socket rather than two, which would cost
    * each idle connection a listener array (~64 bytes).
    */
-  readonly released: ((socket: Socket) => void) | null;
+  readonly released: ((link: SocketLink) => void) | null;
 }
 
 export function linkKind(
   protocol: string,
   secure: boolean,
   linger: Linger = defaultLinger,
-  released: ((socket: Socket) => void) | null = null,
+  released: ((link: SocketLink) => void) | null = null,
 ): LinkKind {
   return { protocol, secure, linger, released };
 }
@@ -134,9 +134,12 @@ export class SocketLink implements Link {
   /** The turn in which this link last wrote straight to the kernel. */
   private directTurn = 0;
   private dataHandler: ((data: Buffer, owner: unknown) => void) | null = null;
-  private dataOwner: unknown = undefined;
   private closeHandler: ((reason: string, owner: unknown) => void) | null = null;
-  private closeOwner: unknown = undefined;
+  /**
+   * What the handlers are called with: one owner per link (the connection reading it),
+   * given with onData or onClose, whichever came last.
+   */
+  private owner: unknown = undefined;
   private closeReason = 'connection closed';
   /** The socket's descriptor for direct writes, or -1 (TLS, or no descriptor). */
   private readonly fd: number;
@@ -146,6 +149,10 @@ export class SocketLink implements Link {
     readonly kind: LinkKind,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    // Node keeps the peer address it looked up on the socket for the socket's life (an
+    // object and two strings, ~110 bytes per connection); the link keeps the one string
+    // it needs, shared by every socket from that address. Node looks it up again if asked.
+    (socket as Socket & { _peername?: unknown })._peername = undefined;
     (socket as LinkedSocket)[LINK] = this;
     // Direct writes only on plain TCP sockets whose every close is seen: TLS goes through
     // its own stream, and a socket class with its own _destroy is not ours to wrap.
@@ -307,19 +314,19 @@ export class SocketLink implements Link {
   onData<T = undefined>(handler: (data: Buffer, owner: T) => void, owner?: T): void {
     const first = this.dataHandler === null;
     this.dataHandler = handler as (data: Buffer, owner: unknown) => void;
-    this.dataOwner = owner;
+    if (owner !== undefined) this.owner = owner;
     if (first) this.socket.on('data', onSocketData);
   }
 
   onClose<T = undefined>(handler: (reason: string, owner: T) => void, owner?: T): void {
     const first = this.closeHandler === null;
     this.closeHandler = handler as (reason: string, owner: unknown) => void;
-    this.closeOwner = owner;
+    if (owner !== undefined) this.owner = owner;
     if (first) this.socket.on('end', onSocketEnd);
   }
 
   socketData(data: Buffer): void {
-    this.dataHandler?.(data, this.dataOwner);
+    this.dataHandler?.(data, this.owner);
   }
 
   /** Called by the shared listeners below. */
@@ -337,7 +344,7 @@ export class SocketLink implements Link {
   }
 
   socketClose(): void {
-    this.closeHandler?.(this.closeReason, this.closeOwner);
+    this.closeHandler?.(this.closeReason, this.owner);
   }
 }
 

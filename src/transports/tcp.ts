@@ -76,7 +76,11 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
   function releaseOnClose(this: Accepted): void {
     release(this);
   }
-  const plainKind = linkKind(opts.protocol, false, linger, release);
+  /** Plain TCP: the link knows the address it was admitted under (the same normalized string). */
+  function releaseLink(link: SocketLink): void {
+    gate.release(link.remoteAddress);
+  }
+  const plainKind = linkKind(opts.protocol, false, linger, releaseLink);
   const tlsKind = linkKind(opts.protocol, true, linger);
 
   /**
@@ -89,10 +93,13 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
     const address = normalizeAddress(socket.remoteAddress);
     const refused = gate.admit(address);
     if (refused === null) {
-      socket[ADDRESS] = address;
       // Plain TCP: the link's own 'close' listener releases it (one listener, not two).
-      if (!opts.tls) opts.onLink(new SocketLink(socket, plainKind));
-      else socket.on('close', releaseOnClose);
+      if (!opts.tls) {
+        opts.onLink(new SocketLink(socket, plainKind));
+      } else {
+        socket[ADDRESS] = address;
+        socket.on('close', releaseOnClose);
+      }
       return;
     }
     if (!opts.tls) {

@@ -21,7 +21,6 @@ function linkOverflowed(client: IrcClient): void {
 
 export class IrcClient implements Connection {
   session!: Session;
-  readonly protocol = 'irc';
   /** The connection's owner: closes the flood gate and the hub session, runs keepalives. */
   owner: { close(reason: string): void; tick(now: number): void } | null = null;
   /** Output of the labeled command being run, or null. */
@@ -46,6 +45,11 @@ export class IrcClient implements Connection {
 
   get secure(): boolean {
     return this.link.secure;
+  }
+
+  /** On the prototype, not in each client. */
+  get protocol(): string {
+    return 'irc';
   }
 
   write(data: Buffer): void {
