@@ -69,12 +69,9 @@ export interface RunningListener {
 export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListener> {
   const { gate, linger } = opts;
   // Shared by every socket of this listener: no closure per connection.
-  function release(socket: Accepted): void {
-    const address = socket[ADDRESS];
-    if (address !== undefined) gate.release(address);
-  }
   function releaseOnClose(this: Accepted): void {
-    release(this);
+    const address = this[ADDRESS];
+    if (address !== undefined) gate.release(address);
   }
   /** Plain TCP: the link knows the address it was admitted under (the same normalized string). */
   function releaseLink(link: SocketLink): void {
