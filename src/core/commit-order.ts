@@ -19,7 +19,7 @@
  * 4. A close waits for the held output at most END_WAIT_MS (a store that stays down
  *    must not keep a socket open): then what is still held is dropped, unacknowledged.
  */
-import type { Link } from './ports.js';
+import { NO_SEND_LIMIT, type Link } from './ports.js';
 
 /** How long a closing connection waits for the commits its held output waits for. */
 export const END_WAIT_MS = 5000;
@@ -36,6 +36,11 @@ export function orderedByCommits(link: Link, ackAfterCommit: boolean): Link {
   return ackAfterCommit ? new CommitOrderedLink(link) : link;
 }
 
+/** The wrapped link's overflow handler, shared by every wrapper (no closure each). */
+function linkOverflowed(link: CommitOrderedLink): void {
+  link.linkOverflowed();
+}
+
 export class CommitOrderedLink implements Link {
   /** Output waiting behind a barrier, oldest first; null while nothing is held. */
   private held: Held[] | null = null;
@@ -43,8 +48,9 @@ export class CommitOrderedLink implements Link {
   /** The newest barrier and its commit: messages of one batch share one barrier. */
   private lastCommit: Promise<void> | null = null;
   private lastBarrier: Barrier | null = null;
-  private limit = Number.POSITIVE_INFINITY;
-  private onOverflow: (() => void) | null = null;
+  private limit = NO_SEND_LIMIT;
+  private onOverflow: ((owner: unknown) => void) | null = null;
+  private overflowOwner: unknown = null;
   private drained: (() => void)[] | null = null;
   /** end() was called while output was held: what to end with once it is out. */
   private ending: { last: Buffer | null | undefined; reason: string | undefined } | null = null;
@@ -67,12 +73,12 @@ export class CommitOrderedLink implements Link {
     return this.link.secure;
   }
 
-  onData(handler: (data: Buffer) => void): void {
-    this.link.onData(handler);
+  onData<T = undefined>(handler: (data: Buffer, owner: T) => void, owner?: T): void {
+    this.link.onData(handler, owner);
   }
 
-  onClose(handler: (reason: string) => void): void {
-    this.link.onClose(handler);
+  onClose<T = undefined>(handler: (reason: string, owner: T) => void, owner?: T): void {
+    this.link.onClose(handler, owner);
   }
 
   /** Holds everything written from now on until `commit` settles (see the invariants). */
@@ -120,10 +126,11 @@ export class CommitOrderedLink implements Link {
     return this.heldBytes + this.link.pendingBytes();
   }
 
-  limitSendQueue(bytes: number, onOverflow: () => void): void {
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void {
     this.limit = bytes;
-    this.onOverflow = onOverflow;
-    this.link.limitSendQueue(bytes, () => this.overflow());
+    this.onOverflow = onOverflow as (owner: unknown) => void;
+    this.overflowOwner = owner;
+    this.link.limitSendQueue(bytes, linkOverflowed, this);
   }
 
   whenDrained(cb: () => void): void {
@@ -216,11 +223,16 @@ export class CommitOrderedLink implements Link {
   }
 
   /** Past the send limit: nothing held is sent; the owner closes the connection (once). */
+  /** The wrapped link passed the send limit. */
+  linkOverflowed(): void {
+    this.overflow();
+  }
+
   private overflow(): void {
     this.overflowed = true;
     this.drop();
     const handler = this.onOverflow;
     this.onOverflow = null;
-    handler?.();
+    handler?.(this.overflowOwner);
   }
 }

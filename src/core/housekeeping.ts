@@ -44,7 +44,7 @@ export class Housekeeping {
       }
     }
     if (core.sessions.tickers === 0 && idleTimeoutMs <= 0) return;
-    // Deleting from a Set while iterating it is safe in JS: no copy of 19,500 sessions.
+    // Deleting from a Map while iterating it is safe in JS: no copy of 19,500 sessions.
     for (const s of core.sessions) {
       s.conn.tick?.(now);
       if (s.closed || !s.registered) continue;

@@ -305,7 +305,7 @@ export class Hub implements Core {
     const s = this.sessions.add(conn, encoder);
     // The bound belongs to the connection: whatever writes to it, past the limit the
     // writer's bytes are dropped and the reader is evicted.
-    conn.limitSendQueue(this.options.sendQueueBytes, () => this.evict(s));
+    conn.limitSendQueue(this.options.sendQueueBytes, this.evictOne, s);
     this.log.debug({ id: s.id, protocol: conn.protocol, address: conn.remoteAddress }, 'connect');
     return s;
   }
@@ -315,6 +315,9 @@ export class Hub implements Core {
     this.accounts.forget(s);
     this.identity.disconnect(s, reason);
   }
+
+  /** evict() as the one overflow handler every connection shares (Connection.limitSendQueue). */
+  private readonly evictOne = (s: Session): void => this.evict(s);
 
   /** A reader that fell behind: it stops receiving at once, others never wait. */
   private evict(s: Session): void {

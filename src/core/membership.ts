@@ -9,6 +9,7 @@ import { ChatError, ErrorCode } from './errors.js';
 import { checkRoom, fold } from './names.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
+import { SmallMap } from './small-map.js';
 import { cleanText } from './text.js';
 import { announce } from './watchlist.js';
 
@@ -97,7 +98,7 @@ export class Membership {
     }
     if (newest !== null) {
       if (joined.lastId === null) joined.lastId = newest;
-      const marks = (s.joinMarks ??= new Map());
+      const marks = (s.joinMarks ??= new SmallMap());
       if (!marks.has(joined.key)) marks.set(joined.key, newest);
     }
     return { room: joined, created: joined.founder === s.id };

@@ -26,11 +26,6 @@ import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { Sessions } from './sessions.js';
 
-interface Hold {
-  origin: string;
-  registered: boolean;
-}
-
 /** A name kept for someone who left without quitting (Presence.hold). */
 export interface NameHold {
   name: string;
@@ -51,7 +46,10 @@ export function provesHold(hold: NameHold, proof: HoldProof | undefined): boolea
 }
 
 export class LocalPresence implements Presence {
-  private readonly holds = new Map<string, Hold>();
+  /** Who holds each name (folded): the session id. A Map of strings, no object per name. */
+  private readonly holds = new Map<string, string>();
+  /** The folded names in `holds` held only tentatively (their session is registering). */
+  private readonly tentative = new Set<string>();
   /** Names kept for people who left without quitting, by folded name. */
   private readonly kept = new Map<string, NameHold>();
 
@@ -75,28 +73,41 @@ export class LocalPresence implements Presence {
       }
       this.kept.delete(key);
     }
-    const hold = this.holds.get(key);
+    const holder = this.holds.get(key);
     const registered = mode !== 'tentative';
-    if (!hold || hold.origin === origin) {
-      this.holds.set(key, { origin, registered: registered || (hold?.registered ?? false) });
+    if (holder === undefined || holder === origin) {
+      // Once registered, a hold stays so (a later tentative claim by the same session).
+      const wasRegistered = holder !== undefined && !this.tentative.has(key);
+      this.setHold(key, origin, registered || wasRegistered);
       return { ok: true };
     }
-    if (mode === 'force' || (mode === 'register' && !hold.registered)) {
-      this.holds.set(key, { origin, registered });
-      return { ok: true, displaced: hold.origin };
+    if (mode === 'force' || (mode === 'register' && this.tentative.has(key))) {
+      this.setHold(key, origin, registered);
+      return { ok: true, displaced: holder };
     }
     return { ok: false };
   }
 
+  private setHold(key: string, origin: string, registered: boolean): void {
+    this.holds.set(key, origin);
+    if (registered) this.tentative.delete(key);
+    else this.tentative.add(key);
+  }
+
+  private dropHold(key: string): void {
+    this.holds.delete(key);
+    this.tentative.delete(key);
+  }
+
   release(name: string, origin: string): void {
     const key = fold(name);
-    if (this.holds.get(key)?.origin === origin) this.holds.delete(key);
+    if (this.holds.get(key) === origin) this.dropHold(key);
   }
 
   hold(name: string, origin: string, address: string, ms: number): void {
     const key = fold(name);
-    if (this.holds.get(key)?.origin !== origin) return;
-    this.holds.delete(key);
+    if (this.holds.get(key) !== origin) return;
+    this.dropHold(key);
     const now = this.clock.now();
     // Holds nobody came back for end unseen: sweep them now and then, not on a timer.
     if (this.kept.size >= 256 && this.kept.size % 256 === 0) {
@@ -122,7 +133,7 @@ export class LocalPresence implements Presence {
   }
 
   holderNow(name: string): string | null {
-    return this.holds.get(fold(name))?.origin ?? null;
+    return this.holds.get(fold(name)) ?? null;
   }
 
   lookup(name: string): Promise<PersonInfo | null> {

@@ -53,6 +53,23 @@ export function isQuit(reason: string): boolean {
   return /^quit(?::|$)/i.test(reason);
 }
 
+/** Shared proofs by address: most peers share a few addresses (see addressProof). */
+const addressProofs = new Map<string, HoldProof>();
+
+/**
+ * The proof a session shows for a held name by its address alone (telnet, IRC, a JSON
+ * client without a token): one frozen object per address, shared by every session from
+ * it, rather than one per connection. Bounded: past 65,536 addresses, new ones get their own.
+ */
+export function addressProof(address: string): HoldProof {
+  let proof = addressProofs.get(address);
+  if (proof === undefined) {
+    proof = Object.freeze({ address });
+    if (addressProofs.size < 65_536) addressProofs.set(address, proof);
+  }
+  return proof;
+}
+
 export class Resume {
   private tokens: ResumeTokens | null = null;
   private secret = '';

@@ -16,6 +16,7 @@ import type { Bus, RoomSnapshot } from './ports.js';
 import { defaultModes, Role, Room, ROOM_FLAGS, type BanEntry, type RoomChange } from './room.js';
 import type { RoomStates } from './room-state.js';
 import type { Session } from './session.js';
+import { SmallMap } from './small-map.js';
 import type { Sessions } from './sessions.js';
 
 export class Rooms {
@@ -181,7 +182,7 @@ export class Rooms {
     room.invited.delete(fold(e.who.name));
     if (local) {
       if (local.closed || room.local.has(local)) return;
-      if (room.lastId !== null) (local.joinMarks ??= new Map()).set(room.key, room.lastId);
+      if (room.lastId !== null) (local.joinMarks ??= new SmallMap()).set(room.key, room.lastId);
       room.local.set(local, roles);
       if (!local.encoder.skipsBulkRoster) room.bulkAudience++;
       local.rooms.add(room);

@@ -6,7 +6,21 @@
 import type { Actor } from './events.js';
 import type { Connection, Encoder, HoldProof } from './ports.js';
 import type { Room } from './room.js';
+import { SmallMap } from './small-map.js';
 import { SmallSet } from './small-set.js';
+
+const OPER = 1;
+const INVISIBLE = 2;
+const WALLOPS = 4;
+const BOT = 8;
+const HOLD_NAME = 16;
+
+/** Live events held back while a join's reply and replay are read (Session.holdLive). */
+export interface HeldLive {
+  events: Buffer[];
+  bytes: number;
+  limit: number;
+}
 
 export class Session {
   name = '';
@@ -19,14 +33,11 @@ export class Session {
   closeReason: string | null = null;
   away: string | null = null;
   account: string | null = null;
-  /** Server operator. */
-  oper = false;
-  /** Shown only to those who share a room (IRC user mode +i). */
-  invisible = false;
-  /** Receives operator broadcasts (IRC user mode +w). */
-  wallops = false;
-  /** A declared bot (IRC user mode +B, JSON `hello` with `bot`): others' clients can tell. */
-  bot = false;
+  /**
+   * The rarely changed yes/no facts (oper, invisible, wallops, bot, holdName) as bits of
+   * one number, behind accessors: a field each cost every idle session 8 bytes.
+   */
+  private flags = HOLD_NAME;
   /**
    * The names this session watches for coming and going (IRC MONITOR), folded name → as
    * given; null until the first (most people never watch anyone). Kept by watchlist.ts.
@@ -57,12 +68,7 @@ export class Session {
    * Per room (folded name): the room's `lastId` when this session's join was applied, so a
    * resume replays up to it and live delivery takes over after it. Made on first use.
    */
-  joinMarks: Map<string, string> | null = null;
-  /**
-   * Whether the name is held for this person if the connection ends without a quit
-   * (Presence.hold); false once they were killed or banned.
-   */
-  holdName = true;
+  joinMarks: SmallMap<string, string> | null = null;
 
   constructor(
     /** Node-qualified (ids.ts): `origin` of the events this session causes. */
@@ -77,21 +83,76 @@ export class Session {
     this.lastActive = now;
   }
 
+  /** Server operator. */
+  get oper(): boolean {
+    return (this.flags & OPER) !== 0;
+  }
+  set oper(on: boolean) {
+    this.setBit(OPER, on);
+  }
+
+  /** Shown only to those who share a room (IRC user mode +i). */
+  get invisible(): boolean {
+    return (this.flags & INVISIBLE) !== 0;
+  }
+  set invisible(on: boolean) {
+    this.setBit(INVISIBLE, on);
+  }
+
+  /** Receives operator broadcasts (IRC user mode +w). */
+  get wallops(): boolean {
+    return (this.flags & WALLOPS) !== 0;
+  }
+  set wallops(on: boolean) {
+    this.setBit(WALLOPS, on);
+  }
+
+  /** A declared bot (IRC user mode +B, JSON `hello` with `bot`): others' clients can tell. */
+  get bot(): boolean {
+    return (this.flags & BOT) !== 0;
+  }
+  set bot(on: boolean) {
+    this.setBit(BOT, on);
+  }
+
+  /**
+   * Whether the name is held for this person if the connection ends without a quit
+   * (Presence.hold); false once they were killed or banned.
+   */
+  get holdName(): boolean {
+    return (this.flags & HOLD_NAME) !== 0;
+  }
+  set holdName(on: boolean) {
+    this.setBit(HOLD_NAME, on);
+  }
+
+  private setBit(bit: number, on: boolean): void {
+    this.flags = on ? this.flags | bit : this.flags & ~bit;
+  }
+
   get mask(): string {
-    return `${this.name}!${this.user || this.name}@${this.host}`;
+    // Joined, not concatenated: one flat string rather than a rope of four (~100 bytes
+    // kept by every session's actor).
+    return [this.name, '!', this.user || this.name, '@', this.host].join('');
   }
 
   /** The person as events describe them; rebuilt only when the name, account or bot flag changes. */
   actor(): Actor {
-    if (!this.actorCache) {
-      this.actorCache = {
-        name: this.name,
-        mask: this.mask,
-        account: this.account,
-        ...(this.bot ? { bot: true as const } : {}),
-      };
-    }
+    if (!this.actorCache) this.actorCache = this.describe();
     return this.actorCache;
+  }
+
+  /**
+   * The person as events describe them, without keeping it: for one-off events (status
+   * announcements such as registration's `online`) after which a session may stay idle
+   * for hours; what it says or joins keeps one (actor()).
+   */
+  describe(): Actor {
+    if (this.actorCache) return this.actorCache;
+    const actor: Actor = { name: this.name, mask: this.mask, account: this.account };
+    // Added, not spread in: a spread literal's object is made with room to spare.
+    if (this.bot) actor.bot = true;
+    return actor;
   }
 
   identityChanged(): void {
@@ -108,29 +169,26 @@ export class Session {
    * read, so the client reads them in order: what it missed, then what follows. Null: not
    * holding.
    */
-  held: Buffer[] | null = null;
-  private heldBytes = 0;
-  private heldLimit = 0;
+  held: HeldLive | null = null;
 
   /** Holds live events from now on, up to `limit` bytes (then they flow again, in order). */
   holdLive(limit: number): void {
     if (this.held !== null) return;
-    this.held = [];
-    this.heldBytes = 0;
-    this.heldLimit = limit;
+    this.held = { events: [], bytes: 0, limit };
   }
 
   /** A live event while holding. */
   keep(data: Buffer): void {
-    (this.held as Buffer[]).push(data);
-    this.heldBytes += data.length;
-    if (this.heldBytes > this.heldLimit) this.releaseLive();
+    const held = this.held as HeldLive;
+    held.events.push(data);
+    held.bytes += data.length;
+    if (held.bytes > held.limit) this.releaseLive();
   }
 
   /** Sends what was held and stops holding. */
   releaseLive(): void {
     const held = this.held;
     this.held = null;
-    if (held !== null) for (const data of held) this.send(data);
+    if (held !== null) for (const data of held.events) this.send(data);
   }
 }

@@ -10,7 +10,10 @@ import type { Clock, Connection, Encoder } from './ports.js';
 import { Session } from './session.js';
 
 export class Sessions {
-  private readonly all = new Set<Session>();
+  /**
+   * Every session, by id, in the order they connected (also the table to iterate: a Set
+   * beside it cost every connection another hash-table entry).
+   */
   private readonly byId = new Map<string, Session>();
   /** Sessions holding a name (registered or not yet), by folded name. */
   private readonly byName = new Map<string, Session>();
@@ -36,7 +39,6 @@ export class Sessions {
 
   add(conn: Connection, encoder: Encoder): Session {
     const s = new Session(this.ids.next(), conn, encoder, conn.remoteAddress, this.clock.now());
-    this.all.add(s);
     this.byId.set(s.id, s);
     this.choosing.add(s);
     if (conn.tick) this.tickers++;
@@ -46,7 +48,7 @@ export class Sessions {
 
   /** Forgets a session; false when it was already gone. */
   remove(s: Session): boolean {
-    if (!this.all.delete(s)) return false;
+    if (this.byId.get(s.id) !== s) return false;
     this.byId.delete(s.id);
     if (s.name && this.byName.get(fold(s.name)) === s) this.byName.delete(fold(s.name));
     this.choosing.delete(s);
@@ -110,11 +112,11 @@ export class Sessions {
   }
 
   [Symbol.iterator](): IterableIterator<Session> {
-    return this.all.values();
+    return this.byId.values();
   }
 
   get size(): number {
-    return this.all.size;
+    return this.byId.size;
   }
 
   get registered(): number {

@@ -81,7 +81,7 @@ export function announce(
   s: Session,
   change: StatusChange,
   detail: Pick<StatusEvent, 'newName' | 'away' | 'realname'> = {},
-  who: Actor = s.actor(),
+  who: Actor = s.describe(),
 ): void {
   const rooms: string[] = [];
   for (const r of s.rooms) rooms.push(r.name);

@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import type { Link } from '../core/ports.js';
+import { NO_SEND_LIMIT, type Link } from '../core/ports.js';
 import { countWrite, currentTurn, flushAtEndOfTurn } from './end-of-turn.js';
 import { Linger } from './linger.js';
 
@@ -25,8 +25,15 @@ function onSocketEnd(this: LinkedSocket): void {
   this[LINK]?.socketEnd();
 }
 
+function onSocketData(this: LinkedSocket, data: Buffer): void {
+  this[LINK]?.socketData(data);
+}
+
 function onSocketClose(this: LinkedSocket): void {
-  this[LINK]?.socketClose();
+  const link = this[LINK];
+  if (!link) return;
+  link.kind.released?.(link);
+  link.socketClose();
 }
 
 const plainDestroy = Socket.prototype._destroy;
@@ -73,11 +80,45 @@ export function normalizeAddress(address: string | undefined): string {
   return known;
 }
 
+/**
+ * What every link of one listener shares: kept once per listener, not in each link (an
+ * idle connection's link is most of what it costs; four fields are 32 bytes each time).
+ */
+export interface LinkKind {
+  readonly protocol: string;
+  readonly secure: boolean;
+  /** Destroys the socket if the peer has not closed soon after end() (see linger.ts). */
+  readonly linger: Linger;
+  /**
+   * Called first when the socket closes (the listener's admission release), shared by
+   * every socket: one 'close' listener per socket rather than two, which would cost
+   * each idle connection a listener array (~64 bytes).
+   */
+  readonly released: ((link: SocketLink) => void) | null;
+}
+
+export function linkKind(
+  protocol: string,
+  secure: boolean,
+  linger: Linger = defaultLinger,
+  released: ((link: SocketLink) => void) | null = null,
+): LinkKind {
+  return { protocol, secure, linger, released };
+}
+
+const ENDED = 1;
+const DEAD = 2;
+const OVERFLOWED = 4;
+const STREAMED = 8;
+
 export class SocketLink implements Link {
   readonly remoteAddress: string;
-  private ended = false;
-  /** The socket has been destroyed: its descriptor is closed (see destroyMarkingLink). */
-  private dead = false;
+  /**
+   * ended, dead, overflowed and streamed (the accessors below) as bits of one number, in
+   * this object like the fields they replace: a field each cost every idle connection 8
+   * bytes.
+   */
+  private bits = 0;
   /**
    * What this turn wrote, not yet handed to the socket: the first buffer alone (the usual
    * case, one event per turn, allocates no array), then all of them once there are more.
@@ -87,40 +128,88 @@ export class SocketLink implements Link {
   /** Bytes in `first`/`more`: they count against the send limit like queued ones. */
   private gathered = 0;
   /** The send limit (Connection.limitSendQueue) and what to do past it. */
-  private limit = Number.POSITIVE_INFINITY;
-  private onOverflow: (() => void) | null = null;
-  private overflowed = false;
-  /**
-   * Set when data went through the stream (the kernel did not take it all at once); cleared
-   * when the stream reports nothing queued. While clear, the hot path never reads the
-   * stream's state: on a big fan-out every object touched per recipient is a cache miss.
-   */
-  private streamed = false;
+  private limit = NO_SEND_LIMIT;
+  private onOverflow: ((owner: unknown) => void) | null = null;
+  /** What `onOverflow` is called with (the session: one handler for every connection). */
+  private overflowOwner: unknown = null;
   /** The turn in which this link last wrote straight to the kernel. */
   private directTurn = 0;
-  private closeHandler: ((reason: string) => void) | null = null;
+  private dataHandler: ((data: Buffer, owner: unknown) => void) | null = null;
+  private closeHandler: ((reason: string, owner: unknown) => void) | null = null;
+  /**
+   * What the handlers are called with: one owner per link (the connection reading it),
+   * given with onData or onClose, whichever came last.
+   */
+  private owner: unknown = undefined;
   private closeReason = 'connection closed';
   /** The socket's descriptor for direct writes, or -1 (TLS, or no descriptor). */
   private readonly fd: number;
 
   constructor(
     private readonly socket: Socket,
-    readonly protocol: string,
-    readonly secure: boolean,
-    /** Destroys the socket if the peer has not closed soon after end() (see linger.ts). */
-    private readonly linger: Linger = defaultLinger,
+    readonly kind: LinkKind,
   ) {
     this.remoteAddress = normalizeAddress(socket.remoteAddress);
+    // Node keeps the peer address it looked up on the socket for the socket's life (an
+    // object and two strings, ~110 bytes per connection); the link keeps the one string
+    // it needs, shared by every socket from that address. Node looks it up again if asked.
+    (socket as Socket & { _peername?: unknown })._peername = undefined;
     (socket as LinkedSocket)[LINK] = this;
     // Direct writes only on plain TCP sockets whose every close is seen: TLS goes through
     // its own stream, and a socket class with its own _destroy is not ours to wrap.
-    const plain = !secure && Object.getPrototypeOf(socket) === Socket.prototype;
+    const plain = !kind.secure && Object.getPrototypeOf(socket) === Socket.prototype;
     this.fd = plain ? descriptorOf(socket) : -1;
     if (this.fd >= 0) socket._destroy = destroyMarkingLink;
     this.dead = socket.destroyed;
     // Listening for errors from the start: an error with no listener would throw. The
     // reason is kept for the close handler.
     socket.on('error', onSocketError);
+    // From the start, so `released` runs however early the socket closes; the close
+    // handler (onClose) is only called once there is one.
+    socket.on('close', onSocketClose);
+  }
+
+  private get ended(): boolean {
+    return (this.bits & ENDED) !== 0;
+  }
+  private set ended(on: boolean) {
+    this.bits = on ? this.bits | ENDED : this.bits & ~ENDED;
+  }
+
+  /** The socket has been destroyed: its descriptor is closed (see destroyMarkingLink). */
+  private get dead(): boolean {
+    return (this.bits & DEAD) !== 0;
+  }
+  private set dead(on: boolean) {
+    this.bits = on ? this.bits | DEAD : this.bits & ~DEAD;
+  }
+
+  /** Past the send limit: nothing more is written. */
+  private get overflowed(): boolean {
+    return (this.bits & OVERFLOWED) !== 0;
+  }
+  private set overflowed(on: boolean) {
+    this.bits = on ? this.bits | OVERFLOWED : this.bits & ~OVERFLOWED;
+  }
+
+  /**
+   * Set when data went through the stream (the kernel did not take it all at once); cleared
+   * when the stream reports nothing queued. While clear, the hot path never reads the
+   * stream's state: on a big fan-out every object touched per recipient is a cache miss.
+   */
+  private get streamed(): boolean {
+    return (this.bits & STREAMED) !== 0;
+  }
+  private set streamed(on: boolean) {
+    this.bits = on ? this.bits | STREAMED : this.bits & ~STREAMED;
+  }
+
+  get protocol(): string {
+    return this.kind.protocol;
+  }
+
+  get secure(): boolean {
+    return this.kind.secure;
   }
 
   write(data: Buffer): void {
@@ -165,9 +254,10 @@ export class SocketLink implements Link {
     return pending > 0 && pending + adding > this.limit;
   }
 
-  limitSendQueue(bytes: number, onOverflow: () => void): void {
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void {
     this.limit = bytes;
-    this.onOverflow = onOverflow;
+    this.onOverflow = onOverflow as (owner: unknown) => void;
+    this.overflowOwner = owner;
   }
 
   /** Past the limit: drop what waits, tell the owner (once), who closes the link. */
@@ -178,7 +268,7 @@ export class SocketLink implements Link {
     this.gathered = 0;
     const handler = this.onOverflow;
     this.onOverflow = null;
-    handler?.();
+    handler?.(this.overflowOwner);
   }
 
   whenDrained(cb: () => void): void {
@@ -243,7 +333,7 @@ export class SocketLink implements Link {
     this.ended = true;
     // A half-closed socket keeps its descriptor for as long as the peer keeps its side
     // open: the linger destroys it if the peer has not closed soon (linger.ts).
-    this.linger.end(this.socket, last && !this.dead ? last : undefined);
+    this.kind.linger.end(this.socket, last && !this.dead ? last : undefined);
   }
 
   destroy(): void {
@@ -254,17 +344,25 @@ export class SocketLink implements Link {
     this.socket.destroy();
   }
 
-  onData(handler: (data: Buffer) => void): void {
-    this.socket.on('data', handler);
+  // Shared listeners that find this link through the socket, handlers that get their
+  // owner passed: no closures per connection (tens of thousands of links are alive at once).
+
+  onData<T = undefined>(handler: (data: Buffer, owner: T) => void, owner?: T): void {
+    const first = this.dataHandler === null;
+    this.dataHandler = handler as (data: Buffer, owner: unknown) => void;
+    if (owner !== undefined) this.owner = owner;
+    if (first) this.socket.on('data', onSocketData);
   }
 
-  onClose(handler: (reason: string) => void): void {
-    this.closeHandler = handler;
-    // Shared listeners that find this link through the socket: no closures per connection
-    // (tens of thousands of links are alive at once).
-    const socket = this.socket;
-    socket.on('end', onSocketEnd);
-    socket.on('close', onSocketClose);
+  onClose<T = undefined>(handler: (reason: string, owner: T) => void, owner?: T): void {
+    const first = this.closeHandler === null;
+    this.closeHandler = handler as (reason: string, owner: unknown) => void;
+    if (owner !== undefined) this.owner = owner;
+    if (first) this.socket.on('end', onSocketEnd);
+  }
+
+  socketData(data: Buffer): void {
+    this.dataHandler?.(data, this.owner);
   }
 
   /** Called by the shared listeners below. */
@@ -282,7 +380,7 @@ export class SocketLink implements Link {
   }
 
   socketClose(): void {
-    this.closeHandler?.(this.closeReason);
+    this.closeHandler?.(this.closeReason, this.owner);
   }
 }
 

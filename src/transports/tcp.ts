@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Link } from '../core/ports.js';
 import type { Linger } from './linger.js';
-import { normalizeAddress, SocketLink } from './socket-link.js';
+import { linkKind, normalizeAddress, SocketLink } from './socket-link.js';
 
 /**
  * A TLS handshake must finish within this (Node's default is 120 s): until it has, the
@@ -69,10 +69,16 @@ export interface RunningListener {
 export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListener> {
   const { gate, linger } = opts;
   // Shared by every socket of this listener: no closure per connection.
-  function release(this: Accepted): void {
+  function releaseOnClose(this: Accepted): void {
     const address = this[ADDRESS];
     if (address !== undefined) gate.release(address);
   }
+  /** Plain TCP: the link knows the address it was admitted under (the same normalized string). */
+  function releaseLink(link: SocketLink): void {
+    gate.release(link.remoteAddress);
+  }
+  const plainKind = linkKind(opts.protocol, false, linger, releaseLink);
+  const tlsKind = linkKind(opts.protocol, true, linger);
 
   /**
    * Admission on the raw socket, as soon as it is accepted: the descriptor is held from
@@ -84,9 +90,13 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
     const address = normalizeAddress(socket.remoteAddress);
     const refused = gate.admit(address);
     if (refused === null) {
-      socket[ADDRESS] = address;
-      socket.on('close', release);
-      if (!opts.tls) opts.onLink(new SocketLink(socket, opts.protocol, false, linger));
+      // Plain TCP: the link's own 'close' listener releases it (one listener, not two).
+      if (!opts.tls) {
+        opts.onLink(new SocketLink(socket, plainKind));
+      } else {
+        socket[ADDRESS] = address;
+        socket.on('close', releaseOnClose);
+      }
       return;
     }
     if (!opts.tls) {
@@ -107,7 +117,7 @@ export async function listenTcp(opts: TcpListenerOptions): Promise<RunningListen
       linger.end(secure, opts.refusal(refused));
       return;
     }
-    opts.onLink(new SocketLink(secure, opts.protocol, true, linger));
+    opts.onLink(new SocketLink(secure, tlsKind));
   };
 
   const server = opts.tls

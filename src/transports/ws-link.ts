@@ -7,7 +7,7 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import type { Link } from '../core/ports.js';
+import { NO_SEND_LIMIT, type Link } from '../core/ports.js';
 import { truncateUtf8 } from '../core/text.js';
 import { flushAtEndOfTurn } from './end-of-turn.js';
 import type { Linger } from './linger.js';
@@ -44,8 +44,10 @@ export class WsLink implements Link {
   private turn: Buffer[] | null = null;
   /** Bytes in `turn`: they count against the send limit like ws's own buffer. */
   private turnBytes = 0;
-  private limit = Number.POSITIVE_INFINITY;
-  private onOverflow: (() => void) | null = null;
+  private limit = NO_SEND_LIMIT;
+  private onOverflow: ((owner: unknown) => void) | null = null;
+  /** What `onOverflow` is called with (the session: one handler for every connection). */
+  private overflowOwner: unknown = null;
   private overflowed = false;
   /** Why we closed it, when we know better than the close code (ping timeout, ...). */
   private reason: string | null = null;
@@ -91,7 +93,7 @@ export class WsLink implements Link {
       this.turnBytes = 0;
       const handler = this.onOverflow;
       this.onOverflow = null;
-      handler?.();
+      handler?.(this.overflowOwner);
       return;
     }
     this.turnBytes += data.length;
@@ -103,9 +105,10 @@ export class WsLink implements Link {
     }
   }
 
-  limitSendQueue(bytes: number, onOverflow: () => void): void {
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void {
     this.limit = bytes;
-    this.onOverflow = onOverflow;
+    this.onOverflow = onOverflow as (owner: unknown) => void;
+    this.overflowOwner = owner;
   }
 
   whenDrained(cb: () => void): void {
@@ -182,17 +185,17 @@ export class WsLink implements Link {
     this.destroy();
   }
 
-  onData(handler: (data: Buffer) => void): void {
+  onData<T = undefined>(handler: (data: Buffer, owner: T) => void, owner?: T): void {
     this.ws.on('message', (data: Buffer, isBinary: boolean) => {
       if (isBinary) {
         this.closeWith(1003, 'binary messages are not supported; send JSON as text');
         return;
       }
-      handler(data);
+      handler(data, owner as T);
     });
   }
 
-  onClose(handler: (reason: string) => void): void {
-    this.ws.on('close', (code: number) => handler(this.reason ?? describeClose(code)));
+  onClose<T = undefined>(handler: (reason: string, owner: T) => void, owner?: T): void {
+    this.ws.on('close', (code: number) => handler(this.reason ?? describeClose(code), owner as T));
   }
 }

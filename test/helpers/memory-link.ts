@@ -19,7 +19,9 @@ export class MemoryConnection implements Connection {
   private pending = 0;
   private stalled = false;
   private limit = Number.POSITIVE_INFINITY;
-  private onOverflow: (() => void) | null = null;
+  private onOverflow: ((owner: unknown) => void) | null = null;
+  /** What `onOverflow` is called with (the session: one handler for every connection). */
+  private overflowOwner: unknown = null;
   private drains: (() => void)[] = [];
 
   constructor(
@@ -34,7 +36,7 @@ export class MemoryConnection implements Connection {
     if (this.pending > 0 && this.pending + data.length > this.limit) {
       const handler = this.onOverflow;
       this.onOverflow = null;
-      handler?.();
+      handler?.(this.overflowOwner);
       return;
     }
     this.written.push(data.toString('utf8'));
@@ -45,9 +47,10 @@ export class MemoryConnection implements Connection {
     return this.pending;
   }
 
-  limitSendQueue(bytes: number, onOverflow: () => void): void {
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void {
     this.limit = bytes;
-    this.onOverflow = onOverflow;
+    this.onOverflow = onOverflow as (owner: unknown) => void;
+    this.overflowOwner = owner;
   }
 
   whenDrained(cb: () => void): void {

@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { countWrite } from '../../src/transports/end-of-turn.js';
-import { SocketLink } from '../../src/transports/socket-link.js';
+import { linkKind, SocketLink } from '../../src/transports/socket-link.js';
 
 const turnEnd = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -44,7 +44,7 @@ async function listen(): Promise<{ next(): Promise<{ link: SocketLink; client: S
       const socket =
         accepted.shift() ?? (await new Promise<Socket>((resolve) => waiting.push(resolve)));
       await once(client, 'connect');
-      return { link: new SocketLink(socket, 'line', false), client };
+      return { link: new SocketLink(socket, linkKind('line', false)), client };
     },
   };
 }

@@ -5,7 +5,7 @@
  * fans out to this client, such as an echo-message — and send it back labeled.
  */
 import type { Hub } from '../../core/hub.js';
-import type { Connection, Link } from '../../core/ports.js';
+import { NO_SEND_LIMIT, type Connection, type Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
 import { serialize, type IrcMessage } from './codec.js';
@@ -14,17 +14,22 @@ import type { IrcState } from './state.js';
 
 let batchCounter = 0;
 
+/** The link's overflow handler for every IRC client (no closure per connection). */
+function linkOverflowed(client: IrcClient): void {
+  client.linkOverflowed();
+}
+
 export class IrcClient implements Connection {
   session!: Session;
-  readonly protocol = 'irc';
   /** The connection's owner: closes the flood gate and the hub session, runs keepalives. */
   owner: { close(reason: string): void; tick(now: number): void } | null = null;
   /** Output of the labeled command being run, or null. */
   private capture: Buffer[] | null = null;
   /** Its size: captured bytes count against the send limit like queued ones. */
   private captured = 0;
-  private limit = Number.POSITIVE_INFINITY;
-  private onOverflow: (() => void) | null = null;
+  private limit = NO_SEND_LIMIT;
+  private onOverflow: ((owner: unknown) => void) | null = null;
+  private overflowOwner: unknown = null;
 
   constructor(
     readonly hub: Hub,
@@ -42,6 +47,11 @@ export class IrcClient implements Connection {
     return this.link.secure;
   }
 
+  /** On the prototype, not in each client. */
+  get protocol(): string {
+    return 'irc';
+  }
+
   write(data: Buffer): void {
     if (!this.capture) {
       this.link.write(data);
@@ -52,9 +62,7 @@ export class IrcClient implements Connection {
       // room to a reader that does not read) is an overflow like any other.
       this.capture = null;
       this.captured = 0;
-      const handler = this.onOverflow;
-      this.onOverflow = null;
-      handler?.();
+      this.overflowed();
       return;
     }
     this.capture.push(data);
@@ -65,14 +73,23 @@ export class IrcClient implements Connection {
     return this.captured + this.link.pendingBytes();
   }
 
-  limitSendQueue(bytes: number, onOverflow: () => void): void {
+  limitSendQueue<T>(bytes: number, onOverflow: (owner: T) => void, owner: T): void {
     this.limit = bytes;
-    this.onOverflow = onOverflow;
-    this.link.limitSendQueue(bytes, () => {
-      const handler = this.onOverflow;
-      this.onOverflow = null;
-      handler?.();
-    });
+    this.onOverflow = onOverflow as (owner: unknown) => void;
+    this.overflowOwner = owner;
+    this.link.limitSendQueue(bytes, linkOverflowed, this);
+  }
+
+  /** Called by the link when its queue passed the limit. */
+  linkOverflowed(): void {
+    this.overflowed();
+  }
+
+  /** The send limit was passed, here or in the link: the owner's handler runs once. */
+  private overflowed(): void {
+    const handler = this.onOverflow;
+    this.onOverflow = null;
+    handler?.(this.overflowOwner);
   }
 
   whenDrained(cb: () => void): void {

@@ -19,6 +19,7 @@ import { createIrcEncoder } from './encoder.js';
 import { replyError } from './errors.js';
 import { ERR } from './numerics.js';
 import { newState, type IrcState } from './state.js';
+import { addressProof } from '../../core/resume.js';
 import type { Session } from '../../core/session.js';
 
 /** One encoder per hub, so every IRC session shares its variant cache keys. */
@@ -65,7 +66,7 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
     this.client = new IrcClient(hub, orderedByCommits(link, opts.ackAfterCommit), this.state);
     this.session = hub.attach(this.client, encoderFor(hub));
     // An IRC client cannot carry a resume token: its address gets a held nick back.
-    this.session.proof = { address: this.session.host };
+    this.session.proof = addressProof(this.session.host);
     this.session.proto = this.state;
     this.client.session = this.session;
     this.client.owner = this;
@@ -74,8 +75,17 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
       opts.floodQueueLines,
       this,
     );
-    link.onData((chunk) => this.onData(chunk));
-    link.onClose((reason) => this.close(reason));
+    link.onData(IrcConnection.data, this);
+    link.onClose(IrcConnection.closed, this);
+  }
+
+  /** The link's handlers, shared by every connection (Link.onData, Link.onClose). */
+  private static data(chunk: Buffer, c: IrcConnection): void {
+    c.onData(chunk);
+  }
+
+  private static closed(reason: string, c: IrcConnection): void {
+    c.close(reason);
   }
 
   private onData(chunk: Buffer): void {

@@ -21,6 +21,7 @@ import { fold } from '../../core/names.js';
 import { search } from '../../core/search.js';
 import type { MemberInfo } from '../../core/ports.js';
 import type { Link } from '../../core/ports.js';
+import { addressProof } from '../../core/resume.js';
 import type { Session } from '../../core/session.js';
 import { jsonEncoder } from './encoder.js';
 import {
@@ -102,7 +103,7 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     );
     // A held name goes back to its session's token, or to the address it came from
     // (a bot or a script that keeps no token: resume.ts).
-    this.session.proof = { address: this.session.host };
+    this.session.proof = addressProof(this.session.host);
     const o = hub.options;
     this.schema = clientSchema(o);
     this.gate = new InboundGate(

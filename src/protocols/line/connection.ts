@@ -15,7 +15,7 @@ import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { sendPaced } from '../../core/pacer.js';
-import { positionIn, type SeenPositions } from '../../core/resume.js';
+import { addressProof, positionIn, type SeenPositions } from '../../core/resume.js';
 import { clock, stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, tooLong, type CommandContext } from './commands.js';
 import { LineDecoder, type LineItem } from './decoder.js';
@@ -106,7 +106,7 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     // --ack-after-commit: output after a message waits for its commit (core/commit-order.ts).
     this.session = hub.attach(orderedByCommits(link, opts.ackAfterCommit), lineEncoder);
     // netcat cannot carry a resume token: its address gets a held name back (resume.ts).
-    this.session.proof = { address: this.session.host };
+    this.session.proof = addressProof(this.session.host);
     this.maxText = Math.min(opts.maxLineBytes, opts.maxMessageBytes);
     this.decoder = new LineDecoder(this.maxText + COMMAND_ROOM);
     this.gate = new InboundGate<Input>(
@@ -115,8 +115,8 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       this,
     );
     this.stage = opts.password !== null ? Stage.Password : Stage.Name;
-    link.onData((chunk) => this.onData(chunk));
-    link.onClose((reason) => this.close(reason));
+    link.onData(LineConnection.data, this);
+    link.onClose(LineConnection.closed, this);
 
     void this.greet();
   }
@@ -149,6 +149,15 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
         this.hub.clock,
       ),
     ));
+  }
+
+  /** The link's handlers, shared by every connection (Link.onData, Link.onClose). */
+  private static data(chunk: Buffer, c: LineConnection): void {
+    c.onData(chunk);
+  }
+
+  private static closed(reason: string, c: LineConnection): void {
+    c.close(reason);
   }
 
   private onData(chunk: Buffer): void {

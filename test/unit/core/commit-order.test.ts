@@ -97,7 +97,7 @@ test('held bytes count against the send limit: past it nothing held is sent, ove
   const inner = new MemoryLink();
   const link = new CommitOrderedLink(inner);
   const overflows: number[] = [];
-  link.limitSendQueue(10, () => overflows.push(1));
+  link.limitSendQueue(10, () => overflows.push(1), null);
   const c = deferred();
   link.holdUntil(c.promise);
   link.write(b('12345678')); // one write larger than what is left still fits when alone
