@@ -2,7 +2,7 @@
  * Saying things: room messages, private messages, server notices, and reading history.
  * Text passes the one cleaning rule (text.ts) here, whatever protocol it came from.
  */
-import { isBanned, requireReadable } from './access.js';
+import { isBanned, mayRead, requireReadable } from './access.js';
 import type { Core } from './context.js';
 import { ChatError, ErrorCode } from './errors.js';
 import type {
@@ -17,7 +17,7 @@ import type {
 import { MessageIds } from './ids.js';
 import { requireRegistered, requireRoom } from './membership.js';
 import { checkRoom, fold } from './names.js';
-import type { BusRoute, PersonInfo } from './ports.js';
+import type { BusRoute, HistoryQuery, PersonInfo } from './ports.js';
 import type { Session } from './session.js';
 import { cleanText } from './text.js';
 import { checkClientTags } from './tags.js';
@@ -229,10 +229,15 @@ export class Messaging {
 
   /** A room's history, for someone the access policy lets read it. */
   history(s: Session, room: string, limit: number, before?: string): Promise<HistoryEntry[]> {
+    return this.historyPage(s, room, { limit, ...(before ? { before } : {}) });
+  }
+
+  /** A page of a room's history (bounds and end as HistoryQuery has them), access checked. */
+  historyPage(s: Session, room: string, range: HistoryRange): Promise<HistoryEntry[]> {
     const { core } = this;
     checkRoom(room, core.options.roomNameLength);
     const r = requireReadable(s, core.rooms.get(room), room);
-    return core.store.history({ room: r.name, limit, ...(before ? { before } : {}) });
+    return core.store.history({ ...range, room: r.name });
   }
 
   /**
@@ -245,6 +250,30 @@ export class Messaging {
     limit: number,
     before?: string,
   ): Promise<{ peer: string; entries: DirectHistoryEntry[] }> {
+    const mine = s.account;
+    const page = await this.directPage(s, peer, { limit, ...(before ? { before } : {}) });
+    return {
+      peer: page.peer,
+      entries: page.entries.map((e) => ({
+        id: e.id,
+        ts: e.ts,
+        from: e.from,
+        to: fold(e.from) === fold(mine as string) ? page.peer : (mine as string),
+        text: e.text,
+        kind: e.kind,
+      })),
+    };
+  }
+
+  /**
+   * A page of the private conversation between `s`'s account and `peer`'s, as stored
+   * (`from` is an account name). Only an identified person has private history.
+   */
+  async directPage(
+    s: Session,
+    peer: string,
+    range: HistoryRange,
+  ): Promise<{ peer: string; entries: HistoryEntry[] }> {
     const { core } = this;
     requireRegistered(s);
     if (s.account === null) {
@@ -258,22 +287,55 @@ export class Messaging {
     if (account === null) {
       throw new ChatError(ErrorCode.NoSuchUser, `No account is called ${peer}`, peer);
     }
-    const mine = s.account;
-    const room = directKey(mine, account);
-    const entries = await core.store.history({ room, limit, ...(before ? { before } : {}) });
-    return {
-      peer: account,
-      entries: entries.map((e) => ({
-        id: e.id,
-        ts: e.ts,
-        from: e.from,
-        to: fold(e.from) === fold(mine) ? account : mine,
-        text: e.text,
-        kind: e.kind,
-      })),
-    };
+    const entries = await core.store.history({ ...range, room: directKey(s.account, account) });
+    return { peer: account, entries };
+  }
+
+  /**
+   * The rooms `s` may read and the private conversations of their account that have
+   * history, with the newest message of each in `after < ts < before` (IRCv3 CHATHISTORY
+   * TARGETS), oldest newest message first. `direct` names the other account.
+   */
+  async conversations(
+    s: Session,
+    after: number,
+    before: number,
+    limit: number,
+  ): Promise<{ target: string; direct: boolean; id: string; ts: number }[]> {
+    const { core } = this;
+    requireRegistered(s);
+    const rooms = [...s.rooms].filter((r) => mayRead(s, r)).map((r) => r.name);
+    const found = await core.store.conversations({
+      rooms,
+      ...(s.account !== null ? { account: s.account } : {}),
+      after,
+      before,
+      limit,
+    });
+    const mine = s.account === null ? '' : fold(s.account);
+    const out: { target: string; direct: boolean; id: string; ts: number }[] = [];
+    for (const c of found) {
+      if (!c.room.startsWith('@')) {
+        out.push({
+          target: core.rooms.get(c.room)?.name ?? c.room,
+          direct: false,
+          id: c.id,
+          ts: c.ts,
+        });
+        continue;
+      }
+      // `@a b`, folded: the other one is the peer (oneself, for notes to self).
+      const [a, b] = c.room.slice(1).split(' ') as [string, string];
+      const other = a === mine ? b : a;
+      const name = (await core.store.getAccount(other))?.name ?? other;
+      out.push({ target: name, direct: true, id: c.id, ts: c.ts });
+    }
+    return out;
   }
 }
+
+/** Which page of history to read: HistoryQuery without its room (the caller names it). */
+export type HistoryRange = Omit<HistoryQuery, 'room'>;
 
 /** True while `name` is muted (an expired mute is lifted). */
 export function isMuted(mutes: Map<string, number | null>, name: string, now: number): boolean {

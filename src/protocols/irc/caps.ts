@@ -17,6 +17,8 @@ export const Cap = {
   UserhostInNames: 1 << 10,
   AccountTag: 1 << 11,
   Sasl: 1 << 12,
+  ChatHistory: 1 << 13,
+  ReadMarker: 1 << 14,
 } as const;
 
 export interface CapInfo {
@@ -33,6 +35,7 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'away-notify', bit: Cap.AwayNotify, value: '' },
   { name: 'batch', bit: Cap.Batch, value: '' },
   { name: 'cap-notify', bit: Cap.CapNotify, value: '' },
+  { name: 'draft/chathistory', bit: Cap.ChatHistory, value: '' },
   { name: 'echo-message', bit: Cap.EchoMessage, value: '' },
   { name: 'extended-join', bit: Cap.ExtendedJoin, value: '' },
   { name: 'labeled-response', bit: Cap.LabeledResponse, value: '' },

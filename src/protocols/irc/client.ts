@@ -143,6 +143,11 @@ export class IrcClient implements Connection {
 
   // ---- labeled-response ---------------------------------------------------------------
 
+  /** True while a labeled command's output is being gathered (nothing reaches the socket). */
+  get capturing(): boolean {
+    return this.capture !== null;
+  }
+
   /** Starts gathering output for a command that carried a `label` tag. */
   beginLabel(): void {
     this.capture = [];
@@ -196,7 +201,12 @@ function escapeLabel(label: string): string {
   return label.replace(/[;\s\\]/g, '');
 }
 
-/** Adds a tag to a serialized line that may already have tags. */
+/**
+ * Adds a tag to a serialized line that may already have tags. A line already in a batch
+ * (the messages of a nested `chathistory` batch) keeps its own: only the nested batch's
+ * BATCH lines carry the outer one (ircv3.net/specs/extensions/batch, "Nested batches").
+ */
 function addTag(l: string, tag: string): string {
+  if (tag.startsWith('batch=') && /^@(?:[^ ]*;)?batch=/.test(l)) return l;
   return l.startsWith('@') ? `@${tag};${l.slice(1)}` : `@${tag} ${l}`;
 }

@@ -6,6 +6,7 @@ import type { IrcCommand } from './command.js';
 import { accounts } from './handlers/accounts.js';
 import { cap } from './handlers/cap.js';
 import { channels } from './handlers/channels.js';
+import { chathistory } from './handlers/chathistory.js';
 import { messaging } from './handlers/messaging.js';
 import { modes } from './handlers/modes.js';
 import { oper } from './handlers/oper.js';
@@ -19,6 +20,7 @@ export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
     ...accounts,
     ...channels,
     ...messaging,
+    ...chathistory,
     ...queries,
     ...modes,
     ...oper,
