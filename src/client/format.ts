@@ -162,6 +162,9 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
     case 'ok':
     case 'pong':
     case 'ping':
+    // Read markers change what is unread, not what is shown.
+    case 'marker':
+    case 'markers':
       return [];
   }
 }

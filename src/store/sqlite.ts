@@ -285,7 +285,7 @@ export class SqliteStore implements Store {
     // documented rule for aggregate queries), so `room` and `ts` are the newest message's.
     const rows = this.read(() =>
       this.statement(
-        `SELECT room, max(id) AS id, ts FROM messages
+        `SELECT room, CAST(max(id) AS TEXT) AS id, ts FROM messages
          WHERE room_key IN (SELECT value FROM json_each(@rooms))
             OR (@account IS NOT NULL AND room_key >= '@' AND room_key < 'A'
                 AND (substr(room_key, 2, length(@account) + 1) = @account || ' '
@@ -306,7 +306,7 @@ export class SqliteStore implements Store {
   async readMarkers(account: string): Promise<ReadMarker[]> {
     await this.path.queue.flush();
     const rows = this.statement(
-      'SELECT target, marker FROM read_markers WHERE account_key = ?',
+      'SELECT target, CAST(marker AS TEXT) AS marker FROM read_markers WHERE account_key = ?',
     ).all(fold(account)) as { target: string; marker: number | bigint }[];
     return rows.map((r) => ({ target: r.target, id: String(r.marker) }));
   }

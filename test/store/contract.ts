@@ -71,6 +71,31 @@ export function storeContract(
     await store.close();
   });
 
+  test(`${name}: 19-digit ids (ids.ts) come back exactly, and page exactly`, async () => {
+    const store = await open();
+    const room = `#big${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    // Past 2^53: a store that read them as JS numbers would round them.
+    const base = BigInt(Date.now()) * 1_000_000n + 123n;
+    const ids = [0n, 1000n, 2000n].map((d) => String(base + d));
+    for (const [i, id] of ids.entries()) {
+      store.appendMessage({ ...entry(room, `big${i}`), id });
+    }
+    expect((await store.history({ room, limit: 10 })).map((e) => e.id)).toEqual(ids);
+    expect((await store.history({ room, limit: 10, after: ids[0] })).map((e) => e.id)).toEqual(
+      ids.slice(1),
+    );
+    const newest = await store.conversations({
+      rooms: [room],
+      after: 0,
+      before: Date.now() + 1e6,
+      limit: 5,
+    });
+    expect(newest.map((c) => c.id)).toEqual([ids[2]]);
+    store.saveReadMarker(`big${room}`, { target: room, id: ids[1] as string });
+    expect(await store.readMarkers(`big${room}`)).toEqual([{ target: room, id: ids[1] }]);
+    await store.close();
+  });
+
   test(`${name}: history pages after an id, between two ids, from either end`, async () => {
     const store = await open();
     const room = `#a${Date.now()}${Math.random().toString(36).slice(2, 6)}`;

@@ -36,6 +36,7 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'batch', bit: Cap.Batch, value: '' },
   { name: 'cap-notify', bit: Cap.CapNotify, value: '' },
   { name: 'draft/chathistory', bit: Cap.ChatHistory, value: '' },
+  { name: 'draft/read-marker', bit: Cap.ReadMarker, value: '' },
   { name: 'echo-message', bit: Cap.EchoMessage, value: '' },
   { name: 'extended-join', bit: Cap.ExtendedJoin, value: '' },
   { name: 'labeled-response', bit: Cap.LabeledResponse, value: '' },

@@ -11,6 +11,7 @@ import { messaging } from './handlers/messaging.js';
 import { modes } from './handlers/modes.js';
 import { oper } from './handlers/oper.js';
 import { queries } from './handlers/queries.js';
+import { readMarker } from './handlers/read-marker.js';
 import { registration } from './handlers/registration.js';
 
 export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
@@ -21,6 +22,7 @@ export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
     ...channels,
     ...messaging,
     ...chathistory,
+    ...readMarker,
     ...queries,
     ...modes,
     ...oper,

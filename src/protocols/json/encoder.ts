@@ -98,6 +98,8 @@ export function toWire(event: ChatEvent): ServerMessage | null {
       };
     case 'shutdown':
       return { type: 'shutdown', reason: event.reason };
+    case 'marker':
+      return { type: 'marker', room: event.target, id: event.id };
     case 'roster':
     case 'account':
     case 'kill':
@@ -119,6 +121,8 @@ export function jsonEncoder(transport: { name: string; frame(json: string): Buff
         event.type === 'serverban'
       )
         return null;
+      // The connection that moved a marker has the reply to its markread.
+      if (event.type === 'marker' && event.origin === r.id) return null;
       // Tags only (IRC TAGMSG: typing, reactions): the JSON protocol has no such message.
       if ((event.type === 'message' || event.type === 'dm') && event.tagOnly) return null;
       return variant;

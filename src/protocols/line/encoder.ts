@@ -121,6 +121,7 @@ function baseVariant(event: ChatEvent, r: Session): string | null {
     case 'account':
     case 'kill':
     case 'serverban':
+    case 'marker':
       return null;
     case 'nick':
       return event.newName === r.name ? 'l:self' : 'l';
@@ -187,6 +188,7 @@ function linesOf(event: ChatEvent, r: Session): OutLine[] {
     case 'account':
     case 'kill':
     case 'serverban':
+    case 'marker':
       return [];
     case 'roster':
       return [
