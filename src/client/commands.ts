@@ -187,7 +187,7 @@ export const commands: Command[] = [
   {
     name: 'read',
     usage: '/read',
-    help: 'mark the current room read up to its newest message (your other devices see it)',
+    help: 'mark the current room read, for your other devices too',
     minArgs: 0,
     run(a, ctx) {
       const room = a.current();
