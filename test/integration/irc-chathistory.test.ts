@@ -178,6 +178,27 @@ describe('a channel', () => {
     expect(lines.map((l) => tagsOf(l).time)).toEqual(sent.map((s) => s.time));
   });
 
+  test('labeled: the chathistory batch nests in the labeled-response batch', async () => {
+    const labeled = await client(unique('lb'), `${CAPS} labeled-response`);
+    await ask(labeled, `JOIN ${room}`);
+    const lines = await ask(labeled, `@label=h1 CHATHISTORY LATEST ${room} * 2`);
+    expect(lines).toHaveLength(6);
+    const outer = /^@label=h1 :\S+ BATCH \+(\S+) labeled-response$/.exec(lines[0] ?? '')?.[1];
+    expect(outer).toBeDefined();
+    // The inner batch's own lines are in the outer batch; its messages only in the inner.
+    expect(tagsOf(lines[1] as string).batch).toBe(outer);
+    expect(tagsOf(lines[4] as string).batch).toBe(outer);
+    const inner = /BATCH \+(\S+) chathistory /.exec(lines[1] ?? '')?.[1];
+    for (const l of lines.slice(2, 4)) {
+      expect(l.match(/batch=/g)).toHaveLength(1);
+      expect(tagsOf(l).batch).toBe(inner);
+    }
+    const unwrapped = [untag(lines[1] as string), ...lines.slice(2, 4), untag(lines[4] as string)];
+    expect(batchTexts(unwrapped, room)).toEqual(texts(8));
+    expect(tagsOf(lines[5] as string).batch ?? null).toBeNull();
+    labeled.close();
+  });
+
   test('a limit above the server maximum is the maximum', async () => {
     const big = `#${unique('big')}`;
     await ask(c, `JOIN ${big}`);

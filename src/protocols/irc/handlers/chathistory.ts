@@ -13,6 +13,7 @@
  */
 import type { HistoryEntry } from '../../../core/events.js';
 import { ChatError, ErrorCode } from '../../../core/errors.js';
+import { fold } from '../../../core/names.js';
 import { sendPaced } from '../../../core/pacer.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
@@ -114,7 +115,7 @@ async function history(
   }
   if (c.session.closed) return;
   const batch = newBatch(c);
-  const me = c.session.account?.toLowerCase() ?? '';
+  const me = c.session.account === null ? '' : fold(c.session.account);
   const pieces = page.entries.map((e) => {
     // A private message was addressed to the other person, or to me.
     const to = page.direct === null ? e.room : e.from.toLowerCase() === me ? page.direct : c.nick;
