@@ -12,12 +12,14 @@ export const GENERATOR_CORE = 1;
 
 export type RunParams = Omit<
   RunSpec,
-  'label' | 'protocol' | 'rooms' | 'host' | 'port' | 'serverPid' | 'serverCore'
+  'label' | 'protocol' | 'rooms' | 'endpoints' | 'serverPids' | 'serverCore' | 'redis'
 >;
 
 export interface RunContext {
   logDir: string;
   profileDir?: string;
+  /** Clusters: the core their Redis is pinned to (default: the server core). */
+  redisCore?: number;
   /** Profile the generator too (to show it is not the bottleneck, or where it is). */
   genProfileDir?: string;
   log: (line: string) => void;
@@ -38,6 +40,8 @@ function emptyResult(label: string, error: string): RunResult {
     disconnectReasons: [],
     genMaxCpuPct: 0,
     durationMs: 0,
+    redisIdle: null,
+    idleCpuPct: null,
   };
 }
 
@@ -51,7 +55,12 @@ export async function runOnce(
   const logFile = join(ctx.logDir, `${label.replace(/[^\w.-]+/g, '_')}.log`);
   let server;
   try {
-    server = await target.start({ core: SERVER_CORE, logFile, profileDir: ctx.profileDir });
+    server = await target.start({
+      core: SERVER_CORE,
+      logFile,
+      profileDir: ctx.profileDir,
+      redisCore: ctx.redisCore ?? SERVER_CORE,
+    });
   } catch (e) {
     return emptyResult(label, `server did not start: ${(e as Error).message}`);
   }
@@ -60,10 +69,10 @@ export async function runOnce(
     label,
     protocol: target.protocol,
     rooms: target.rooms,
-    host: server.host,
-    port: server.port,
-    serverPid: server.pid,
+    endpoints: server.nodes ?? [{ host: server.host, port: server.port }],
+    serverPids: server.nodes?.map((n) => n.pid) ?? [server.pid],
     serverCore: SERVER_CORE,
+    redis: server.redis ?? null,
   };
   try {
     const result = await runWorker(spec, ctx, timeoutMs);

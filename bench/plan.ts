@@ -6,7 +6,7 @@
 export type CapacityN = number | 'max';
 
 export interface Plan {
-  name: 'full' | 'quick';
+  name: 'full' | 'quick' | 'cluster' | 'quick-cluster';
   /** Each point is run this many times, each on a fresh server; medians are reported. */
   reps: number;
   /** Client counts for load runs: register, idle RSS, join, rate ladder, saturation. */
@@ -51,6 +51,15 @@ export interface Plan {
   rssSteadyWindowMs: number;
   registerTimeoutMs: number;
   joinTimeoutMs: number;
+  /** Read idle memory in the smallest load size's runs too (the full plan's N = 1,000). */
+  loadMemory?: boolean;
+  /**
+   * Cluster targets only, first repetition only: more load sizes, one rate and saturation
+   * each, to show Redis's commands per room message do not grow with the room.
+   */
+  roomSizes?: number[];
+  /** The scale run (bench/scale.ts): 0 workers or generators: enough for the open-file limit. */
+  scale?: { n: number; concurrency: number; workers: number; generators: number };
 }
 
 export const fullPlan: Plan = {
@@ -96,4 +105,33 @@ export const quickPlan: Plan = {
   rssSteadyWindowMs: 2000,
   registerTimeoutMs: 20_000,
   joinTimeoutMs: 20_000,
+};
+
+/**
+ * `--cluster`: one room on one node against the same room over two nodes on one Redis
+ * (N = 1,000 at 50k/s and saturation, interleaved), Redis's commands per room message at
+ * more room sizes, and 100,000 registered connections over `--workers` (bench/scale.ts).
+ * About 13 minutes (the scale run is bounded at 3 ms per connection); writes bench/results/cluster-summary.json and the Cluster section.
+ */
+export const clusterPlan: Plan = {
+  ...fullPlan,
+  name: 'cluster',
+  loadNs: [1000],
+  rates: [50_000],
+  regNs: [],
+  capacityNs: [],
+  loadMemory: false,
+  roomSizes: [200, 5000],
+  scale: { n: 100_000, concurrency: 16, workers: 0, generators: 0 },
+};
+
+export const quickClusterPlan: Plan = {
+  ...quickPlan,
+  name: 'quick-cluster',
+  rates: [50_000],
+  regNs: [],
+  capacityNs: [],
+  loadMemory: false,
+  roomSizes: [100, 2000],
+  scale: { n: 4000, concurrency: 16, workers: 2, generators: 2 },
 };

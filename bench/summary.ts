@@ -5,9 +5,10 @@
  */
 import type { PointResult, RunResult } from './gen/types.js';
 import { median } from './lib/stats.js';
+import type { ScaleResult } from './scale.js';
 import type { ServerTarget } from './servers/spawn.js';
 
-export type RunKind = 'load' | 'reg' | 'capacity';
+export type RunKind = 'load' | 'reg' | 'capacity' | 'scale';
 
 export interface Job {
   target: ServerTarget;
@@ -44,6 +45,17 @@ export interface PointSummary {
   genCpuPctMax: number;
   interferencePctMax: number;
   overloaded: boolean;
+  /** A cluster's Redis per room message, and each node's share of the nodes' CPU. */
+  redis?: {
+    cpuUsPerMessage: Fig;
+    commandsPerMessage: Fig;
+    scriptsPerMessage: Fig;
+    cpuPct: Fig;
+    messages: Fig;
+    /** Calls per message by command: the median over runs of each. */
+    byCommand: Array<[string, number]>;
+  };
+  nodeCpuPct?: number[];
   notes: string[];
 }
 
@@ -59,10 +71,14 @@ export interface ServerSummary {
   maxClientsWhy: string;
   register: Array<{ n: number; concurrency: number; ms: Fig }>;
   join: Array<{ n: number; ms: Fig }>;
-  rss: Array<{ n: number; perClientBytes: Fig; idleKb: Fig; settleMs: Fig }>;
+  rss: Array<{ n: number; perClientBytes: Fig; idleKb: Fig; settleMs: Fig; redisKb?: Fig }>;
+  /** A cluster's Redis with nobody talking, per N (leases, probes). */
+  redisIdle?: Array<{ n: number; commandsPerSecond: Fig; cpuPct: Fig }>;
   points: PointSummary[];
   saturation: PointSummary[];
   capacity: Array<{ n: number; ok: number; runs: number; pairMs: Fig; notes: string[] }>;
+  /** Scale runs (bench/scale.ts), each as measured: there are one or two. */
+  scale?: ScaleResult[];
   runs: Array<{ label: string; ok: boolean; errors: string[]; durationMs: number }>;
 }
 
@@ -99,7 +115,36 @@ function pointSummary(n: number, points: PointResult[]): PointSummary {
     genCpuPctMax: Math.max(...points.map((p) => p.genCpuPct)),
     interferencePctMax: Math.max(...points.map((p) => p.interferencePct)),
     overloaded: points.some((p) => p.overloaded),
+    ...redisSummary(points),
     notes: [...new Set(points.flatMap((p) => p.notes))],
+  };
+}
+
+function redisSummary(points: PointResult[]): Pick<PointSummary, 'redis' | 'nodeCpuPct'> {
+  const withRedis = points.filter((p) => p.redis);
+  if (withRedis.length === 0) return {};
+  const f = (get: (r: NonNullable<PointResult['redis']>) => number): Fig =>
+    fig(withRedis.map((p) => ({ value: p.redis ? get(p.redis) : NaN, ok: p.ok })));
+  const names = [...new Set(withRedis.flatMap((p) => p.redis?.byCommand.map(([c]) => c) ?? []))];
+  const byCommand = names
+    .map((name): [string, number] => [
+      name,
+      median(withRedis.map((p) => p.redis?.byCommand.find(([c]) => c === name)?.[1] ?? 0)),
+    ])
+    .sort((a, b) => b[1] - a[1]);
+  const nodes = withRedis[0]?.nodeCpuPct.length ?? 0;
+  return {
+    redis: {
+      cpuUsPerMessage: f((r) => r.cpuUsPerMessage),
+      commandsPerMessage: f((r) => r.commandsPerMessage),
+      scriptsPerMessage: f((r) => r.scriptsPerMessage),
+      cpuPct: f((r) => r.cpuPct),
+      messages: f((r) => r.messages),
+      byCommand,
+    },
+    nodeCpuPct: Array.from({ length: nodes }, (_, i) =>
+      median(withRedis.map((p) => p.nodeCpuPct[i] ?? NaN)),
+    ),
   };
 }
 
@@ -187,9 +232,39 @@ export function summarize(
           ok: d.result.errors.length === 0,
         })),
       ),
+      ...(list.some((d) => d.result.rss?.redisKb !== undefined)
+        ? {
+            redisKb: fig(
+              list.map((d) => ({
+                value: d.result.rss?.redisKb ?? NaN,
+                ok: d.result.errors.length === 0,
+              })),
+            ),
+          }
+        : {}),
     });
   }
   s.rss.sort((a, b) => a.n - b.n);
+
+  const idle = mine.filter((d) => d.result.redisIdle);
+  if (idle.length > 0) {
+    s.redisIdle = [...groupBy(idle, (d) => d.job.n)].map(([n, list]) => ({
+      n,
+      commandsPerSecond: fig(
+        list.map((d) => ({
+          value: d.result.redisIdle?.commandsPerSecond ?? NaN,
+          ok: d.result.errors.length === 0,
+        })),
+      ),
+      cpuPct: fig(
+        list.map((d) => ({
+          value: d.result.redisIdle?.cpuPct ?? NaN,
+          ok: d.result.errors.length === 0,
+        })),
+      ),
+    }));
+    s.redisIdle.sort((a, b) => a.n - b.n);
+  }
 
   const loads = mine.filter((d) => d.job.kind === 'load');
   for (const [n, list] of groupBy(loads, (d) => d.job.n)) {
@@ -209,6 +284,9 @@ export function summarize(
     const sats = list.flatMap((d) => (d.result.saturation ? [d.result.saturation] : []));
     if (sats.length > 0) s.saturation.push(pointSummary(n, sats));
   }
+
+  const scales = mine.flatMap((d) => (d.result.scale ? [d.result.scale] : []));
+  if (scales.length > 0) s.scale = scales;
 
   for (const [n, list] of groupBy(
     mine.filter((d) => d.job.kind === 'capacity'),

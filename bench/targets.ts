@@ -5,10 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { clusterTarget, workersTarget } from './servers/cluster.js';
 import { ngircdTarget, ngircdVersion, NGIRCD } from './servers/ngircd.js';
 import { plugboardAvailable, plugboardTarget } from './servers/plugboard.js';
 import { pythonTarget, pythonVersion } from './servers/python.js';
+import { redisVersion } from './servers/redis.js';
 import type { ServerTarget } from './servers/spawn.js';
 import { repoRoot } from './lib/paths.js';
 import { readFileSync } from 'node:fs';
@@ -71,7 +73,44 @@ export function candidates(log: (s: string) => void): ServerTarget[] {
   });
   list.push({ ...ngircdTarget(ngircdVersion() ?? 'not installed'), maxClients: max });
   list.push(pythonTarget(pythonVersion() ?? 'python3 missing'));
+  // One room spread over two nodes on one Redis, compared with plugboard-line; and many
+  // connections over --workers. Both opt-in (--servers, --cluster).
+  const rv = `${pv}; ${redisVersion() ?? 'redis-server missing'}`;
+  list.push({ ...clusterTarget(2, rv), maxClients: max });
+  list.push(workersTarget(rv));
   return list;
+}
+
+/** The commit a checkout is at (short), or "unknown". */
+function commitOf(dir: string): string {
+  try {
+    return execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], {
+      encoding: 'utf8',
+    }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * `--baseline DIR`: the line and IRC targets again, served by another checkout's build
+ * (DIR/dist/src/cli.js), so a change can be measured against the code before it with the
+ * same generator, the same flags and the runs interleaved (ids plugboard-line-base,
+ * plugboard-irc-base).
+ */
+export function baselineTargets(dir: string): ServerTarget[] {
+  const cli = join(resolve(dir), 'dist', 'src', 'cli.js');
+  const commit = commitOf(dir);
+  const max = openFileLimit() - 500;
+  return (['line', 'irc'] as const).map((protocol) => {
+    const t = plugboardTarget(protocol, `plugboard at ${commit} (${dir})`, [], cli);
+    return {
+      ...t,
+      id: `${t.id}-base`,
+      label: `${t.label} at ${commit}`,
+      maxClients: max,
+    };
+  });
 }
 
 /** Starts each server once: one that cannot start (yet) is reported, not benchmarked. */
@@ -83,8 +122,8 @@ export async function probe(
   mkdirSync(logDir, { recursive: true });
   const out: Candidate[] = [];
   for (const target of targets) {
-    if (target.id.startsWith('plugboard') && !plugboardAvailable()) {
-      out.push({ target, available: false, why: 'dist/src/cli.js not built' });
+    if (target.requires && !plugboardAvailable(target.requires)) {
+      out.push({ target, available: false, why: `${target.requires} not built` });
       continue;
     }
     try {

@@ -4,8 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { coreUs, processCpuSplitUs, writeCalls } from '../lib/proc.js';
 import { percentileSorted } from '../lib/stats.js';
+import { redisDelta, type RedisReading, type RedisStats } from './redis-stats.js';
 import { nowUs, type Client, type Swarm } from './swarm.js';
-import type { Latency, PointResult } from './types.js';
+import type { Latency, PointResult, RedisPoint } from './types.js';
 
 export const ROOM = '#bench';
 
@@ -94,15 +95,20 @@ export async function pairCheck(
   for (let i = 0; i < n; i++) {
     const to = (i + 1) % n;
     const c = swarm.clients[i] as Client;
-    swarm.send(c, swarm.proto.tell(`b${to}`, `${to} ~P`));
+    swarm.send(c, swarm.proto.tell(swarm.nick(to), `${to} ~P`));
   }
   const ok = await until(() => swarm.pairs - base >= n, timeoutMs);
   return { expected: n, delivered: swarm.pairs - base, ms: performance.now() - t0, ok };
 }
 
-interface LoadOptions {
-  serverPid: number;
+export interface LoadOptions {
+  /** Every server process (a cluster's nodes): their CPU times are added up. */
+  serverPids: number[];
   serverCore: number;
+  /** A cluster's Redis, read at the window edges; null for a single server. */
+  redis: RedisStats | null;
+  /** Redis shares the server core: its time is the cluster's, not interference. */
+  redisOnServerCore: boolean;
   n: number;
   senders: number;
   warmupMs: number;
@@ -172,11 +178,14 @@ export async function loadPoint(
   topUp();
 
   await sleep(o.warmupMs);
+  // Redis first (one round trip), then everything read synchronously, at both edges.
+  const r0 = o.redis ? await o.redis.read() : null;
   const w0 = {
     t: performance.now(),
     bench: swarm.bench,
-    cpu: processCpuSplitUs(o.serverPid),
-    writes: writeCalls(o.serverPid),
+    sent,
+    cpu: o.serverPids.map((pid) => processCpuSplitUs(pid)),
+    writes: sumOf(o.serverPids.map((pid) => writeCalls(pid))),
     core: coreUs(o.serverCore),
     gen: process.cpuUsage(),
     reads: swarm.reads,
@@ -184,11 +193,13 @@ export async function loadPoint(
   swarm.windowStartUs = nowUs();
   swarm.windowEndUs = Infinity;
   await sleep(o.measureMs);
+  const r1 = o.redis ? await o.redis.read() : null;
   const w1 = {
     t: performance.now(),
     bench: swarm.bench,
-    cpu: processCpuSplitUs(o.serverPid),
-    writes: writeCalls(o.serverPid),
+    sent,
+    cpu: o.serverPids.map((pid) => processCpuSplitUs(pid)),
+    writes: sumOf(o.serverPids.map((pid) => writeCalls(pid))),
     core: coreUs(o.serverCore),
     gen: process.cpuUsage(w0.gen),
     reads: swarm.reads,
@@ -212,14 +223,24 @@ export async function loadPoint(
   const windowDeliveries = w1.bench - w0.bench;
   const genCpuPct = ((w1.gen.user + w1.gen.system) / 1000 / windowMs) * 100;
   if (genCpuPct > 80) notes.push(`generator at ${genCpuPct.toFixed(0)}% of its core`);
-  const userUs = w1.cpu.user - w0.cpu.user;
-  const systemUs = w1.cpu.system - w0.cpu.system;
+  const perNode = w1.cpu.map((c, i) => {
+    const before = w0.cpu[i] ?? { user: 0, system: 0 };
+    return { user: c.user - before.user, system: c.system - before.system };
+  });
+  const userUs = sumOf(perNode.map((c) => c.user));
+  const systemUs = sumOf(perNode.map((c) => c.system));
   const serverCpuUs = userUs + systemUs;
+  const nodeCpuPct = perNode.map((c) => ((c.user + c.system) / Math.max(1, serverCpuUs)) * 100);
   const perDelivery = (x: number): number => (windowDeliveries > 0 ? x / windowDeliveries : NaN);
+  // Per room message delivered in the window (its deliveries / (N − 1)), not per message
+  // sent: a server that falls behind has sent messages Redis has not seen yet.
+  const redis = r0 && r1 ? redisPoint(r0, r1, windowDeliveries / fan, windowMs) : null;
+  const redisHere = r0 && r1 && o.redisOnServerCore ? r1.cpuUs - r0.cpuUs : 0;
   const foreign =
     w1.core.busy -
     w0.core.busy -
     serverCpuUs -
+    redisHere -
     (w1.core.softirq - w0.core.softirq) +
     (w1.core.steal - w0.core.steal);
   const interferencePct = Math.max(0, (foreign / 1000 / windowMs) * 100);
@@ -247,7 +268,35 @@ export async function loadPoint(
     genCpuPct,
     latency: latencyOf(swarm),
     reorders,
+    redis,
+    nodeCpuPct,
     notes,
+  };
+}
+
+function sumOf(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** Redis's work in the window, per room message the generator sent in it. */
+function redisPoint(
+  a: RedisReading,
+  b: RedisReading,
+  messages: number,
+  windowMs: number,
+): RedisPoint {
+  const d = redisDelta(a, b);
+  const per = (x: number): number => (messages > 0 ? x / messages : NaN);
+  const scripts = (d.calls.get('evalsha') ?? 0) + (d.calls.get('eval') ?? 0);
+  return {
+    messages,
+    cpuUsPerMessage: per(d.cpuUs),
+    commandsPerMessage: per(d.total),
+    scriptsPerMessage: per(scripts),
+    byCommand: [...d.calls.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .map(([name, n]): [string, number] => [name, per(n)]),
+    cpuPct: (d.cpuUs / 1000 / windowMs) * 100,
   };
 }
 

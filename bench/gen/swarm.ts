@@ -12,6 +12,14 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SampleBuffer } from '../lib/stats.js';
 import type { WireProtocol } from './protocol.js';
+import type { Endpoint } from './types.js';
+
+export interface SwarmOptions {
+  /** Nicknames are `${nickPrefix}${i}` (default "b"): several generators need distinct ones. */
+  nickPrefix?: string;
+  /** Source address every socket binds to (one 127.x.y.z per generator process). */
+  localAddress?: string;
+}
 
 const LF = 10;
 const CR = 13;
@@ -71,27 +79,36 @@ export class Swarm {
 
   constructor(
     readonly proto: WireProtocol,
-    private readonly host: string,
-    private readonly port: number,
+    private readonly endpoints: readonly Endpoint[],
     n: number,
     private readonly senders: number,
     sampleReceivers: number,
+    private readonly options: SwarmOptions = {},
   ) {
+    if (endpoints.length === 0) throw new Error('a swarm needs at least one endpoint');
     this.seq = new Float64Array(senders);
     this.sampleEvery = Math.max(1, Math.floor(n / Math.max(1, sampleReceivers)));
+    const prefix = options.nickPrefix ?? 'b';
     for (let i = 0; i < n; i++) {
-      const c = new Client(i, `b${i}`);
+      const c = new Client(i, `${prefix}${i}`);
       if (i % this.sampleEvery === 0) c.lastSeq = new Float64Array(senders).fill(-1);
       this.clients.push(c);
     }
   }
 
+  /** The nickname of client i (what another client addresses it by). */
+  nick(i: number): string {
+    return (this.clients[i] as Client).nick;
+  }
+
   /** Connects and registers one client; resolves once the server welcomed it. */
   connect(c: Client): Promise<void> {
     return new Promise((resolve, reject) => {
+      const to = this.endpoints[c.id % this.endpoints.length] as Endpoint;
       const sock = net.connect({
-        host: this.host,
-        port: this.port,
+        host: to.host,
+        port: to.port,
+        ...(this.options.localAddress ? { localAddress: this.options.localAddress } : {}),
         onread: {
           buffer: this.readBuf,
           callback: (nread: number, buf: Uint8Array) => {

@@ -3,6 +3,8 @@
  * Plain data: both travel over the child-process IPC channel as JSON.
  */
 
+import type { ScaleResult } from '../scale.js';
+
 export type ProtocolName = 'line' | 'irc';
 
 export interface RunSpec {
@@ -11,12 +13,17 @@ export interface RunSpec {
   protocol: ProtocolName;
   /** false: the server has one room and registration puts everyone in it (the Python baseline). */
   rooms: boolean;
-  host: string;
-  port: number;
-  /** The server's process id: the generator reads /proc/PID/stat itself at window edges. */
-  serverPid: number;
+  /** Where clients connect: client i to endpoints[i mod length] (one, or a cluster's nodes). */
+  endpoints: Endpoint[];
+  /**
+   * The server's process ids (a cluster's nodes): the generator reads /proc/PID/stat
+   * itself at window edges and adds them up.
+   */
+  serverPids: number[];
   /** CPU core the server is pinned to; its /proc/stat line includes softirq work. */
   serverCore: number;
+  /** A cluster's Redis: its CPU time and commands are read at the window edges too. */
+  redis: { pid: number; port: number; core: number | string } | null;
   n: number;
   regConcurrency: number;
   /** Quiet time after registration before idle RSS is read (lets GC and queues settle). */
@@ -42,6 +49,26 @@ export interface RunSpec {
   pairCheck: boolean;
   registerTimeoutMs: number;
   joinTimeoutMs: number;
+}
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+/** What Redis did in a measurement window, per room message sent in it. */
+export interface RedisPoint {
+  /** Room messages delivered inside the window (deliveries / (N − 1)): one SEQUENCE script each. */
+  messages: number;
+  cpuUsPerMessage: number;
+  /** Every command Redis executed, those inside scripts included (INFO commandstats). */
+  commandsPerMessage: number;
+  /** Top-level script calls (EVALSHA, or EVAL after a NOSCRIPT) per message. */
+  scriptsPerMessage: number;
+  /** Calls per message by command, most first. */
+  byCommand: Array<[string, number]>;
+  /** Redis's CPU time over the window, as a share of one core. */
+  cpuPct: number;
 }
 
 export interface Latency {
@@ -88,6 +115,10 @@ export interface PointResult {
   genCpuPct: number;
   latency: Latency;
   reorders: number;
+  /** A cluster's Redis over the window; null for a single server. */
+  redis: RedisPoint | null;
+  /** Each node's share of the servers' CPU time in the window (a cluster's balance). */
+  nodeCpuPct: number[];
   notes: string[];
 }
 
@@ -105,8 +136,21 @@ export interface RunResult {
     serverCpuMs: number;
     genCpuPct: number;
   } | null;
-  /** settleMs: quiet time before the reading, until RSS held steady (see settledRss). */
-  rss: { startKb: number; idleKb: number; perClientBytes: number; settleMs: number } | null;
+  /**
+   * settleMs: quiet time before the reading, until RSS held steady (see settledRss).
+   * A cluster's figures add up its nodes; redisKb is its Redis's RSS, apart.
+   */
+  rss: {
+    startKb: number;
+    idleKb: number;
+    perClientBytes: number;
+    settleMs: number;
+    redisKb?: number;
+  } | null;
+  /** The server processes' CPU while nobody talks, in % of one core (all nodes together). */
+  idleCpuPct: number | null;
+  /** A cluster's Redis while nobody talks (leases, probes): its background load. */
+  redisIdle: { commandsPerSecond: number; cpuPct: number } | null;
   join: { ms: number; ok: boolean } | null;
   points: PointResult[];
   saturation: PointResult | null;
@@ -115,6 +159,8 @@ export interface RunResult {
   disconnectReasons: string[];
   genMaxCpuPct: number;
   durationMs: number;
+  /** A scale run's own figures (bench/scale.ts); the fields above stay empty there. */
+  scale?: ScaleResult;
 }
 
 /** Messages the generator sends to the orchestrator. */

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { processCpuUs, rssKb } from '../lib/proc.js';
 import { barrier, joinAll, loadPoint, pairCheck, registerAll } from './phases.js';
 import { protocolFor } from './protocol.js';
+import { redisDelta, RedisStats } from './redis-stats.js';
 import { Swarm } from './swarm.js';
 import type { RunResult, RunSpec, WorkerMessage } from './types.js';
 
@@ -30,11 +31,11 @@ const RSS_SETTLE_MAX_MS = 60_000;
  * steady at once and costs one window.
  */
 async function settledRss(
-  pid: number,
+  pids: readonly number[],
   windowMs: number,
 ): Promise<{ kb: number; waitedMs: number }> {
   const t0 = performance.now();
-  const samples: number[] = [rssKb(pid)];
+  const samples: number[] = [totalRssKb(pids)];
   const perWindow = Math.ceil(windowMs / RSS_SAMPLE_MS);
   for (;;) {
     const window = samples.slice(-(perWindow + 1));
@@ -47,16 +48,24 @@ async function settledRss(
     )
       return { kb: samples[samples.length - 1] ?? 0, waitedMs };
     await sleep(RSS_SAMPLE_MS);
-    samples.push(rssKb(pid));
+    samples.push(totalRssKb(pids));
   }
+}
+
+/** A cluster's memory is its nodes' together (Redis is reported apart). */
+function totalRssKb(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + rssKb(pid), 0);
+}
+
+function totalCpuUs(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + processCpuUs(pid), 0);
 }
 
 export async function runSpec(spec: RunSpec): Promise<RunResult> {
   const t0 = performance.now();
   const swarm = new Swarm(
     protocolFor(spec.protocol),
-    spec.host,
-    spec.port,
+    spec.endpoints,
     spec.n,
     spec.senders,
     spec.sampleReceivers,
@@ -75,10 +84,16 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
     disconnectReasons: [],
     genMaxCpuPct: 0,
     durationMs: 0,
+    redisIdle: null,
+    idleCpuPct: null,
   };
+  const pids = spec.serverPids;
+  let redis: RedisStats | null = null;
   const load = {
-    serverPid: spec.serverPid,
+    serverPids: pids,
     serverCore: spec.serverCore,
+    redis: null as RedisStats | null,
+    redisOnServerCore: spec.redis?.core === spec.serverCore,
     n: spec.n,
     senders: spec.senders,
     warmupMs: spec.warmupMs,
@@ -86,8 +101,12 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
     drainTimeoutMs: spec.drainTimeoutMs,
   };
   try {
-    const startKb = rssKb(spec.serverPid);
-    const cpu0 = processCpuUs(spec.serverPid);
+    if (spec.redis) {
+      redis = await RedisStats.connect(spec.redis.port);
+      load.redis = redis;
+    }
+    const startKb = totalRssKb(pids);
+    const cpu0 = totalCpuUs(pids);
     const gen0 = process.cpuUsage();
     const reg0 = performance.now();
     let regError: Error | null = null;
@@ -102,7 +121,7 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
       ms: regMs,
       ok: regError === null,
       registered: swarm.registered,
-      serverCpuMs: (processCpuUs(spec.serverPid) - cpu0) / 1000,
+      serverCpuMs: (totalCpuUs(pids) - cpu0) / 1000,
       genCpuPct: ((gen.user + gen.system) / 1000 / regMs) * 100,
     };
     progress(
@@ -113,16 +132,36 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
     // Line-protocol registration lands everyone in #lobby, announcing each arrival to
     // all earlier ones; wait until that has all been delivered before calling it idle.
     if (spec.protocol === 'line') await barrier(swarm, spec.n, spec.registerTimeoutMs);
+    const idle0 = {
+      t: performance.now(),
+      cpu: totalCpuUs(pids),
+      r: redis ? await redis.read() : null,
+    };
     await sleep(spec.settleMs);
     if (spec.measureMemory) {
-      const { kb: idleKb, waitedMs } = await settledRss(spec.serverPid, spec.rssSteadyWindowMs);
+      const { kb: idleKb, waitedMs } = await settledRss(pids, spec.rssSteadyWindowMs);
       r.rss = {
         startKb,
         idleKb,
         perClientBytes: ((idleKb - startKb) * 1024) / spec.n,
         settleMs: spec.settleMs + waitedMs,
+        ...(spec.redis ? { redisKb: rssKb(spec.redis.pid) } : {}),
       };
       progress(`idle rss ${idleKb} KiB after ${((spec.settleMs + waitedMs) / 1000).toFixed(0)} s`);
+    }
+    const idleMs = performance.now() - idle0.t;
+    r.idleCpuPct = ((totalCpuUs(pids) - idle0.cpu) / 1000 / idleMs) * 100;
+    if (redis && idle0.r) {
+      const d = redisDelta(idle0.r, await redis.read());
+      const ms = performance.now() - idle0.t;
+      r.redisIdle = {
+        commandsPerSecond: (d.total / ms) * 1000,
+        cpuPct: (d.cpuUs / 1000 / ms) * 100,
+      };
+      progress(
+        `idle: servers ${r.idleCpuPct.toFixed(1)}% cpu, redis ${r.redisIdle.cpuPct.toFixed(2)}% cpu ` +
+          `${r.redisIdle.commandsPerSecond.toFixed(1)} commands/s`,
+      );
     }
 
     if (spec.pairCheck) {
@@ -167,6 +206,7 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
   r.ok = r.errors.length === 0 && r.disconnects === 0 && all.every((p) => p.ok);
   r.durationMs = performance.now() - t0;
   swarm.closeAll();
+  await redis?.close();
   return r;
 }
 
@@ -176,7 +216,11 @@ function pointLine(p: RunResult['points'][number]): string {
     `offered ${p.offered} achieved ${p.achieved.toFixed(0)}/s ` +
     `cpu ${p.cpuUsPerDelivery.toFixed(2)} (core ${p.coreUsPerDelivery.toFixed(2)}) µs/dlv ` +
     `${p.linesPerRead.toFixed(1)} lines/read p50 ${l.p50Ms.toFixed(2)} p99 ${l.p99Ms.toFixed(2)} ` +
-    `max ${l.maxMs.toFixed(2)} ms gen ${p.genCpuPct.toFixed(0)}% ${p.ok ? 'ok' : 'INVALID'} ${p.notes.join('; ')}`
+    `max ${l.maxMs.toFixed(2)} ms gen ${p.genCpuPct.toFixed(0)}% ` +
+    (p.redis
+      ? `redis ${p.redis.cpuUsPerMessage.toFixed(1)} µs/msg ${p.redis.commandsPerMessage.toFixed(2)} cmds/msg `
+      : '') +
+    `${p.ok ? 'ok' : 'INVALID'} ${p.notes.join('; ')}`
   );
 }
 

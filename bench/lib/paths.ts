@@ -7,3 +7,4 @@ export const resultsDir = join(repoRoot, 'bench', 'results');
 export const rawDir = join(resultsDir, 'raw');
 export const docsDir = join(repoRoot, 'docs');
 export const workerScript = fileURLToPath(new URL('../gen/worker.js', import.meta.url));
+export const scaleWorkerScript = fileURLToPath(new URL('../gen/scale-worker.js', import.meta.url));

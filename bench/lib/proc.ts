@@ -76,3 +76,16 @@ export function coreUs(core: number): { busy: number; softirq: number; steal: nu
   // steal: the hypervisor ran something else on this virtual core.
   return { busy: busy * us, softirq: (v[6] ?? 0) * us, steal: (v[7] ?? 0) * us };
 }
+
+/**
+ * Time PID's main thread spent runnable but waiting for a CPU, in microseconds (the second
+ * field of /proc/PID/schedstat; NaN without schedstats): on a shared machine, how much a
+ * server was held back by other processes rather than by its own work.
+ */
+export function runQueueWaitUs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'latin1').split(' ')[1]) / 1000;
+  } catch {
+    return NaN;
+  }
+}

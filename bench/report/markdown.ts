@@ -9,6 +9,7 @@ import { repoRoot } from '../lib/paths.js';
 import type { Plan } from '../plan.js';
 import type { Fig, PointSummary, ServerSummary } from '../summary.js';
 import type { ProfileSummary } from './profile.js';
+import { clusterSection, clusterVerdicts } from './cluster.js';
 import { find, fmt, verdicts } from './verdicts.js';
 
 export interface Report {
@@ -57,8 +58,8 @@ function machine(r: Report): string {
   ].join('\n');
 }
 
-function verdictSection(r: Report): string {
-  const v = verdicts(r);
+function verdictSection(r: Report, cluster: Report | null): string {
+  const v = [...verdicts(r), ...clusterVerdicts(cluster)];
   if (v.length === 0) return '_No Plugboard front-end was available in this run._';
   return table(
     ['figure', 'goal', 'server', 'measured', 'reference', 'verdict', 'gap'],
@@ -307,7 +308,8 @@ function analysis(): string {
   return existsSync(file) ? readFileSync(file, 'utf8').trim() + '\n' : '';
 }
 
-export function renderMarkdown(r: Report, chart: string): string {
+/** `cluster`: the committed cluster run (bench/results/cluster-summary.json), if any. */
+export function renderMarkdown(r: Report, chart: string, cluster: Report | null = null): string {
   const p = r.plan;
   return `# Benchmarks
 
@@ -329,7 +331,7 @@ ${machine(r)}
 ${unavailable(r)}
 ## Targets
 
-${verdictSection(r)}
+${verdictSection(r, cluster)}
 
 ## Figures
 
@@ -407,6 +409,7 @@ ${capacityTable(r)}
 
 ${failures(r)}
 ${profileSection(r)}
+${clusterSection(cluster)}
 ${analysis()}
 ## Closing note: medians from this run
 
@@ -419,6 +422,10 @@ npm run bench               # the full plan above; rewrites this page and bench/
 npm run bench -- --quick    # smoke check, one run per point, small N (under two minutes)
 npm run bench -- --servers plugboard-line,ngircd --n 1000 --kinds load   # a subset
 npm run bench -- --profile --servers plugboard-line --n 1000 --kinds load  # + node --cpu-prof
+npm run bench -- --cluster          # the Cluster section: two nodes on Redis, 100,000 over --workers (~13 min)
+npm run bench -- --cluster --quick  # its smoke check (about three minutes)
+# this build against another checkout's (interleaved runs; see the analysis)
+npm run bench -- --baseline ../old --servers plugboard-line,plugboard-line-base --n 1000 --rates 50000 --no-saturation
 \`\`\`
 
 Raw per-run results, server logs and profiles go to \`bench/results/raw/\` (not committed).

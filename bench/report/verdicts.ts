@@ -49,8 +49,9 @@ function valid(f: Fig | undefined): number {
 }
 
 function plugboards(r: Report): ServerSummary[] {
+  // The two front-ends the targets name (not the flood variant, a baseline or a cluster).
   return r.servers.filter(
-    (s) => s.available && s.id.startsWith('plugboard') && s.id !== 'plugboard-line-flood',
+    (s) => s.available && (s.id === 'plugboard-line' || s.id === 'plugboard-irc'),
   );
 }
 

@@ -29,14 +29,14 @@ function serverNodeFlags(): string[] {
   return [...SERVER_NODE_FLAGS];
 }
 
-export function plugboardAvailable(): boolean {
-  return existsSync(plugboardCli);
+export function plugboardAvailable(cli = plugboardCli): boolean {
+  return existsSync(cli);
 }
 
-function args(protocol: ProtocolName, dir: string): string[] {
+function args(cli: string, protocol: ProtocolName, dir: string): string[] {
   const on = (p: ProtocolName): string => (p === protocol ? '0' : '-1');
   return [
-    plugboardCli,
+    cli,
     'serve',
     '--host',
     '127.0.0.1',
@@ -54,12 +54,46 @@ function args(protocol: ProtocolName, dir: string): string[] {
   ];
 }
 
+/**
+ * Starts one Plugboard process with only `protocol`'s listener, on a free port; `cli` is
+ * another build's dist/src/cli.js for before/after comparisons (--baseline).
+ */
+export async function startPlugboard(
+  protocol: ProtocolName,
+  o: StartOptions,
+  extraArgs: string[] = [],
+  cli = plugboardCli,
+): Promise<RunningServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-'));
+  const node = [
+    ...serverNodeFlags(),
+    ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []),
+  ];
+  const child = spawnPinned(
+    o.core,
+    process.execPath,
+    [...node, ...args(cli, protocol, dir), ...extraArgs],
+    o.logFile,
+  );
+  try {
+    const ready = await waitForReadyFile(child, join(dir, 'ready.json'), 30_000);
+    const addr = ready[protocol];
+    if (!addr) throw new Error(`Plugboard has no ${protocol} listener yet`);
+    return running(child, addr.host, addr.port, o.logFile);
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
+}
+
 export function plugboardTarget(
   protocol: ProtocolName,
   version: string,
   extraArgs: string[] = [],
+  cli = plugboardCli,
 ): ServerTarget {
   return {
+    requires: cli,
     id: `plugboard-${protocol}`,
     label: `Plugboard (${protocol === 'irc' ? 'IRC' : 'line'})`,
     protocol,
@@ -67,27 +101,6 @@ export function plugboardTarget(
     maxClients: 0, // filled in from the open-file limit by the caller
     maxClientsWhy: 'open-file limit',
     version,
-    async start(o: StartOptions): Promise<RunningServer> {
-      const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-'));
-      const node = [
-        ...serverNodeFlags(),
-        ...(o.profileDir ? ['--cpu-prof', '--cpu-prof-dir', o.profileDir] : []),
-      ];
-      const child = spawnPinned(
-        o.core,
-        process.execPath,
-        [...node, ...args(protocol, dir), ...extraArgs],
-        o.logFile,
-      );
-      try {
-        const ready = await waitForReadyFile(child, join(dir, 'ready.json'), 30_000);
-        const addr = ready[protocol];
-        if (!addr) throw new Error(`Plugboard has no ${protocol} listener yet`);
-        return running(child, addr.host, addr.port, o.logFile);
-      } catch (e) {
-        child.kill('SIGKILL');
-        throw e;
-      }
-    },
+    start: (o: StartOptions) => startPlugboard(protocol, o, extraArgs, cli),
   };
 }

@@ -17,13 +17,29 @@ export interface RunningServer {
   alive(): boolean;
   /** Resolves once the process has exited. */
   stop(): Promise<void>;
+  /**
+   * A cluster: every node's process and chat listener (the generator spreads its clients
+   * over them, client i on node i mod nodes.length). A single server leaves it out.
+   */
+  nodes?: NodeEndpoint[];
+  /** The cluster's Redis, whose CPU time and commands are counted per room message. */
+  redis?: { pid: number; port: number; core: number | string };
+}
+
+export interface NodeEndpoint {
+  pid: number;
+  host: string;
+  port: number;
 }
 
 export interface StartOptions {
-  core: number;
+  /** A core, or a taskset list ("0,1"). */
+  core: number | string;
   logFile: string;
   /** Plugboard only: write a V8 CPU profile here on exit. */
   profileDir?: string;
+  /** Clusters only: the core Redis is pinned to (default: `core`, with the nodes). */
+  redisCore?: number | string;
 }
 
 export interface ServerTarget {
@@ -35,11 +51,20 @@ export interface ServerTarget {
   maxClients: number;
   maxClientsWhy: string;
   version: string;
+  /** The run kinds this target takes part in (default: all). */
+  kinds?: readonly string[];
+  /** Only benchmarked when named in --servers or by --cluster (long, or needs Redis). */
+  optIn?: boolean;
+  /** Several nodes on one Redis: also runs the plan's room sizes (Redis per message). */
+  cluster?: boolean;
+  /** A file the target cannot start without (a Plugboard build's dist/src/cli.js). */
+  requires?: string;
   start(o: StartOptions): Promise<RunningServer>;
 }
 
+/** `core`: one core, or a taskset list such as "0,1" (the scale run uses both). */
 export function spawnPinned(
-  core: number,
+  core: number | string,
   cmd: string,
   args: string[],
   logFile: string,

@@ -122,6 +122,7 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
         ...msg.rooms.map((r) => `*   ${r.name} (${r.members})${r.topic ? ` ${r.topic}` : ''}`),
       ];
     case 'history':
+      if (msg.after !== undefined) return resumeLines(msg, v);
       return msg.messages.length === 0
         ? []
         : [
@@ -167,6 +168,21 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
     case 'ping':
       return [];
   }
+}
+
+/** A resume replay: what was missed while away, and a gap it could not fill. */
+function resumeLines(msg: Extract<ServerMessage, { type: 'history' }>, v: View): string[] {
+  const missed = msg.missed ?? msg.messages.length;
+  if (missed === 0 && !msg.truncated) return [];
+  const n = msg.messages.length;
+  const head =
+    missed > n
+      ? `* ${missed} messages in ${msg.room} while you were away; the last ${n}:`
+      : `* ${missed} message${missed === 1 ? '' : 's'} in ${msg.room} while you were away:`;
+  const out = [head];
+  if (msg.truncated) out.push('* (some older ones are no longer kept by the server)');
+  for (const m of msg.messages) out.push(messageLine(m, { ...v, current: m.room }));
+  return out;
 }
 
 /** The answer to asking for a topic (the server sends it as a `topic` event). */

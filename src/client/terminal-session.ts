@@ -38,6 +38,10 @@ export class TerminalSession {
   private readonly screen: Screen;
   /** Newest message id seen per room: a replay after a reconnect shows only what was missed. */
   private readonly lastSeen = new Map<string, bigint>();
+  /** The room names as the server spells them, by folded name (for `since`). */
+  private readonly roomNames = new Map<string, string>();
+  /** The server's resume token (from the welcome or the shutdown): our name back. */
+  private token: string | null = null;
   /** Rooms whose topic we asked for: the next `topic` event for them is the answer. */
   private readonly topicAsked = new Set<string>();
   /** The last search answered, for /more. */
@@ -88,11 +92,17 @@ export class TerminalSession {
       this.onEvent(clean(msg));
     });
     client.on('protocol-error', (err: Error) => this.screen.print(`! ${err.message}`));
+    // Coming back: the token gets our name back, and each room we saw messages in replays
+    // from the newest one we saw (the server sends exactly what we missed).
+    const since: Record<string, string> = {};
+    for (const [key, id] of this.lastSeen) since[this.roomNames.get(key) ?? key] = id.toString();
     const hello = (name: string): Request => ({
       type: 'hello',
       name,
       client: 'plugboard-connect',
       ...(this.o.password ? { password: this.o.password } : {}),
+      ...(this.token ? { token: this.token } : {}),
+      ...(Object.keys(since).length > 0 ? { since } : {}),
     });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -167,7 +177,9 @@ export class TerminalSession {
   }
 
   private onEvent(msg: ServerMessage): void {
+    if ((msg.type === 'welcome' || msg.type === 'shutdown') && msg.token) this.token = msg.token;
     if (this.roster.apply(msg)) this.prompt();
+    const shown = this.unseen(msg);
     if (this.o.json) {
       this.screen.log(JSON.stringify(msg));
       process.stdout.write(`${JSON.stringify(msg)}\n`);
@@ -180,7 +192,6 @@ export class TerminalSession {
       this.screen.print(topicAnswer(msg));
       return;
     }
-    const shown = this.unseen(msg);
     const paint = this.o.color ? colorName : (n: string) => n;
     const view = { me: this.roster.name, current: this.roster.current, paint };
     for (const line of formatEvent(shown, view)) this.screen.print(line);
@@ -195,6 +206,7 @@ export class TerminalSession {
       if (!/^\d{1,20}$/.test(id)) return;
       const n = BigInt(id);
       if ((seen(room) ?? -1n) < n) this.lastSeen.set(room.toLowerCase(), n);
+      this.roomNames.set(room.toLowerCase(), room);
     };
     if (msg.type === 'message') note(msg.room, msg.id);
     if (msg.type !== 'history' || msg.ref !== undefined) return msg;

@@ -1,8 +1,8 @@
 /**
  * Node leases: every node renews a short-lived key every few seconds; a node whose key
  * expired (killed with -9, its network lost) is cleaned up by the first surviving node to
- * claim the job: its users' quits are announced in their rooms, their names freed, their
- * records removed. With a 10 s lease renewed every 3 s, a dead node's users are gone
+ * claim the job: its users' quits are announced in their rooms (and to whoever watches
+ * for them, on every node), their names freed, their records removed. With a 10 s lease renewed every 3 s, a dead node's users are gone
  * within 10 + 3 s (the documented bound is 15 s).
  *
  * A node that comes back after being cleaned up (a network that returns) finds itself
@@ -165,24 +165,28 @@ export class Leases {
       const person = personFrom(origin, h);
       if (person) {
         const rooms = person.rooms;
+        const who = {
+          name: person.name,
+          mask: `${person.name}!${person.user}@${person.host}`,
+          account: person.account,
+        };
         await within(
           this.o.leaseMs,
           this.hooks.emit(
-            {
-              type: 'quit',
-              ts: Date.now(),
-              origin,
-              who: {
-                name: person.name,
-                mask: `${person.name}!${person.user}@${person.host}`,
-                account: person.account,
-              },
-              reason: 'server lost',
-              rooms,
-            },
+            { type: 'quit', ts: Date.now(), origin, who, reason: 'server lost', rooms },
             { rooms: rooms.map((r) => fold(r)) },
           ),
         ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
+        // Those watching for them (IRC MONITOR), on any node, hear they are gone.
+        await within(
+          this.o.leaseMs,
+          this.hooks.emit(
+            { type: 'status', ts: Date.now(), origin, who, change: 'offline', rooms },
+            { everyone: true },
+          ),
+        ).catch((err: unknown) =>
+          this.log.warn({ err, origin }, 'offline of a lost user not sent'),
+        );
         await this.link.script(RELEASE, [nameKey(fold(person.name))], [origin]);
         done++;
       }

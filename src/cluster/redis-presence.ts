@@ -9,14 +9,14 @@
  * goes away) is written once, at the end of the turn.
  */
 import type { Logger, MemberInfo, PersonInfo, Presence, RoomInfo } from '../core/ports.js';
-import type { ClaimMode, ClaimResult } from '../core/ports.js';
+import type { ClaimMode, ClaimResult, HoldProof } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { personOf } from '../core/presence.js';
 import { Role } from '../core/room.js';
 import type { Sessions } from '../core/sessions.js';
 import { listOf, pairsOf, text, type RedisLink, type RedisReply } from './redis-client.js';
 import { NODES, nameKey, nodeUsersKey, ROOMS, roomKeys, userKey, PREFIX } from './redis-keys.js';
-import { CLAIM, RELEASE } from './redis-scripts.js';
+import { CLAIM, HOLD, RELEASE } from './redis-scripts.js';
 
 const str = text;
 
@@ -41,6 +41,7 @@ export function personFrom(origin: string, h: Record<string, string>): PersonInf
     account: h.account ? h.account : null,
     away: h.away !== undefined && h.away !== '\0' ? h.away : null,
     oper: h.oper === '1',
+    bot: h.bot === '1',
     invisible: h.invisible === '1',
     secure: h.secure === '1',
     protocol: h.protocol ?? 'remote',
@@ -68,6 +69,8 @@ function fieldsOf(p: PersonInfo): string[] {
     p.away ?? '\0',
     'oper',
     p.oper ? '1' : '0',
+    'bot',
+    p.bot ? '1' : '0',
     'invisible',
     p.invisible ? '1' : '0',
     'secure',
@@ -95,11 +98,16 @@ export class RedisPresence implements Presence {
     private readonly log: Logger,
   ) {}
 
-  async claim(name: string, origin: string, mode: ClaimMode): Promise<ClaimResult> {
+  async claim(
+    name: string,
+    origin: string,
+    mode: ClaimMode,
+    proof?: HoldProof,
+  ): Promise<ClaimResult> {
     const r = (await this.link.script(
       CLAIM,
       [nameKey(fold(name))],
-      [origin, mode],
+      [origin, mode, proof?.session ?? '', proof?.address ?? ''],
     )) as RedisReply[];
     const displaced = str(r[1]);
     return { ok: Number(r[0]) === 1, ...(displaced ? { displaced } : {}) };
@@ -111,9 +119,16 @@ export class RedisPresence implements Presence {
       .catch((err: unknown) => this.log.warn({ err, name }, 'name not released in redis'));
   }
 
+  hold(name: string, origin: string, address: string, ms: number): void {
+    this.link
+      .script(HOLD, [nameKey(fold(name))], [origin, address, String(Math.max(1, Math.round(ms)))])
+      .catch((err: unknown) => this.log.warn({ err, name }, 'name not held in redis'));
+  }
+
   async holder(name: string): Promise<string | null> {
     const held = str(await this.link.command(['GET', nameKey(fold(name))]));
-    return held ? (held.split(' ')[0] ?? null) : null;
+    // A name kept for someone who left (`~origin address`) has no session holding it.
+    return held && !held.startsWith('~') ? (held.split(' ')[0] ?? null) : null;
   }
 
   async lookup(name: string): Promise<PersonInfo | null> {
@@ -183,7 +198,7 @@ export class RedisPresence implements Presence {
     // Others' invisibility and operator status are in their user hashes.
     const flags = await Promise.all(
       remote.map(({ m }) =>
-        this.link.command(['HMGET', userKey(m.origin), 'invisible', 'oper', 'user', 'host']),
+        this.link.command(['HMGET', userKey(m.origin), 'invisible', 'oper', 'user', 'host', 'bot']),
       ),
     );
     remote.forEach(({ m }, i) => {
@@ -198,6 +213,7 @@ export class RedisPresence implements Presence {
           account: m.account,
           away: m.away ?? null,
           oper: str(f[1]) === '1',
+          bot: str(f[4]) === '1',
           invisible: str(f[0]) === '1',
           secure: false,
           protocol: 'remote',

@@ -127,15 +127,27 @@ return redis.call('XRANGE', KEYS[2], ARGV[2] .. '-1', ARGV[3] .. '-1')
 `;
 
 /**
- * CLAIM: a name for a session. ARGV: 1 origin, 2 mode (tentative | register | force).
- * The value is `<origin> <0|1>` (1: held by a registered session). Returns
- * {1, displaced-or-''} when `origin` holds it afterwards, {0, ''} otherwise.
+ * CLAIM: a name for a session. ARGV: 1 origin, 2 mode (tentative | register | force),
+ * 3 the held-for session a claim proves ('' none), 4 the address it proves ('' none).
+ * The value is `<origin> <0|1>` (1: held by a registered session), or `~<origin>
+ * <address>` (with an expiry) while it is held for someone who left (HOLD): only a proof
+ * of that session or address, or 'force', takes it then. Returns {1, displaced-or-''} when
+ * `origin` holds it afterwards, {0, ''} otherwise.
  */
 export const CLAIM = `
 local held = redis.call('GET', KEYS[1])
 local registered = ARGV[2] ~= 'tentative'
 local function set(reg) redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. (reg and '1' or '0')) end
 if not held then set(registered) return {1, ''} end
+if string.sub(held, 1, 1) == '~' then
+  local who, address = string.match(held, '^~(%S+) (.*)$')
+  if ARGV[2] == 'force' or (ARGV[3] ~= '' and ARGV[3] == who)
+      or (ARGV[4] ~= '' and ARGV[4] == address) then
+    set(registered)
+    return {1, ''}
+  end
+  return {0, ''}
+end
 local origin, reg = string.match(held, '^(%S+) (%d)$')
 if origin == ARGV[1] then set(registered or reg == '1') return {1, ''} end
 if ARGV[2] == 'force' or (ARGV[2] == 'register' and reg == '0') then
@@ -143,6 +155,18 @@ if ARGV[2] == 'force' or (ARGV[2] == 'register' and reg == '0') then
   return {1, origin}
 end
 return {0, ''}
+`;
+
+/**
+ * HOLD: `origin` left without quitting; if it holds the name, the name is kept for it
+ * (`~<origin> <address>`) for a while. ARGV: 1 origin, 2 address, 3 milliseconds.
+ */
+export const HOLD = `
+local held = redis.call('GET', KEYS[1])
+if held and string.match(held, '^(%S+) ') == ARGV[1] then
+  redis.call('SET', KEYS[1], '~' .. ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+end
+return 1
 `;
 
 /** RELEASE: drops a name if `origin` holds it. ARGV: 1 origin. */

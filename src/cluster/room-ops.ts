@@ -29,6 +29,7 @@ export function roomOps(event: ChatEvent, room: string, defaultRoom: string): Op
         account: event.who.account,
         realname: event.realname,
         away: event.away ?? null,
+        ...(event.who.bot ? { bot: true } : {}),
         origin: event.origin,
       };
       ops.push([
@@ -51,6 +52,8 @@ export function roomOps(event: ChatEvent, room: string, defaultRoom: string): Op
       return [['field', fold(event.who.name), 'away', JSON.stringify(event.message)]];
     case 'account':
       return [['field', fold(event.who.name), 'account', JSON.stringify(event.who.account)]];
+    case 'realname':
+      return [['field', fold(event.who.name), 'realname', JSON.stringify(event.realname)]];
     case 'topic':
       return [
         ['set', 'topic', event.topic],

@@ -15,6 +15,7 @@ import type { NoticeOptions } from './messaging.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { Session } from './session.js';
 import { Semaphore, Throttle } from './throttle.js';
+import { announce } from './watchlist.js';
 
 /** What accounts need from the other modules (identity, moderation, messaging). */
 export interface AccountHooks {
@@ -116,6 +117,7 @@ export class Accounts {
       },
       routeOf(core, s),
     );
+    announce(core, s, 'account');
   }
 
   /**

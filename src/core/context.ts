@@ -10,10 +10,12 @@ import type { Fanout } from './fanout.js';
 import type { ServerOptions } from './options.js';
 import type { LocalPresence } from './presence.js';
 import type { Bus, BusRoute, Clock, Logger, Presence, Store } from './ports.js';
+import type { Resume } from './resume.js';
 import type { RoomStates } from './room-state.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { Sessions } from './sessions.js';
+import type { Watchlist } from './watchlist.js';
 
 export interface Core {
   readonly options: ServerOptions;
@@ -30,6 +32,10 @@ export interface Core {
   /** This node's presence, for the claims identity.ts makes (the port's claim, answered now). */
   readonly localPresence: LocalPresence;
   readonly fanout: Fanout;
+  /** Resume tokens, replays, positions per name (resume.ts). */
+  readonly resume: Resume;
+  /** Who watches which names for coming and going (IRC MONITOR). */
+  readonly watchlist: Watchlist;
   /**
    * Sends an event where `route` says, this node included; resolves once this node has
    * applied and delivered it. Rejects with a ChatError (`bus_unavailable`) when it cannot

@@ -19,6 +19,8 @@ export interface Actor {
   mask: string;
   /** Identified account name, or null. */
   account: string | null;
+  /** A declared bot (IRCv3 bot mode: IRC user mode +B, JSON `hello` with `bot`). */
+  bot?: true;
 }
 
 export type MessageKind = 'say' | 'me' | 'notice';
@@ -166,6 +168,45 @@ export interface AccountEvent {
   rooms: string[];
 }
 
+/**
+ * Someone changed their realname (the free text WHOIS and WHO show; IRCv3 setname):
+ * everyone sharing a room is told, and their node's presence keeps the new one.
+ */
+export interface RealnameEvent {
+  type: 'realname';
+  ts: number;
+  origin: string;
+  who: Actor;
+  realname: string;
+  rooms: string[];
+}
+
+/** What a status event says happened to the person watched for. */
+export type StatusChange = 'online' | 'offline' | 'nick' | 'away' | 'account' | 'realname';
+
+/**
+ * News about one person for those who watch for them (a watch list: IRC MONITOR): they
+ * came online, went offline, changed name (`newName`), or changed what extended-monitor
+ * forwards (away text, account, realname). It goes to every node, since a watcher may be
+ * anywhere, and is delivered only to watchers; the room events that say the same thing to
+ * those who share a room still go as before.
+ */
+export interface StatusEvent {
+  type: 'status';
+  ts: number;
+  origin: string;
+  /** The person as they were before the change. */
+  who: Actor;
+  change: StatusChange;
+  newName?: string;
+  /** change 'away': the away text, or null when back. */
+  away?: string | null;
+  /** change 'realname': the new one. */
+  realname?: string;
+  /** Their rooms: watchers in one of them here heard of away/account/realname there. */
+  rooms: string[];
+}
+
 /** Changes to a room's settings, typed (protocols turn them into IRC letters or words). */
 export interface ModeEvent {
   type: 'mode';
@@ -247,6 +288,8 @@ export interface ShutdownEvent {
   type: 'shutdown';
   ts: number;
   reason: string;
+  /** How long each name stays held for its person (--name-hold), for protocols that say so. */
+  nameHoldMs?: number;
 }
 
 export type ChatEvent =
@@ -265,6 +308,8 @@ export type ChatEvent =
   | ShutdownEvent
   | RosterEvent
   | AccountEvent
+  | RealnameEvent
+  | StatusEvent
   | KillEvent
   | ServerBanEvent
   | MarkerEvent;

@@ -9,12 +9,13 @@
  * gathers its own).
  */
 import type { Counters } from './counters.js';
-import type { ChatEvent, RosterEvent } from './events.js';
+import type { ChatEvent, RosterEvent, StatusEvent } from './events.js';
 import { fold } from './names.js';
 import type { Room } from './room.js';
 import type { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import type { Sessions } from './sessions.js';
+import type { Watchlist } from './watchlist.js';
 
 type Cache = Map<string, Buffer | null>;
 
@@ -27,6 +28,7 @@ export class Fanout {
     private readonly sessions: Sessions,
     private readonly rooms: Rooms,
     private readonly counters: Counters,
+    private readonly watchlist: Watchlist,
   ) {}
 
   /** One session, outside a fan-out (replies that are events, such as a shutdown). */
@@ -41,7 +43,8 @@ export class Fanout {
       this.counters.encodings++;
     }
     if (data === null) return;
-    s.conn.write(data);
+    if (s.held !== null) s.keep(data);
+    else s.conn.write(data);
     this.counters.deliveries++;
   }
 
@@ -96,6 +99,7 @@ export class Fanout {
         for (const r of event.rooms) this.deliverToRoom(this.rooms.get(r), event, cache, stamp);
         break;
       case 'account':
+      case 'realname':
       case 'nick':
         this.self(event.origin, cache, event, stamp);
         for (const r of event.rooms) this.deliverToRoom(this.rooms.get(r), event, cache, stamp);
@@ -109,9 +113,20 @@ export class Fanout {
       }
       case 'invite': {
         const target = this.sessions.named(event.name);
-        if (target?.registered) this.deliverTo(target, event, cache);
+        if (target?.registered) {
+          target.mark = stamp;
+          this.deliverTo(target, event, cache);
+        }
+        // The room's members too (IRCv3 invite-notify): encoders show it only to those
+        // who asked, and never to the inviter, who has its own reply.
+        const inviter = this.sessions.get(event.origin);
+        if (inviter) inviter.mark = stamp;
+        this.deliverToRoom(this.rooms.get(event.room), event, cache, stamp);
         break;
       }
+      case 'status':
+        this.toWatchers(event, cache, stamp);
+        break;
       case 'notice':
         if (event.room !== undefined) {
           this.deliverToRoom(this.rooms.get(event.room), event, cache, stamp);
@@ -144,6 +159,37 @@ export class Fanout {
         }
         break;
     }
+  }
+
+  /**
+   * A status event to this node's watchers of the name (both names for a rename; none
+   * when only the letter case changed, which is no news to a watcher). Of an away,
+   * account or realname change, those sharing a room with the person here, and the
+   * person themself, heard through the room event already.
+   */
+  private toWatchers(event: StatusEvent, cache: Cache, stamp: number): void {
+    const heard =
+      event.change === 'away' || event.change === 'account' || event.change === 'realname';
+    const to = (name: string): void => {
+      const watchers = this.watchlist.watchers(name);
+      if (!watchers) return;
+      for (const s of watchers) {
+        if (s.mark === stamp || !s.registered) continue;
+        s.mark = stamp;
+        if (heard && (s.id === event.origin || this.sharesRoom(s, event.rooms))) continue;
+        this.deliverTo(s, event, cache);
+      }
+    };
+    if (event.change === 'nick') {
+      if (event.newName === undefined || fold(event.newName) === fold(event.who.name)) return;
+      to(event.who.name);
+      to(event.newName);
+    } else to(event.who.name);
+  }
+
+  private sharesRoom(s: Session, rooms: readonly string[]): boolean {
+    for (const name of rooms) if (this.rooms.get(name)?.local.has(s)) return true;
+    return false;
   }
 
   /** Notes a big room's join or departure for its digest. */

@@ -34,12 +34,36 @@ import type {
   Store,
 } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
-import { LocalPresence } from './presence.js';
+import { LocalPresence, type NameHold } from './presence.js';
+import { Resume } from './resume.js';
 import { Retention } from './retention.js';
 import { RoomStates } from './room-state.js';
 import { Rooms } from './rooms.js';
 import type { Session } from './session.js';
 import { Sessions } from './sessions.js';
+import { Watchlist } from './watchlist.js';
+
+/** Where a single node keeps, across a restart, the names it held for people (Presence.hold). */
+const HOLDS_SETTING = 'name-holds';
+
+function parseHolds(raw: string | null): NameHold[] {
+  if (raw === null) return [];
+  try {
+    const list = JSON.parse(raw) as unknown;
+    if (!Array.isArray(list)) return [];
+    return list.filter(
+      (h): h is NameHold =>
+        typeof h === 'object' &&
+        h !== null &&
+        typeof (h as NameHold).name === 'string' &&
+        typeof (h as NameHold).origin === 'string' &&
+        typeof (h as NameHold).address === 'string' &&
+        typeof (h as NameHold).until === 'number',
+    );
+  } catch {
+    return [];
+  }
+}
 
 /** What a deployment adds to the core (a cluster's shared presence and its leases). */
 export interface HubExtras {
@@ -59,6 +83,7 @@ export class Hub implements Core {
   readonly localPresence: LocalPresence;
   readonly presence: Presence;
   readonly fanout: Fanout;
+  readonly watchlist: Watchlist;
   readonly retention: Retention;
   readonly identity: Identity;
   readonly membership: Membership;
@@ -66,6 +91,7 @@ export class Hub implements Core {
   readonly readMarkers: ReadMarkers;
   readonly moderation: Moderation;
   readonly accounts: Accounts;
+  readonly resume: Resume;
   private readonly housekeeping: Housekeeping;
   private stopping = false;
 
@@ -82,7 +108,7 @@ export class Hub implements Core {
     this.sessions = new Sessions(this.nodeId, this.counters, clock);
     this.roomStates = new RoomStates(store);
     this.rooms = new Rooms(this.nodeId, options, this.sessions, this.roomStates, bus);
-    this.localPresence = new LocalPresence(this.sessions, this.rooms);
+    this.localPresence = new LocalPresence(this.sessions, this.rooms, clock);
     this.presence = extras.presence?.(this) ?? this.localPresence;
     // Shared presence is kept current from this node's sessions and rooms.
     if (this.presence.online) {
@@ -90,13 +116,15 @@ export class Hub implements Core {
       this.sessions.onChange = (s) => presence.online?.(s.id);
       this.rooms.listed = (room, name) => presence.listRoom?.(room, name);
     }
-    this.fanout = new Fanout(this.sessions, this.rooms, this.counters);
+    this.watchlist = new Watchlist(() => options.watchLimit);
+    this.fanout = new Fanout(this.sessions, this.rooms, this.counters, this.watchlist);
     this.retention = new Retention(
       store,
       { maxAgeMs: options.retentionMaxAgeMs, maxCount: options.retentionMaxCount },
       log,
       options.retentionIntervalMs,
     );
+    this.resume = new Resume(this);
     this.identity = new Identity(this);
     this.membership = new Membership(this);
     this.messaging = new Messaging(this);
@@ -112,6 +140,11 @@ export class Hub implements Core {
 
   async start(): Promise<void> {
     await this.store.init();
+    await this.resume.start();
+    if (this.presence === this.localPresence) {
+      // Names held when the last run stopped are still held (for what is left of their time).
+      this.localPresence.restoreHeld(parseHolds(await this.store.getSetting(HOLDS_SETTING)));
+    }
     this.identity.serverBans.push(...(await this.roomStates.load()));
     const motd = await this.store.getSetting('motd');
     if (motd !== null) this.options.motd = motd.split('\n');
@@ -224,10 +257,21 @@ export class Hub implements Core {
           this.fanout.deliver(event);
           return;
         }
+        case 'realname': {
+          const s = this.sessions.get(event.origin);
+          if (s) {
+            s.realname = event.realname;
+            this.sessions.changed(s);
+          }
+          this.rooms.apply(event);
+          this.fanout.deliver(event);
+          return;
+        }
         case 'kill': {
           const s = this.sessions.get(event.target);
           if (s) {
             s.closeReason = event.reason;
+            s.holdName = false;
             this.disconnect(s, event.reason);
           }
           return;
@@ -382,7 +426,13 @@ export class Hub implements Core {
     this.housekeeping.stop();
     this.retention.stop();
     this.log.info({ reason, connections: this.sessions.size }, 'shutdown');
-    this.fanout.deliver({ type: 'shutdown', ts: this.clock.now(), reason });
+    const hold = this.options.nameHoldMs;
+    this.fanout.deliver({
+      type: 'shutdown',
+      ts: this.clock.now(),
+      reason,
+      ...(hold > 0 ? { nameHoldMs: hold } : {}),
+    });
     const all = [...this.sessions];
     for (const s of all) s.closeReason = reason;
     const deadline = this.clock.now() + this.options.shutdownGraceMs;
@@ -394,6 +444,10 @@ export class Hub implements Core {
     for (const s of all) this.disconnect(s, reason);
     await new Promise((r) => setTimeout(r, 20));
     for (const s of all) s.conn.destroy();
+    // This node's presence ends with the process: the names it holds go to the store.
+    if (this.presence === this.localPresence) {
+      this.store.setSetting(HOLDS_SETTING, JSON.stringify(this.localPresence.heldNames()));
+    }
     await this.extras.beforeBusClose?.();
     await this.bus.close();
     await this.store.close();

@@ -10,7 +10,9 @@ import { checkName, fold } from './names.js';
 import type { Session } from './session.js';
 import { maskMatches } from './names.js';
 import type { BanEntry } from './room.js';
-import { cleanText } from './text.js';
+import { isQuit } from './resume.js';
+import { cleanText, stripControls } from './text.js';
+import { announce } from './watchlist.js';
 
 export interface WhowasEntry {
   name: string;
@@ -46,7 +48,7 @@ export class Identity {
     checkName(name, core.options.nameLength);
     if (name === s.name) return;
     const mode = s.registered || registering ? 'register' : 'tentative';
-    const claim = await core.presence.claim(name, s.id, mode);
+    const claim = await core.presence.claim(name, s.id, mode, s.proof ?? undefined);
     if (!claim.ok || s.closed) {
       throw new ChatError(ErrorCode.NameInUse, `The name ${name} is already in use`, name);
     }
@@ -56,17 +58,55 @@ export class Identity {
       if (old && fold(old) !== fold(name)) core.presence.release(old, s.id);
       return;
     }
+    const who = s.actor();
     await core.emit(
       {
         type: 'nick',
         ts: core.clock.now(),
         origin: s.id,
-        who: s.actor(),
+        who,
         newName: name,
         rooms: [...s.rooms].map((r) => r.name),
       },
       routeOf(core, s),
     );
+    announce(core, s, 'nick', { newName: name }, who);
+  }
+
+  /**
+   * Changes the realname others see in WHO and WHOIS (IRCv3 setname, any protocol that
+   * offers it). The cleaning rule's characters are removed; empty or longer than
+   * `realnameLength` bytes is refused rather than cut, so the person knows what others see.
+   */
+  async setRealname(s: Session, text: string): Promise<string> {
+    const { core } = this;
+    const realname = stripControls(text);
+    if (realname.trim() === '') {
+      throw new ChatError(ErrorCode.BadRequest, 'A realname cannot be empty');
+    }
+    if (Buffer.byteLength(realname) > core.options.realnameLength) {
+      throw new ChatError(
+        ErrorCode.BadRequest,
+        `A realname is at most ${core.options.realnameLength} bytes`,
+      );
+    }
+    if (!s.registered) {
+      s.realname = realname;
+      return realname;
+    }
+    await core.emit(
+      {
+        type: 'realname',
+        ts: core.clock.now(),
+        origin: s.id,
+        who: s.actor(),
+        realname,
+        rooms: [...s.rooms].map((r) => r.name),
+      },
+      routeOf(core, s),
+    );
+    announce(core, s, 'realname', { realname });
+    return realname;
   }
 
   /** Applies a nick event of one of this node's sessions (called before its fan-out). */
@@ -90,7 +130,7 @@ export class Identity {
         s.name,
       );
     }
-    const claim = await core.presence.claim(s.name, s.id, 'register');
+    const claim = await core.presence.claim(s.name, s.id, 'register', s.proof ?? undefined);
     if (s.closed) throw new ChatError(ErrorCode.NotRegistered, 'The connection closed');
     if (!claim.ok) {
       throw new ChatError(ErrorCode.NameInUse, `The name ${s.name} is already in use`, s.name);
@@ -101,6 +141,7 @@ export class Identity {
     if (!s.user) s.user = s.name;
     s.identityChanged();
     s.lastActive = core.clock.now();
+    announce(core, s, 'online');
     core.log.debug({ id: s.id, name: s.name, protocol: s.conn.protocol }, 'registered');
   }
 
@@ -111,11 +152,14 @@ export class Identity {
     s.closed = true;
     // A reason may come from the person (QUIT :text, JSON quit): the cleaning rule.
     const why = cleanText(s.closeReason ?? reason, core.options.topicLength);
+    core.watchlist.clear(s);
     if (s.registered) {
       const rooms = [...s.rooms];
       const route = routeOf(core, s);
       const bulk =
         rooms.length > 0 && rooms.every((r) => r.size > core.options.rosterDigestThreshold);
+      // Where they stopped reading, for when they come back under this name (telnet).
+      core.resume.saveSeen(s);
       // This node's own sessions leave their rooms at once: the connection is gone, and
       // a bus that is down must not keep them in.
       for (const room of rooms) {
@@ -137,8 +181,16 @@ export class Identity {
           route,
         )
         .catch((err: unknown) => core.log.warn({ err, id: s.id }, 'quit not announced'));
+      announce(core, s, 'offline');
     }
-    if (s.name) core.presence.release(s.name, s.id);
+    if (s.name) {
+      // A dropped connection or a shutdown keeps the name for its person for a while; a
+      // quit, a kill or a ban gives it up at once.
+      const holdMs = core.options.nameHoldMs;
+      if (s.registered && s.holdName && holdMs > 0 && (core.shuttingDown || !isQuit(why))) {
+        core.presence.hold(s.name, s.id, s.host, holdMs);
+      } else core.presence.release(s.name, s.id);
+    }
     if (s.registered) core.presence.offline?.(s.id);
     core.log.debug({ id: s.id, name: s.name || undefined, reason: why }, 'disconnect');
     s.conn.end(s.encoder.farewell?.(why, s, core.shuttingDown) ?? null, why);

@@ -10,6 +10,7 @@ import { checkRoom, fold } from './names.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
 import { cleanText } from './text.js';
+import { announce } from './watchlist.js';
 
 export function requireRegistered(s: Session): void {
   if (!s.registered) throw new ChatError(ErrorCode.NotRegistered, 'Choose a name first');
@@ -64,6 +65,9 @@ export class Membership {
     // A replica made from the cluster's snapshot holds the room as it is: check again.
     const held = core.rooms.get(spelled);
     if (!room && held && held.size > 0) canJoin(s, held, key, arriving, core.clock.now());
+    // A replica that has seen no message yet (the first join since a start) learns the
+    // newest stored one, so a resume knows where this joiner's live messages begin.
+    const newest = held?.lastId ? null : await this.newestStored(spelled);
     const bulk = (held?.size ?? 0) + 1 > core.options.rosterDigestThreshold;
     const sent = core.emit(
       {
@@ -91,7 +95,22 @@ export class Membership {
     if (!joined || !joined.has(s)) {
       throw new ChatError(ErrorCode.NotInRoom, `Could not join ${spelled}`, spelled);
     }
+    if (newest !== null) {
+      if (joined.lastId === null) joined.lastId = newest;
+      const marks = (s.joinMarks ??= new Map());
+      if (!marks.has(joined.key)) marks.set(joined.key, newest);
+    }
     return { room: joined, created: joined.founder === s.id };
+  }
+
+  /** The id of a room's newest stored message ('0': none), or null if the store cannot say. */
+  private async newestStored(room: string): Promise<string | null> {
+    try {
+      const [last] = await this.core.store.history({ room, limit: 1 });
+      return last?.id ?? '0';
+    } catch {
+      return null;
+    }
   }
 
   async part(s: Session, name: string, reason = ''): Promise<void> {
@@ -149,6 +168,7 @@ export class Membership {
       },
       routeOf(core, s),
     );
+    announce(core, s, 'away', { away: text === '' ? null : text });
   }
 
   /** Makes `name` the room plain text goes to. */

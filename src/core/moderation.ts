@@ -416,6 +416,7 @@ export class Moderation {
     for (const s of [...core.sessions]) {
       if (s.registered && maskMatches(e.mask, s.mask)) {
         s.closeReason = `banned from this server${e.reason ? `: ${e.reason}` : ''}`;
+        s.holdName = false;
         core.disconnect(s, s.closeReason);
       }
     }

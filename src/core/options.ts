@@ -41,10 +41,14 @@ export interface ServerOptions {
   password: string | null;
   motd: string[];
   whowasLimit: number;
+  realnameLength: number;
+  watchLimit: number;
   ircMaxTargets: number;
   ircMaxModes: number;
   ackAfterCommit: boolean;
   accountGraceMs: number;
+  nameHoldMs: number;
+  resumeLimit: number;
   minPasswordLength: number;
   loginBurst: number;
   loginPerMinute: number;
@@ -53,6 +57,12 @@ export interface ServerOptions {
   hashConcurrency: number;
   hashQueue: number;
 }
+
+/**
+ * The longest resume token accepted (resume-token.ts): more than any token the server makes
+ * (50 rooms of 50 characters and an id each, in base64), and a bound for the schema.
+ */
+export const MAX_TOKEN_LENGTH = 16_384;
 
 /** How a flag's text becomes a value. */
 export type OptionKind = 'int' | 'number' | 'string' | 'bool' | 'list';
@@ -417,6 +427,24 @@ export const coreOptions: readonly Spec[] = [
     set: num('whowasLimit'),
   },
   {
+    flag: 'realname-length',
+    kind: 'int',
+    min: 1,
+    max: 390,
+    help: 'longest realname in bytes (IRC USER and SETNAME)',
+    default: '100',
+    set: num('realnameLength'),
+  },
+  {
+    flag: 'watch-limit',
+    kind: 'int',
+    min: 0,
+    max: 10000,
+    help: 'names one person may watch for coming and going (IRC MONITOR)',
+    default: '100',
+    set: num('watchLimit'),
+  },
+  {
     flag: 'irc-max-targets',
     kind: 'int',
     min: 1,
@@ -442,6 +470,25 @@ export const coreOptions: readonly Spec[] = [
     help: 'seconds someone using a registered name has to identify before being renamed',
     default: '60',
     set: num('accountGraceMs'),
+  },
+  {
+    flag: 'name-hold',
+    kind: 'int',
+    min: 0,
+    max: 86400,
+    scale: 1000,
+    help: 'seconds a name stays held for its person after a dropped connection or a shutdown (0: off)',
+    default: '120',
+    set: num('nameHoldMs'),
+  },
+  {
+    flag: 'resume-limit',
+    kind: 'int',
+    min: 1,
+    max: 10000,
+    help: 'most messages replayed per room on a resume or /since (a longer gap is announced)',
+    default: '500',
+    set: num('resumeLimit'),
   },
   {
     flag: 'min-password',

@@ -142,6 +142,8 @@ export interface PersonInfo {
   account: string | null;
   away: string | null;
   oper: boolean;
+  /** A declared bot (IRC user mode +B). */
+  bot: boolean;
   /** IRC user mode +i: shown only to those who share a room. */
   invisible: boolean;
   secure: boolean;
@@ -162,6 +164,16 @@ export interface MemberInfo {
 }
 
 export type ClaimMode = 'tentative' | 'register' | 'force';
+
+/**
+ * What a claim can show to take a name held for someone who left (Presence.hold): the
+ * session that held it (from a verified resume token), or the address they came from
+ * (protocols that cannot carry a token: telnet, IRC).
+ */
+export interface HoldProof {
+  session?: string;
+  address?: string;
+}
 
 export interface ClaimResult {
   /** `origin` holds the name now (also when it already did). */
@@ -190,9 +202,16 @@ export interface Presence {
    * registration ('register') or proved the account's password ('force') takes the name
    * over from a tentative holder ('force': from anyone), which is then `displaced`.
    */
-  claim(name: string, origin: string, mode: ClaimMode): Promise<ClaimResult>;
+  claim(name: string, origin: string, mode: ClaimMode, proof?: HoldProof): Promise<ClaimResult>;
   /** Gives the name up, if `origin` holds it. */
   release(name: string, origin: string): void;
+  /**
+   * `origin` left without quitting (a dropped connection, a shutdown): instead of being
+   * released, its name is held for `ms` for that person. Meanwhile only a claim whose proof
+   * names `origin` or comes from `address`, or a 'force' claim (the account's password),
+   * takes it; the hold then ends. Holds outlive this process (the store or Redis keeps them).
+   */
+  hold(name: string, origin: string, address: string, ms: number): void;
   /** The session holding `name`, or null. */
   holder(name: string): Promise<string | null>;
   /** Someone online (registered) by name, or null. */
@@ -371,6 +390,13 @@ export interface Store {
    * writes; a smaller id than the one stored changes nothing).
    */
   saveReadMarker(account: string, marker: ReadMarker): void;
+  /**
+   * Resume: the entries of `room` with an id greater than `after`, oldest first, at most
+   * `limit` (the first ones after it).
+   */
+  messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]>;
+  /** Resume: how many entries of `room` have an id greater than `after`. */
+  countAfter(room: string, after: string): Promise<number>;
   /** The account called `name` (case-insensitively), or null. */
   getAccount(name: string): Promise<AccountRecord | null>;
   /** Creates an account; false when the name is taken. */

@@ -14,6 +14,8 @@ import { fold } from './names.js';
 import type {
   ClaimMode,
   ClaimResult,
+  Clock,
+  HoldProof,
   MemberInfo,
   PersonInfo,
   Presence,
@@ -29,21 +31,50 @@ interface Hold {
   registered: boolean;
 }
 
+/** A name kept for someone who left without quitting (Presence.hold). */
+export interface NameHold {
+  name: string;
+  /** The session that held it. */
+  origin: string;
+  address: string;
+  /** Epoch ms when the hold ends. */
+  until: number;
+}
+
+/** True when `proof` shows the claimant is the person a hold keeps the name for. */
+export function provesHold(hold: NameHold, proof: HoldProof | undefined): boolean {
+  if (!proof) return false;
+  return (
+    (proof.session !== undefined && proof.session === hold.origin) ||
+    (proof.address !== undefined && proof.address !== '' && proof.address === hold.address)
+  );
+}
+
 export class LocalPresence implements Presence {
   private readonly holds = new Map<string, Hold>();
+  /** Names kept for people who left without quitting, by folded name. */
+  private readonly kept = new Map<string, NameHold>();
 
   constructor(
     private readonly sessions: Sessions,
     private readonly replicas: Rooms,
+    private readonly clock: Clock = { now: () => Date.now() },
   ) {}
 
-  claim(name: string, origin: string, mode: ClaimMode): Promise<ClaimResult> {
-    return Promise.resolve(this.claimNow(name, origin, mode));
+  claim(name: string, origin: string, mode: ClaimMode, proof?: HoldProof): Promise<ClaimResult> {
+    return Promise.resolve(this.claimNow(name, origin, mode, proof));
   }
 
   /** The claim, answered at once (one event loop: nothing can interleave). */
-  claimNow(name: string, origin: string, mode: ClaimMode): ClaimResult {
+  claimNow(name: string, origin: string, mode: ClaimMode, proof?: HoldProof): ClaimResult {
     const key = fold(name);
+    const kept = this.kept.get(key);
+    if (kept) {
+      if (kept.until > this.clock.now() && mode !== 'force' && !provesHold(kept, proof)) {
+        return { ok: false };
+      }
+      this.kept.delete(key);
+    }
     const hold = this.holds.get(key);
     const registered = mode !== 'tentative';
     if (!hold || hold.origin === origin) {
@@ -60,6 +91,30 @@ export class LocalPresence implements Presence {
   release(name: string, origin: string): void {
     const key = fold(name);
     if (this.holds.get(key)?.origin === origin) this.holds.delete(key);
+  }
+
+  hold(name: string, origin: string, address: string, ms: number): void {
+    const key = fold(name);
+    if (this.holds.get(key)?.origin !== origin) return;
+    this.holds.delete(key);
+    const now = this.clock.now();
+    // Holds nobody came back for end unseen: sweep them now and then, not on a timer.
+    if (this.kept.size >= 256 && this.kept.size % 256 === 0) {
+      for (const [k, h] of this.kept) if (h.until <= now) this.kept.delete(k);
+    }
+    this.kept.set(key, { name, origin, address, until: now + ms });
+  }
+
+  /** The names still held (written to the store at shutdown, so a restart keeps them). */
+  heldNames(): NameHold[] {
+    const now = this.clock.now();
+    return [...this.kept.values()].filter((h) => h.until > now);
+  }
+
+  /** Takes back what `heldNames` gave before a restart (those that have not ended). */
+  restoreHeld(list: NameHold[]): void {
+    const now = this.clock.now();
+    for (const h of list) if (h.until > now) this.kept.set(fold(h.name), h);
   }
 
   holder(name: string): Promise<string | null> {
@@ -119,6 +174,7 @@ export function personOf(s: Session): PersonInfo {
     account: s.account,
     away: s.away,
     oper: s.oper,
+    bot: s.bot,
     invisible: s.invisible,
     secure: s.conn.secure,
     protocol: s.conn.protocol,
@@ -140,6 +196,7 @@ function remotePerson(m: RemoteMember): PersonInfo {
     account: m.account,
     away: m.away,
     oper: false,
+    bot: m.bot === true,
     invisible: false,
     secure: false,
     protocol: 'remote',

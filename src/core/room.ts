@@ -53,6 +53,8 @@ export interface RemoteMember {
   account: string | null;
   realname: string;
   away: string | null;
+  /** A declared bot, as of their join. */
+  bot?: boolean;
   roles: number;
   /** Session id on its node (node-qualified). */
   origin: string;
@@ -82,6 +84,12 @@ export class Room {
   readonly invited = new Set<string>();
   /** Session id of the member whose join (re)created the room. */
   founder = '';
+  /**
+   * The newest id of a stored message (not a notice, not tags only) applied here, or null
+   * before the first: where someone leaving stopped reading, where a joiner's live
+   * messages begin (resume.ts).
+   */
+  lastId: string | null = null;
 
   constructor(
     readonly name: string,

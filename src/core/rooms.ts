@@ -120,6 +120,12 @@ export class Rooms {
           if (entry) entry.account = event.who.account;
         }
         return;
+      case 'realname':
+        for (const name of event.rooms) {
+          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          if (entry) entry.realname = event.realname;
+        }
+        return;
       case 'topic': {
         const room = this.get(event.room);
         if (!room) return;
@@ -134,6 +140,15 @@ export class Rooms {
       case 'invite': {
         const room = this.get(event.room);
         if (room) room.invited.add(fold(event.name));
+        return;
+      }
+      case 'message': {
+        // What the store keeps (messaging.ts `keep`): neither notices nor tags alone.
+        if (event.kind === 'notice' || event.tagOnly) return;
+        const room = this.get(event.room);
+        if (room && (room.lastId === null || laterId(event.id, room.lastId))) {
+          room.lastId = event.id;
+        }
         return;
       }
       default:
@@ -166,6 +181,7 @@ export class Rooms {
     room.invited.delete(fold(e.who.name));
     if (local) {
       if (local.closed || room.local.has(local)) return;
+      if (room.lastId !== null) (local.joinMarks ??= new Map()).set(room.key, room.lastId);
       room.local.set(local, roles);
       if (!local.encoder.skipsBulkRoster) room.bulkAudience++;
       local.rooms.add(room);
@@ -178,6 +194,7 @@ export class Rooms {
         account: e.who.account,
         realname: e.realname,
         away: e.away ?? null,
+        ...(e.who.bot ? { bot: true } : {}),
         roles,
         origin: e.origin,
       });
@@ -208,6 +225,7 @@ export class Rooms {
   leaveLocal(room: Room, s: Session): void {
     if (room.local.delete(s) && !s.encoder.skipsBulkRoster) room.bulkAudience--;
     s.rooms.delete(room);
+    s.joinMarks?.delete(room.key);
     if (s.current === room) s.current = s.rooms.first() ?? null;
     if (!s.closed) this.sessions.changed(s);
   }
@@ -344,4 +362,12 @@ function restoreOf(room: Room): RoomRestore | undefined {
   };
   for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
   return { fields, bans: [...room.bans], mutes: [...room.mutes.entries()] };
+}
+
+/**
+ * `a` is a later message id than `b`: decimal strings without leading zeros (ids.ts) compare
+ * by length, then as text; no BigInt on the path of every message.
+ */
+export function laterId(a: string, b: string): boolean {
+  return a.length !== b.length ? a.length > b.length : a > b;
 }

@@ -93,10 +93,12 @@ export class Sessions {
   }
 
   /** Changes a user-mode flag while keeping the counts right. */
-  setFlag(s: Session, flag: 'oper' | 'invisible' | 'wallops', on: boolean): boolean {
+  setFlag(s: Session, flag: 'oper' | 'invisible' | 'wallops' | 'bot', on: boolean): boolean {
     if (s[flag] === on) return false;
     if (s.registered) this.census(s, -1);
     s[flag] = on;
+    // Events carry the bot flag in their actor.
+    if (flag === 'bot') s.identityChanged();
     if (s.registered) this.census(s, 1);
     this.changed(s);
     return true;

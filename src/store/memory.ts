@@ -141,6 +141,28 @@ export class MemoryStore implements Store {
     return { entries: ids.map((id) => byId.get(id) as HistoryEntry), next };
   }
 
+  async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
+    const ring = this.kept(room);
+    const floor = BigInt(after);
+    let start = ring.length;
+    while (start > 0 && BigInt((ring[start - 1] as HistoryEntry).id) > floor) start--;
+    return ring.slice(start, start + limit);
+  }
+
+  async countAfter(room: string, after: string): Promise<number> {
+    const ring = this.kept(room);
+    const floor = BigInt(after);
+    let n = 0;
+    for (let i = ring.length - 1; i >= 0 && BigInt((ring[i] as HistoryEntry).id) > floor; i--) n++;
+    return n;
+  }
+
+  /** What the ring keeps of a room: at most `perRoom`, the newest (it trims in chunks). */
+  private kept(room: string): HistoryEntry[] {
+    const ring = this.rooms.get(fold(room)) ?? [];
+    return ring.length > this.perRoom ? ring.slice(ring.length - this.perRoom) : ring;
+  }
+
   private readonly accounts = new Map<string, AccountRecord>();
 
   async getAccount(name: string): Promise<AccountRecord | null> {

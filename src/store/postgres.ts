@@ -104,6 +104,18 @@ const NO_ID_ABOVE = '9223372036854775807';
 
 const MIGRATION_LOCK = 0x706c7567; // "plug"
 
+function entryOf(row: Record<string, string>): HistoryEntry {
+  return {
+    id: String(row.id),
+    ts: Number(row.ts),
+    room: row.room as string,
+    from: row.sender as string,
+    mask: row.mask as string,
+    text: row.text as string,
+    kind: row.kind as HistoryEntry['kind'],
+  };
+}
+
 export class PostgresStore implements Store {
   readonly name = 'postgres';
   private readonly pool: pg.Pool;
@@ -247,16 +259,25 @@ export class PostgresStore implements Store {
       params,
     );
     const rows = oldest ? r.rows : r.rows.reverse();
-    const committed = rows.map((row: Record<string, string>) => ({
-      id: String(row.id),
-      ts: Number(row.ts),
-      room: row.room as string,
-      from: row.sender as string,
-      mask: row.mask as string,
-      text: row.text as string,
-      kind: row.kind as HistoryEntry['kind'],
-    }));
-    return this.path.withPending(committed, query);
+    return this.path.withPending(rows.map(entryOf), query);
+  }
+
+  async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
+    await this.path.queue.flush();
+    const r = await this.pool.query(
+      'SELECT * FROM messages WHERE room_key = $1 AND id > $2 ORDER BY id ASC LIMIT $3',
+      [fold(room), after, limit],
+    );
+    return this.path.withPendingAfter(r.rows.map(entryOf), room, after, limit);
+  }
+
+  async countAfter(room: string, after: string): Promise<number> {
+    await this.path.queue.flush();
+    const r = await this.pool.query(
+      'SELECT COUNT(*) AS n FROM messages WHERE room_key = $1 AND id > $2',
+      [fold(room), after],
+    );
+    return Number((r.rows[0] as { n: string }).n) + this.path.countPendingAfter(room, after);
   }
 
   async search(q: SearchQuery): Promise<SearchPage> {

@@ -124,6 +124,19 @@ export interface StoredRow {
   ts: bigint;
 }
 
+/** A row read with safeIntegers as history returns it (ids exact: they need 64 bits). */
+function entryOf(r: StoredRow): HistoryEntry {
+  return {
+    id: r.id.toString(),
+    ts: Number(r.ts),
+    room: r.room,
+    from: r.sender,
+    mask: r.mask,
+    text: r.text,
+    kind: r.kind as HistoryEntry['kind'],
+  };
+}
+
 export class SqliteStore implements Store {
   readonly name = 'sqlite';
   private db!: Database.Database;
@@ -262,16 +275,28 @@ export class SqliteStore implements Store {
         }),
     ) as StoredRow[];
     if (!oldest) rows.reverse();
-    const committed = rows.map((r) => ({
-      id: r.id.toString(),
-      ts: Number(r.ts),
-      room: r.room,
-      from: r.sender,
-      mask: r.mask,
-      text: r.text,
-      kind: r.kind as HistoryEntry['kind'],
-    }));
-    return this.path.withPending(committed, query);
+    return this.path.withPending(rows.map(entryOf), query);
+  }
+
+  async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
+    await this.path.queue.flush();
+    const rows = this.read(() =>
+      this.db
+        .prepare('SELECT * FROM messages WHERE room_key = ? AND id > ? ORDER BY id ASC LIMIT ?')
+        .safeIntegers(true)
+        .all(fold(room), BigInt(after), limit),
+    ) as StoredRow[];
+    return this.path.withPendingAfter(rows.map(entryOf), room, after, limit);
+  }
+
+  async countAfter(room: string, after: string): Promise<number> {
+    await this.path.queue.flush();
+    const row = this.read(() =>
+      this.db
+        .prepare('SELECT COUNT(*) AS n FROM messages WHERE room_key = ? AND id > ?')
+        .get(fold(room), BigInt(after)),
+    ) as { n: number };
+    return row.n + this.path.countPendingAfter(room, after);
   }
 
   async search(q: SearchQuery): Promise<SearchPage> {

@@ -152,12 +152,49 @@ export class WritePath {
     if (waiting.length === 0) return committed;
     // The committed page plus what waits holds every entry of the true page: page again.
     const all = committed.concat(waiting);
-    all.sort((a, b) => compareIds(a.id, b.id));
+    all.sort(byId);
     return pageOf(all, query);
+  }
+
+  /**
+   * Resume's view of what still waits (writes failing): the queued messages of `room` with
+   * an id above `after` that `committed` lacks, merged in order, at most `limit` (the first).
+   */
+  withPendingAfter(
+    committed: HistoryEntry[],
+    room: string,
+    after: string,
+    limit: number,
+  ): HistoryEntry[] {
+    const waiting = this.pendingAfter(committed, room, after);
+    if (waiting.length === 0) return committed;
+    return committed.concat(waiting).sort(byId).slice(0, limit);
+  }
+
+  /** How many queued messages of `room` above `after` are not among `committed` ids. */
+  countPendingAfter(room: string, after: string): number {
+    return this.pendingAfter([], room, after).length;
+  }
+
+  private pendingAfter(committed: HistoryEntry[], room: string, after: string): HistoryEntry[] {
+    if (this.queue.size === 0) return [];
+    const key = fold(room);
+    const floor = BigInt(after);
+    const seen = new Set(committed.map((e) => e.id));
+    const out: HistoryEntry[] = [];
+    for (const w of this.queue.pending()) {
+      if (isStatement(w) || seen.has(w.id) || fold(w.room) !== key) continue;
+      if (BigInt(w.id) > floor) out.push(w);
+    }
+    return out;
   }
 
   /** Listeners hear of a change in a later turn, never inside the write (or push) that caused it. */
   private notify(healthy: boolean, reason: string): void {
     for (const l of this.listeners) setImmediate(() => l(healthy, reason));
   }
+}
+
+function byId(a: HistoryEntry, b: HistoryEntry): number {
+  return compareIds(a.id, b.id);
 }

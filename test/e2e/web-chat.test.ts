@@ -339,5 +339,5 @@ describe.skipIf(!haveChromium)('web client across a server restart', () => {
       await page.close();
       await second.close();
     }
-  });
+  }, 60_000);
 });

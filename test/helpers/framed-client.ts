@@ -36,6 +36,16 @@ export class RawFramedClient {
     });
   }
 
+  /** Connects from another loopback address (127.0.0.2: someone else, as far as the server knows). */
+  static connectFrom(port: number, localAddress: string): Promise<RawFramedClient> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ port, host: '127.0.0.1', localAddress }, () =>
+        resolve(new RawFramedClient(s)),
+      );
+      s.once('error', reject);
+    });
+  }
+
   static async hello(port: number, name: string): Promise<RawFramedClient> {
     const c = await RawFramedClient.connect(port);
     c.send({ type: 'hello', name });

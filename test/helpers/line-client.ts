@@ -40,6 +40,16 @@ export class LineClient {
     });
   }
 
+  /** Connects from another loopback address (127.0.0.2: someone else, as far as the server knows). */
+  static connectFrom(port: number, localAddress: string): Promise<LineClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress }, () =>
+        resolve(new LineClient(socket)),
+      );
+      socket.once('error', reject);
+    });
+  }
+
   /** Connects and chooses a name; resolves after the welcome line. */
   static async named(port: number, name: string): Promise<LineClient> {
     const c = await LineClient.connect(port);

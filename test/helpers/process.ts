@@ -3,6 +3,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -47,4 +48,16 @@ export async function spawnServer(
   }
   const ports = JSON.parse(readFileSync(ready, 'utf8')) as ServerProcess['ports'];
   return { child, ports, dir: workDir, output: () => out, exited };
+}
+
+/** A port free right now, for a server that must come back on the same one after a restart. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
 }

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ping } from '../../bench/servers/redis.js';
 
 export interface RedisOptions {
   /** Turn on the append-only file, so data survives restart() (default: off). */
@@ -61,25 +62,6 @@ export function freePort(): Promise<number> {
     s.listen(0, '127.0.0.1', () => {
       const port = (s.address() as net.AddressInfo).port;
       s.close(() => resolve(port));
-    });
-  });
-}
-
-/** One inline PING over a fresh connection: true on +PONG. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let reply = '';
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on('error', () => done(false));
-    socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (d) => {
-      reply += d.toString('latin1');
-      if (reply.includes('\r\n')) done(reply.startsWith('+PONG'));
     });
   });
 }

@@ -8,26 +8,31 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Every listener but the line protocol's off: tests turn on the ones they speak. */
+export const OTHER_LISTENERS_OFF: readonly string[] = [
+  '--framed-port',
+  '-1',
+  '--irc-port',
+  '-1',
+  '--irc-tls-port',
+  '-1',
+  '--line-tls-port',
+  '-1',
+  '--framed-tls-port',
+  '-1',
+  '--http-port',
+  '-1',
+  '--udp-port',
+  '-1',
+];
+
 export function testConfig(extra: string[] = []): ServerConfig {
   const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-test-'));
   const config = parseServeArgs(
     [
       '--line-port',
       '0',
-      '--framed-port',
-      '-1',
-      '--irc-port',
-      '-1',
-      '--irc-tls-port',
-      '-1',
-      '--line-tls-port',
-      '-1',
-      '--framed-tls-port',
-      '-1',
-      '--http-port',
-      '-1',
-      '--udp-port',
-      '-1',
+      ...OTHER_LISTENERS_OFF,
       '--store',
       'memory',
       '--data-dir',

@@ -207,6 +207,40 @@ export function storeContract(
     await store.close();
   });
 
+  test(`${name}: messagesAfter and countAfter: what came after an id, oldest first, per room`, async () => {
+    const store = await open();
+    const room = `#a${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    // Ids ten apart, so an id between two stored ones exists (a notice's: never stored).
+    const base = BigInt(Date.now()) * 1_000_000n;
+    const written = Array.from({ length: 12 }, (_, i) => ({
+      ...entry(room, `a${i}`),
+      id: (base + BigInt(i * 10)).toString(),
+    }));
+    for (const e of written) store.appendMessage(e);
+    store.appendMessage(entry(`${room}x`, 'other room'));
+    const from = written[4]!.id;
+    // Ids exactly as written: 19 digits, more than a JavaScript number holds.
+    expect((await store.messagesAfter(room, from, 100)).map((e) => e.id)).toEqual(
+      written.slice(5).map((e) => e.id),
+    );
+    // The limit keeps the first ones after the id (a resume reads on from there).
+    expect((await store.messagesAfter(room.toUpperCase(), from, 3)).map((e) => e.text)).toEqual([
+      'a5',
+      'a6',
+      'a7',
+    ]);
+    expect(await store.countAfter(room, from)).toBe(7);
+    expect(await store.countAfter(room, written[11]!.id)).toBe(0);
+    expect(await store.messagesAfter(room, written[11]!.id, 10)).toEqual([]);
+    expect(await store.countAfter(room, '0')).toBe(12);
+    expect((await store.messagesAfter(room, '0', 1))[0]).toEqual(written[0]);
+    // An id between two stored ones counts from where it falls.
+    const between = (BigInt(written[7]!.id) + 5n).toString();
+    expect(await store.countAfter(room, between)).toBe(4);
+    expect(await store.countAfter('#never-used', '0')).toBe(0);
+    await store.close();
+  });
+
   test(`${name}: appendMessage resolves once written; the message is then in history`, async () => {
     const store = await open();
     const room = `#w${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
@@ -269,6 +303,10 @@ export function storeContract(
     // History still shows everything acknowledged: what waits is read from the queue.
     const shown = await store.history({ room, limit: 100 });
     expect(shown.map((e) => e.id)).toEqual([...early, ...during].map((e) => e.id));
+    // So does a resume: what came after an id, committed or still waiting, and its count.
+    const after = await store.messagesAfter(room, early[0]!.id, 5);
+    expect(after.map((e) => e.id)).toEqual([early[1]!, ...during.slice(0, 4)].map((e) => e.id));
+    expect(await store.countAfter(room, early[0]!.id)).toBe(41);
     await new Promise((r) => setTimeout(r, 300));
     expect(committed).toBe(0);
     expect(store.stats!().backlog).toBeGreaterThanOrEqual(40);

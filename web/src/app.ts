@@ -122,10 +122,25 @@ export class App {
   private hello(name: string, tries: number): void {
     if (!name) return;
     this.quietGreeting = this.loggedIn;
+    // Back after a drop or a restart: the token proves this is the same person (the name
+    // comes back), and each room's newest id says where its replay starts (no holes, and
+    // no line shown twice: the log drops ids it has).
+    const token = saved.token();
+    const since: Record<string, string> = {};
+    for (const v of this.views.rooms()) if (v.log.newestId !== null) since[v.name] = v.log.newestId;
     this.conn
-      .request({ type: 'hello', name, client: 'plugboard-web' })
+      .request({
+        type: 'hello',
+        name,
+        client: 'plugboard-web',
+        ...(token ? { token } : {}),
+        ...(Object.keys(since).length > 0 ? { since } : {}),
+      })
       .then((m) => {
-        if (m.type === 'welcome') this.welcome(m.name, m.rooms[0]?.name);
+        if (m.type === 'welcome') {
+          if (m.token) saved.setToken(m.token);
+          this.welcome(m.name, m.rooms[0]?.name);
+        }
       })
       .catch((err: ServerError) => {
         if (err.code === 'offline') return;
@@ -157,7 +172,10 @@ export class App {
     // The server put us in its default room; rejoin everything else we were in (this
     // connection's rooms, or the last page's), and leave the default room if we had left it.
     const rooms = saved.rooms();
+    const landed = defaultRoom ?? '';
     for (const room of rooms) {
+      // Already there (and its replay on the way): joining again would page its history.
+      if (fold(room) === fold(landed)) continue;
       this.conn.request({ type: 'join', room }).catch((e: Error) => {
         // Not back in: what the view knew of the room is over (its join reply would have
         // replaced it).
@@ -170,7 +188,6 @@ export class App {
         this.system(e.message, 'error', view);
       });
     }
-    const landed = defaultRoom ?? '';
     if (rooms.length > 0 && landed && !rooms.some((r) => fold(r) === fold(landed))) {
       this.quietParts.add(fold(landed));
       this.conn.request({ type: 'part', room: landed }).catch(() => {});

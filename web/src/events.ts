@@ -140,6 +140,20 @@ function mode(app: App, m: Of<'mode'>): void {
   event(app, view, m.ts, `${m.by} sets mode ${[m.modes, ...m.params].join(' ')}`);
 }
 
+/** A resume that could not replay everything says so, where the hole is. */
+function resumeGap(app: App, view: View, m: Of<'history'>): void {
+  const missed = m.missed ?? 0;
+  const shown = m.messages.length;
+  if (missed <= shown && !m.truncated) return;
+  const first = m.messages[0];
+  const ts = first ? first.ts - 1 : Date.now();
+  const text =
+    missed > shown
+      ? `${missed - shown} earlier message${missed - shown === 1 ? '' : 's'} from while you were away ${missed - shown === 1 ? 'is' : 'are'} not shown (${missed} missed in all)`
+      : 'Some messages from while you were away are no longer kept by the server';
+  app.addLines(view, [{ ts, kind: 'error', text }], false);
+}
+
 export function handleEvent(app: App, m: ServerMessage): void {
   switch (m.type) {
     case 'message': {
@@ -156,12 +170,14 @@ export function handleEvent(app: App, m: ServerMessage): void {
     case 'history': {
       const view = app.views.get(m.room);
       if (!view) return;
-      if (m.messages.length === 0) view.historyDone = true;
+      if (m.messages.length === 0 && m.after === undefined) view.historyDone = true;
       app.addLines(
         view,
         m.messages.map((e) => messageLine(app, e)),
-        false,
+        // A resume replays what was missed: it is unread like anything new.
+        m.after !== undefined,
       );
+      if (m.after !== undefined) resumeGap(app, view, m);
       // The replay on joining; replies to our own paging requests carry a ref.
       if (m.ref === undefined) {
         app.showMarker(view, view.pendingMarker ?? view.marker);
@@ -238,6 +254,7 @@ export function handleEvent(app: App, m: ServerMessage): void {
       return;
     case 'shutdown':
       app.shutdown = m.reason;
+      if (m.token) saved.setToken(m.token);
       for (const view of app.views.all()) {
         app.addLines(
           view,

@@ -1,6 +1,10 @@
-/** What survives a page reload: the chosen name and the rooms the reader is in. */
+/**
+ * What survives a page reload: the chosen name, the rooms the reader is in, and the
+ * server's resume token (it gives the name back after a restart or a dropped network).
+ */
 const NAME = 'plugboard.name';
 const ROOMS = 'plugboard.rooms';
+const TOKEN = 'plugboard.token';
 
 function read(key: string): string | null {
   try {
@@ -43,4 +47,12 @@ export function rememberRoom(room: string): void {
 
 export function forgetRoom(room: string): void {
   write(ROOMS, JSON.stringify(rooms().filter((r) => r.toLowerCase() !== room.toLowerCase())));
+}
+
+export function token(): string | null {
+  return read(TOKEN);
+}
+
+export function setToken(value: string): void {
+  write(TOKEN, value);
 }

@@ -17,8 +17,11 @@ export const Cap = {
   UserhostInNames: 1 << 10,
   AccountTag: 1 << 11,
   Sasl: 1 << 12,
-  ChatHistory: 1 << 13,
-  ReadMarker: 1 << 14,
+  ExtendedMonitor: 1 << 13,
+  Setname: 1 << 14,
+  InviteNotify: 1 << 15,
+  ChatHistory: 1 << 16,
+  ReadMarker: 1 << 17,
 } as const;
 
 export interface CapInfo {
@@ -39,11 +42,14 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'draft/read-marker', bit: Cap.ReadMarker, value: '' },
   { name: 'echo-message', bit: Cap.EchoMessage, value: '' },
   { name: 'extended-join', bit: Cap.ExtendedJoin, value: '' },
+  { name: 'extended-monitor', bit: Cap.ExtendedMonitor, value: '' },
+  { name: 'invite-notify', bit: Cap.InviteNotify, value: '' },
   { name: 'labeled-response', bit: Cap.LabeledResponse, value: '' },
   { name: 'message-tags', bit: Cap.MessageTags, value: '' },
   { name: 'multi-prefix', bit: Cap.MultiPrefix, value: '' },
   { name: 'sasl', bit: Cap.Sasl, value: 'PLAIN' },
   { name: 'server-time', bit: Cap.ServerTime, value: '' },
+  { name: 'setname', bit: Cap.Setname, value: '' },
   { name: 'userhost-in-names', bit: Cap.UserhostInNames, value: '' },
 ];
 

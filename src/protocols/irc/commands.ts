@@ -9,10 +9,12 @@ import { channels } from './handlers/channels.js';
 import { chathistory } from './handlers/chathistory.js';
 import { messaging } from './handlers/messaging.js';
 import { modes } from './handlers/modes.js';
+import { monitor } from './handlers/monitor.js';
 import { oper } from './handlers/oper.js';
 import { queries } from './handlers/queries.js';
 import { readMarker } from './handlers/read-marker.js';
 import { registration } from './handlers/registration.js';
+import { setname } from './handlers/setname.js';
 
 export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
   [
@@ -26,5 +28,7 @@ export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
     ...queries,
     ...modes,
     ...oper,
+    ...monitor,
+    ...setname,
   ].map((c) => [c.name, c]),
 );

@@ -62,6 +62,8 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
     this.state = newState(hub.clock.now());
     this.client = new IrcClient(hub, link, this.state);
     this.session = hub.attach(this.client, encoderFor(hub));
+    // An IRC client cannot carry a resume token: its address gets a held nick back.
+    this.session.proof = { address: this.session.host };
     this.session.proto = this.state;
     this.client.session = this.session;
     this.client.owner = this;

@@ -5,7 +5,8 @@
  * Buffer to everyone sharing it (ergo's message_cache.go does the same).
  */
 import { markerTime } from '../../core/read-markers.js';
-import type { ChatEvent, MessageEvent, DirectEvent } from '../../core/events.js';
+import type { ChatEvent, MessageEvent, DirectEvent, StatusEvent } from '../../core/events.js';
+import { fold } from '../../core/names.js';
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
@@ -13,6 +14,7 @@ import { describeChange } from '../describe.js';
 import { shutdownText } from '../shutdown-text.js';
 import { MAX_LINE_BYTES, escapeTag } from './codec.js';
 import { toLetters } from './mode-letters.js';
+import { RPL } from './numerics.js';
 
 const TAG_BITS = Cap.ServerTime | Cap.AccountTag;
 const MESSAGE_BITS = TAG_BITS | Cap.MessageTags;
@@ -26,7 +28,7 @@ function tagPrefix(
   caps: number,
   ts: number,
   account: string | null,
-  extra?: { msgid?: string; client?: Record<string, string> },
+  extra?: { msgid?: string; client?: Record<string, string>; bot?: boolean },
 ): string {
   let tags = '';
   const add = (t: string): void => {
@@ -36,6 +38,8 @@ function tagPrefix(
   if (caps & Cap.AccountTag && account) add(`account=${escapeTag(account)}`);
   if (extra && caps & Cap.MessageTags) {
     if (extra.msgid) add(`msgid=${extra.msgid}`);
+    // IRCv3 bot mode: a bot's messages carry the valueless `bot` tag.
+    if (extra.bot) add('bot');
     if (extra.client) {
       for (const [k, v] of Object.entries(extra.client)) add(v === '' ? k : `${k}=${escapeTag(v)}`);
     }
@@ -109,6 +113,7 @@ function messageEvent(event: MessageEvent | DirectEvent, caps: number): string {
   const tags = tagPrefix(caps, event.ts, event.from.account, {
     msgid: event.id,
     ...(event.tags ? { client: event.tags } : {}),
+    ...(event.from.bot ? { bot: true } : {}),
   });
   const target = event.type === 'message' ? event.room : event.to;
   if (event.tagOnly) return line(`${tags}:${event.from.mask} TAGMSG ${target}`);
@@ -199,7 +204,14 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
       if (!(caps & Cap.AwayNotify) || event.who.name === r.name) return null;
       return key(caps & TAG_BITS);
     case 'invite':
-      return key(caps & TAG_BITS);
+      // The invited person, and (IRCv3 invite-notify) members who asked, not the inviter.
+      if (fold(event.name) === fold(r.name)) return key(caps & TAG_BITS);
+      return caps & Cap.InviteNotify && event.origin !== r.id ? key(caps & TAG_BITS) : null;
+    case 'realname':
+      // IRCv3 setname: only clients that asked for it, the one who changed included.
+      return caps & Cap.Setname ? key(caps & TAG_BITS) : null;
+    case 'status':
+      return statusVariant(event, r);
     case 'account':
       // account-notify (IRCv3): only clients that asked for it.
       return caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
@@ -212,6 +224,72 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
       return `irc:n:${r.id}:${caps & TAG_BITS}`;
     default:
       return key(caps & TAG_BITS);
+  }
+}
+
+/**
+ * A watched person's news for one watcher (IRCv3 monitor and extended-monitor): the
+ * numerics name the watcher, so they are encoded for each (they are rare); what
+ * extended-monitor forwards is the same for every watcher with the capabilities.
+ */
+function statusVariant(event: StatusEvent, r: Session): string | null {
+  const caps = r.caps;
+  switch (event.change) {
+    case 'online':
+    case 'offline':
+    case 'nick':
+      return `irc:m:${r.id}:${caps & TAG_BITS}`;
+    case 'away':
+      return caps & Cap.ExtendedMonitor && caps & Cap.AwayNotify ? key(caps & TAG_BITS) : null;
+    case 'account':
+      return caps & Cap.ExtendedMonitor && caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
+    case 'realname':
+      return caps & Cap.ExtendedMonitor && caps & Cap.Setname ? key(caps & TAG_BITS) : null;
+  }
+}
+
+/** The mask a renamed person has under the new name. */
+function renamedMask(mask: string, newName: string): string {
+  const bang = mask.indexOf('!');
+  return bang >= 0 ? newName + mask.slice(bang) : newName;
+}
+
+function statusLines(
+  event: StatusEvent,
+  r: Session,
+  caps: number,
+  serverLine: (caps: number, ts: number, rest: string) => string,
+): string {
+  const who = event.who;
+  const me = r.name || '*';
+  const tags = tagPrefix(caps, event.ts, who.account);
+  switch (event.change) {
+    case 'online':
+      return serverLine(caps, event.ts, `${RPL.MONONLINE} ${me} :${who.mask}`);
+    case 'offline':
+      return serverLine(caps, event.ts, `${RPL.MONOFFLINE} ${me} :${who.name}`);
+    case 'nick': {
+      // The old name went offline and the new one came online, for whoever watches which.
+      const newName = event.newName ?? who.name;
+      let out = '';
+      if (r.watching?.has(fold(who.name)))
+        out += serverLine(caps, event.ts, `${RPL.MONOFFLINE} ${me} :${who.name}`);
+      if (r.watching?.has(fold(newName)))
+        out += serverLine(
+          caps,
+          event.ts,
+          `${RPL.MONONLINE} ${me} :${renamedMask(who.mask, newName)}`,
+        );
+      return out;
+    }
+    case 'away':
+      return line(
+        event.away == null ? `${tags}:${who.mask} AWAY` : `${tags}:${who.mask} AWAY :${event.away}`,
+      );
+    case 'account':
+      return line(`${tags}:${who.mask} ACCOUNT ${who.account ?? '*'}`);
+    case 'realname':
+      return line(`${tags}:${who.mask} SETNAME :${event.realname ?? ''}`);
   }
 }
 
@@ -318,6 +396,12 @@ function encodeText(
       );
     case 'marker':
       return serverLine(caps, event.ts, `MARKREAD ${event.target} ${markreadTime(event.id)}`);
+    case 'realname':
+      return line(
+        `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} SETNAME :${event.realname}`,
+      );
+    case 'status':
+      return statusLines(event, r, caps, serverLine);
     case 'roster':
     case 'kill':
     case 'serverban':

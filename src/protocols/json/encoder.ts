@@ -3,6 +3,7 @@
  * each event is serialised once per transport ('framed' or 'ws').
  */
 import type { ChatEvent } from '../../core/events.js';
+import { fold } from '../../core/names.js';
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { describeChanges } from '../describe.js';
@@ -102,32 +103,53 @@ export function toWire(event: ChatEvent): ServerMessage | null {
       return { type: 'marker', room: event.target, id: event.id };
     case 'roster':
     case 'account':
+    case 'realname':
+    case 'status':
     case 'kill':
     case 'serverban':
       return null;
   }
 }
 
-export function jsonEncoder(transport: { name: string; frame(json: string): Buffer }): Encoder {
+/**
+ * `tokenFor` makes a session's resume token: the shutdown event carries it, so that one
+ * event is encoded for each recipient (once per session, at the end).
+ */
+export function jsonEncoder(
+  transport: { name: string; frame(json: string): Buffer },
+  tokenFor?: (s: Session) => string | null,
+): Encoder {
   const variant = `j:${transport.name}`;
   return {
     variant(event: ChatEvent, r: Session): string | null {
+      if (event.type === 'shutdown' && tokenFor) return `${variant}:bye:${r.id}`;
       // The joiner gets a fuller reply (topic, members) from its own session.
       if (event.type === 'joined' && event.who.name === r.name) return null;
       if (
         event.type === 'roster' ||
         event.type === 'account' ||
+        event.type === 'realname' ||
+        event.type === 'status' ||
         event.type === 'kill' ||
         event.type === 'serverban'
       )
         return null;
       // The connection that moved a marker has the reply to its markread.
       if (event.type === 'marker' && event.origin === r.id) return null;
+      // An invitation is the invited person's news (others in the room get it for IRC's
+      // invite-notify).
+      if (event.type === 'invite' && fold(event.name) !== fold(r.name)) return null;
       // Tags only (IRC TAGMSG: typing, reactions): the JSON protocol has no such message.
       if ((event.type === 'message' || event.type === 'dm') && event.tagOnly) return null;
       return variant;
     },
-    encode(event: ChatEvent): Buffer | null {
+    encode(event: ChatEvent, r: Session): Buffer | null {
+      if (event.type === 'shutdown' && tokenFor) {
+        const token = tokenFor(r);
+        return transport.frame(
+          JSON.stringify({ type: 'shutdown', reason: event.reason, ...(token ? { token } : {}) }),
+        );
+      }
       const wire = toWire(event);
       return wire ? transport.frame(JSON.stringify(wire)) : null;
     },

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-import type { ServerOptions } from '../../core/options.js';
+import { MAX_TOKEN_LENGTH, type ServerOptions } from '../../core/options.js';
 import type { RoomChange } from '../../core/room-changes.js';
 
 const ref = z.union([z.string().max(64), z.number().int()]).optional();
@@ -33,6 +33,10 @@ function build(o: ServerOptions) {
   const text = z.string().min(1).max(o.maxMessageBytes);
   const reason = z.string().max(o.topicLength);
   const secret = z.string().min(1).max(256);
+  /** Resume positions: the last message id seen, per room (names start with '#'). */
+  const positions = z
+    .record(room.startsWith('#', 'a room name starts with #'), messageId)
+    .refine((r) => Object.keys(r).length <= o.maxRoomsPerUser, 'too many rooms');
   /** Paging history backwards: ids are decimal strings, newest first. */
   const page = {
     before: messageId.optional(),
@@ -47,9 +51,23 @@ function build(o: ServerOptions) {
       /** The account password of `name`: identifies, and takes the name back from a ghost. */
       identify: secret.optional(),
       client: z.string().max(100).optional(),
+      /** A resume token from an earlier welcome or shutdown: the name back, and positions. */
+      token: z.string().max(MAX_TOKEN_LENGTH).optional(),
+      /** Last message id seen per room (over the token's): joins replay from there. */
+      since: positions.optional(),
+      /** This client is a bot (IRCv3 bot mode: IRC shows it in WHOIS, WHO and a `bot` tag). */
+      bot: z.boolean().optional(),
       ref,
     }),
-    z.object({ type: z.literal('join'), room, key: z.string().max(64).optional(), ref }),
+    z.object({
+      type: z.literal('join'),
+      room,
+      key: z.string().max(64).optional(),
+      /** The last message id seen in the room: the join replays what came after it. */
+      since: messageId.optional(),
+      ref,
+    }),
+    z.object({ type: z.literal('resume'), rooms: positions, ref }),
     z.object({ type: z.literal('part'), room, reason: reason.optional(), ref }),
     z.object({ type: z.literal('say'), room, text, ref }),
     z.object({ type: z.literal('me'), room, text, ref }),
@@ -141,6 +159,8 @@ export interface WireMember {
   op: boolean;
   voice: boolean;
   away: boolean;
+  /** A declared bot (only present when true). */
+  bot?: true;
 }
 
 export interface WireRoom {
@@ -151,7 +171,18 @@ export interface WireRoom {
 
 /** Everything the server sends. `ref` is present on replies to a request that had one. */
 export type ServerMessage =
-  | { type: 'welcome'; name: string; address: string; server: string; rooms: WireRoom[]; ref?: Ref }
+  | {
+      type: 'welcome';
+      name: string;
+      address: string;
+      server: string;
+      rooms: WireRoom[];
+      /** Give it back in the next `hello` (opaque; a new one comes with every welcome). */
+      token?: string;
+      /** Present when the hello carried a token: whether it was accepted. */
+      resumed?: boolean;
+      ref?: Ref;
+    }
   | ({ type: 'message' } & WireMessage)
   | { type: 'dm'; id: string; ts: number; from: string; to: string; text: string; kind: string }
   | {
@@ -187,7 +218,18 @@ export type ServerMessage =
   | { type: 'notice'; ts: number; text: string; from?: string; room?: string }
   | { type: 'who'; room: string; members: WireMember[]; ref?: Ref }
   | { type: 'rooms'; rooms: WireRoom[]; ref?: Ref }
-  | { type: 'history'; room: string; messages: WireMessage[]; ref?: Ref }
+  | {
+      type: 'history';
+      room: string;
+      messages: WireMessage[];
+      /** A resume replay: what came after this id (otherwise a page of recent history). */
+      after?: string;
+      /** Replay: how many messages were missed (more than `messages` holds: a gap). */
+      missed?: number;
+      /** Replay: the position is older than what the server keeps; more may be missing. */
+      truncated?: boolean;
+      ref?: Ref;
+    }
   | {
       type: 'dm_history';
       /** The other side's account name. */
@@ -211,7 +253,12 @@ export type ServerMessage =
   | { type: 'ping'; ref?: Ref }
   | { type: 'pong'; ref?: Ref }
   | { type: 'error'; code: string; message: string; ref?: Ref }
-  | { type: 'shutdown'; reason: string }
+  | {
+      type: 'shutdown';
+      reason: string;
+      /** This session's resume token: give it back in `hello` after the restart. */
+      token?: string;
+    }
   /** A read marker (yours, set on any connection), and the reply to `markers`. */
   | { type: 'marker'; room: string; id: string; ref?: Ref }
   | { type: 'markers'; markers: { room: string; id: string }[]; ref?: Ref };

@@ -11,10 +11,12 @@
  */
 import { mayList, seesInvisible } from '../../core/access.js';
 import { ChatError, ErrorCode } from '../../core/errors.js';
+import type { HistoryEntry } from '../../core/events.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
 import { InOrder } from '../../core/in-order.js';
+import { fold } from '../../core/names.js';
 import { search } from '../../core/search.js';
 import type { MemberInfo } from '../../core/ports.js';
 import type { Link } from '../../core/ports.js';
@@ -28,6 +30,7 @@ import {
   type Ref,
   type ServerMessage,
   type WireMember,
+  type WireMessage,
 } from './schema.js';
 
 export interface JsonTransport {
@@ -37,11 +40,25 @@ export interface JsonTransport {
   frame(json: string): Buffer;
 }
 
+function wireMessage(e: HistoryEntry): WireMessage {
+  return { id: e.id, ts: e.ts, room: e.room, from: e.from, text: e.text, kind: e.kind };
+}
+
+function tokenField(token: string | null): { token?: string } {
+  return token ? { token } : {};
+}
+
 export function wireMembers(members: MemberInfo[], all: boolean): WireMember[] {
   const out: WireMember[] = [];
   for (const m of members) {
     if (!all && m.person.invisible) continue;
-    out.push({ name: m.person.name, op: m.op, voice: m.voice, away: m.person.away !== null });
+    out.push({
+      name: m.person.name,
+      op: m.op,
+      voice: m.voice,
+      away: m.person.away !== null,
+      ...(m.person.bot ? { bot: true as const } : {}),
+    });
   }
   return out;
 }
@@ -65,6 +82,8 @@ type Item = ClientMessage | Refused;
 
 export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
   readonly session: Session;
+  /** Resume positions from the hello (token, `since`) by folded room: each join uses its own. */
+  private readonly positions = new Map<string, string>();
   private readonly gate: InboundGate<Item>;
   private readonly schema: ClientSchema;
 
@@ -74,7 +93,13 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     readonly transport: JsonTransport,
   ) {
     super();
-    this.session = hub.attach(link, jsonEncoder(transport));
+    this.session = hub.attach(
+      link,
+      jsonEncoder(transport, (s) => hub.resume.token(s)),
+    );
+    // A held name goes back to its session's token, or to the address it came from
+    // (a bot or a script that keeps no token: resume.ts).
+    this.session.proof = { address: this.session.host };
     const o = hub.options;
     this.schema = clientSchema(o);
     this.gate = new InboundGate(
@@ -191,7 +216,9 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       case 'hello':
         return this.hello(msg);
       case 'join':
-        return this.join(msg.room, msg.key, ref);
+        return this.join(msg.room, msg.key, ref, msg.since);
+      case 'resume':
+        return this.resumeRooms(msg.rooms, ref);
       case 'part':
         return hub.part(session, msg.room, msg.reason ?? '').then(() => this.ok(ref));
       case 'say':
@@ -289,14 +316,45 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       hub.disconnect(session, 'wrong password');
       return;
     }
+    // A token proves the session that held a name: it gets the name back within its hold.
+    let resumed: boolean | undefined;
+    if (msg.token !== undefined) {
+      const claims = await hub.resume.verify(msg.token);
+      resumed = claims !== null;
+      if (claims !== null) {
+        session.proof = { session: claims.session, address: session.host };
+        for (const [room, id] of Object.entries(claims.rooms)) this.positions.set(fold(room), id);
+      }
+    }
+    for (const [room, id] of Object.entries(msg.since ?? {})) this.positions.set(fold(room), id);
     // With the account's password the name is taken back from whoever holds it.
     const account =
       msg.identify !== undefined
         ? await hub.accounts.takeName(session, msg.name, msg.identify)
         : null;
-    if (account === null) await hub.setName(session, msg.name, true);
+    if (account === null) {
+      await this.takeBack(msg.name);
+      await hub.setName(session, msg.name, true);
+    }
+    // Declared before registering, so the first events about this person say so.
+    if (msg.bot) hub.sessions.setFlag(session, 'bot', true);
     await hub.register(session);
     if (account !== null) await hub.accounts.loggedIn(session, account);
+    // The room's live messages wait until the welcome and the replay are out.
+    session.holdLive(hub.options.sendQueueBytes);
+    try {
+      return await this.arrive(msg, resumed);
+    } finally {
+      session.releaseLive();
+    }
+  }
+
+  /** The rest of a hello: the default room, the welcome, what was missed there. */
+  private async arrive(
+    msg: Extract<ClientMessage, { type: 'hello' }>,
+    resumed: boolean | undefined,
+  ): Promise<void> {
+    const { hub, session } = this;
     let rooms: { name: string; topic: string; members: number }[] = [];
     let joined: string | null = null;
     try {
@@ -314,6 +372,8 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       address: session.host,
       server: hub.options.serverName,
       rooms,
+      ...tokenField(hub.resume.token(session)),
+      ...(resumed !== undefined ? { resumed } : {}),
       ...(msg.ref !== undefined ? { ref: msg.ref } : {}),
     });
     for (const line of hub.options.motd)
@@ -322,16 +382,44 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     if (joined) await this.joinedReply(joined, undefined);
   }
 
-  private async join(name: string, key: string | undefined, ref: Ref | undefined): Promise<void> {
+  /**
+   * The session that held `name` may still be connected as far as the server knows (a
+   * dropped network it has not noticed yet): its token's bearer replaces it.
+   */
+  private async takeBack(name: string): Promise<void> {
     const { hub, session } = this;
-    const existing = hub.room(name);
-    if (existing?.has(session)) hub.switchTo(session, existing.name);
-    else await hub.join(session, name, key);
-    await this.joinedReply(name, ref);
+    const proof = session.proof?.session;
+    if (proof === undefined) return;
+    const holder = await hub.presence.holder(name);
+    if (holder !== proof || holder === session.id) return;
+    await hub.moderation.end(holder, 'reconnected');
+    await hub.presence.claim(name, session.id, 'force');
   }
 
-  /** Tells the joiner the room's topic and members, then replays recent history. */
-  private async joinedReply(roomName: string, ref: Ref | undefined): Promise<void> {
+  private async join(
+    name: string,
+    key: string | undefined,
+    ref: Ref | undefined,
+    since?: string,
+  ): Promise<void> {
+    const { hub, session } = this;
+    const existing = hub.room(name);
+    // The room's live messages follow its history (or replay), never come before it.
+    session.holdLive(hub.options.sendQueueBytes);
+    try {
+      if (existing?.has(session)) hub.switchTo(session, existing.name);
+      else await hub.join(session, name, key);
+      await this.joinedReply(name, ref, since);
+    } finally {
+      session.releaseLive();
+    }
+  }
+
+  /**
+   * Tells the joiner the room's topic and members, then what it missed since its last
+   * position (a resume), or else the recent history.
+   */
+  private async joinedReply(roomName: string, ref: Ref | undefined, since?: string): Promise<void> {
     const { hub, session } = this;
     const room = hub.requireRoom(roomName);
     const members = (await hub.presence.members(room.name)) ?? [];
@@ -346,8 +434,39 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       ...(marker ? { marker: marker.id } : {}),
       ...(ref !== undefined ? { ref } : {}),
     });
+    const after = since ?? this.positions.get(room.key);
+    this.positions.delete(room.key);
+    if (after !== undefined) return this.replay(room.name, after, undefined);
     const n = hub.options.historyOnJoin;
-    if (n > 0) await this.history(room.name, n, undefined, undefined);
+    // Up to where live delivery took over: a message said meanwhile is not shown twice.
+    if (n > 0) await this.history(room.name, n, hub.resume.liveFrom(session, room.name), undefined);
+  }
+
+  /** What a room said after `after` (up to this session's join), as a `history` event. */
+  private async replay(room: string, after: string, ref: Ref | undefined): Promise<void> {
+    const r = await this.hub.resume.replay(this.session, room, after, this.hub.options.resumeLimit);
+    this.send({
+      type: 'history',
+      room: r.room,
+      messages: r.messages.map(wireMessage),
+      after: r.after,
+      missed: r.missed,
+      ...(r.truncated ? { truncated: true } : {}),
+      ...(ref !== undefined ? { ref } : {}),
+    });
+  }
+
+  /** `resume {rooms}`: a replay for each room (a room it may not read gets its error). */
+  private async resumeRooms(rooms: Record<string, string>, ref: Ref | undefined): Promise<void> {
+    for (const [room, after] of Object.entries(rooms)) {
+      try {
+        await this.replay(room, after, undefined);
+      } catch (err) {
+        if (!(err instanceof ChatError)) throw err;
+        this.error(err.code, err.message);
+      }
+    }
+    this.ok(ref);
   }
 
   private async who(name: string, ref: Ref | undefined): Promise<void> {
@@ -420,14 +539,7 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     this.send({
       type: 'history',
       room: this.hub.room(room)?.name ?? room,
-      messages: entries.map((e) => ({
-        id: e.id,
-        ts: e.ts,
-        room: e.room,
-        from: e.from,
-        text: e.text,
-        kind: e.kind,
-      })),
+      messages: entries.map(wireMessage),
       ...(ref !== undefined ? { ref } : {}),
     });
   }

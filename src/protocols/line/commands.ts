@@ -27,6 +27,8 @@ export interface CommandContext {
   replayHistory(room: string, limit: number): Promise<void>;
   /** Sends lines paced against the send limit, wrapped to the window (a page of results). */
   sendLines(lines: Iterable<OutLine>): Promise<void>;
+  /** Sends what a room said since this name was last here (resume.ts). */
+  since(room: string): Promise<void>;
 }
 
 export interface LineCommand {
@@ -248,6 +250,15 @@ export const commands: LineCommand[] = [
     },
   },
   ...searchCommands,
+  {
+    name: 'since',
+    usage: '/since [ROOM]',
+    help: 'show what a room said while you were away (default: the current room)',
+    minArgs: 0,
+    async run(ctx) {
+      await ctx.since(roomArg(ctx, 0));
+    },
+  },
   {
     name: 'oper',
     usage: '/oper NAME PASSWORD',

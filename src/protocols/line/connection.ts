@@ -14,7 +14,8 @@ import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { sendPaced } from '../../core/pacer.js';
-import { stripControls } from '../../core/text.js';
+import { positionIn, type SeenPositions } from '../../core/resume.js';
+import { clock, stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, tooLong, type CommandContext } from './commands.js';
 import { LineDecoder, type LineItem } from './decoder.js';
 import { lineBytes, lineEncoder, setWrapWidth, wrapWidth, type OutLine } from './encoder.js';
@@ -92,6 +93,8 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
   private heldOnce = false;
   /** The last plain line's say, while it is under way (commands wait for it). */
   private saying: Promise<void> | null = null;
+  /** Where the last session with this name stopped reading (for /since), or null. */
+  private seen: SeenPositions | null = null;
 
   constructor(
     private readonly hub: Hub,
@@ -100,6 +103,8 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     super();
     const opts = hub.options;
     this.session = hub.attach(link, lineEncoder);
+    // netcat cannot carry a resume token: its address gets a held name back (resume.ts).
+    this.session.proof = { address: this.session.host };
     this.maxText = Math.min(opts.maxLineBytes, opts.maxMessageBytes);
     this.decoder = new LineDecoder(this.maxText + COMMAND_ROOM);
     this.gate = new InboundGate<Input>(
@@ -354,6 +359,7 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       return;
     }
     this.stage = Stage.Chat;
+    this.seen = await hub.resume.loadSeen(session.name);
     let room;
     try {
       ({ room } = await hub.join(session, hub.options.defaultRoom, undefined, true));
@@ -372,12 +378,63 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
     for (const line of hub.options.motd) this.say(`* ${line}`);
     if (room.topic) this.say(`* Topic: ${room.topic}`);
     hub.welcomed(session);
-    return this.replayHistory(room.name, hub.options.historyOnJoin);
+    // Back under the same name: the last lines they saw, for context, then what they
+    // missed is announced (and /since shows it) rather than half of it shown here.
+    const after = positionIn(this.seen, room.name);
+    await this.replayHistory(
+      room.name,
+      hub.options.historyOnJoin,
+      after === undefined ? undefined : (BigInt(after) + 1n).toString(),
+    );
+    await this.tellMissed(room.name);
   }
 
-  private async replayHistory(room: string, limit: number): Promise<void> {
+  /** `* You missed 42 messages in #lobby since 10:14 — /since to read them`, if any. */
+  private async tellMissed(room: string): Promise<void> {
+    const seen = this.seen;
+    const after = positionIn(seen, room);
+    if (!seen || after === undefined) return;
+    const n = await this.hub.resume.missedSince(this.session, room, after);
+    if (n === 0 || this.session.closed) return;
+    this.say(
+      `* You missed ${n} message${n === 1 ? '' : 's'} in ${room} since ${clock(seen.at)} — /since to read them`,
+    );
+  }
+
+  /** `/since`: what a room said between this name's last visit and this session's join. */
+  private async since(room: string): Promise<void> {
+    const { hub, session } = this;
+    const seen = this.seen;
+    const after = positionIn(seen, room);
+    if (!seen || after === undefined) {
+      this.say(
+        `* No record of where you stopped reading in ${room}; /history shows its last messages`,
+      );
+      return;
+    }
+    const r = await hub.resume.replay(session, room, after, hub.options.resumeLimit);
+    const when = clock(seen.at);
+    if (r.missed === 0) {
+      this.say(`* Nothing was said in ${r.room} while you were away (since ${when})`);
+      return;
+    }
+    const count = `${r.missed} message${r.missed === 1 ? '' : 's'}`;
+    const older = r.truncated ? ' (some older ones are no longer kept)' : '';
+    this.say(
+      r.messages.length < r.missed
+        ? `* ${count} in ${r.room} since ${when}${older}; the last ${r.messages.length}:`
+        : `* ${count} in ${r.room} since ${when}${older}:`,
+    );
+    await sendPaced(
+      session,
+      historyLines(r.messages, wrapWidth(session)),
+      hub.options.sendQueueBytes,
+    );
+  }
+
+  private async replayHistory(room: string, limit: number, before?: string): Promise<void> {
     if (limit <= 0) return;
-    const entries = await this.hub.messaging.history(this.session, room, limit);
+    const entries = await this.hub.messaging.history(this.session, room, limit, before);
     if (entries.length === 0 || this.session.closed) return;
     this.say(`* Last ${entries.length} message${entries.length === 1 ? '' : 's'} in ${room}:`);
     // Paced against this server's send limit: against the pacer's default (256 KiB) a
@@ -426,6 +483,7 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       close: (reason) => this.close(reason),
       replayHistory: (room, limit) => this.replayHistory(room, limit),
       sendLines: (lines) => this.sendLines(lines),
+      since: (room) => this.since(room),
     };
     return cmd.run(ctx);
   }

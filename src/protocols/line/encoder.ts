@@ -9,6 +9,7 @@
  */
 import type { ChatEvent } from '../../core/events.js';
 import type { Encoder } from '../../core/ports.js';
+import { fold } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
 import { clock } from '../../core/text.js';
 import { describeChanges } from '../describe.js';
@@ -87,6 +88,15 @@ export function formatMessage(
   return { text: prefix + text, prefix };
 }
 
+/** "2 minutes", "90 seconds", "1 hour": the hold as people say it. */
+function holdText(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (s % 3600 === 0) return unit(s / 3600, 'hour');
+  if (s % 60 === 0) return unit(s / 60, 'minute');
+  return unit(s, 'second');
+}
+
 function dmLine(ts: number, prefix: string, text: string): OutLine {
   const head = `[${clock(ts)}] ${prefix} `;
   return { text: head + text, prefix: head };
@@ -119,10 +129,15 @@ function baseVariant(event: ChatEvent, r: Session): string | null {
       return event.bulk && event.who.name !== r.name ? null : 'l';
     case 'away':
     case 'account':
+    case 'realname':
+    case 'status':
     case 'kill':
     case 'serverban':
     case 'marker':
       return null;
+    case 'invite':
+      // The invited person's news (others in the room get it for IRC's invite-notify).
+      return fold(event.name) === fold(r.name) ? 'l' : null;
     case 'nick':
       return event.newName === r.name ? 'l:self' : 'l';
     case 'kick':
@@ -178,14 +193,26 @@ function linesOf(event: ChatEvent, r: Session): OutLine[] {
         return [{ text: head + event.text, prefix: head }];
       }
       return [plain(`* ${event.text}`)];
-    case 'shutdown':
-      return [
+    case 'shutdown': {
+      const lines = [
         plain(
           `* server shutting down${event.reason && event.reason !== 'server shutting down' ? ` (${event.reason})` : ''}`,
         ),
       ];
+      // What to do about it: the name waits for its person (resume.ts), and /since.
+      if (event.nameHoldMs) {
+        lines.push(
+          plain(
+            `* Your name is kept for you for ${holdText(event.nameHoldMs)}: come back from this address, and /since shows what you missed`,
+          ),
+        );
+      }
+      return lines;
+    }
     case 'away':
     case 'account':
+    case 'realname':
+    case 'status':
     case 'kill':
     case 'serverban':
     case 'marker':

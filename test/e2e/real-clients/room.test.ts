@@ -104,8 +104,12 @@ describe('real clients in one room', () => {
               screen = await c.pane.waitFor(/^\* server shutting down$/m);
               break;
             case 'telnet':
+              // The name-hold line (issue 14) comes between the reason and the close. The close
+              // is telnet's own "Connection closed by foreign host." or, when tmux marked the
+              // pane dead before reading telnet's last line (seen once in CI, status 0), the
+              // pane's death: either way telnet saw the server close the connection.
               screen = await c.pane.waitFor(
-                /^\* server shutting down\nConnection closed by foreign host\.$/m,
+                /^\* server shutting down\n\* Your name is kept for you for 2 minutes: .*\n(Connection closed by foreign host\.$|[\s\S]*^Pane is dead \(status 0,)/m,
               );
               break;
             case 'terminal':

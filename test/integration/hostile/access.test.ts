@@ -19,7 +19,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../../src/server.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
-import { FramedPeer, IrcPeer, LinePeer, WsPeer } from './peers.js';
+import { FramedPeer, IrcPeer, LinePeer, WsPeer, ATTACK_SERVER_FLAGS } from './peers.js';
 
 const ROOMS = ['#mem', '#pub', '#ban', '#key', '#inv', '#sec', '#gone'] as const;
 type RoomName = (typeof ROOMS)[number];
@@ -55,16 +55,7 @@ let owner: IrcPeer;
 let vl: LinePeer, vi: IrcPeer, vf: FramedPeer, vw: WsPeer;
 
 beforeAll(async () => {
-  server = await startTestServer([
-    '--irc-port',
-    '0',
-    '--framed-port',
-    '0',
-    '--http-port',
-    '0',
-    '--flood-rate',
-    '0',
-  ]);
+  server = await startTestServer([...ATTACK_SERVER_FLAGS]);
   owner = await IrcPeer.register(portOf(server, 'irc'), 'own');
   for (const room of ROOMS) {
     owner.send(`JOIN ${room}`);

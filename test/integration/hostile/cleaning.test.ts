@@ -24,6 +24,7 @@ import {
   problems,
   type AnyPeer,
   type Json,
+  ATTACK_SERVER_FLAGS,
 } from './peers.js';
 
 let server: RunningServer;
@@ -57,18 +58,7 @@ async function joinIrc(p: IrcPeer, room: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startTestServer([
-    '--irc-port',
-    '0',
-    '--framed-port',
-    '0',
-    '--http-port',
-    '0',
-    '--flood-rate',
-    '0',
-    '--max-per-ip',
-    '1000',
-  ]);
+  server = await startTestServer([...ATTACK_SERVER_FLAGS, '--max-per-ip', '1000']);
   ports = {
     line: portOf(server, 'line'),
     irc: portOf(server, 'irc'),

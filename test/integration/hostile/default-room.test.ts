@@ -17,7 +17,14 @@ import { silentLogger } from '../../../src/core/ports.js';
 import type { Session } from '../../../src/core/session.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { portOf, testConfig } from '../../helpers/server.js';
-import { FramedPeer, IrcPeer, LinePeer, WsPeer, type AnyPeer } from './peers.js';
+import {
+  ATTACK_SERVER_FLAGS,
+  FramedPeer,
+  IrcPeer,
+  LinePeer,
+  WsPeer,
+  type AnyPeer,
+} from './peers.js';
 
 let server: RunningServer;
 let adminPath: string;
@@ -51,18 +58,7 @@ async function admin(command: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  const config = testConfig([
-    '--irc-port',
-    '0',
-    '--framed-port',
-    '0',
-    '--http-port',
-    '0',
-    '--flood-rate',
-    '0',
-    '--oper',
-    'boss:letmein',
-  ]);
+  const config = testConfig([...ATTACK_SERVER_FLAGS, '--oper', 'boss:letmein']);
   adminPath = join(config.dataDir, 'admin.sock');
   server = await startServer(config, silentLogger);
   line = portOf(server, 'line');

@@ -17,6 +17,7 @@ import {
   problems,
   type AnyPeer,
   type Json,
+  ATTACK_SERVER_FLAGS,
 } from './peers.js';
 
 const FORGE = '\r\n:evil PRIVMSG #lobby :forged\x1b[2J\x1b[31m';
@@ -27,16 +28,7 @@ let nc: LinePeer, ircObs: IrcPeer, fj: FramedPeer, wj: WsPeer;
 const observers = (): AnyPeer[] => [nc, ircObs, fj, wj];
 
 beforeAll(async () => {
-  server = await startTestServer([
-    '--irc-port',
-    '0',
-    '--framed-port',
-    '0',
-    '--http-port',
-    '0',
-    '--flood-rate',
-    '0',
-  ]);
+  server = await startTestServer([...ATTACK_SERVER_FLAGS]);
   line = portOf(server, 'line');
   irc = portOf(server, 'irc');
   framed = portOf(server, 'framed');

@@ -17,7 +17,14 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../../src/server.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
-import { FramedPeer, IrcPeer, LinePeer, WsPeer, type AnyPeer } from './peers.js';
+import {
+  FramedPeer,
+  IrcPeer,
+  LinePeer,
+  WsPeer,
+  type AnyPeer,
+  ATTACK_SERVER_FLAGS,
+} from './peers.js';
 
 const PW = 'correct-horse-9';
 let server: RunningServer;
@@ -49,14 +56,7 @@ async function account(name: string): Promise<void> {
 
 beforeAll(async () => {
   server = await startTestServer([
-    '--irc-port',
-    '0',
-    '--framed-port',
-    '0',
-    '--http-port',
-    '0',
-    '--flood-rate',
-    '0',
+    ...ATTACK_SERVER_FLAGS,
     '--name-grace',
     '2',
     '--login-burst',

@@ -25,6 +25,22 @@ function describe(s: string): string {
   return JSON.stringify(s.length > 300 ? `${s.slice(0, 300)}…` : s);
 }
 
+/**
+ * The listeners the attack tests speak (IRC, framed, HTTP/WebSocket besides the line
+ * protocol) on port 0, with flood control off so an attack is judged on what it sends,
+ * not on being throttled first.
+ */
+export const ATTACK_SERVER_FLAGS: readonly string[] = [
+  '--irc-port',
+  '0',
+  '--framed-port',
+  '0',
+  '--http-port',
+  '0',
+  '--flood-rate',
+  '0',
+];
+
 let barrierSeq = 0;
 
 abstract class Peer<U> {
@@ -95,49 +111,87 @@ abstract class Peer<U> {
   abstract close(): void;
 }
 
-/** Line-protocol text, kept whole; units are the lines (LF removed, CR kept). */
-export class LinePeer extends Peer<string> {
+/** Connects from `from` (127.0.0.2 is another local address) and resolves once connected. */
+async function connectTcp(port: number, from?: string): Promise<net.Socket> {
+  const socket = net.connect({
+    port,
+    host: '127.0.0.1',
+    ...(from ? { localAddress: from } : {}),
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return socket;
+}
+
+/**
+ * Text split at LF, for the line protocol and IRC: the whole text is kept in `raw`, each
+ * line goes through `onLine`, and what is left without a line break through `onPartial`
+ * (prompts end without one).
+ */
+abstract class TextPeer extends Peer<string> {
   raw = '';
   private partial = '';
-  label: string;
 
-  private constructor(
-    readonly socket: net.Socket,
-    public name: string,
-  ) {
+  constructor(readonly socket: net.Socket) {
     super();
-    this.label = `line ${name}`;
     socket.setEncoding('utf8');
     socket.on('data', (text: string) => {
       this.raw += text;
       this.partial += text;
       let i;
       while ((i = this.partial.indexOf('\n')) >= 0) {
-        this.push(this.partial.slice(0, i));
+        const line = this.partial.slice(0, i);
         this.partial = this.partial.slice(i + 1);
+        this.onLine(line);
       }
-      // Prompts end without a line break.
-      if (this.partial.endsWith('Choose a name: ') || this.partial.endsWith('Server password: ')) {
-        this.push(this.partial);
-        this.partial = '';
-      }
+      if (this.partial && this.onPartial(this.partial)) this.partial = '';
     });
     socket.on('close', () => this.markClosed());
     socket.on('error', () => {});
   }
 
+  protected abstract onLine(line: string): void;
+
+  /** Whether `partial` was taken as a unit of its own. */
+  protected onPartial(_partial: string): boolean {
+    return false;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Line-protocol text, kept whole; units are the lines (LF removed, CR kept). */
+export class LinePeer extends TextPeer {
+  label: string;
+
+  private constructor(
+    socket: net.Socket,
+    public name: string,
+  ) {
+    super(socket);
+    this.label = `line ${name}`;
+  }
+
+  protected onLine(line: string): void {
+    this.push(line);
+  }
+
+  /** Prompts end without a line break. */
+  protected override onPartial(partial: string): boolean {
+    if (!partial.endsWith('Choose a name: ') && !partial.endsWith('Server password: ')) {
+      return false;
+    }
+    this.push(partial);
+    return true;
+  }
+
   /** `from`: the local address to connect from (127.0.0.2 is another address). */
   static async connect(port: number, name = '?', from?: string): Promise<LinePeer> {
-    const socket = net.connect({
-      port,
-      host: '127.0.0.1',
-      ...(from ? { localAddress: from } : {}),
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new LinePeer(socket, name);
+    return new LinePeer(await connectTcp(port, from), name);
   }
 
   /** Connects and chooses `name`; resolves after the welcome. */
@@ -166,52 +220,29 @@ export class LinePeer extends Peer<string> {
     this.send(`/${token}`);
     await this.line(new RegExp(`^! Unknown command /${token}\\b`));
   }
-
-  close(): void {
-    this.socket.destroy();
-  }
 }
 
 /** IRC text, kept whole; units are the lines (CR LF removed). PINGs are answered. */
-export class IrcPeer extends Peer<string> {
-  raw = '';
-  private partial = '';
+export class IrcPeer extends TextPeer {
   label: string;
 
   private constructor(
-    readonly socket: net.Socket,
+    socket: net.Socket,
     public nick: string,
   ) {
-    super();
+    super(socket);
     this.label = `irc ${nick}`;
-    socket.setEncoding('utf8');
-    socket.on('data', (text: string) => {
-      this.raw += text;
-      this.partial += text;
-      let i;
-      while ((i = this.partial.indexOf('\n')) >= 0) {
-        const line = this.partial.slice(0, i).replace(/\r$/, '');
-        this.partial = this.partial.slice(i + 1);
-        if (line.startsWith('PING ')) this.send(`PONG ${line.slice(5)}`);
-        this.push(line);
-      }
-    });
-    socket.on('close', () => this.markClosed());
-    socket.on('error', () => {});
+  }
+
+  protected onLine(raw: string): void {
+    const line = raw.replace(/\r$/, '');
+    if (line.startsWith('PING ')) this.send(`PONG ${line.slice(5)}`);
+    this.push(line);
   }
 
   /** `from`: the local address to connect from (127.0.0.2 is another address). */
   static async connect(port: number, nick = '?', from?: string): Promise<IrcPeer> {
-    const socket = net.connect({
-      port,
-      host: '127.0.0.1',
-      ...(from ? { localAddress: from } : {}),
-    });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
-      socket.once('error', reject);
-    });
-    return new IrcPeer(socket, nick);
+    return new IrcPeer(await connectTcp(port, from), nick);
   }
 
   /** Registers with `caps` (IRCv3) and `realname`; resolves after RPL_WELCOME. */
@@ -242,10 +273,6 @@ export class IrcPeer extends Peer<string> {
     const token = `barrier${++barrierSeq}`;
     this.send(`PING ${token}`);
     await this.line(new RegExp(` PONG \\S+ :?${token}$`));
-  }
-
-  close(): void {
-    this.socket.destroy();
   }
 }
 

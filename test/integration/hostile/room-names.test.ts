@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { RunningServer } from '../../../src/server.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
-import { FramedPeer, IrcPeer, LinePeer, WsPeer } from './peers.js';
+import { FramedPeer, IrcPeer, LinePeer, WsPeer, ATTACK_SERVER_FLAGS } from './peers.js';
 
 const C1 = ['\u0080', '\u0085', '\u008d', '\u009b', '\u009f'];
 const BIDI = [
@@ -31,16 +31,7 @@ let server: RunningServer;
 let line: LinePeer, irc: IrcPeer, framed: FramedPeer, ws: WsPeer;
 
 beforeAll(async () => {
-  server = await startTestServer([
-    '--irc-port',
-    '0',
-    '--framed-port',
-    '0',
-    '--http-port',
-    '0',
-    '--flood-rate',
-    '0',
-  ]);
+  server = await startTestServer([...ATTACK_SERVER_FLAGS]);
   line = await LinePeer.named(portOf(server, 'line'), 'liner');
   irc = await IrcPeer.register(portOf(server, 'irc'), 'ircer');
   framed = await FramedPeer.hello(portOf(server, 'framed'), 'framer');

@@ -143,6 +143,44 @@ describe('formatting', () => {
     )[0];
     expect(line).toMatch(/^\[\d\d:\d\d\] #b \* ben yo$/);
   });
+
+  test('a resume replay says what was missed, and a gap it could not fill', () => {
+    const m = (id: string, text: string) => ({
+      id,
+      ts: 0,
+      room: '#a',
+      from: 'bo',
+      text,
+      kind: 'say' as const,
+    });
+    const all = formatEvent(
+      { type: 'history', room: '#a', after: '1', missed: 2, messages: [m('2', 'x'), m('3', 'y')] },
+      view,
+    );
+    expect(all[0]).toBe('* 2 messages in #a while you were away:');
+    expect(all.slice(1).map((l) => l.replace(/^\[\d\d:\d\d\] /, ''))).toEqual(['<bo> x', '<bo> y']);
+    const gap = formatEvent(
+      { type: 'history', room: '#a', after: '1', missed: 742, messages: [m('9', 'z')] },
+      view,
+    );
+    expect(gap[0]).toBe('* 742 messages in #a while you were away; the last 1:');
+    const old = formatEvent(
+      {
+        type: 'history',
+        room: '#a',
+        after: '1',
+        missed: 1,
+        truncated: true,
+        messages: [m('9', 'z')],
+      },
+      view,
+    );
+    expect(old[1]).toBe('* (some older ones are no longer kept by the server)');
+    // Nothing missed: nothing said (a reconnect that lost nothing is quiet).
+    expect(
+      formatEvent({ type: 'history', room: '#a', after: '1', missed: 0, messages: [] }, view),
+    ).toEqual([]);
+  });
 });
 
 describe('/search', () => {

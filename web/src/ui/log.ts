@@ -36,7 +36,7 @@ export class MessageLog {
   private readonly days = new Map<number, HTMLLIElement>();
   /** Oldest message id shown, for paging history backwards. */
   oldestId: string | null = null;
-  /** Newest message id shown, for the read marker. */
+  /** Newest message id shown: where a resume after a reconnect starts, and the read marker. */
   newestId: string | null = null;
   /** The "new messages" divider, when one is shown. */
   private unreadLine: HTMLLIElement | null = null;
@@ -86,9 +86,7 @@ export class MessageLog {
         }
       }
       this.divider(line.ts);
-      const li = render(line);
-      if (line.id !== undefined) li.dataset.id = line.id;
-      this.insert(li, line.ts);
+      this.insert(render(line), line.ts, line.id);
       added++;
     }
     this.trim();
@@ -159,15 +157,28 @@ export class MessageLog {
     }
   }
 
-  private insert(li: HTMLLIElement, ts: number): void {
+  /**
+   * By time, and messages of the same millisecond by id (a replay that lands after newer
+   * lines of that millisecond still goes in its place).
+   */
+  private insert(li: HTMLLIElement, ts: number, id?: string): void {
     li.dataset.ts = String(ts);
+    if (id !== undefined) li.dataset.id = id;
     let after = this.list.lastElementChild as HTMLElement | null;
-    while (after && Number(after.dataset.ts) > ts) {
+    while (after && laterThan(after, ts, id)) {
       after = after.previousElementSibling as HTMLElement | null;
     }
     if (after) after.after(li);
     else this.list.prepend(li);
   }
+}
+
+/** Whether the shown line `el` belongs after a line at `ts` with message id `id`. */
+function laterThan(el: HTMLElement, ts: number, id: string | undefined): boolean {
+  const at = Number(el.dataset.ts);
+  if (at !== ts) return at > ts;
+  const other = el.dataset.id;
+  return id !== undefined && other !== undefined && compareIds(other, id) > 0;
 }
 
 /** Ids are decimal strings that sort by time; compare without losing precision. */

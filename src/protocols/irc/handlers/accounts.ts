@@ -31,11 +31,14 @@ async function finishPlain(c: IrcClient, data: string): Promise<void> {
     throw err;
   }
   if (!account) return saslFail(c);
-  if (c.session.registered) await c.hub.accounts.loggedIn(c.session, account);
-  else c.session.account = account;
+  const registered = c.session.registered;
+  if (!registered) c.session.account = account;
   const mask = `${c.nick}!${c.session.user || '*'}@${c.session.host}`;
   c.reply('900', mask, account, `You are now logged in as ${account}`);
   c.reply('903', 'SASL authentication successful');
+  // After registration the others are told (account-notify, extended-monitor), the client
+  // too if it asked: after its own 900, which is the answer it waits for (irctest).
+  if (registered) await c.hub.accounts.loggedIn(c.session, account);
 }
 
 function authenticate(c: IrcClient, arg: string): void | Promise<void> {

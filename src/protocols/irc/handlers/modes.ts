@@ -14,7 +14,7 @@ import type { IrcCommand } from '../command.js';
 import { LETTER_FLAGS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
 import { attempt, modeString } from './channels.js';
-import { umodes } from './welcome.js';
+import { BOT_MODE, umodes } from './welcome.js';
 
 const ALWAYS_PARAM = new Set(['b', 'o', 'v']);
 const PARAM_WHEN_SET = new Set(['k', 'l']);
@@ -148,13 +148,13 @@ async function userMode(c: IrcClient, nick: string, modeString: string | undefin
   let added = '';
   let removed = '';
   let unknown = false;
-  const flags = { i: 'invisible', w: 'wallops', o: 'oper' } as const;
+  const flags = { i: 'invisible', w: 'wallops', o: 'oper', [BOT_MODE]: 'bot' } as const;
   for (const ch of modeString) {
     if (ch === '+' || ch === '-') {
       set = ch === '+';
       continue;
     }
-    if (ch === 'i' || ch === 'w' || (ch === 'o' && !set)) {
+    if (ch === 'i' || ch === 'w' || ch === BOT_MODE || (ch === 'o' && !set)) {
       // -o drops server operator powers too (RFC 2812 3.1.5).
       if (c.hub.sessions.setFlag(s, flags[ch], set)) {
         if (set) added += ch;

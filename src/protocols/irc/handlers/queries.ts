@@ -13,7 +13,7 @@ import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
 import { ERR, RPL } from '../numerics.js';
 import { list, prefixes } from './channels.js';
-import { VERSION, sendIsupport, sendLusers, sendMotd } from './welcome.js';
+import { BOT_MODE, VERSION, sendIsupport, sendLusers, sendMotd } from './welcome.js';
 
 /** A person's roles in a room this node holds (0 when not a member or not held). */
 function rolesIn(c: IrcClient, room: Room | undefined, p: PersonInfo): number | undefined {
@@ -50,6 +50,8 @@ const WHOX_ORDER = 'tcuihsnfdlaor';
 function whoFlags(c: IrcClient, p: PersonInfo, room: Room | null): string {
   let flags = p.away !== null ? 'G' : 'H';
   if (p.oper) flags += '*';
+  // IRCv3 bot mode: the bot letter among the WHO flags.
+  if (p.bot) flags += BOT_MODE;
   const roles = room ? (rolesIn(c, room, p) ?? 0) : 0;
   if (room)
     flags += prefixes((roles & Role.Op) !== 0, (roles & Role.Voice) !== 0, c.has(Cap.MultiPrefix));
@@ -178,6 +180,7 @@ async function whois(c: IrcClient, nick: string): Promise<void> {
   if (rooms.length > 0) c.reply(RPL.WHOISCHANNELS, p.name, rooms.join(' '));
   c.reply(RPL.WHOISSERVER, p.name, c.serverName, 'Plugboard');
   if (p.oper) c.reply(RPL.WHOISOPERATOR, p.name, 'is an IRC operator');
+  if (p.bot) c.reply(RPL.WHOISBOT, p.name, 'is a bot');
   if (p.account) c.reply(RPL.WHOISACCOUNT, p.name, p.account, 'is logged in as');
   if (p.secure) c.reply(RPL.WHOISSECURE, p.name, 'is using a secure connection');
   if (viewer.id === p.origin || viewer.oper) {

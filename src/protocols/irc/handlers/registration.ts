@@ -9,7 +9,7 @@ import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
 import { replyError } from '../errors.js';
 import { ERR } from '../numerics.js';
-import { REALNAME_BYTES, USERLEN, sendWelcome } from './welcome.js';
+import { USERLEN, sendWelcome } from './welcome.js';
 
 /** Completes registration when everything it needs has arrived. */
 export async function tryRegister(c: IrcClient): Promise<void> {
@@ -90,7 +90,7 @@ export const registration: IrcCommand[] = [
       if (user === '' || realname === '')
         return c.reply(ERR.NEEDMOREPARAMS, 'USER', 'Not enough parameters');
       s.user = cleanUsername(user);
-      s.realname = cleanText(realname, REALNAME_BYTES);
+      s.realname = cleanText(realname, c.hub.options.realnameLength);
       c.state.gotUser = true;
       return tryRegister(c);
     },

@@ -7,24 +7,30 @@ import type { IrcClient } from '../client.js';
 import { ERR, RPL } from '../numerics.js';
 
 export const VERSION = 'plugboard-0.1.0';
-export const USER_MODES = 'iow';
+export const USER_MODES = 'Biow';
+/** The user mode a bot sets on itself (IRCv3 bot mode; ISUPPORT BOT). */
+export const BOT_MODE = 'B';
 export const CHANNEL_MODES = 'biklmnostv';
 export const CHANNEL_MODES_WITH_PARAM = 'bklov';
 
 /** A session's user modes as IRC letters (RFC 2812 3.1.5): the core keeps them typed. */
 export function umodes(s: Session): string {
-  return (s.invisible ? 'i' : '') + (s.oper ? 'o' : '') + (s.wallops ? 'w' : '');
+  return (
+    (s.bot ? BOT_MODE : '') +
+    (s.invisible ? 'i' : '') +
+    (s.oper ? 'o' : '') +
+    (s.wallops ? 'w' : '')
+  );
 }
 /** Longest username (ident) we keep, including the '~' we add (ISUPPORT USERLEN). */
 export const USERLEN = 20;
-/** Longest realname we keep, in bytes. */
-export const REALNAME_BYTES = 100;
 
 /** ISUPPORT tokens, all taken from the limits the core really enforces. */
 export function isupportTokens(c: IrcClient): string[] {
   const o = c.hub.options;
   return [
     `AWAYLEN=${o.topicLength}`,
+    `BOT=${BOT_MODE}`,
     'CASEMAPPING=ascii',
     `CHANLIMIT=#:${o.maxRoomsPerUser}`,
     'CHANMODES=b,k,l,imnst',
@@ -37,6 +43,7 @@ export function isupportTokens(c: IrcClient): string[] {
     `MAXLIST=b:${o.maxBansPerRoom}`,
     `MAXTARGETS=${o.ircMaxTargets}`,
     `MODES=${o.ircMaxModes}`,
+    `MONITOR=${o.watchLimit}`,
     'MSGREFTYPES=msgid,timestamp',
     'NETWORK=Plugboard',
     `NICKLEN=${o.nameLength}`,
@@ -45,6 +52,8 @@ export function isupportTokens(c: IrcClient): string[] {
     `TARGMAX=JOIN:,KICK:${o.ircMaxTargets},NAMES:1,NOTICE:${o.ircMaxTargets},PART:,PRIVMSG:${o.ircMaxTargets},WHOIS:1`,
     `TOPICLEN=${o.topicLength}`,
     `USERLEN=${USERLEN}`,
+    // WHO with %fields (ircv3.net/specs/extensions/whox): handlers/queries.ts.
+    'WHOX',
   ];
 }
 

@@ -1,0 +1,208 @@
+/**
+ * Coming back without missing anything: resume tokens (resume-token.ts), the replay of
+ * what a room said after a given message id, the positions a session reached (kept per
+ * name, for protocols whose clients cannot remember them: telnet), and names held for a
+ * while after a connection dropped or the server stopped (Presence.hold).
+ *
+ * A replay runs through the access policy like `history` (access.ts: members only), and
+ * ends where the session's live messages begin: the room's last stored id when its join
+ * was applied (Session.joinMarks). So a client that resumes gets each message once,
+ * either replayed or live, never both and never neither.
+ */
+import { requireReadable } from './access.js';
+import type { Core } from './context.js';
+import type { HistoryEntry } from './events.js';
+import { checkRoom, fold } from './names.js';
+import type { HoldProof } from './ports.js';
+import { newResumeSecret, ResumeTokens, type ResumeClaims } from './resume-token.js';
+import type { Session } from './session.js';
+
+/** Where the store keeps the secret tokens are signed with (shared by every node). */
+export const SECRET_SETTING = 'resume-secret';
+/** A session's positions when it left, per name: `seen:<folded name>`. */
+const SEEN_PREFIX = 'seen:';
+/** Re-read the secret at most this often when a token fails (two nodes raced to make it). */
+const REREAD_MS = 10_000;
+
+export interface Replay {
+  /** The room as spelled. */
+  room: string;
+  /** The position replayed from. */
+  after: string;
+  /** Oldest first: all that was missed, or the newest `limit` of it. */
+  messages: HistoryEntry[];
+  /** How many messages came after `after` until the join (more than shown: a gap). */
+  missed: number;
+  /**
+   * Nothing at or before `after` is kept any more (retention removed it): more may have
+   * been missed than the store still has.
+   */
+  truncated: boolean;
+}
+
+/** Where a session stopped reading, per room, when it left. */
+export interface SeenPositions {
+  /** When it left (epoch ms). */
+  at: number;
+  /** Room as spelled → last message id. */
+  rooms: Record<string, string>;
+}
+
+/** Quitting on purpose gives a name up at once; anything else holds it for a while. */
+export function isQuit(reason: string): boolean {
+  return /^quit(?::|$)/i.test(reason);
+}
+
+export class Resume {
+  private tokens: ResumeTokens | null = null;
+  private secret = '';
+  private rereadAt = 0;
+
+  constructor(private readonly core: Core) {}
+
+  /** Loads (or makes and saves) the signing secret. */
+  async start(): Promise<void> {
+    const { store } = this.core;
+    let secret = await store.getSetting(SECRET_SETTING);
+    if (secret === null) {
+      secret = newResumeSecret();
+      store.setSetting(SECRET_SETTING, secret);
+    }
+    this.use(secret);
+  }
+
+  private use(secret: string): void {
+    this.secret = secret;
+    this.tokens = new ResumeTokens(secret);
+  }
+
+  /** A token for `s` now: its name, its session, the last message id of each of its rooms. */
+  token(s: Session): string | null {
+    if (!this.tokens || !s.registered) return null;
+    const rooms: Record<string, string> = {};
+    for (const room of s.rooms) if (room.lastId !== null) rooms[room.name] = room.lastId;
+    return this.tokens.issue({
+      name: s.name,
+      session: s.id,
+      issuedAt: this.core.clock.now(),
+      rooms,
+    });
+  }
+
+  /** The claims of a token this chat made, or null. */
+  async verify(token: string): Promise<ResumeClaims | null> {
+    const claims = this.tokens?.verify(token) ?? null;
+    if (claims !== null) return claims;
+    // Two nodes starting on an empty store may each have made a secret; one was kept.
+    const now = this.core.clock.now();
+    if (now < this.rereadAt) return null;
+    this.rereadAt = now + REREAD_MS;
+    const stored = await this.core.store.getSetting(SECRET_SETTING).catch(() => null);
+    if (stored === null || stored === this.secret) return null;
+    this.use(stored);
+    return this.tokens?.verify(token) ?? null;
+  }
+
+  /** A session's proof for a held name: its verified token's session, or its address. */
+  static proof(session?: string, address?: string): HoldProof {
+    return { ...(session ? { session } : {}), ...(address ? { address } : {}) };
+  }
+
+  /**
+   * What `room` said after `after`, up to where `s`'s live messages began: at most `limit`
+   * (the newest, with `missed` saying how many there were in all).
+   */
+  async replay(s: Session, roomName: string, after: string, limit: number): Promise<Replay> {
+    const { core } = this;
+    checkRoom(roomName, core.options.roomNameLength);
+    const room = requireReadable(s, core.rooms.get(roomName), roomName);
+    const store = core.store;
+    const upTo = s.joinMarks?.get(room.key) ?? null;
+    const inGap = (e: HistoryEntry) => upTo === null || BigInt(e.id) <= BigInt(upTo);
+    // One more than the limit tells a gap that fits from one that does not.
+    const rows = await store.messagesAfter(room.name, after, limit + 1);
+    const gap = rows.filter(inGap);
+    let messages: HistoryEntry[];
+    let missed: number;
+    if (gap.length <= limit) {
+      messages = gap;
+      missed = gap.length;
+    } else {
+      const beyond = upTo === null ? 0 : await store.countAfter(room.name, upTo);
+      missed = (await store.countAfter(room.name, after)) - beyond;
+      messages = await store.history({
+        room: room.name,
+        limit,
+        ...(upTo !== null ? { before: (BigInt(upTo) + 1n).toString() } : {}),
+      });
+    }
+    let truncated = false;
+    if (missed > 0 && after !== '0') {
+      const kept = await store.history({
+        room: room.name,
+        limit: 1,
+        before: (BigInt(after) + 1n).toString(),
+      });
+      truncated = kept.length === 0;
+    }
+    return { room: room.name, after, messages, missed, truncated };
+  }
+
+  /**
+   * Where `s`'s live messages in `room` begin (its join mark + 1), as a `before` for the
+   * history shown on joining: what is live is not shown twice. Undefined when unknown.
+   */
+  liveFrom(s: Session, roomName: string): string | undefined {
+    const room = this.core.rooms.get(roomName);
+    const mark = room ? s.joinMarks?.get(room.key) : undefined;
+    return mark === undefined ? undefined : (BigInt(mark) + 1n).toString();
+  }
+
+  /** How many messages `room` said after `after` until `s` joined it (no access check). */
+  async missedSince(s: Session, roomName: string, after: string): Promise<number> {
+    const room = this.core.rooms.get(roomName);
+    if (!room) return 0;
+    const upTo = s.joinMarks?.get(room.key) ?? null;
+    const total = await this.core.store.countAfter(room.name, after);
+    if (upTo === null || BigInt(upTo) <= BigInt(after)) return upTo === null ? total : 0;
+    return total - (await this.core.store.countAfter(room.name, upTo));
+  }
+
+  // ---- positions per name (telnet users cannot say what they saw) ---------------------
+
+  /** Writes where `s` stopped reading in each of its rooms (it is leaving). */
+  saveSeen(s: Session): void {
+    if (!s.registered || !s.name) return;
+    const rooms: Record<string, string> = {};
+    let any = false;
+    for (const room of s.rooms) {
+      if (room.lastId === null) continue;
+      rooms[room.name] = room.lastId;
+      any = true;
+    }
+    if (!any) return;
+    const seen: SeenPositions = { at: this.core.clock.now(), rooms };
+    this.core.store.setSetting(SEEN_PREFIX + fold(s.name), JSON.stringify(seen));
+  }
+
+  /** Where the last session called `name` stopped reading, or null. */
+  async loadSeen(name: string): Promise<SeenPositions | null> {
+    const raw = await this.core.store.getSetting(SEEN_PREFIX + fold(name)).catch(() => null);
+    if (raw === null) return null;
+    try {
+      const v = JSON.parse(raw) as SeenPositions;
+      if (typeof v.at !== 'number' || typeof v.rooms !== 'object' || v.rooms === null) return null;
+      return v;
+    } catch {
+      return null;
+    }
+  }
+}
+
+/** The position a seen record has for `room` (any spelling), or undefined. */
+export function positionIn(seen: SeenPositions | null, room: string): string | undefined {
+  if (!seen) return undefined;
+  const key = fold(room);
+  for (const [name, id] of Object.entries(seen.rooms)) if (fold(name) === key) return id;
+  return undefined;
+}
