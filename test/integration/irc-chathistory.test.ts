@@ -29,6 +29,9 @@ beforeAll(async () => {
     '1000',
     '--send-queue',
     '8192',
+    // Accounts for several tests, all from 127.0.0.1.
+    '--register-burst',
+    '20',
   ]);
   irc = portOf(server, 'irc');
 });
@@ -393,5 +396,74 @@ describe('private history and TARGETS', () => {
     const two = await ask(ann, `CHATHISTORY TARGETS timestamp=${end} timestamp=${start} 2`);
     expect(two.slice(1, -1).map((l) => / TARGETS (\S+) /.exec(l)?.[1])).toEqual([room, bobNick]);
     for (const c of [ann, bob, eve]) c.close();
+  });
+
+  test("an account's conversation with a guest is kept for the account alone, not for the guest's name", async () => {
+    const [annNick, guestNick, otherNick] = [unique('ann'), unique('gst'), unique('oth')];
+    const ann = await account(annNick);
+    const guest = await client(guestNick);
+    ann.send(`PRIVMSG ${guestNick} :hello guest`);
+    await guest.expect(/ PRIVMSG \S+ :hello guest$/);
+    guest.send(`PRIVMSG ${annNick} :hello ann`);
+    await ann.expect(/ PRIVMSG \S+ :hello ann$/);
+    // Two guests: nobody identified, nothing kept (nobody could ever read it).
+    const other = await client(otherNick);
+    other.send(`PRIVMSG ${guestNick} :between guests`);
+    await guest.expect(/ PRIVMSG \S+ :between guests$/);
+
+    const page = await ask(ann, `CHATHISTORY LATEST ${guestNick} * 10`);
+    expect(batchTexts(page, guestNick)).toEqual(['hello guest', 'hello ann']);
+    expect(page.slice(1, -1).map((l) => / PRIVMSG (\S+) /.exec(l)?.[1])).toEqual([
+      guestNick,
+      annNick,
+    ]);
+    // The guest has no private history to read, this one included.
+    expect((await ask(guest, `CHATHISTORY LATEST ${annNick} * 10`)).map(untag)).toEqual([
+      expect.stringMatching(/^:\S+ FAIL CHATHISTORY INVALID_TARGET LATEST \S+ :/),
+    ]);
+    guest.close();
+    await ann.expect(new RegExp(`^:${guestNick}!\\S+ QUIT `)).catch(() => {});
+
+    // The guest is gone; the account still has the conversation, and TARGETS lists it.
+    expect(batchTexts(await ask(ann, `CHATHISTORY LATEST ${guestNick} * 10`), guestNick)).toEqual([
+      'hello guest',
+      'hello ann',
+    ]);
+    const targets = await ask(
+      ann,
+      'CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z 10',
+    );
+    expect(targets.slice(1, -1).map((l) => / TARGETS (\S+) /.exec(l)?.[1])).toEqual([guestNick]);
+
+    // Whoever takes the name next, and registers it, reads nothing of it.
+    let heir: RawIrcClient | null = null;
+    for (let i = 0; i < 50 && heir === null; i++) {
+      heir = await account(guestNick).catch(async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return null;
+      });
+    }
+    expect(heir).not.toBeNull();
+    const mine = await ask(heir as RawIrcClient, `CHATHISTORY LATEST ${annNick} * 10`);
+    expect(batchTexts(mine, annNick)).toEqual([]);
+    const theirs = await ask(
+      heir as RawIrcClient,
+      'CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z 10',
+    );
+    expect(theirs.slice(1, -1)).toEqual([]);
+    // For ann the name is now an account's too: one conversation per name in TARGETS.
+    (heir as RawIrcClient).send(`PRIVMSG ${annNick} :now registered`);
+    await ann.expect(/ PRIVMSG \S+ :now registered$/);
+    expect(batchTexts(await ask(ann, `CHATHISTORY LATEST ${guestNick} * 10`), guestNick)).toEqual([
+      'hello guest',
+      'hello ann',
+      'now registered',
+    ]);
+    const again = await ask(
+      ann,
+      'CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z 10',
+    );
+    expect(again.slice(1, -1).map((l) => / TARGETS (\S+) /.exec(l)?.[1])).toEqual([guestNick]);
+    for (const c of [ann, other, heir as RawIrcClient]) c.close();
   });
 });
