@@ -234,8 +234,8 @@ export class Messaging {
   }
 
   /**
-   * The private conversation between `s`'s account and `peer` (a name online, or an
-   * account), oldest first, at most `limit`, ending before `before`.
+   * The private conversation between `s`'s account and `peer` (a name online, an account,
+   * or a guest it talked with), oldest first, at most `limit`, ending before `before`.
    */
   async directHistory(
     s: Session,
@@ -259,8 +259,9 @@ export class Messaging {
   }
 
   /**
-   * A page of the private conversation between `s`'s account and `peer`'s, as stored
-   * (`from` is an account name). Only an identified person has private history.
+   * A page of `s`'s account's private conversation with `peer`: with the account of that
+   * name, and with guests who were called so (direct-keys.ts), as stored (`from` is an
+   * account name, or the guest's). Only an identified person has private history.
    */
   async directPage(
     s: Session,

@@ -6,7 +6,8 @@
  * Every read goes through the core's access policy (core/access.ts, as JSON `history`
  * does): a channel one may not read is INVALID_TARGET exactly like one that does not
  * exist, so secret channels do not leak. Private history is the asker's account's
- * conversation with the other account, and only for the identified (core/messaging.ts).
+ * conversation with the other name (its account's, and guests' who had that name), and
+ * only for the identified (core/messaging.ts, core/direct-keys.ts).
  * Only messages are stored, not joins, parts or topics, so draft/event-playback is not
  * offered. Pages go out as the client reads them (core/pacer.ts), each message cut to
  * 512-byte lines as live delivery cuts it.
