@@ -319,6 +319,15 @@ export function createMetrics(hub: Hub, transport?: TransportStats): Registry {
     },
   });
   new Counter({
+    name: 'plugboard_store_commits_total',
+    help: 'Store write transactions committed (writes per commit: the batch size achieved)',
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(storeStats()?.commits ?? 0);
+    },
+  });
+  new Counter({
     name: 'plugboard_store_duplicate_ids_total',
     help: 'Messages not written because their id was already stored (each is logged)',
     registers: [register],

@@ -87,7 +87,7 @@ export class Messaging {
     core.counters.messagesIn++;
     await core.emit(event, { rooms: [room.key] });
     if (keep) {
-      await this.keep({
+      await this.keep(s, {
         id: event.id,
         ts: now,
         room: room.name,
@@ -130,7 +130,7 @@ export class Messaging {
     core.counters.messagesIn++;
     await core.emit(event, { nodes: [nodeOf(target.origin), core.nodeId] });
     if (keep) {
-      await this.keep({
+      await this.keep(s, {
         id: event.id,
         ts,
         room: key as string,
@@ -171,13 +171,20 @@ export class Messaging {
 
   /**
    * Hands a message to the store. With --ack-after-commit the caller's acknowledgement
-   * waits for the commit; otherwise it follows at once and the store writes within its
-   * batch interval (the crash window docs/operations.md describes).
+   * waits for the commit: the sender's connection holds what it is sent from here on
+   * until then (core/commit-order.ts), so its next requests are handled meanwhile and
+   * their replies follow in order; a connection that cannot hold makes the caller wait.
+   * Without it the acknowledgement follows at once and the store writes within its batch
+   * interval (the crash window docs/operations.md describes).
    */
-  private async keep(entry: HistoryEntry): Promise<void> {
+  private async keep(s: Session, entry: HistoryEntry): Promise<void> {
     const written = this.core.store.appendMessage(entry) as Promise<void> | void;
-    if (this.core.options.ackAfterCommit && written instanceof Promise) await written;
-    else if (written instanceof Promise) written.catch(() => {});
+    if (!(written instanceof Promise)) return;
+    if (!this.core.options.ackAfterCommit || s.conn.holdUntil?.(written) === true) {
+      written.catch(() => {});
+      return;
+    }
+    await written;
   }
 
   /** The store cannot take more: refuse rather than show what we cannot keep. */

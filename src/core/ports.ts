@@ -30,6 +30,12 @@ export interface Connection {
   limitSendQueue(bytes: number, onOverflow: () => void): void;
   /** Calls `cb` once everything queued has been handed to the kernel (pacing replies). */
   whenDrained(cb: () => void): void;
+  /**
+   * --ack-after-commit (core/commit-order.ts): holds everything written from now on until
+   * `commit` settles, so the caller need not wait for it before the next request. False
+   * (or absent): the connection cannot, and the caller waits for the commit itself.
+   */
+  holdUntil?(commit: Promise<void>): boolean;
   /** Stop / restart reading input (inbound flow control). */
   pause(): void;
   resume(): void;
@@ -352,6 +358,8 @@ export interface BanRecord {
 export interface StoreStats {
   /** Writes committed (messages and small writes). */
   written: number;
+  /** Commits (transactions) that wrote them: `written / commits` is the batch size. */
+  commits: number;
   /** Failed write attempts (each retry of a failing batch counts). */
   failed: number;
   /** Messages not written because their id was already stored (logged, never silent). */

@@ -71,7 +71,13 @@ export class MemoryStore implements Store {
   }
 
   stats(): StoreStats {
-    return { written: this.written, failed: 0, duplicates: this.duplicates, backlog: 0 };
+    return {
+      written: this.written,
+      commits: this.written,
+      failed: 0,
+      duplicates: this.duplicates,
+      backlog: 0,
+    };
   }
 
   /** Memory never fails to write: health never changes, so the listener is never called. */

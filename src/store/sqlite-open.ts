@@ -45,6 +45,7 @@ export interface OpenOptions {
 }
 
 export function openDatabase(file: string, options: OpenOptions): Database.Database {
+  warnIfEmptied(file, options.log);
   let db: Database.Database | undefined;
   try {
     db = new Database(file);
@@ -101,6 +102,29 @@ function check(db: Database.Database, file: string, options: OpenOptions): void 
     { file, bytes, limit: options.quickCheckMaxBytes },
     `database too large to check every page at start; only its header and schema were checked. ` +
       `To check it all, stop the server and run: sqlite3 ${file} "PRAGMA quick_check"`,
+  );
+}
+
+/**
+ * A zero-length file is a valid, empty database to SQLite, so the server would start on it
+ * with no history and say nothing. That is right for a file it creates; but an existing
+ * zero-length file (the operator's `--data-dir`, a restore gone wrong, a truncation) most
+ * likely was a history, now lost: say so, naming the file, and start all the same (not a
+ * refusal: an operator may have emptied it on purpose). A WAL with content beside it is a
+ * database whose pages are all still in the WAL, not a lost one.
+ */
+function warnIfEmptied(file: string, log: Logger): void {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch {
+    return; // no file yet: SQLite creates it, a new history
+  }
+  if (size !== 0 || sizeOf(`${file}-wal`) > 0) return;
+  log.warn(
+    { file },
+    `${file} exists but is empty (zero bytes): starting with an empty history. If it held ` +
+      `a history, that history is lost: stop the server and restore the file from a backup`,
   );
 }
 

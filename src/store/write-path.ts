@@ -102,6 +102,7 @@ export class WritePath {
   stats(): StoreStats {
     return {
       written: this.queue.written,
+      commits: this.queue.commits,
       failed: this.queue.failed + this.directFailures,
       duplicates: this.duplicates,
       backlog: this.queue.size,

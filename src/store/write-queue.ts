@@ -89,6 +89,8 @@ export class WriteQueue<T> {
   readonly options: WriteQueueOptions;
   /** Items written so far. */
   written = 0;
+  /** Writes that landed so far (one transaction each; a chunk written item by item counts once). */
+  commits = 0;
   /** Failed write attempts so far (each retry counts). */
   failed = 0;
 
@@ -244,6 +246,7 @@ export class WriteQueue<T> {
   }
 
   private landed(chunk: Chunk<T>): true {
+    this.commits++;
     this.chunks.shift();
     this.count -= chunk.items.length;
     this.written += chunk.items.length;

@@ -153,3 +153,33 @@ test('plugboard serve on a damaged database prints the refusal and exits 1, no s
   expect(stderr).toContain('move it aside to start with an empty history');
   expect(stderr).not.toMatch(/^\s+at /m);
 });
+
+test('an existing zero-length file starts as an empty history, with a warning naming it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-empty-'));
+  const file = join(dir, 'plugboard.db');
+  writeFileSync(file, '');
+  const log = recordingLogger();
+  const store = new SqliteStore(file, { log });
+  await store.init();
+  expect(await store.history({ room: '#lobby', limit: 10 })).toEqual([]);
+  await store.close();
+  const warnings = log.lines.filter((l) => l.level === 'warn');
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]?.obj).toEqual({ file });
+  expect(warnings[0]?.msg).toContain(`${file} exists but is empty (zero bytes)`);
+  expect(warnings[0]?.msg).toContain('restore the file from a backup');
+});
+
+test('a file the store creates, and a non-empty one, start without that warning', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'plugboard-new-'));
+  const file = join(dir, 'plugboard.db');
+  for (let run = 0; run < 2; run++) {
+    // The first run creates the file; the second opens what the first left.
+    const log = recordingLogger();
+    const store = new SqliteStore(file, { log });
+    await store.init();
+    await store.close();
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  }
+  expect(statSync(file).size).toBeGreaterThan(0);
+});

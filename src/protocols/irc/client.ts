@@ -9,6 +9,7 @@ import type { Connection, Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
 import { serialize, type IrcMessage } from './codec.js';
+import { isErrorNumeric, quoteParam } from './quote.js';
 import type { IrcState } from './state.js';
 
 let batchCounter = 0;
@@ -78,6 +79,10 @@ export class IrcClient implements Connection {
     this.link.whenDrained(cb);
   }
 
+  holdUntil(commit: Promise<void>): boolean {
+    return this.link.holdUntil?.(commit) ?? false;
+  }
+
   pause(): void {
     this.link.pause();
   }
@@ -131,8 +136,18 @@ export class IrcClient implements Connection {
     this.sendLine(serialize({ tags: this.timeTag(), source: this.serverName, command, params }));
   }
 
-  /** Sends a numeric reply addressed to this client. */
+  /**
+   * Sends a numeric reply addressed to this client. Replies name what the client sent
+   * (the channel of a 403, the mask of an end of WHO): every parameter is quoted through
+   * the cleaning rule, and an error reply's keep their places (quote.ts).
+   */
   reply(numeric: string, ...params: string[]): void {
+    const max = this.hub.options.maxMessageBytes;
+    const error = isErrorNumeric(numeric);
+    const last = params.length - 1;
+    for (let i = 0; i <= last; i++) {
+      params[i] = quoteParam(params[i] as string, i === last || !error, max);
+    }
     this.fromServer(numeric, this.nick, ...params);
   }
 

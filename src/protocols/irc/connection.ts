@@ -8,6 +8,7 @@ import { ChatError } from '../../core/errors.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
+import { orderedByCommits } from '../../core/commit-order.js';
 import { InOrder } from '../../core/in-order.js';
 import type { Encoder, Link } from '../../core/ports.js';
 import { Cap } from './caps.js';
@@ -60,7 +61,8 @@ class IrcConnection extends InOrder<SplitItem> implements GateHooks<SplitItem> {
     super();
     const opts = hub.options;
     this.state = newState(hub.clock.now());
-    this.client = new IrcClient(hub, link, this.state);
+    // --ack-after-commit: output after a message waits for its commit (core/commit-order.ts).
+    this.client = new IrcClient(hub, orderedByCommits(link, opts.ackAfterCommit), this.state);
     this.session = hub.attach(this.client, encoderFor(hub));
     // An IRC client cannot carry a resume token: its address gets a held nick back.
     this.session.proof = { address: this.session.host };

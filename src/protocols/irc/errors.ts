@@ -6,6 +6,7 @@
 import { ChatError, ErrorCode } from '../../core/errors.js';
 import type { IrcClient } from './client.js';
 import { ERR } from './numerics.js';
+import { quoteParam } from './quote.js';
 
 export interface ErrorContext {
   command: string;
@@ -71,6 +72,7 @@ export function replyError(c: IrcClient, err: ChatError, ctx: ErrorContext): voi
     case ErrorCode.Flood:
       break;
   }
-  // Codes without a numeric of their own (and any added later) reach the person as a notice.
-  c.fromServer('NOTICE', c.nick, text);
+  // Codes without a numeric of their own (and any added later) reach the person as a
+  // notice; its text may name what they sent, so it is cleaned like any parameter.
+  c.fromServer('NOTICE', c.nick, quoteParam(text, true, c.hub.options.maxMessageBytes));
 }

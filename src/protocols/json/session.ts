@@ -15,6 +15,7 @@ import type { HistoryEntry } from '../../core/events.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
+import { orderedByCommits } from '../../core/commit-order.js';
 import { InOrder } from '../../core/in-order.js';
 import { fold } from '../../core/names.js';
 import { search } from '../../core/search.js';
@@ -93,8 +94,10 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     readonly transport: JsonTransport,
   ) {
     super();
+    // --ack-after-commit: an `ok` waits for its commit, and what follows it waits behind
+    // it, while the next requests are handled (core/commit-order.ts).
     this.session = hub.attach(
-      link,
+      orderedByCommits(link, hub.options.ackAfterCommit),
       jsonEncoder(transport, (s) => hub.resume.token(s)),
     );
     // A held name goes back to its session's token, or to the address it came from

@@ -9,6 +9,7 @@
 import { ChatError } from '../../core/errors.js';
 import type { Hub } from '../../core/hub.js';
 import { InboundGate, type GateHooks } from '../../core/inbound-gate.js';
+import { orderedByCommits } from '../../core/commit-order.js';
 import { InOrder } from '../../core/in-order.js';
 import { TokenBucket } from '../../core/flood.js';
 import type { Link } from '../../core/ports.js';
@@ -102,7 +103,8 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
   ) {
     super();
     const opts = hub.options;
-    this.session = hub.attach(link, lineEncoder);
+    // --ack-after-commit: output after a message waits for its commit (core/commit-order.ts).
+    this.session = hub.attach(orderedByCommits(link, opts.ackAfterCommit), lineEncoder);
     // netcat cannot carry a resume token: its address gets a held name back (resume.ts).
     this.session.proof = { address: this.session.host };
     this.maxText = Math.min(opts.maxLineBytes, opts.maxMessageBytes);
