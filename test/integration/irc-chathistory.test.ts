@@ -326,6 +326,19 @@ describe('FAIL replies', () => {
     owner.close();
   });
 
+  test("a FAIL names the target through the cleaning rule: the asker's controls do not come back", async () => {
+    for (const target of ['#no\x1b[31mred', 'bi\u202edi', '\x07bell']) {
+      const lines = await ask(c, `CHATHISTORY LATEST ${target} * 10`);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/ FAIL CHATHISTORY INVALID_TARGET LATEST \S+ :/);
+      expect(lines[0]).not.toMatch(/[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]/);
+    }
+    const marker = await ask(c, 'MARKREAD #x\x1b]0;title\x07y timestamp=2026-01-01T00:00:00.000Z');
+    expect(marker).toHaveLength(1);
+    expect(marker[0]).toMatch(/ FAIL MARKREAD INVALID_TARGET \S+ :/);
+    expect(marker[0]).not.toMatch(/[\x00-\x1f\x7f]/);
+  });
+
   test('a guest has no private history', async () => {
     const name = unique('gu');
     const other = await client(name);

@@ -151,6 +151,19 @@ export class IrcClient implements Connection {
     this.fromServer(numeric, this.nick, ...params);
   }
 
+  /**
+   * Sends a standard reply `FAIL <command> <code> [context…] :<text>`
+   * (ircv3.net/specs/extensions/standard-replies). The context names what the client sent
+   * (a CHATHISTORY or MARKREAD target): quoted as an error reply's parameters are, each
+   * keeping its place (quote.ts), and the text cleaned.
+   */
+  fail(command: string, code: string, ...params: string[]): void {
+    const max = this.hub.options.maxMessageBytes;
+    const last = params.length - 1;
+    const quoted = params.map((p, i) => quoteParam(p, i === last, max));
+    this.fromServer('FAIL', command, code, ...quoted);
+  }
+
   /** server-time on server-originated lines too, so clients can order everything. */
   private timeTag(): Record<string, string> {
     return this.has(Cap.ServerTime) ? { time: new Date(this.hub.clock.now()).toISOString() } : {};

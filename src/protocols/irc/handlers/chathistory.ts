@@ -34,14 +34,8 @@ const UNREADABLE = new Set<string>([
   ErrorCode.NotRegistered,
 ]);
 
-/** A parameter echoed back in a FAIL: one word, or '*' for anything that is not one. */
-function echo(param: string): string {
-  return param === '' || param.startsWith(':') || param.includes(' ') ? '*' : param;
-}
-
 function fail(c: IrcClient, code: string, ...params: string[]): void {
-  const text = params.pop() as string;
-  c.fromServer('FAIL', 'CHATHISTORY', code, ...params.map(echo), text);
+  c.fail('CHATHISTORY', code, ...params);
 }
 
 /** A new batch id, or null for a client without `batch` (it gets the bare lines). */
@@ -122,7 +116,8 @@ async function history(
     const to = page.direct === null ? e.room : e.from.toLowerCase() === me ? page.direct : c.nick;
     return messageLines(tagsFor(c, batch, e), e.mask, to, e.text, e.kind);
   });
-  await sendBatch(c, batch, `chathistory ${echo(request.target)}`, pieces);
+  // The target passed the name or room rules to get here: one clean word.
+  await sendBatch(c, batch, `chathistory ${request.target}`, pieces);
 }
 
 async function targets(

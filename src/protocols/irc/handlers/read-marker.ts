@@ -15,12 +15,7 @@ import type { IrcCommand } from '../command.js';
 import { markreadTime } from '../encoder.js';
 
 function fail(c: IrcClient, code: string, ...params: string[]): void {
-  c.fromServer('FAIL', 'MARKREAD', code, ...params);
-}
-
-/** A target echoed back: one word, or '*' for anything that is not one. */
-function echo(param: string): string {
-  return param === '' || param.startsWith(':') || param.includes(' ') ? '*' : param;
+  c.fail('MARKREAD', code, ...params);
 }
 
 /** `timestamp=<time>` as a marker, or null (`*` is the server's word for "none", not ours). */
@@ -45,12 +40,7 @@ async function markread(c: IrcClient, params: string[]): Promise<void> {
     }
     const id = parseMarkread(params[1] as string);
     if (id === null) {
-      fail(
-        c,
-        'INVALID_PARAMS',
-        echo(target),
-        'The marker must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ',
-      );
+      fail(c, 'INVALID_PARAMS', target, 'The marker must be timestamp=YYYY-MM-DDThh:mm:ss.sssZ');
       return;
     }
     const { marker, changed } = await markers.set(c.session, target, id);
@@ -61,7 +51,7 @@ async function markread(c: IrcClient, params: string[]): Promise<void> {
     }
   } catch (err) {
     if (!(err instanceof ChatError)) throw err;
-    fail(c, 'INVALID_TARGET', echo(target), err.message);
+    fail(c, 'INVALID_TARGET', target, err.message);
   }
 }
 
