@@ -9,7 +9,7 @@
  * removed from the node set: its sessions were announced gone, so it ends them ("lost
  * contact with the cluster") rather than keep people no one else can see.
  */
-import type { ChatEvent } from '../core/events.js';
+import type { Actor, ChatEvent } from '../core/events.js';
 import type { BusRoute, Logger } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { listOf, pairsOf, type RedisLink } from './redis-client.js';
@@ -19,11 +19,13 @@ import {
   leaseKey,
   nameKey,
   NODES,
+  nodeRoomsKey,
   nodeUsersKey,
+  PREFIX,
   userKey,
 } from './redis-keys.js';
 import { countsKey, personFrom } from './redis-presence.js';
-import { RELEASE } from './redis-scripts.js';
+import { GHOSTS, RELEASE } from './redis-scripts.js';
 
 export interface LeaseHooks {
   emit(event: ChatEvent, route: BusRoute): Promise<void>;
@@ -55,6 +57,8 @@ export class Leases {
   private timer: NodeJS.Timeout | null = null;
   private joined = false;
   private running = false;
+  /** Set by a clean stop: this node removing itself is not this node declared dead. */
+  private stopping = false;
   /** The cluster marker this node last saw: a different one means Redis lost its data. */
   private marker: string | null = null;
 
@@ -73,6 +77,7 @@ export class Leases {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     // A clean stop: our users have quit through the core already.
@@ -83,18 +88,20 @@ export class Leases {
         leaseKey(this.nodeId),
         countsKey(this.nodeId),
         nodeUsersKey(this.nodeId),
+        nodeRoomsKey(this.nodeId),
       ]),
     ]);
   }
 
   private async tick(): Promise<void> {
-    if (this.running || !this.link.up) return;
+    if (this.running || this.stopping || !this.link.up) return;
     this.running = true;
     try {
       await this.renew();
       await this.sweep();
     } catch (err) {
-      this.log.warn({ err }, 'lease round failed');
+      // A round cut short by this node's own stop (the link closing) is no news.
+      if (!this.stopping) this.log.warn({ err }, 'lease round failed');
     } finally {
       this.running = false;
     }
@@ -115,7 +122,7 @@ export class Leases {
     this.marker = marker;
     if (this.joined) {
       const member = Number(await this.link.command(['SISMEMBER', NODES, this.nodeId]));
-      if (member === 0) {
+      if (member === 0 && !this.stopping) {
         this.log.warn({ node: this.nodeId }, 'this node was declared dead while out of reach');
         this.hooks.evicted();
       }
@@ -156,47 +163,102 @@ export class Leases {
     }
   }
 
-  /** A dead node's users leave: quits announced, names freed, records gone. */
+  /**
+   * A dead node's users leave: quits announced, names freed, records gone. First those
+   * with a user record; then its members no record knows of (GHOSTS: the node died after
+   * sequencing a join and before writing the record, at the end of that turn).
+   */
   async cleanUp(node: string): Promise<number> {
     const origins = listOf(await this.link.command(['SMEMBERS', nodeUsersKey(node)]));
+    const known = new Set<string>();
     let done = 0;
     for (const origin of origins) {
+      known.add(origin);
       const h = Object.fromEntries(pairsOf(await this.link.command(['HGETALL', userKey(origin)])));
       const person = personFrom(origin, h);
       if (person) {
-        const rooms = person.rooms;
         const who = {
           name: person.name,
           mask: `${person.name}!${person.user}@${person.host}`,
           account: person.account,
         };
-        await within(
-          this.o.leaseMs,
-          this.hooks.emit(
-            { type: 'quit', ts: Date.now(), origin, who, reason: 'server lost', rooms },
-            { rooms: rooms.map((r) => fold(r)) },
-          ),
-        ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
-        // Those watching for them (IRC MONITOR), on any node, hear they are gone.
-        await within(
-          this.o.leaseMs,
-          this.hooks.emit(
-            { type: 'status', ts: Date.now(), origin, who, change: 'offline', rooms },
-            { everyone: true },
-          ),
-        ).catch((err: unknown) =>
-          this.log.warn({ err, origin }, 'offline of a lost user not sent'),
-        );
-        await this.link.script(RELEASE, [nameKey(fold(person.name))], [origin]);
+        await this.gone(origin, who, person.rooms);
         done++;
       }
       await this.link.command(['DEL', userKey(origin)]);
     }
+    done += await this.ghosts(node, known);
     await Promise.all([
-      this.link.command(['DEL', nodeUsersKey(node), countsKey(node)]),
+      this.link.command(['DEL', nodeUsersKey(node), countsKey(node), nodeRoomsKey(node)]),
       this.link.command(['SREM', NODES, node]),
     ]);
     this.log.warn({ node, users: done }, 'cleaned up after a lost node');
     return done;
+  }
+
+  /**
+   * The dead node's room members still there after its recorded users' quits: users with
+   * no record, and rooms a record did not list yet (`known`: the users with records).
+   */
+  private async ghosts(node: string, known: ReadonlySet<string>): Promise<number> {
+    const flat = listOf(await this.link.script(GHOSTS, [nodeRoomsKey(node)], [`${node}.`, PREFIX]));
+    const lost = new Map<string, { who: Actor; rooms: string[] }>();
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const [room, name, raw] = [flat[i] as string, flat[i + 1] as string, flat[i + 2] as string];
+      let m: { name?: unknown; mask?: unknown; account?: unknown; origin: string };
+      try {
+        m = JSON.parse(raw) as typeof m;
+      } catch {
+        continue;
+      }
+      if (typeof m.name !== 'string') continue;
+      let entry = lost.get(m.origin);
+      if (!entry) {
+        const who: Actor = {
+          name: m.name,
+          mask: typeof m.mask === 'string' ? m.mask : `${m.name}!${m.name}@`,
+          account: typeof m.account === 'string' ? m.account : null,
+        };
+        entry = { who, rooms: [] };
+        lost.set(m.origin, entry);
+      }
+      entry.rooms.push(name || room);
+    }
+    let unknown = 0;
+    for (const [origin, { who, rooms }] of lost) {
+      // A user with a record left its rooms above: what remains are rooms its record did
+      // not list yet (written again after each join), and the quit there is all it needs.
+      const offline = !known.has(origin);
+      if (offline) unknown++;
+      await this.gone(origin, who, rooms, offline);
+    }
+    if (lost.size > 0) {
+      this.log.warn({ node, users: lost.size }, 'lost node had room members without records');
+    }
+    return unknown;
+  }
+
+  /**
+   * Announces a lost session's quit in its rooms and (with `offline`) to its watchers;
+   * frees its name.
+   */
+  private async gone(origin: string, who: Actor, rooms: string[], offline = true): Promise<void> {
+    await within(
+      this.o.leaseMs,
+      this.hooks.emit(
+        { type: 'quit', ts: Date.now(), origin, who, reason: 'server lost', rooms },
+        { rooms: rooms.map((r) => fold(r)) },
+      ),
+    ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
+    if (!offline) return;
+    // Those watching for them (IRC MONITOR), on any node, hear they are gone.
+    await within(
+      this.o.leaseMs,
+      this.hooks.emit(
+        { type: 'status', ts: Date.now(), origin, who, change: 'offline', rooms },
+        { everyone: true },
+      ),
+    ).catch((err: unknown) => this.log.warn({ err, origin }, 'offline of a lost user not sent'));
+    await this.link.script(RELEASE, [nameKey(fold(who.name))], [origin]);
   }
 }

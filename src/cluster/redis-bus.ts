@@ -13,11 +13,12 @@
  * While Redis is away, sends fail at once (bus_unavailable); when it is back, every room
  * this node holds is caught up from its stream, and what the stream no longer holds is
  * reported as lost. A probe published to this node's own channel every few seconds checks
- * that the subscription still delivers, rather than trusting it.
+ * that the subscription still delivers, rather than trusting it — judged against this
+ * process's own event-loop stalls, so a starved node does not take itself for an outage.
  */
 import { randomBytes } from 'node:crypto';
 import type { ChatEvent } from '../core/events.js';
-import { newNodeId } from '../core/ids.js';
+import { newNodeId, nodeOf } from '../core/ids.js';
 import type { Logger, RoomSnapshot } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { ROOM_FLAGS, type BanEntry, type RemoteMember, type Room } from '../core/room.js';
@@ -34,12 +35,14 @@ import {
   allRedisChannel,
   leaseKey,
   nodeRedisChannel,
+  nodeRoomsKey,
   PREFIX,
   roomKeyList,
   roomKeys,
   slotKey,
 } from './redis-keys.js';
 import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT } from './redis-scripts.js';
+import { LoopStall } from './loop-stall.js';
 import { roomOps } from './room-ops.js';
 
 export interface RedisBusOptions {
@@ -50,15 +53,55 @@ export interface RedisBusOptions {
   streamLength?: number;
   /** How long a node's lease lasts unless renewed (ms). */
   leaseMs?: number;
-  /** How often the subscription is probed (ms). */
+  /** How often the subscription is probed (ms; default PROBE_MS). */
   probeMs?: number;
 }
 
 const PROBE = 'probe:';
+/**
+ * The probe's period: with PROBE_MISSES misses in a row, a silent subscription is found
+ * within (PROBE_MISSES + 1) periods of going silent, 7.5 s (docs/cluster.md, Failures).
+ */
+export const PROBE_MS = 2500;
+/** Judged probe rounds in a row without the probe back before the bus is unhealthy. */
+const PROBE_MISSES = 2;
 
-/** A fresh epoch: time-ordered, so a later one is visibly later in logs. */
+/** This process's part of every epoch it makes: two nodes never make the same one. */
+const EPOCH_SALT = randomBytes(3).toString('hex');
+let epochs = 0;
+
+/**
+ * A fresh epoch: time-ordered, so a later one is visibly later in logs. Every SEQUENCE
+ * call carries one (used only if the room has none), so it is made without a system call.
+ */
 function newEpoch(): string {
-  return `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  return `${Date.now().toString(36)}${EPOCH_SALT}${(++epochs).toString(36)}`;
+}
+
+/**
+ * Runs SEQUENCE for a room envelope (channel `r:<room>`): its offset and epoch. A join
+ * also names the joiner's node's rooms set, which the script adds the room to (GHOSTS).
+ */
+export async function sequenceEnvelope(
+  link: RedisLink,
+  envelope: Envelope,
+  defaultRoom: string,
+  streamLength = 1000,
+): Promise<Position> {
+  const room = envelope.c.slice(2);
+  const keys = roomKeys(room);
+  const ops = roomOps(envelope.e, room, defaultRoom);
+  const keyList = roomKeyList(keys);
+  if (envelope.e.type === 'joined') keyList.push(nodeRoomsKey(nodeOf(envelope.e.origin)));
+  const reply = (await link.script(SEQUENCE, keyList, [
+    keys.channel,
+    JSON.stringify(envelope),
+    String(streamLength),
+    newEpoch(),
+    JSON.stringify(ops),
+    room,
+  ])) as RedisReply[];
+  return { p: Number(reply[0]), x: text(reply[1]) };
 }
 
 export class RedisBus extends ClusterBus {
@@ -68,6 +111,10 @@ export class RedisBus extends ClusterBus {
   private probeTimer: NodeJS.Timeout | null = null;
   private probeSent = 0;
   private probeSeen = 0;
+  /** Rounds in a row, judged (see `probe`), whose probe did not come back. */
+  private probeMisses = 0;
+  private lastProbeAt = 0;
+  private readonly stall = new LoopStall();
   private subscriptionOk = true;
 
   private constructor(
@@ -104,8 +151,12 @@ export class RedisBus extends ClusterBus {
       this.status(up && this.subscriptionOk, reason);
       if (up) void this.catchUp();
     });
-    const probeMs = this.o.probeMs ?? 5000;
-    this.probeTimer = setInterval(() => void this.probe(), probeMs);
+    const probeMs = this.o.probeMs ?? PROBE_MS;
+    this.stall.start();
+    this.lastProbeAt = performance.now();
+    // The round looks after the poll phase that follows the timer (setImmediate): an
+    // answer that arrived while this process was stalled is read before it is missed.
+    this.probeTimer = setInterval(() => setImmediate(() => void this.probe()), probeMs);
     this.probeTimer.unref();
   }
 
@@ -127,18 +178,8 @@ export class RedisBus extends ClusterBus {
       .catch((err: unknown) => this.o.log.warn({ err, channel }, 'redis publish failed'));
   }
 
-  protected override async sequence(envelope: Envelope): Promise<Position> {
-    const room = envelope.c.slice(2);
-    const keys = roomKeys(room);
-    const ops = roomOps(envelope.e, room, this.o.defaultRoom);
-    const reply = (await this.link.script(SEQUENCE, roomKeyList(keys), [
-      keys.channel,
-      JSON.stringify(envelope),
-      String(this.o.streamLength ?? 1000),
-      newEpoch(),
-      JSON.stringify(ops),
-    ])) as RedisReply[];
-    return { p: Number(reply[0]), x: text(reply[1]) };
+  protected override sequence(envelope: Envelope): Promise<Position> {
+    return sequenceEnvelope(this.link, envelope, this.o.defaultRoom, this.o.streamLength);
   }
 
   protected override async recover(
@@ -231,19 +272,24 @@ export class RedisBus extends ClusterBus {
       owner: room.owner ?? '',
     };
     for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
-    await this.link.script(RESTORE, roomKeyList(keys), [
-      JSON.stringify(members),
-      JSON.stringify(fields),
-      JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
-      JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
-    ]);
+    await this.link.script(
+      RESTORE,
+      [...roomKeyList(keys), nodeRoomsKey(this.nodeId)],
+      [
+        JSON.stringify(members),
+        JSON.stringify(fields),
+        JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
+        JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
+        room.key,
+      ],
+    );
   }
 
   protected async listen(channel: string): Promise<void> {
     const room = channel.startsWith('r:');
     await this.link.subscribe(this.redisChannel(channel), (payload) => {
       if (payload.startsWith(PROBE)) {
-        this.probeSeen = Number(payload.slice(PROBE.length));
+        this.probeSeen = Math.max(this.probeSeen, Number(payload.slice(PROBE.length)) || 0);
         return;
       }
       try {
@@ -276,16 +322,38 @@ export class RedisBus extends ClusterBus {
 
   protected async shutdown(): Promise<void> {
     if (this.probeTimer) clearInterval(this.probeTimer);
+    this.stall.stop();
     await this.link
       .command(['DEL', slotKey(this.nodeNumber), leaseKey(this.nodeId)])
       .catch(() => {});
     await this.link.close();
   }
 
-  /** Publishes a probe to our own channel; the previous one must have come back. */
+  /**
+   * Publishes a probe to our own channel; the previous one must have come back. A round
+   * is judged only if this process had time to read the answer: half the period at least
+   * of its own event loop running, not stalled (LoopStall) — a CPU-starved node that could
+   * not read is not an outage. Else the probe out stays out, and the next round looks
+   * again. `PROBE_MISSES` judged misses in a row make the subscription silent; one probe
+   * back makes it whole.
+   */
   private async probe(): Promise<void> {
+    const now = performance.now();
+    const window = now - this.lastProbeAt;
+    this.lastProbeAt = now;
+    const stalled = this.stall.take();
     if (!this.link.up) return;
-    const ok = this.probeSent === this.probeSeen;
+    const probeMs = this.o.probeMs ?? PROBE_MS;
+    const back = this.probeSeen >= this.probeSent;
+    if (!back && window - stalled < probeMs / 2) {
+      this.o.log.info(
+        { windowMs: Math.round(window), stalledMs: Math.round(stalled) },
+        'redis probe not judged: this process was stalled',
+      );
+      return;
+    }
+    this.probeMisses = back ? 0 : this.probeMisses + 1;
+    const ok = back || (this.probeMisses < PROBE_MISSES && this.subscriptionOk);
     if (ok !== this.subscriptionOk) {
       this.subscriptionOk = ok;
       this.o.log.warn(
@@ -294,7 +362,7 @@ export class RedisBus extends ClusterBus {
       );
       this.status(ok, ok ? 'subscription back' : 'subscription stopped delivering');
     }
-    if (!ok) {
+    if (!back) {
       // Subscribe again: a pub/sub connection that stopped delivering is not trusted.
       const own = this.redisChannel(`n:${this.nodeId}`);
       await this.link.unsubscribe(own).catch(() => {});

@@ -51,6 +51,58 @@ export interface RedisLink {
   close(): Promise<void>;
 }
 
+/** A command without an answer for this long (up to a second more) fails. */
+export const COMMAND_TIMEOUT_MS = 5000;
+
+/**
+ * Commands in flight, oldest first, each failed once it waited COMMAND_TIMEOUT_MS: one
+ * sweep a second for all of them. node-redis 6 gives every command a timeout of its own
+ * (an `AbortSignal.timeout`: a timer, a weak reference and a listener per command), which
+ * measured about a fifth of a node's CPU per registration on the Redis bus; this bounds
+ * the wait the same way for a fraction of the cost. A command that times out here may
+ * still be carried out by Redis, as with node-redis's own timeout once it was written.
+ */
+class Deadlines {
+  private readonly inFlight = new Set<{ at: number; reject: (err: Error) => void }>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly ms: number) {
+    this.timer = setInterval(() => this.sweep(), 1000);
+    this.timer.unref();
+  }
+
+  bound<T>(work: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { at: performance.now(), reject };
+      this.inFlight.add(entry);
+      work().then(
+        (value) => {
+          this.inFlight.delete(entry);
+          resolve(value);
+        },
+        (err: unknown) => {
+          this.inFlight.delete(entry);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
+  private sweep(): void {
+    const now = performance.now();
+    // A Set iterates in insertion order: the first one still young ends the sweep.
+    for (const entry of this.inFlight) {
+      if (now - entry.at < this.ms) break;
+      this.inFlight.delete(entry);
+      entry.reject(new Error(`redis: no answer within ${this.ms} ms`));
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+  }
+}
+
 export interface RedisOptions {
   url: string;
   log: Logger;
@@ -76,8 +128,11 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
       },
     },
   };
-  const cmd: Client = createClient(options);
-  const sub: Client = cmd.duplicate();
+  // The command connection's timeouts are ours (Deadlines); the pub/sub connection's
+  // few commands keep node-redis's own.
+  const cmd: Client = createClient({ ...options, commandOptions: { timeout: 0 } });
+  const sub: Client = createClient(options);
+  const deadlines = new Deadlines(COMMAND_TIMEOUT_MS);
   const listeners: ((up: boolean, reason: string) => void)[] = [];
   const shas = new Map<string, string>();
   let cmdUp = false;
@@ -111,7 +166,7 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
   await Promise.all([cmd.connect(), sub.connect()]);
 
   const command = (args: readonly string[]): Promise<RedisReply> =>
-    cmd.sendCommand([...args]) as Promise<RedisReply>;
+    deadlines.bound(() => cmd.sendCommand([...args]) as Promise<RedisReply>);
 
   return {
     command,
@@ -146,6 +201,7 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
     async close() {
       // Our own close is not an outage: nobody is told Redis went away.
       listeners.length = 0;
+      deadlines.close();
       await Promise.allSettled([cmd.close(), sub.close()]);
     },
   };

@@ -52,6 +52,12 @@ export const allRedisChannel = `${PREFIX}:all`;
 export const nameKey = (folded: string): string => `${PREFIX}:name:${folded}`;
 export const userKey = (origin: string): string => `${PREFIX}:user:${origin}`;
 export const nodeUsersKey = (node: string): string => `${PREFIX}:node:${node}:users`;
+/**
+ * Set of the rooms (folded) a node has had members in, added by SEQUENCE in the same
+ * atomic step as each join (and by RESTORE): the lease cleanup finds a dead node's members
+ * through it even when the node died before writing their user records.
+ */
+export const nodeRoomsKey = (node: string): string => `${PREFIX}:node:${node}:rooms`;
 export const leaseKey = (node: string): string => `${PREFIX}:lease:${node}`;
 export const NODES = `${PREFIX}:nodes`;
 /** Made once when Redis has no cluster data: a new value means Redis lost its data. */

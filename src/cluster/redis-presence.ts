@@ -20,6 +20,10 @@ import { CLAIM, HOLD, RELEASE } from './redis-scripts.js';
 
 const str = text;
 
+type Counts = { users: number; invisible: number; opers: number; rooms: number };
+/** How long one read of the chat's counts serves (see `counts`). */
+const COUNTS_FRESH_MS = 1000;
+
 function hash(r: RedisReply): Record<string, string> {
   return Object.fromEntries(pairsOf(r));
 }
@@ -90,6 +94,7 @@ export class RedisPresence implements Presence {
   /** Sessions to write at the end of this turn. */
   private readonly dirty = new Set<string>();
   private flushing = false;
+  private countsCache: { at: number; value: Promise<Counts> } | null = null;
 
   constructor(
     private readonly link: RedisLink,
@@ -258,8 +263,32 @@ export class RedisPresence implements Presence {
     return out;
   }
 
-  async counts(): Promise<{ users: number; invisible: number; opers: number; rooms: number }> {
-    const nodes = listOf(await this.link.command(['SMEMBERS', NODES]));
+  /**
+   * The chat's counts (LUSERS, the line banner, /metrics). Each node's part is what it
+   * published with its last lease round, so the sum is up to a round old anyway: one
+   * answer serves every caller for COUNTS_FRESH_MS (a registration storm greets each
+   * newcomer with it, and would otherwise pay three round trips each).
+   */
+  counts(): Promise<Counts> {
+    const now = performance.now();
+    if (this.countsCache && now - this.countsCache.at < COUNTS_FRESH_MS) {
+      return this.countsCache.value;
+    }
+    const value = this.readCounts();
+    this.countsCache = { at: now, value };
+    // A failed read is not kept: the next caller asks again.
+    value.catch(() => {
+      if (this.countsCache?.value === value) this.countsCache = null;
+    });
+    return value;
+  }
+
+  private async readCounts(): Promise<Counts> {
+    const [nodeList, roomCount] = await Promise.all([
+      this.link.command(['SMEMBERS', NODES]),
+      this.link.command(['SCARD', ROOMS]),
+    ]);
+    const nodes = listOf(nodeList);
     let users = 0;
     let invisible = 0;
     let opers = 0;
@@ -270,8 +299,7 @@ export class RedisPresence implements Presence {
       invisible += Number(h.invisible ?? 0);
       opers += Number(h.opers ?? 0);
     }
-    const rooms = Number(await this.link.command(['SCARD', ROOMS]));
-    return { users, invisible, opers, rooms };
+    return { users, invisible, opers, rooms: Number(roomCount) };
   }
 
   async cluster(): Promise<{ nodes: { node: string; users: number }[]; roundTripMs: number }> {

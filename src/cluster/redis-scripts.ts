@@ -4,7 +4,8 @@
  * between (Centrifugo's broker does the same per publication).
  *
  * KEYS are a room's keys in redis-keys.ts `roomKeyList` order:
- *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited.
+ *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited;
+ * SEQUENCE and RESTORE take an 8th, the joining node's rooms set (`nodeRoomsKey`).
  */
 
 /**
@@ -12,7 +13,10 @@
  * gone), the state changes the event makes (ops, from room-ops.ts), the envelope appended
  * to the bounded stream, and published to the room's channel as `offset:epoch:payload`.
  * ARGV: 1 channel, 2 payload (the envelope without its position), 3 stream length,
- * 4 a fresh epoch, 5 ops (JSON).
+ * 4 a fresh epoch, 5 ops (JSON), 6 the room (folded).
+ * KEYS[8], given with a join: the joiner's node's rooms set, which gets the room in this
+ * same step, so a node killed before it wrote its user's record still leaves a trail the
+ * lease cleanup follows (GHOSTS).
  */
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
@@ -46,8 +50,14 @@ for _, op in ipairs(cjson.decode(ARGV[5])) do
     m.roles = roles
     redis.call('HSET', members, op[2], cjson.encode(m))
     redis.call('SREM', invited, op[2])
+    if KEYS[8] then redis.call('SADD', KEYS[8], ARGV[6]) end
   elseif kind == 'leave' then
-    redis.call('HDEL', members, op[2])
+    -- op: leave, key[, origin]: with an origin, only that session's membership goes (a
+    -- quit announced for a lost session never removes someone who took the name since).
+    local m = op[3] and member(op[2])
+    if not op[3] or (m and (m.origin == nil or m.origin == op[3])) then
+      redis.call('HDEL', members, op[2])
+    end
   elseif kind == 'rename' then
     local m = member(op[2])
     if m then
@@ -180,15 +190,43 @@ return 1
  * RESTORE: a node puts back what it holds of a room after Redis lost its data (a restart
  * without persistence): its own members (other nodes add theirs), and the room's settings,
  * bans and mutes unless another node already put them back. ARGV: 1 members
- * [[key, json]], 2 fields {name: value}, 3 bans [[key, json]], 4 mutes [[key, until]].
+ * [[key, json]], 2 fields {name: value}, 3 bans [[key, json]], 4 mutes [[key, until]],
+ * 5 the room (folded). KEYS[8]: this node's rooms set (see SEQUENCE).
  */
 export const RESTORE = `
 local state, members, bans, mutes = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 for _, m in ipairs(cjson.decode(ARGV[1])) do redis.call('HSET', members, m[1], m[2]) end
+redis.call('SADD', KEYS[8], ARGV[5])
 if redis.call('EXISTS', state) == 0 then
   for k, v in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', state, k, v) end
 end
 for _, b in ipairs(cjson.decode(ARGV[3])) do redis.call('HSETNX', bans, b[1], b[2]) end
 for _, m in ipairs(cjson.decode(ARGV[4])) do redis.call('HSETNX', mutes, m[1], m[2]) end
 return 1
+`;
+
+/**
+ * GHOSTS: a dead node's members of every room it has had members in (KEYS[1], its rooms
+ * set), found by their session ids' node prefix (`<node>.`), however they got there: the
+ * lease cleanup announces their quits (which remove them) even when the node died before
+ * it wrote their user records. One read of O(rooms of that node) hashes, at once.
+ * ARGV: 1 the node's session prefix, 2 the key prefix (`pb`). Returns a flat list of
+ * room (folded), room name ('' if unknown), member JSON.
+ */
+export const GHOSTS = `
+local out = {}
+local prefix = ARGV[1]
+for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local tag = ARGV[2] .. ':{r:' .. room .. '}'
+  local name = redis.call('HGET', tag .. ':state', 'name') or ''
+  for _, raw in ipairs(redis.call('HVALS', tag .. ':members')) do
+    local ok, m = pcall(cjson.decode, raw)
+    if ok and type(m.origin) == 'string' and string.sub(m.origin, 1, #prefix) == prefix then
+      out[#out + 1] = room
+      out[#out + 1] = name
+      out[#out + 1] = raw
+    end
+  end
+end
+return out
 `;

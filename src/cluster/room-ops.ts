@@ -43,7 +43,8 @@ export function roomOps(event: ChatEvent, room: string, defaultRoom: string): Op
     }
     case 'left':
     case 'quit':
-      return [['leave', fold(event.who.name)]];
+      // With the leaver's session: only its own membership goes (see SEQUENCE 'leave').
+      return [['leave', fold(event.who.name), event.origin]];
     case 'kick':
       return [['leave', fold(event.name)]];
     case 'nick':

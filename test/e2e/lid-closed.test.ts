@@ -8,13 +8,18 @@
  * - the terminal client is stopped (SIGSTOP) and continued (SIGCONT), as a sleeping laptop;
  * - nc is ended and started again under the same name, as a person would.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
-import { CLI, freePort, spawnServer, type ServerProcess } from '../helpers/process.js';
+import {
+  CLI,
+  terminalClientPid,
+  freePort,
+  spawnServer,
+  type ServerProcess,
+} from '../helpers/process.js';
 import { requirePrograms, Tmux, type Pane } from '../helpers/tmux.js';
 import { buildWeb, haveChromium, launch, signIn, watch } from './browser.js';
 
@@ -32,15 +37,6 @@ function occurrences(lines: string[], texts: string[]): { order: number[]; count
   const counts = texts.map((t) => lines.filter((l) => l.endsWith(t)).length);
   const order = texts.map((t) => lines.findIndex((l) => l.endsWith(t)));
   return { order, counts };
-}
-
-/** The terminal client's own node process (not tmux, whose command line names it too). */
-function clientPid(name: string): number {
-  return Number(
-    execFileSync('pgrep', ['-f', `^${process.execPath} ${CLI} connect .* --name ${name}( |$)`], {
-      encoding: 'utf8',
-    }).trim(),
-  );
 }
 
 describe.skipIf(!haveChromium)(
@@ -113,7 +109,7 @@ describe.skipIf(!haveChromium)(
       // Lids close.
       open = false;
       for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
-      const termPid = clientPid('termy');
+      const termPid = terminalClientPid(`127.0.0.1:${framed}`, 'termy');
       process.kill(termPid, 'SIGSTOP');
       await nc.keys('C-c');
       // The server notices both drops (in either order); the stopped client it cannot notice.

@@ -1,13 +1,27 @@
 /**
  * Runs the real CLI as a child process and waits for its ready file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const CLI = join(import.meta.dirname, '../../dist/src/cli.js');
+
+/**
+ * The pid of the terminal client started as `node CLI connect ADDRESS … --name NAME`: its
+ * own node process, not the tmux or shell command line that names it too. The address is
+ * part of the pattern because test files run in parallel, each may have a client of the
+ * same name (two `termy`s made pgrep answer two pids).
+ */
+export function terminalClientPid(address: string, name: string): number {
+  const literal = (s: string): string => s.replace(/[.[\]()*+?^$|\\{}]/g, '\\$&');
+  const pattern = `^${literal(process.execPath)} ${literal(CLI)} connect ${literal(address)} (.* )?--name ${literal(name)}( |$)`;
+  const pids = execFileSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).trim().split('\n');
+  if (pids.length !== 1) throw new Error(`${pids.length} terminal clients match ${pattern}`);
+  return Number(pids[0]);
+}
 
 export interface ServerProcess {
   child: ChildProcess;

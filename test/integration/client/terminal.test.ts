@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { RawFramedClient } from '../../helpers/framed-client.js';
 import { LineClient } from '../../helpers/line-client.js';
-import { CLI, spawnServer, type ServerProcess } from '../../helpers/process.js';
+import { CLI, terminalClientPid, spawnServer, type ServerProcess } from '../../helpers/process.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -89,15 +89,6 @@ function runCli(
     printed,
     exited: new Promise((resolve) => child.on('exit', (code) => resolve({ code, out, err }))),
   };
-}
-
-/** The pid of the client node process itself, not the shell tmux started it from. */
-function clientPid(name: string): number {
-  return Number(
-    execFileSync('pgrep', ['-f', `^${process.execPath} ${CLI} connect .* --name ${name}( |$)`], {
-      encoding: 'utf8',
-    }).trim(),
-  );
 }
 
 let server: ServerProcess;
@@ -345,7 +336,7 @@ test('in a terminal: prompt, typing undisturbed, completion, history, reconnect 
   await waitScreen('term', /<checker> after the restart\n\[termy@#lobby\]>\s*$/);
 
   // SIGTERM: the client quits cleanly (others see the quit) and the terminal is restored.
-  process.kill(clientPid('termy'), 'SIGTERM');
+  process.kill(terminalClientPid(`127.0.0.1:${port}`, 'termy'), 'SIGTERM');
   await after.expect(/^\* termy left \(quit: leaving\)$/);
   await waitScreen('term', /^EXIT=0$/m);
   await new Promise((r) => setTimeout(r, 200));
