@@ -20,6 +20,8 @@ export interface InputContext {
   current: string | null;
   /** Rooms we are in (for /switch). */
   rooms: ReadonlySet<string>;
+  /** The newest message id seen in a room, or null (for /read). */
+  lastSeen?: (room: string) => string | null;
 }
 
 interface Args {
@@ -181,6 +183,22 @@ export const commands: Command[] = [
     help: 'the next, older page of your last search',
     minArgs: 0,
     run: () => ({ kind: 'more' }),
+  },
+  {
+    name: 'read',
+    usage: '/read',
+    help: 'mark the current room read, for your other devices too',
+    minArgs: 0,
+    run(a, ctx) {
+      const room = a.current();
+      const id = ctx.lastSeen?.(room) ?? null;
+      if (id === null) throw new UsageError(`Nothing to mark read in ${room} yet`);
+      return {
+        kind: 'request',
+        request: { type: 'markread', room, id },
+        done: `* ${room} is marked read`,
+      };
+    },
   },
   {
     name: 'kick',

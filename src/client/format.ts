@@ -160,6 +160,9 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
       return [`! ${msg.message}`];
     case 'shutdown':
       return [`* ${shutdownText(msg.reason)}`];
+    // Read markers change what is unread, not what is shown.
+    case 'marker':
+    case 'markers':
     case 'ok':
     case 'pong':
     case 'ping':

@@ -232,7 +232,11 @@ export class TerminalSession {
     if (!line) return;
     let action: Action;
     try {
-      action = parseInput(line, { current: this.roster.current, rooms: this.roster.rooms });
+      action = parseInput(line, {
+        current: this.roster.current,
+        rooms: this.roster.rooms,
+        lastSeen: (room) => this.lastSeen.get(room.toLowerCase())?.toString() ?? null,
+      });
     } catch (err) {
       if (!(err instanceof UsageError)) throw err;
       this.failures++;
@@ -266,6 +270,8 @@ export class TerminalSession {
         this.roster.current = action.room;
         this.screen.print(`* Your current room is now ${action.room}`);
         this.prompt();
+        // Looking at a room is reading it.
+        this.markRead(action.room);
         return;
       case 'quit':
         await this.quit(action.reason);
@@ -285,8 +291,13 @@ export class TerminalSession {
           return;
         }
         try {
-          await client.request(action.request);
+          const reply = await client.request(action.request);
           if (action.done) this.screen.print(action.done);
+          // Saying something in a room is having read it up to there.
+          const sent = action.request;
+          if ((sent.type === 'say' || sent.type === 'me') && reply.type === 'ok' && reply.id) {
+            this.markRead(sent.room, reply.id);
+          }
         } catch (err) {
           this.failures++;
           // A server error was printed as its `error` event, a lost connection by onClose.
@@ -295,6 +306,18 @@ export class TerminalSession {
         }
       }
     }
+  }
+
+  /**
+   * Moves the account's read marker for `room` (to `id`, or the newest message seen
+   * there); fire-and-forget: the server ignores a marker that is not further on, and a
+   * guest's lasts only as long as the connection.
+   */
+  private markRead(room: string, id?: string): void {
+    const newest = id ?? this.lastSeen.get(room.toLowerCase())?.toString();
+    const client = this.client;
+    if (newest === undefined || !client || client.closed) return;
+    client.send({ type: 'markread', room, id: newest });
   }
 
   /** Pipe mode: stdin ended. Wait for the acknowledgements, then leave (or keep listening). */

@@ -268,6 +268,21 @@ export interface ServerBanEvent {
   by: string;
 }
 
+/**
+ * A read marker moved forward (read-markers.ts): every connection of `account` is told,
+ * on every node; a guest's (`account` null) only its own connection, `origin`.
+ */
+export interface MarkerEvent {
+  type: 'marker';
+  ts: number;
+  origin: string;
+  account: string | null;
+  /** Room name, or the other person's name. */
+  target: string;
+  /** The marker: a message id (read-markers.ts). */
+  id: string;
+}
+
 /** This node is shutting down: local only, never carried to other nodes. */
 export interface ShutdownEvent {
   type: 'shutdown';
@@ -296,7 +311,8 @@ export type ChatEvent =
   | RealnameEvent
   | StatusEvent
   | KillEvent
-  | ServerBanEvent;
+  | ServerBanEvent
+  | MarkerEvent;
 
 /** One message of a private conversation between two accounts, as history returns it. */
 export interface DirectHistoryEntry {

@@ -144,6 +144,20 @@ export class Fanout {
       case 'shutdown':
         for (const s of this.sessions) this.deliverTo(s, event, cache);
         break;
+      case 'marker':
+        if (event.account === null) {
+          this.self(event.origin, cache, event, stamp);
+        } else {
+          // Markers change when someone reads, not with every message: a walk is cheap
+          // enough, and keeps an index of sessions by account out of the hot path.
+          const account = fold(event.account);
+          for (const s of this.sessions) {
+            if (s.registered && s.account !== null && fold(s.account) === account) {
+              this.deliverTo(s, event, cache);
+            }
+          }
+        }
+        break;
     }
   }
 

@@ -20,6 +20,7 @@ import { Housekeeping } from './housekeeping.js';
 import { Identity } from './identity.js';
 import { Membership } from './membership.js';
 import { Messaging, type NoticeOptions } from './messaging.js';
+import { ReadMarkers } from './read-markers.js';
 import { Moderation } from './moderation.js';
 import type { ServerOptions } from './options.js';
 import type {
@@ -87,6 +88,7 @@ export class Hub implements Core {
   readonly identity: Identity;
   readonly membership: Membership;
   readonly messaging: Messaging;
+  readonly readMarkers: ReadMarkers;
   readonly moderation: Moderation;
   readonly accounts: Accounts;
   readonly resume: Resume;
@@ -126,6 +128,7 @@ export class Hub implements Core {
     this.identity = new Identity(this);
     this.membership = new Membership(this);
     this.messaging = new Messaging(this);
+    this.readMarkers = new ReadMarkers(this);
     this.moderation = new Moderation(this, this.identity);
     this.accounts = new Accounts(this, {
       rename: (s, name) => this.setName(s, name),

@@ -2,8 +2,9 @@
  * Saying things: room messages, private messages, server notices, and reading history.
  * Text passes the one cleaning rule (text.ts) here, whatever protocol it came from.
  */
-import { isBanned, requireReadable } from './access.js';
+import { isBanned, mayRead, requireReadable } from './access.js';
 import type { Core } from './context.js';
+import { directKey, guestDirectKey, mergePages, peerOfKey } from './direct-keys.js';
 import { ChatError, ErrorCode } from './errors.js';
 import type {
   Actor,
@@ -16,8 +17,8 @@ import type {
 } from './events.js';
 import { MessageIds } from './ids.js';
 import { requireRegistered, requireRoom } from './membership.js';
-import { checkRoom, fold } from './names.js';
-import type { BusRoute, PersonInfo } from './ports.js';
+import { checkRoom, fold, nameProblem } from './names.js';
+import type { BusRoute, HistoryQuery, PersonInfo } from './ports.js';
 import type { Session } from './session.js';
 import { cleanText } from './text.js';
 import { checkClientTags } from './tags.js';
@@ -31,14 +32,7 @@ export interface NoticeOptions {
   from?: Actor;
 }
 
-/**
- * Where a private conversation is kept: the history of a room no one can join, named by
- * both accounts in a fixed order (names cannot hold spaces; room names start with #).
- */
-export function directKey(a: string, b: string): string {
-  const [x, y] = [fold(a), fold(b)].sort();
-  return `@${x} ${y}`;
-}
+export { directKey } from './direct-keys.js';
 
 export class Messaging {
   private readonly ids: MessageIds;
@@ -118,10 +112,8 @@ export class Messaging {
     const target = await core.presence.lookup(to);
     if (!target) throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${to}`, to);
     const { kind, clean, extra } = this.body(text, sendKind, tags);
-    // Kept only between two identified accounts: a conversation needs a stable name on
-    // both sides to be found again (a guest's name is anyone's after they leave).
-    const keep =
-      !extra.tagOnly && kind !== 'notice' && s.account !== null && target.account !== null;
+    const key = keptAs(s, target);
+    const keep = !extra.tagOnly && kind !== 'notice' && key !== null;
     if (keep) this.requireWritable();
     const ts = core.clock.now();
     const event: DirectEvent = {
@@ -141,9 +133,10 @@ export class Messaging {
       await this.keep(s, {
         id: event.id,
         ts,
-        room: directKey(s.account as string, target.account as string),
-        // Private history names people by account: that is what both sides share.
-        from: s.account as string,
+        room: key as string,
+        // Private history names people by account (what both sides share), a guest by
+        // the name they had.
+        from: s.account ?? s.name,
         mask: s.mask,
         text: clean,
         kind,
@@ -236,15 +229,20 @@ export class Messaging {
 
   /** A room's history, for someone the access policy lets read it. */
   history(s: Session, room: string, limit: number, before?: string): Promise<HistoryEntry[]> {
+    return this.historyPage(s, room, { limit, ...(before ? { before } : {}) });
+  }
+
+  /** A page of a room's history (bounds and end as HistoryQuery has them), access checked. */
+  historyPage(s: Session, room: string, range: HistoryRange): Promise<HistoryEntry[]> {
     const { core } = this;
     checkRoom(room, core.options.roomNameLength);
     const r = requireReadable(s, core.rooms.get(room), room);
-    return core.store.history({ room: r.name, limit, ...(before ? { before } : {}) });
+    return core.store.history({ ...range, room: r.name });
   }
 
   /**
-   * The private conversation between `s`'s account and `peer` (a name online, or an
-   * account), oldest first, at most `limit`, ending before `before`.
+   * The private conversation between `s`'s account and `peer` (a name online, an account,
+   * or a guest it talked with), oldest first, at most `limit`, ending before `before`.
    */
   async directHistory(
     s: Session,
@@ -252,6 +250,31 @@ export class Messaging {
     limit: number,
     before?: string,
   ): Promise<{ peer: string; entries: DirectHistoryEntry[] }> {
+    const mine = s.account;
+    const page = await this.directPage(s, peer, { limit, ...(before ? { before } : {}) });
+    return {
+      peer: page.peer,
+      entries: page.entries.map((e) => ({
+        id: e.id,
+        ts: e.ts,
+        from: e.from,
+        to: fold(e.from) === fold(mine as string) ? page.peer : (mine as string),
+        text: e.text,
+        kind: e.kind,
+      })),
+    };
+  }
+
+  /**
+   * A page of `s`'s account's private conversation with `peer`: with the account of that
+   * name, and with guests who were called so (direct-keys.ts), as stored (`from` is an
+   * account name, or the guest's). Only an identified person has private history.
+   */
+  async directPage(
+    s: Session,
+    peer: string,
+    range: HistoryRange,
+  ): Promise<{ peer: string; entries: HistoryEntry[] }> {
     const { core } = this;
     requireRegistered(s);
     if (s.account === null) {
@@ -260,27 +283,87 @@ export class Messaging {
         'Private history is kept between accounts: /register or /identify first',
       );
     }
+    // Not a name anyone can have (a service's, a room's): no one to have talked with.
+    if (nameProblem(peer, core.options.nameLength) !== null) {
+      throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${peer}`, peer);
+    }
     const online = await core.presence.lookup(peer);
     const account = online?.account ?? (await core.store.getAccount(peer))?.name ?? null;
-    if (account === null) {
-      throw new ChatError(ErrorCode.NoSuchUser, `No account is called ${peer}`, peer);
+    // What was said with `peer` as an account, and with guests who were called `peer`
+    // (this account's alone to read, docs/protocol.md "Private history").
+    const rooms = [guestDirectKey(s.account, peer)];
+    if (account !== null) rooms.unshift(directKey(s.account, account));
+    const pages = await Promise.all(rooms.map((room) => core.store.history({ ...range, room })));
+    return { peer: account ?? online?.name ?? peer, entries: mergePages(pages, range) };
+  }
+
+  /**
+   * The rooms `s` may read and the private conversations of their account that have
+   * history, with the newest message of each in `after < ts < before` (IRCv3 CHATHISTORY
+   * TARGETS), oldest newest message first. `direct` names the other account.
+   */
+  async conversations(
+    s: Session,
+    after: number,
+    before: number,
+    limit: number,
+  ): Promise<{ target: string; direct: boolean; id: string; ts: number }[]> {
+    const { core } = this;
+    requireRegistered(s);
+    const rooms = [...s.rooms].filter((r) => mayRead(s, r)).map((r) => r.name);
+    const found = await core.store.conversations({
+      rooms,
+      ...(s.account !== null ? { account: s.account } : {}),
+      after,
+      before,
+      limit,
+    });
+    const mine = s.account === null ? '' : fold(s.account);
+    const out: { target: string; direct: boolean; id: string; ts: number }[] = [];
+    for (const c of found) {
+      if (!c.room.startsWith('@')) {
+        out.push({
+          target: core.rooms.get(c.room)?.name ?? c.room,
+          direct: false,
+          id: c.id,
+          ts: c.ts,
+        });
+        continue;
+      }
+      // `@a b` or `@a ~guest`, folded: the other one is the peer (oneself, for notes to
+      // self). A name both an account's and a former guest's is listed once, at its newest.
+      const peer = peerOfKey(c.room, mine);
+      if (peer === null) continue;
+      const name = peer.guest
+        ? peer.name
+        : ((await core.store.getAccount(peer.name))?.name ?? peer.name);
+      const twice = out.findIndex((o) => o.direct && fold(o.target) === fold(name));
+      if (twice >= 0) out.splice(twice, 1);
+      out.push({ target: name, direct: true, id: c.id, ts: c.ts });
     }
-    const mine = s.account;
-    const room = directKey(mine, account);
-    const entries = await core.store.history({ room, limit, ...(before ? { before } : {}) });
-    return {
-      peer: account,
-      entries: entries.map((e) => ({
-        id: e.id,
-        ts: e.ts,
-        from: e.from,
-        to: fold(e.from) === fold(mine) ? account : mine,
-        text: e.text,
-        kind: e.kind,
-      })),
-    };
+    return out;
   }
 }
+
+/**
+ * Where a private message between `s` and `target` is kept, or null when it is not: kept
+ * when at least one side is an identified account, for that account (both, when both
+ * are). Between two guests nothing is kept. A guest using the very name of the account
+ * they write to is not kept either: the stored sender could not tell the two apart.
+ */
+function keptAs(s: Session, target: PersonInfo): string | null {
+  if (s.account !== null && target.account !== null) return directKey(s.account, target.account);
+  if (s.account !== null) {
+    return fold(target.name) === fold(s.account) ? null : guestDirectKey(s.account, target.name);
+  }
+  if (target.account !== null) {
+    return fold(s.name) === fold(target.account) ? null : guestDirectKey(target.account, s.name);
+  }
+  return null;
+}
+
+/** Which page of history to read: HistoryQuery without its room (the caller names it). */
+export type HistoryRange = Omit<HistoryQuery, 'room'>;
 
 /** True while `name` is muted (an expired mute is lifted). */
 export function isMuted(mutes: Map<string, number | null>, name: string, now: number): boolean {

@@ -284,7 +284,7 @@ export const coreOptions: readonly Spec[] = [
     kind: 'int',
     min: 1,
     max: 10000,
-    help: 'most messages one history request returns',
+    help: 'most messages one history request returns (JSON history, IRC CHATHISTORY)',
     default: '500',
     set: num('historyPageMax'),
   },

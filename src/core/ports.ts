@@ -256,6 +256,47 @@ export interface HistoryQuery {
   limit: number;
   /** Only entries older than this message id. */
   before?: string;
+  /** Only entries newer than this message id. */
+  after?: string;
+  /**
+   * Which end of the range `limit` keeps: 'newest' (the page that ends at `before`, or at
+   * the newest message) or 'oldest' (the page that starts just after `after`). Default:
+   * 'oldest' when `after` is given, 'newest' otherwise. Entries come oldest first either way.
+   */
+  keep?: 'oldest' | 'newest';
+}
+
+/** Which conversations have history (IRCv3 CHATHISTORY TARGETS). */
+export interface ConversationsQuery {
+  /** Rooms (names or folded) to consider: the caller has checked the asker may read them. */
+  rooms: readonly string[];
+  /** Also the private conversations of this account (see messaging.ts directKey), if set. */
+  account?: string;
+  /** Only conversations whose newest message has `after < ts < before` (ms). */
+  after: number;
+  before: number;
+  /** At most this many, those with the oldest newest message first. */
+  limit: number;
+}
+
+/** A conversation and its newest message. */
+export interface Conversation {
+  /** The room, or a private conversation's key (`@a b`), as stored. */
+  room: string;
+  /** The newest message's id and time. */
+  id: string;
+  ts: number;
+}
+
+/**
+ * How far an account has read in one room or private conversation (IRCv3 read-marker).
+ * `id` is a message id (ids.ts), or the first id of a millisecond's range for a marker
+ * set by time; it only ever grows.
+ */
+export interface ReadMarker {
+  /** The room name, or the other person's name for a private conversation. */
+  target: string;
+  id: string;
 }
 
 /**
@@ -358,6 +399,15 @@ export interface Store {
    * match in memory). Never throws for any terms search-terms.ts lets through.
    */
   search(query: SearchQuery): Promise<SearchPage>;
+  /** Conversations with history, as ConversationsQuery says, oldest newest message first. */
+  conversations(query: ConversationsQuery): Promise<Conversation[]>;
+  /** An account's read markers (all of them: one per room and conversation it marked). */
+  readMarkers(account: string): Promise<ReadMarker[]>;
+  /**
+   * Moves an account's marker for `target` forward to `id` (queued like other small
+   * writes; a smaller id than the one stored changes nothing).
+   */
+  saveReadMarker(account: string, marker: ReadMarker): void;
   /**
    * Resume: the entries of `room` with an id greater than `after`, oldest first, at most
    * `limit` (the first ones after it).

@@ -12,6 +12,7 @@
  */
 import { mayRead, requireReadable } from './access.js';
 import type { Core } from './context.js';
+import { peerOfKey } from './direct-keys.js';
 import type { MessageKind } from './events.js';
 import { requireRegistered } from './membership.js';
 import { checkRoom, fold } from './names.js';
@@ -89,13 +90,10 @@ export async function search(core: Core, s: Session, req: SearchRequest): Promis
 }
 
 /**
- * The other account of a private conversation's key (`@a b`, folded, messaging.ts): the
- * sender when it is not `mine`. Keys are folded, so the sender's spelling is preferred.
+ * The other side of a private conversation's key (`@a b`, or `@a ~guest`: direct-keys.ts):
+ * the sender when it is not `mine`. Keys are folded, so the sender's spelling is preferred.
  */
 function otherSide(key: string, mine: string, from: string): string {
   if (fold(from) !== mine) return from;
-  const space = key.indexOf(' ');
-  const a = key.slice(1, space);
-  const b = key.slice(space + 1);
-  return a === mine ? b : a;
+  return peerOfKey(key, mine)?.name ?? from;
 }

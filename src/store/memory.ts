@@ -7,7 +7,10 @@ import { fold } from '../core/names.js';
 import type {
   AccountRecord,
   BanRecord,
+  Conversation,
+  ConversationsQuery,
   HistoryQuery,
+  ReadMarker,
   Logger,
   RoomRecord,
   SearchPage,
@@ -18,6 +21,7 @@ import type {
 import { silentLogger } from '../core/ports.js';
 import { textMatches } from '../core/search-terms.js';
 import { cutPage, scopeOf, type Match } from './search-page.js';
+import { compareIds, isConversationOf, pageOf } from './history-page.js';
 
 /** Written the moment it is appended: one settled promise serves every message. */
 const COMMITTED: Promise<void> = Promise.resolve();
@@ -81,14 +85,40 @@ export class MemoryStore implements Store {
 
   async history(query: HistoryQuery): Promise<HistoryEntry[]> {
     const ring = this.rooms.get(fold(query.room)) ?? [];
-    let end = ring.length;
-    if (query.before !== undefined) {
-      const before = BigInt(query.before);
-      end = 0;
-      while (end < ring.length && BigInt((ring[end] as HistoryEntry).id) < before) end++;
+    return pageOf(ring.slice(Math.max(ring.length - this.perRoom, 0)), query);
+  }
+
+  async conversations(query: ConversationsQuery): Promise<Conversation[]> {
+    const wanted = new Set(query.rooms.map(fold));
+    const account = query.account === undefined ? null : fold(query.account);
+    const found: Conversation[] = [];
+    for (const [key, ring] of this.rooms) {
+      const last = ring[ring.length - 1];
+      if (!last) continue;
+      if (!wanted.has(key) && !(account !== null && isConversationOf(key, account))) continue;
+      if (last.ts > query.after && last.ts < query.before) {
+        found.push({ room: last.room, id: last.id, ts: last.ts });
+      }
     }
-    const start = Math.max(end - query.limit, ring.length - this.perRoom, 0);
-    return ring.slice(start, end);
+    found.sort((a, b) => a.ts - b.ts || compareIds(a.id, b.id));
+    return found.slice(0, query.limit);
+  }
+
+  private readonly markers = new Map<string, Map<string, ReadMarker>>();
+
+  async readMarkers(account: string): Promise<ReadMarker[]> {
+    return [...(this.markers.get(fold(account))?.values() ?? [])].map((m) => ({ ...m }));
+  }
+
+  saveReadMarker(account: string, marker: ReadMarker): void {
+    let mine = this.markers.get(fold(account));
+    if (!mine) {
+      mine = new Map();
+      this.markers.set(fold(account), mine);
+    }
+    const key = fold(marker.target);
+    const held = mine.get(key);
+    if (!held || compareIds(marker.id, held.id) > 0) mine.set(key, { ...marker });
   }
 
   /**

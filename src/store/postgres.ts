@@ -13,7 +13,10 @@ import { decodeFlags, encodeFlags } from './room-flags.js';
 import type {
   AccountRecord,
   BanRecord,
+  Conversation,
+  ConversationsQuery,
   HistoryQuery,
+  ReadMarker,
   Logger,
   RoomRecord,
   SearchPage,
@@ -24,6 +27,7 @@ import type {
 import { silentLogger } from '../core/ports.js';
 import { isPrefixTerm } from '../core/search-terms.js';
 import { cutPage } from './search-page.js';
+import { keepOf } from './history-page.js';
 import { failureCode } from './write-failure.js';
 import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
 import type { WriteQueueOptions } from './write-queue.js';
@@ -84,6 +88,15 @@ const MIGRATIONS: string[] = [
   `ALTER TABLE messages ADD COLUMN text_search tsvector
      GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED;
    CREATE INDEX messages_text_search ON messages USING GIN (text_search);`,
+  // Read markers (IRCv3 read-marker, JSON markread): one per account and room or
+  // private conversation, only ever moving forward.
+  `CREATE TABLE read_markers (
+     account_key TEXT NOT NULL,
+     target_key TEXT NOT NULL,
+     target TEXT NOT NULL,
+     marker BIGINT NOT NULL,
+     PRIMARY KEY (account_key, target_key)
+   );`,
 ];
 
 /** Past every message id (ids.ts): the `before` of a search's first page. */
@@ -228,17 +241,25 @@ export class PostgresStore implements Store {
   async history(query: HistoryQuery): Promise<HistoryEntry[]> {
     // Reads must see what was shown; while writes fail, what waits is added.
     await this.path.queue.flush();
-    const r =
-      query.before !== undefined
-        ? await this.pool.query(
-            'SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE room_key = $1 AND id < $2 ORDER BY id DESC LIMIT $3',
-            [fold(query.room), query.before, query.limit],
-          )
-        : await this.pool.query(
-            'SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE room_key = $1 ORDER BY id DESC LIMIT $2',
-            [fold(query.room), query.limit],
-          );
-    return this.path.withPending(r.rows.reverse().map(entryOf), query);
+    const params: unknown[] = [fold(query.room)];
+    const where = ['room_key = $1'];
+    if (query.before !== undefined) {
+      params.push(query.before);
+      where.push(`id < $${params.length}`);
+    }
+    if (query.after !== undefined) {
+      params.push(query.after);
+      where.push(`id > $${params.length}`);
+    }
+    params.push(Math.max(0, query.limit));
+    const oldest = keepOf(query) === 'oldest';
+    const r = await this.pool.query(
+      // The columns named, not *: the tsvector is the search index's business.
+      `SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE ${where.join(' AND ')} ORDER BY id ${oldest ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      params,
+    );
+    const rows = oldest ? r.rows : r.rows.reverse();
+    return this.path.withPending(rows.map(entryOf), query);
   }
 
   async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
@@ -290,6 +311,43 @@ export class PostgresStore implements Store {
       })),
       next,
     };
+  }
+
+  async conversations(query: ConversationsQuery): Promise<Conversation[]> {
+    await this.path.queue.flush();
+    const account = query.account === undefined ? null : fold(query.account);
+    const r = await this.pool.query<{ room: string; id: string; ts: string }>(
+      `SELECT room, id, ts FROM (
+         SELECT DISTINCT ON (room_key) room, id, ts FROM messages
+         WHERE room_key = ANY($1::text[])
+            OR ($2::text IS NOT NULL AND room_key >= '@' AND room_key < 'A'
+                AND (left(room_key, length($2) + 2) = '@' || $2 || ' '
+                     OR right(room_key, length($2) + 1) = ' ' || $2))
+         ORDER BY room_key, id DESC
+       ) newest
+       WHERE ts > $3 AND ts < $4 ORDER BY ts, id LIMIT $5`,
+      [query.rooms.map(fold), account, query.after, query.before, Math.max(0, query.limit)],
+    );
+    return r.rows.map((row) => ({ room: row.room, id: String(row.id), ts: Number(row.ts) }));
+  }
+
+  async readMarkers(account: string): Promise<ReadMarker[]> {
+    await this.path.queue.flush();
+    const r = await this.pool.query<{ target: string; marker: string }>(
+      'SELECT target, marker FROM read_markers WHERE account_key = $1',
+      [fold(account)],
+    );
+    return r.rows.map((row) => ({ target: row.target, id: String(row.marker) }));
+  }
+
+  saveReadMarker(account: string, marker: ReadMarker): void {
+    this.path.statement(
+      `INSERT INTO read_markers (account_key, target_key, target, marker) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (account_key, target_key) DO UPDATE
+         SET marker = excluded.marker, target = excluded.target
+         WHERE excluded.marker > read_markers.marker`,
+      [fold(account), fold(marker.target), marker.target, marker.id],
+    );
   }
 
   async getAccount(name: string): Promise<AccountRecord | null> {

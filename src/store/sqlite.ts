@@ -11,7 +11,10 @@ import { ChatError, ErrorCode } from '../core/errors.js';
 import type {
   AccountRecord,
   BanRecord,
+  Conversation,
+  ConversationsQuery,
   HistoryQuery,
+  ReadMarker,
   Logger,
   RoomRecord,
   Store,
@@ -22,6 +25,7 @@ import type {
 import { silentLogger } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { searchIndex } from './sqlite-search.js';
+import { keepOf } from './history-page.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
 import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
@@ -98,6 +102,15 @@ const MIGRATIONS: string[] = [
      INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
    END;
    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');`,
+  // Read markers (IRCv3 read-marker, JSON markread): one per account and room or
+  // private conversation, only ever moving forward.
+  `CREATE TABLE read_markers (
+     account_key TEXT NOT NULL,
+     target_key TEXT NOT NULL,
+     target TEXT NOT NULL,
+     marker INTEGER NOT NULL,
+     PRIMARY KEY (account_key, target_key)
+   );`,
 ];
 
 /** A message row read with safeIntegers: every INTEGER column a BigInt. */
@@ -244,22 +257,25 @@ export class SqliteStore implements Store {
     // Reads must see what was shown: write out anything still queued first (and, while
     // writes fail, add what is still waiting).
     await this.path.queue.flush();
+    const where = ['room_key = @room'];
+    if (query.before !== undefined) where.push('id < @before');
+    if (query.after !== undefined) where.push('id > @after');
+    const oldest = keepOf(query) === 'oldest';
+    const sql = `SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY id ${oldest ? 'ASC' : 'DESC'} LIMIT @limit`;
     // 64-bit ids read as BigInt: as JavaScript numbers they lost their last digits (the
     // node number), so a page's ids matched no message and `before` skipped or repeated.
     const rows = this.read(() =>
-      query.before !== undefined
-        ? this.db
-            .prepare(
-              'SELECT * FROM messages WHERE room_key = ? AND id < ? ORDER BY id DESC LIMIT ?',
-            )
-            .safeIntegers(true)
-            .all(fold(query.room), BigInt(query.before), query.limit)
-        : this.db
-            .prepare('SELECT * FROM messages WHERE room_key = ? ORDER BY id DESC LIMIT ?')
-            .safeIntegers(true)
-            .all(fold(query.room), query.limit),
+      this.statement(sql)
+        .safeIntegers(true)
+        .all({
+          room: fold(query.room),
+          limit: Math.max(0, query.limit),
+          ...(query.before !== undefined ? { before: BigInt(query.before) } : {}),
+          ...(query.after !== undefined ? { after: BigInt(query.after) } : {}),
+        }),
     ) as StoredRow[];
-    return this.path.withPending(rows.reverse().map(entryOf), query);
+    if (!oldest) rows.reverse();
+    return this.path.withPending(rows.map(entryOf), query);
   }
 
   async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
@@ -286,6 +302,48 @@ export class SqliteStore implements Store {
   async search(q: SearchQuery): Promise<SearchPage> {
     await this.path.queue.flush();
     return this.read(() => searchIndex(this.db, q));
+  }
+
+  async conversations(query: ConversationsQuery): Promise<Conversation[]> {
+    await this.path.queue.flush();
+    // A bare column beside max() comes from the row holding the maximum (SQLite's
+    // documented rule for aggregate queries), so `room` and `ts` are the newest message's.
+    const rows = this.read(() =>
+      this.statement(
+        `SELECT room, CAST(max(id) AS TEXT) AS id, ts FROM messages
+         WHERE room_key IN (SELECT value FROM json_each(@rooms))
+            OR (@account IS NOT NULL AND room_key >= '@' AND room_key < 'A'
+                AND (substr(room_key, 2, length(@account) + 1) = @account || ' '
+                     OR substr(room_key, -length(@account) - 1) = ' ' || @account))
+         GROUP BY room_key HAVING ts > @after AND ts < @before
+         ORDER BY ts, id LIMIT @limit`,
+      ).all({
+        rooms: JSON.stringify(query.rooms.map(fold)),
+        account: query.account === undefined ? null : fold(query.account),
+        after: query.after,
+        before: query.before,
+        limit: Math.max(0, query.limit),
+      }),
+    ) as { room: string; id: number | bigint; ts: number }[];
+    return rows.map((r) => ({ room: r.room, id: String(r.id), ts: r.ts }));
+  }
+
+  async readMarkers(account: string): Promise<ReadMarker[]> {
+    await this.path.queue.flush();
+    const rows = this.statement(
+      'SELECT target, CAST(marker AS TEXT) AS marker FROM read_markers WHERE account_key = ?',
+    ).all(fold(account)) as { target: string; marker: number | bigint }[];
+    return rows.map((r) => ({ target: r.target, id: String(r.marker) }));
+  }
+
+  saveReadMarker(account: string, marker: ReadMarker): void {
+    this.path.statement(
+      `INSERT INTO read_markers (account_key, target_key, target, marker) VALUES (?, ?, ?, ?)
+       ON CONFLICT (account_key, target_key) DO UPDATE
+         SET marker = excluded.marker, target = excluded.target
+         WHERE excluded.marker > read_markers.marker`,
+      [fold(account), fold(marker.target), marker.target, BigInt(marker.id)],
+    );
   }
 
   /** A read that finds damaged pages marks the store unhealthy (readiness), then fails. */

@@ -6,6 +6,7 @@
 import type { HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
 import type { HistoryQuery, Logger, StoreStats } from '../core/ports.js';
+import { compareIds, pageOf } from './history-page.js';
 import { failureCode, failureReason, isContentFailure } from './write-failure.js';
 import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 
@@ -138,23 +139,22 @@ export class WritePath {
 
   /**
    * History as the people saw it: what is committed plus what is still queued (while
-   * writes fail, acknowledged messages wait here), oldest first, at most `limit`.
+   * writes fail, acknowledged messages wait here), the page `query` asks for.
    */
   withPending(committed: HistoryEntry[], query: HistoryQuery): HistoryEntry[] {
     if (this.queue.size === 0) return committed;
     const key = fold(query.room);
-    const before = query.before === undefined ? null : BigInt(query.before);
     const seen = new Set(committed.map((e) => e.id));
     const waiting: HistoryEntry[] = [];
     for (const w of this.queue.pending()) {
       if (isStatement(w) || seen.has(w.id) || fold(w.room) !== key) continue;
-      if (before !== null && BigInt(w.id) >= before) continue;
       waiting.push(w);
     }
     if (waiting.length === 0) return committed;
+    // The committed page plus what waits holds every entry of the true page: page again.
     const all = committed.concat(waiting);
     all.sort(byId);
-    return all.slice(Math.max(0, all.length - query.limit));
+    return pageOf(all, query);
   }
 
   /**
@@ -197,7 +197,5 @@ export class WritePath {
 }
 
 function byId(a: HistoryEntry, b: HistoryEntry): number {
-  const x = BigInt(a.id);
-  const y = BigInt(b.id);
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareIds(a.id, b.id);
 }

@@ -178,6 +178,21 @@ test('private messages: an identified account finds its own conversations, nobod
   expect(hits(await ben!.request({ type: 'search', q: 'tangerine' }))).toHaveLength(2);
   // Cat is identified too, and in the same lobby: not a word of it.
   expect(hits(await cat!.request({ type: 'search', q: 'tangerine' }))).toEqual([]);
+  // A guest's message to ann is ann's to find (a guest keeps no private history).
+  const dan = await FramedPeer.hello(port, 'dan');
+  await dan.request({ type: 'dm', to: 'ann', text: 'tangerine from a guest' });
+  await ann!.request({ type: 'dm', to: 'dan', text: 'tangerine back to the guest' });
+  expect(
+    hits(await ann!.request({ type: 'search', q: 'tangerine' })).map((h) => [h.with, h.from]),
+  ).toEqual([
+    ['dan', 'ann'],
+    ['dan', 'dan'],
+    ['ben', 'ben'],
+    ['ben', 'ann'],
+  ]);
+  expect(hits(await ben!.request({ type: 'search', q: 'guest' }))).toEqual([]);
+  expect(hits(await dan.request({ type: 'search', q: 'tangerine' }))).toEqual([]);
+  dan.close();
   // A guest (not identified) searches rooms only.
   const guest = await LinePeer.named(portOf(server, 'line'), 'guest');
   guest.send('/search tangerine');

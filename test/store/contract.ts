@@ -71,6 +71,142 @@ export function storeContract(
     await store.close();
   });
 
+  test(`${name}: 19-digit ids (ids.ts) come back exactly, and page exactly`, async () => {
+    const store = await open();
+    const room = `#big${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    // Past 2^53: a store that read them as JS numbers would round them.
+    const base = BigInt(Date.now()) * 1_000_000n + 123n;
+    const ids = [0n, 1000n, 2000n].map((d) => String(base + d));
+    for (const [i, id] of ids.entries()) {
+      store.appendMessage({ ...entry(room, `big${i}`), id });
+    }
+    expect((await store.history({ room, limit: 10 })).map((e) => e.id)).toEqual(ids);
+    expect((await store.history({ room, limit: 10, after: ids[0] })).map((e) => e.id)).toEqual(
+      ids.slice(1),
+    );
+    const newest = await store.conversations({
+      rooms: [room],
+      after: 0,
+      before: Date.now() + 1e6,
+      limit: 5,
+    });
+    expect(newest.map((c) => c.id)).toEqual([ids[2]]);
+    store.saveReadMarker(`big${room}`, { target: room, id: ids[1] as string });
+    expect(await store.readMarkers(`big${room}`)).toEqual([{ target: room, id: ids[1] }]);
+    await store.close();
+  });
+
+  test(`${name}: history pages after an id, between two ids, from either end`, async () => {
+    const store = await open();
+    const room = `#a${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const written = Array.from({ length: 20 }, (_, i) => entry(room, `m${i}`));
+    for (const e of written) store.appendMessage(e);
+    store.appendMessage(entry(`${room}x`, 'other room'));
+    const texts = (es: HistoryEntry[]) => es.map((e) => e.text);
+    const slice = (a: number, b: number) => written.slice(a, b).map((e) => e.text);
+    // after: the page that starts just after the id
+    expect(texts(await store.history({ room, limit: 3, after: written[4]!.id }))).toEqual(
+      slice(5, 8),
+    );
+    expect(texts(await store.history({ room, limit: 100, after: written[17]!.id }))).toEqual(
+      slice(18, 20),
+    );
+    // between, counted from the older end and from the newer end
+    const between = { room, before: written[15]!.id, after: written[5]!.id };
+    expect(texts(await store.history({ ...between, limit: 3 }))).toEqual(slice(6, 9));
+    expect(texts(await store.history({ ...between, limit: 3, keep: 'newest' }))).toEqual(
+      slice(12, 15),
+    );
+    expect(texts(await store.history({ ...between, limit: 100 }))).toEqual(slice(6, 15));
+    // keep 'oldest' without after: the room's first messages
+    expect(texts(await store.history({ room, limit: 2, keep: 'oldest' }))).toEqual(slice(0, 2));
+    // empty ranges, and a limit of 0
+    expect(await store.history({ room, limit: 5, after: written[19]!.id })).toEqual([]);
+    expect(
+      await store.history({ room, limit: 5, after: written[9]!.id, before: written[10]!.id }),
+    ).toEqual([]);
+    expect(await store.history({ room, limit: 0 })).toEqual([]);
+    await store.close();
+  });
+
+  test(`${name}: conversations: newest message per room and private conversation, in a window`, async () => {
+    const store = await open();
+    const tag = `${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const t0 = Date.now() - 100_000;
+    const a = `#ca${tag}`;
+    const b = `#cb${tag}`;
+    const hidden = `#ch${tag}`;
+    const me = `me_${tag}`;
+    const dmWith = `@${[me, `pal${tag}`].sort().join(' ')}`;
+    const dmOther = `@${[`x${tag}`, `y${tag}`].sort().join(' ')}`;
+    const guest = `@${me} ~guest${tag}`;
+    const put = (room: string, ts: number) => store.appendMessage(entry(room, `at ${ts}`, ts));
+    put(a, t0 + 1);
+    put(a, t0 + 5); // a's newest
+    put(dmWith, t0 + 3);
+    put(b, t0 + 7);
+    put(hidden, t0 + 8);
+    put(dmOther, t0 + 9);
+    await put(guest, t0 + 10);
+    const all = await store.conversations({
+      rooms: [a.toUpperCase(), b],
+      account: me.toUpperCase(),
+      after: 0,
+      before: t0 + 1000,
+      limit: 100,
+    });
+    expect(all.map((c) => [c.room, c.ts])).toEqual([
+      [dmWith, t0 + 3],
+      [a, t0 + 5],
+      [b, t0 + 7],
+      [guest, t0 + 10],
+    ]);
+    expect(all[1]!.id).toBe((await store.history({ room: a, limit: 1 }))[0]!.id);
+    // The window holds the newest message, strictly: a (newest at t0+5) is out, not in
+    // for its older message at t0+1.
+    const window = await store.conversations({
+      rooms: [a, b],
+      account: me,
+      after: t0 + 3,
+      before: t0 + 10,
+      limit: 100,
+    });
+    expect(window.map((c) => c.room)).toEqual([a, b]);
+    const two = await store.conversations({
+      rooms: [a, b],
+      account: me,
+      after: 0,
+      before: t0 + 1000,
+      limit: 2,
+    });
+    expect(two.map((c) => c.room)).toEqual([dmWith, a]);
+    // No account: rooms only.
+    const rooms = await store.conversations({ rooms: [b], after: 0, before: t0 + 1000, limit: 9 });
+    expect(rooms.map((c) => c.room)).toEqual([b]);
+    await store.close();
+  });
+
+  test(`${name}: read markers: per account and target, case-insensitive, only forward`, async () => {
+    const store = await open();
+    const tag = `${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const acct = `reader${tag}`;
+    store.saveReadMarker(acct, { target: `#Room${tag}`, id: '1764590000000000000' });
+    store.saveReadMarker(acct.toUpperCase(), { target: `#room${tag}`, id: '1764590000005000000' });
+    // Backwards: ignored.
+    store.saveReadMarker(acct, { target: `#ROOM${tag}`, id: '1764590000001000000' });
+    store.saveReadMarker(acct, { target: `pal${tag}`, id: '42' });
+    store.saveReadMarker(`other${tag}`, { target: `#room${tag}`, id: '7' });
+    const mine = await store.readMarkers(acct);
+    mine.sort((x, y) => x.target.localeCompare(y.target));
+    expect(mine).toEqual([
+      { target: `#room${tag}`, id: '1764590000005000000' },
+      { target: `pal${tag}`, id: '42' },
+    ]);
+    expect(await store.readMarkers(`other${tag}`)).toEqual([{ target: `#room${tag}`, id: '7' }]);
+    expect(await store.readMarkers(`nobody${tag}`)).toEqual([]);
+    await store.close();
+  });
+
   test(`${name}: messagesAfter and countAfter: what came after an id, oldest first, per room`, async () => {
     const store = await open();
     const room = `#a${Date.now()}${Math.random().toString(36).slice(2, 6)}`;

@@ -52,7 +52,7 @@ test('sqlite: history gives back 19-digit message ids exactly (they are past 2^5
   await store.close();
 });
 
-test('sqlite: a database from before search is indexed when opened; later writes and deletes keep the index in step', async () => {
+test('sqlite: a database from before search is indexed when opened; later writes and deletes keep the index in step; read markers work', async () => {
   const file = join(dir, 'before-search.db');
   // Schema version 1 as released, with history in it.
   const old = new Database(file);
@@ -105,9 +105,12 @@ test('sqlite: a database from before search is indexed when opened; later writes
   // Retention deletes rows; the trigger takes them out of the index too.
   await store.prune(0, 1);
   expect((await store.search(q)).entries.map((e) => e.text)).toEqual(['archived anew']);
+  // The read markers' table came with the migration too.
+  store.saveReadMarker('a', { target: '#old', id: fresh.id });
+  expect(await store.readMarkers('a')).toEqual([{ target: '#old', id: fresh.id }]);
   await store.close();
   const check = new Database(file);
-  expect(check.pragma('user_version', { simple: true })).toBe(2);
+  expect(check.pragma('user_version', { simple: true })).toBe(3);
   // FTS5's own consistency check of the index against its content table.
   check.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)");
   check.close();

@@ -15,6 +15,7 @@ import type { Line } from './ui/log.js';
 import { renderMembers } from './ui/members.js';
 import { SearchPanel } from './ui/search.js';
 import { renderSidebar } from './ui/sidebar.js';
+import { compareIds } from './ui/log.js';
 import { View, Views } from './views.js';
 import * as saved from './saved.js';
 
@@ -101,9 +102,10 @@ export class App {
     // Lines that arrived while the tab was hidden were counted; now they have been seen.
     document.addEventListener('visibilitychange', () => {
       const view = this.views.active;
-      if (document.hidden || !view || view.unread === 0) return;
+      if (document.hidden || !view) return;
       view.unread = 0;
       view.mentioned = false;
+      // render() marks what is now seen as read.
       this.render();
     });
     document.addEventListener('keydown', (e) => {
@@ -370,6 +372,58 @@ export class App {
       v.historyDone = false;
       this.fill(v);
     }
+    // The account's read markers (set on another device, or before a reload): what is
+    // new since is shown as unread, below a "New messages" line.
+    this.conn
+      .request({ type: 'markers' })
+      .then((m) => {
+        if (m.type !== 'markers') return;
+        for (const { room, id } of m.markers) {
+          const view = this.views.get(room);
+          if (view) this.showMarker(view, id);
+        }
+        this.render();
+      })
+      .catch(() => {});
+  }
+
+  // ---- read markers ------------------------------------------------------------------
+
+  /** True while the reader can see `view`. */
+  private visible(view: View): boolean {
+    return view === this.views.active && !document.hidden;
+  }
+
+  /**
+   * Takes the account's marker for `view` (from a join, the `markers` answer, another
+   * device) and shows what came after it as unread. A marker older than one this page
+   * knows changes nothing.
+   */
+  showMarker(view: View, id: string | null = view.marker): void {
+    if (id === null) return;
+    if (view.marker !== null && compareIds(id, view.marker) < 0) return;
+    view.marker = id;
+    const unread = view.log.markUnread(id);
+    if (!this.visible(view)) view.unread = unread;
+  }
+
+  /** The reader sees `view`: its newest message is read (identified readers keep that). */
+  private markSeen(view: View): void {
+    const newest = view.log.newestId;
+    if (this.account === null || newest === null || this.conn.state.kind !== 'open') return;
+    if (view.marker !== null && compareIds(newest, view.marker) <= 0) return;
+    if (view.markedTo !== null && compareIds(newest, view.markedTo) <= 0) return;
+    view.markedTo = newest;
+    this.conn
+      .request({ type: 'markread', room: view.name, id: newest })
+      .then((m) => {
+        if (m.type === 'marker' && (view.marker === null || compareIds(m.id, view.marker) > 0)) {
+          view.marker = m.id;
+        }
+      })
+      .catch(() => {
+        view.markedTo = null;
+      });
   }
 
   closeView(view: View): void {
@@ -591,6 +645,7 @@ export class App {
       waiting ? `Rooms (${waiting} unread elsewhere)` : 'Rooms',
     );
     document.title = `${unread ? `(${unread}) ` : ''}${view ? `${view.name} · ` : ''}Plugboard`;
+    if (view && this.visible(view)) this.markSeen(view);
   }
 }
 

@@ -26,6 +26,8 @@ const REPLIES = new Set([
   'dm_history',
   'search',
   'pong',
+  'marker',
+  'markers',
 ]);
 
 interface Pending {

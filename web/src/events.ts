@@ -44,6 +44,8 @@ function joined(app: App, m: Of<'joined'>): void {
     view.joined = true;
     view.topic = m.topic ?? '';
     view.setMembers(m.members);
+    // The account's read marker; the join's history, which follows, is measured against it.
+    view.pendingMarker = m.marker ?? null;
     saved.rememberRoom(m.room);
     if (fresh) event(app, view, m.ts, `You joined ${m.room}`);
     if (!app.views.active || app.pendingSwitch === fold(m.room)) {
@@ -177,11 +179,24 @@ export function handleEvent(app: App, m: ServerMessage): void {
       );
       if (m.after !== undefined) resumeGap(app, view, m);
       // The replay on joining; replies to our own paging requests carry a ref.
-      if (m.ref === undefined) app.fill(view);
+      if (m.ref === undefined) {
+        app.showMarker(view, view.pendingMarker ?? view.marker);
+        view.pendingMarker = null;
+        app.fill(view);
+      }
       return;
     }
     case 'joined':
       return joined(app, m);
+    case 'marker': {
+      // Read somewhere else (another device, the terminal client, IRC MARKREAD). The
+      // answer to this page's own markread (it has a ref) leaves the New messages line
+      // where the reader found it.
+      if (m.ref !== undefined) return;
+      const view = app.views.get(m.room);
+      if (view) app.showMarker(view, m.id);
+      return;
+    }
     case 'left':
       return left(app, m);
     case 'quit':

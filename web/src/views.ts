@@ -13,6 +13,12 @@ export class View {
   joined = false;
   unread = 0;
   mentioned = false;
+  /** The account's read marker here (a message id), as the server last said it. */
+  marker: string | null = null;
+  /** The marker a join reply brought, applied once its history has arrived. */
+  pendingMarker: string | null = null;
+  /** The newest id this page asked the server to mark read (not to ask twice). */
+  markedTo: string | null = null;
   historyDone = false;
   /** Members, topic and modes are from a connection that is gone; the join reply renews them. */
   stale = false;

@@ -20,6 +20,8 @@ export const Cap = {
   ExtendedMonitor: 1 << 13,
   Setname: 1 << 14,
   InviteNotify: 1 << 15,
+  ChatHistory: 1 << 16,
+  ReadMarker: 1 << 17,
 } as const;
 
 export interface CapInfo {
@@ -36,6 +38,8 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'away-notify', bit: Cap.AwayNotify, value: '' },
   { name: 'batch', bit: Cap.Batch, value: '' },
   { name: 'cap-notify', bit: Cap.CapNotify, value: '' },
+  { name: 'draft/chathistory', bit: Cap.ChatHistory, value: '' },
+  { name: 'draft/read-marker', bit: Cap.ReadMarker, value: '' },
   { name: 'echo-message', bit: Cap.EchoMessage, value: '' },
   { name: 'extended-join', bit: Cap.ExtendedJoin, value: '' },
   { name: 'extended-monitor', bit: Cap.ExtendedMonitor, value: '' },

@@ -168,12 +168,30 @@ export class IrcClient implements Connection {
     this.fromServer(numeric, this.nick, ...params);
   }
 
+  /**
+   * Sends a standard reply `FAIL <command> <code> [context…] :<text>`
+   * (ircv3.net/specs/extensions/standard-replies). The context names what the client sent
+   * (a CHATHISTORY or MARKREAD target): quoted as an error reply's parameters are, each
+   * keeping its place (quote.ts), and the text cleaned.
+   */
+  fail(command: string, code: string, ...params: string[]): void {
+    const max = this.hub.options.maxMessageBytes;
+    const last = params.length - 1;
+    const quoted = params.map((p, i) => quoteParam(p, i === last, max));
+    this.fromServer('FAIL', command, code, ...quoted);
+  }
+
   /** server-time on server-originated lines too, so clients can order everything. */
   private timeTag(): Record<string, string> {
     return this.has(Cap.ServerTime) ? { time: new Date(this.hub.clock.now()).toISOString() } : {};
   }
 
   // ---- labeled-response ---------------------------------------------------------------
+
+  /** True while a labeled command's output is being gathered (nothing reaches the socket). */
+  get capturing(): boolean {
+    return this.capture !== null;
+  }
 
   /** Starts gathering output for a command that carried a `label` tag. */
   beginLabel(): void {
@@ -228,7 +246,12 @@ function escapeLabel(label: string): string {
   return label.replace(/[;\s\\]/g, '');
 }
 
-/** Adds a tag to a serialized line that may already have tags. */
+/**
+ * Adds a tag to a serialized line that may already have tags. A line already in a batch
+ * (the messages of a nested `chathistory` batch) keeps its own: only the nested batch's
+ * BATCH lines carry the outer one (ircv3.net/specs/extensions/batch, "Nested batches").
+ */
 function addTag(l: string, tag: string): string {
+  if (tag.startsWith('batch=') && /^@(?:[^ ]*;)?batch=/.test(l)) return l;
   return l.startsWith('@') ? `@${tag};${l.slice(1)}` : `@${tag} ${l}`;
 }

@@ -4,6 +4,7 @@
  * key is those bits: the hub builds each event once per distinct set and hands the same
  * Buffer to everyone sharing it (ergo's message_cache.go does the same).
  */
+import { markerTime } from '../../core/read-markers.js';
 import type { ChatEvent, MessageEvent, DirectEvent, StatusEvent } from '../../core/events.js';
 import { fold } from '../../core/names.js';
 import type { Encoder } from '../../core/ports.js';
@@ -214,6 +215,9 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
     case 'account':
       // account-notify (IRCv3): only clients that asked for it.
       return caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
+    case 'marker':
+      // draft/read-marker: only clients that asked for it; one line per target.
+      return caps & Cap.ReadMarker ? `irc:m:${caps & TAG_BITS}` : null;
     case 'notice':
       if (event.wallops) return key(caps & TAG_BITS);
       // Server notices name their recipient: one encoding each (they are rare).
@@ -390,6 +394,8 @@ function encodeText(
       return line(
         `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} ACCOUNT ${event.who.account ?? '*'}`,
       );
+    case 'marker':
+      return serverLine(caps, event.ts, `MARKREAD ${event.target} ${markreadTime(event.id)}`);
     case 'realname':
       return line(
         `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} SETNAME :${event.realname}`,
@@ -401,4 +407,9 @@ function encodeText(
     case 'serverban':
       return '';
   }
+}
+
+/** A marker as MARKREAD's parameter (ircv3.net/specs/extensions/read-marker). */
+export function markreadTime(id: string | null): string {
+  return id === null ? '*' : `timestamp=${isoTime(markerTime(id))}`;
 }

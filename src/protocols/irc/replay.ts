@@ -39,7 +39,9 @@ function tagSection(tags: string[]): string {
 
 export async function replayHistory(c: IrcClient, room: Room): Promise<void> {
   const limit = c.hub.options.historyOnJoin;
-  if (limit <= 0) return;
+  // A client with draft/chathistory asks for what it lacks (CHATHISTORY LATEST/AFTER):
+  // a replay on top would show those lines twice.
+  if (limit <= 0 || c.has(Cap.ChatHistory)) return;
   const entries = await c.hub.messaging.history(c.session, room.name, limit);
   if (entries.length === 0 || c.session.closed) return;
   const batched = c.has(Cap.ServerTime) && c.has(Cap.Batch);

@@ -99,6 +99,8 @@ export function toWire(event: ChatEvent): ServerMessage | null {
       };
     case 'shutdown':
       return { type: 'shutdown', reason: event.reason };
+    case 'marker':
+      return { type: 'marker', room: event.target, id: event.id };
     case 'roster':
     case 'account':
     case 'realname':
@@ -132,6 +134,8 @@ export function jsonEncoder(
         event.type === 'serverban'
       )
         return null;
+      // The connection that moved a marker has the reply to its markread.
+      if (event.type === 'marker' && event.origin === r.id) return null;
       // An invitation is the invited person's news (others in the room get it for IRC's
       // invite-notify).
       if (event.type === 'invite' && fold(event.name) !== fold(r.name)) return null;

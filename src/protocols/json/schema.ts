@@ -91,6 +91,14 @@ function build(o: ServerOptions) {
     z.object({ type: z.literal('register'), password: secret, ref }),
     z.object({ type: z.literal('identify'), password: secret, name: name.optional(), ref }),
     z.object({ type: z.literal('kick'), room, name, reason: reason.optional(), ref }),
+    /** Read markers: `room` is a room or, for a private conversation, the other's name. */
+    z.object({
+      type: z.literal('markread'),
+      room: z.string().min(1).max(Math.max(o.roomNameLength, o.nameLength)),
+      id: messageId,
+      ref,
+    }),
+    z.object({ type: z.literal('markers'), ref }),
     z.object({ type: z.literal('ping'), ref }),
     z.object({ type: z.literal('pong'), ref }),
     z.object({ type: z.literal('quit'), reason: reason.optional(), ref }),
@@ -185,6 +193,8 @@ export type ServerMessage =
       /** On the reply to your own join: the room's topic and members. */
       topic?: string;
       members?: WireMember[];
+      /** On the reply to your own join: your read marker in the room, if you set one. */
+      marker?: string;
       ref?: Ref;
     }
   | { type: 'left'; ts: number; room: string; name: string; reason: string; by?: string }
@@ -248,7 +258,10 @@ export type ServerMessage =
       reason: string;
       /** This session's resume token: give it back in `hello` after the restart. */
       token?: string;
-    };
+    }
+  /** A read marker (yours, set on any connection), and the reply to `markers`. */
+  | { type: 'marker'; room: string; id: string; ref?: Ref }
+  | { type: 'markers'; markers: { room: string; id: string }[]; ref?: Ref };
 
 export type Ref = string | number;
 

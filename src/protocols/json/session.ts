@@ -277,6 +277,25 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
         return hub.moderation
           .kick(session, msg.room, msg.name, msg.reason ?? '')
           .then(() => this.ok(ref));
+      case 'markread':
+        // The reply says the marker in effect (a later one stays); the account's other
+        // connections hear of a change as a `marker` event.
+        return hub.readMarkers.set(session, msg.room, msg.id).then(({ marker: m }) =>
+          this.send({
+            type: 'marker',
+            room: m.target,
+            id: m.id,
+            ...(ref !== undefined ? { ref } : {}),
+          }),
+        );
+      case 'markers':
+        return hub.readMarkers.all(session).then((all) =>
+          this.send({
+            type: 'markers',
+            markers: all.map((m) => ({ room: m.target, id: m.id })),
+            ...(ref !== undefined ? { ref } : {}),
+          }),
+        );
       case 'ping':
         this.send({ type: 'pong', ...(ref !== undefined ? { ref } : {}) });
         return;
@@ -408,6 +427,7 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     const { hub, session } = this;
     const room = hub.requireRoom(roomName);
     const members = (await hub.presence.members(room.name)) ?? [];
+    const marker = await hub.readMarkers.get(session, room.name);
     this.send({
       type: 'joined',
       ts: hub.clock.now(),
@@ -415,6 +435,7 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       name: session.name,
       topic: room.topic,
       members: wireMembers(members, true),
+      ...(marker ? { marker: marker.id } : {}),
       ...(ref !== undefined ? { ref } : {}),
     });
     const after = since ?? this.positions.get(room.key);

@@ -133,6 +133,7 @@ function baseVariant(event: ChatEvent, r: Session): string | null {
     case 'status':
     case 'kill':
     case 'serverban':
+    case 'marker':
       return null;
     case 'invite':
       // The invited person's news (others in the room get it for IRC's invite-notify).
@@ -214,6 +215,7 @@ function linesOf(event: ChatEvent, r: Session): OutLine[] {
     case 'status':
     case 'kill':
     case 'serverban':
+    case 'marker':
       return [];
     case 'roster':
       return [

@@ -8,6 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { RawFramedClient } from '../../helpers/framed-client.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { CLI, terminalClientPid, spawnServer, type ServerProcess } from '../../helpers/process.js';
 import { portOf, startTestServer } from '../../helpers/server.js';
@@ -203,6 +204,44 @@ test('pipe mode: /search shows matches newest first with their day and room; /mo
     (m) => m[1],
   );
   expect(steps).toEqual(['6', '5', '4', '3', '2', '1', '0']);
+});
+
+test('read markers: saying something marks the room read, /read marks what was shown; the JSON protocol sees both', async () => {
+  const port = server.ports.framed!.port;
+  const owner = await RawFramedClient.hello(port, 'marktm');
+  owner.send({ type: 'register', password: 'marker-pass', ref: 'reg' });
+  await owner.expect((m) => m.ref === 'reg');
+  owner.send({ type: 'say', room: '#lobby', text: 'before the terminal', ref: 's0' });
+  const first = await owner.expect((m) => m.ref === 's0');
+  owner.close();
+  await owner.waitClosed();
+  const markers = async () => {
+    const check = await RawFramedClient.hello(port, `markchk${Date.now() % 1000}`);
+    check.send({ type: 'identify', name: 'marktm', password: 'marker-pass', ref: 'i' });
+    await check.expect((m) => m.ref === 'i');
+    check.send({ type: 'markers', ref: 'm' });
+    const got = await check.expect((m) => m.ref === 'm');
+    check.close();
+    return got.markers;
+  };
+  // /read: up to the newest message the terminal was shown (the join's history).
+  const read = await runCli(
+    ['connect', `127.0.0.1:${port}`, '--name', 'marktm', '--once'],
+    '/identify marker-pass\n/read\n',
+  ).exited;
+  expect(read.out).toMatch(/^\* #lobby is marked read$/m);
+  expect(await markers()).toEqual([{ room: '#lobby', id: first.id }]);
+  // Saying something: read up to one's own message.
+  const said = await runCli(
+    ['connect', `127.0.0.1:${port}`, '--name', 'marktm', '--once', '--json'],
+    '/identify marker-pass\nmy own words\n',
+  ).exited;
+  const own = said.out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; text?: string; id?: string })
+    .find((e) => e.type === 'message' && e.text === 'my own words');
+  expect(await markers()).toEqual([{ room: '#lobby', id: own?.id }]);
 });
 
 test('--no-reconnect: the shutdown reason, then Disconnected from server and exit 1', async () => {

@@ -1,7 +1,7 @@
 /**
- * Private history between accounts: kept when both sides are identified, read back with
- * dm_history (paging, after a restart on SQLite), never through room history, and not
- * kept for guests.
+ * Private history: kept between accounts for both, and between an account and a guest for
+ * the account alone; read back with dm_history (paging, after a restart on SQLite), never
+ * through room history, never by a guest nor by whoever has the guest's name later.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +38,7 @@ async function ask(c: RawFramedClient, req: Record<string, unknown>, ref: string
   return c.expect((m) => m.ref === ref && m.type !== 'message' && m.type !== 'dm');
 }
 
-test('kept between identified accounts, paged, refused to guests, back after a restart', async () => {
+test('kept for the identified, paged, refused to guests, back after a restart', async () => {
   let port = await start();
   const ann = await RawFramedClient.hello(port, 'ann');
   const ben = await RawFramedClient.hello(port, 'ben');
@@ -49,7 +49,7 @@ test('kept between identified accounts, paged, refused to guests, back after a r
   expect((await ask(ann, { type: 'dm', to: 'ben', text: 'one' }, 'd1')).type).toBe('ok');
   expect((await ask(ben, { type: 'dm', to: 'ann', text: 'two' }, 'd2')).type).toBe('ok');
   expect((await ask(ann, { type: 'dm', to: 'ben', text: 'three' }, 'd3')).type).toBe('ok');
-  // A guest's messages are delivered but not kept.
+  // A guest's message to an account is kept for the account.
   expect((await ask(cat, { type: 'dm', to: 'ann', text: 'from a guest' }, 'd4')).type).toBe('ok');
 
   const all = await ask(ann, { type: 'dm_history', with: 'ben' }, 'h1');
@@ -75,7 +75,13 @@ test('kept between identified accounts, paged, refused to guests, back after a r
   const sneaky = await ask(cat, { type: 'history', room: '@ann ben' }, 'h5');
   expect(sneaky).toMatchObject({ type: 'error', code: 'room_invalid' });
   const guest = await ask(ann, { type: 'dm_history', with: 'cat' }, 'h6');
-  expect(guest).toMatchObject({ type: 'error', code: 'no_such_user' });
+  expect((guest.messages as Msg[]).map((m) => `${m.from}>${m.to}:${m.text}`)).toEqual([
+    'cat>ann:from a guest',
+  ]);
+  // Not part of ann's conversation with ben.
+  expect((all.messages as Msg[]).some((m) => m.text === 'from a guest')).toBe(false);
+  const nobody = await ask(ann, { type: 'dm_history', with: 'NickServ' }, 'h6b');
+  expect(nobody).toMatchObject({ type: 'error', code: 'no_such_user' });
 
   for (const c of [ann, ben, cat]) c.close();
   await servers[0]?.close();
@@ -86,5 +92,13 @@ test('kept between identified accounts, paged, refused to guests, back after a r
   expect((await ask(back, { type: 'identify', password: 'ann-secret' }, 'i1')).type).toBe('ok');
   const again = await ask(back, { type: 'dm_history', with: 'ben' }, 'h7');
   expect((again.messages as Msg[]).map((m) => m.text)).toEqual(['one', 'two', 'three']);
+  const gone = await ask(back, { type: 'dm_history', with: 'cat' }, 'h8');
+  expect((gone.messages as Msg[]).map((m) => m.text)).toEqual(['from a guest']);
+  // Someone else takes the guest's name and registers it: the guest's words are not theirs.
+  const heir = await RawFramedClient.hello(port, 'cat');
+  expect((await ask(heir, { type: 'register', password: 'cat-secret' }, 'r3')).type).toBe('ok');
+  const theirs = await ask(heir, { type: 'dm_history', with: 'ann' }, 'h9');
+  expect(theirs.messages).toEqual([]);
   back.close();
+  heir.close();
 });

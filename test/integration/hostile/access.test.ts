@@ -8,7 +8,8 @@
  *   `who`, `rooms`, `topic`
  * - line: `/who ROOM`, `/rooms`, `/history` (the current room only), `/search ROOM` and
  *   `/search` (all one's rooms)
- * - IRC: NAMES, WHO, LIST, TOPIC, MODE
+ * - IRC: NAMES, WHO, LIST, TOPIC, MODE, CHATHISTORY (IRCv3 draft/chathistory: every room
+ *   one may not read is INVALID_TARGET, a secret one as any other)
  *
  * and every protocol must give the answer the policy gives: history and search to members
  * only (a search of all one's rooms finds only the rooms one is in); the
@@ -211,10 +212,19 @@ async function ircAnswers(): Promise<Record<RoomName, Partial<Answer>>> {
     expect(names(fromWho)).toBe(names(fromNames));
     const topic = await ask(vi, `TOPIC ${room}`);
     const mode = await ask(vi, `MODE ${room}`);
+    const hist = await ask(vi, `CHATHISTORY LATEST ${room} * 10`);
+    for (const other of ROOMS.filter((r) => r !== room)) {
+      expect(hist.join('\n')).not.toContain(`text only members of ${other} may read`);
+    }
     const t332 = topic.find((l) => / 332 vi /.test(l));
     const modeIs = mode.find((l) => / 324 vi /.test(l));
     if (room === '#key' && modeIs) expect(modeIs).not.toContain('sekrit');
     out[room] = {
+      history: hist.some((l) => l.includes(`text only members of ${room} may read`))
+        ? 'yes'
+        : hist.some((l) => / FAIL CHATHISTORY INVALID_TARGET LATEST /.test(l))
+          ? 'invalid_target'
+          : hist.join(' | '),
       members: fromNames.length > 0 ? names(fromNames) : 'no_such_room',
       listed: listed.has(room),
       topic: t332
@@ -244,7 +254,7 @@ test('history, who, room lists, topics: every protocol gives the answer of the p
   const irc = Object.fromEntries(
     ROOMS.map((r) => {
       const { history: _history, search: _search, ...rest } = expected(r);
-      return [r, rest];
+      return [r, { ...rest, history: r === '#mem' ? 'yes' : 'invalid_target' }];
     }),
   );
   expect(await ircAnswers()).toEqual(irc);

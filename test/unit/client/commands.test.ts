@@ -41,6 +41,11 @@ describe('parseInput', () => {
       request: { topic: 'new topic' },
     });
     expect(parseInput('/history', ctx)).toMatchObject({ request: { type: 'history', limit: 20 } });
+    // /read: up to the newest message seen in the current room.
+    expect(parseInput('/read', { ...ctx, lastSeen: () => '1796130144796000000' })).toMatchObject({
+      request: { type: 'markread', room: '#lobby', id: '1796130144796000000' },
+    });
+    expect(() => parseInput('/read', { ...ctx, lastSeen: () => null })).toThrow(/Nothing to mark/);
     expect(parseInput('/history bob 5', ctx)).toMatchObject({
       request: { type: 'dm_history', with: 'bob', limit: 5 },
     });

@@ -36,8 +36,10 @@ export class MessageLog {
   private readonly days = new Map<number, HTMLLIElement>();
   /** Oldest message id shown, for paging history backwards. */
   oldestId: string | null = null;
-  /** Newest message id shown: where a resume after a reconnect starts. */
+  /** Newest message id shown: where a resume after a reconnect starts, and the read marker. */
   newestId: string | null = null;
+  /** The "new messages" divider, when one is shown. */
+  private unreadLine: HTMLLIElement | null = null;
 
   constructor(label: string, onMore: () => void) {
     this.more = h('button', {
@@ -91,6 +93,36 @@ export class MessageLog {
     if (stick) this.scrollToBottom();
     else this.el.scrollTop = this.el.scrollHeight - fromBottom;
     return added;
+  }
+
+  /**
+   * Puts the "new messages" divider before the first message after `marker` (the read
+   * marker: a message id) that someone else wrote, or removes it when there is none.
+   * Returns how many such messages there are (the view's unread count).
+   */
+  markUnread(marker: string | null): number {
+    this.unreadLine?.remove();
+    this.unreadLine = null;
+    if (marker === null) return 0;
+    let first: HTMLElement | null = null;
+    let count = 0;
+    for (const li of this.list.querySelectorAll<HTMLElement>('li[data-id]')) {
+      const id = li.dataset.id as string;
+      if (compareIds(id, marker) <= 0 || li.classList.contains('self')) continue;
+      if (!li.classList.contains('say') && !li.classList.contains('me')) continue;
+      first ??= li;
+      count++;
+    }
+    if (first) {
+      this.unreadLine = h(
+        'li',
+        { class: 'unread-line', attrs: { role: 'separator' } },
+        h('span', { text: 'New messages' }),
+      );
+      this.unreadLine.dataset.ts = first.dataset.ts ?? '0';
+      first.before(this.unreadLine);
+    }
+    return count;
   }
 
   /** The day's divider, placed just before that day's first line. */

@@ -15,6 +15,7 @@ import { replyError } from '../errors.js';
 import { FLAG_LETTERS } from '../mode-letters.js';
 import { ERR, RPL } from '../numerics.js';
 import { replayHistory } from '../replay.js';
+import { sendJoinMarker } from './read-marker.js';
 
 /**
  * Runs `fn`, turning a ChatError into its numeric; resolves to whether it succeeded.
@@ -111,6 +112,7 @@ async function join(c: IrcClient, channels: string[], keys: string[]): Promise<v
     // Our own JOIN has been delivered by now; topic and names follow it.
     const joined = room as Room;
     sendTopic(c, joined, false);
+    await sendJoinMarker(c, joined);
     await sendNames(c, joined);
     await replayHistory(c, joined);
   }
