@@ -7,25 +7,13 @@
 import type { ScaleResult } from '../scale.js';
 import type { Fig, PointSummary, ServerSummary } from '../summary.js';
 import type { Report } from './markdown.js';
+import { cell, table } from './tables.js';
 import { find, fmt, type Verdict } from './verdicts.js';
 
 /** Goal of issue 13: the cluster's CPU per delivery within 1.25× one node's. */
 export const CLUSTER_CPU_FACTOR = 1.25;
 /** Goal of issue 13: this many registered connections on one host. */
 export const SCALE_GOAL = 100_000;
-
-function table(head: string[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-function cell(f: Fig | undefined, show: (x: number) => string): string {
-  if (!f || f.runs === 0) return '–';
-  const v = show(f.median);
-  if (f.valid === f.runs) return v;
-  if (f.valid === 0) return `${v} ✗`;
-  return `${v} (${f.valid}/${f.runs} valid)`;
-}
 
 /** "8.10 (7.95–8.40)": the median and the range over runs, when there is more than one. */
 function spread(f: Fig | undefined, show: (x: number) => string): string {

@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import type { MachineInfo } from '../lib/machine.js';
 import { repoRoot } from '../lib/paths.js';
 import type { Plan } from '../plan.js';
-import type { Fig, PointSummary, ServerSummary } from '../summary.js';
+import type { PointSummary, ServerSummary } from '../summary.js';
 import type { ProfileSummary } from './profile.js';
 import { clusterSection, clusterVerdicts } from './cluster.js';
+import { cell, table } from './tables.js';
 import { find, fmt, verdicts } from './verdicts.js';
 
 export interface Report {
@@ -23,20 +24,6 @@ export interface Report {
 }
 
 const GEN_FLAG = 80;
-
-function table(head: string[], rows: string[][]): string {
-  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
-}
-
-/** A median with its validity: "12.3" or "12.3 (1/3 valid)" or "12.3 ✗" (no valid run). */
-function cell(f: Fig | undefined, show: (x: number) => string): string {
-  if (!f || f.runs === 0) return '–';
-  const v = show(f.median);
-  if (f.valid === f.runs) return v;
-  if (f.valid === 0) return `${v} ✗`;
-  return `${v} (${f.valid}/${f.runs} valid)`;
-}
 
 function available(r: Report): ServerSummary[] {
   return r.servers.filter((s) => s.available);

@@ -300,15 +300,7 @@ export class PostgresStore implements Store {
       [ids],
     );
     return {
-      entries: r.rows.map((row: Record<string, string>) => ({
-        id: String(row.id),
-        ts: Number(row.ts),
-        room: row.room as string,
-        from: row.sender as string,
-        mask: row.mask as string,
-        text: row.text as string,
-        kind: row.kind as HistoryEntry['kind'],
-      })),
+      entries: r.rows.map(entryOf),
       next,
     };
   }

@@ -5,11 +5,10 @@
  * than a JavaScript number holds.
  */
 import type Database from 'better-sqlite3';
-import type { HistoryEntry } from '../core/events.js';
 import type { SearchPage, SearchQuery } from '../core/ports.js';
 import { isPrefixTerm } from '../core/search-terms.js';
 import { cutPage, type Match } from './search-page.js';
-import type { StoredRow } from './sqlite.js';
+import { entryOf, type StoredRow } from './sqlite-rows.js';
 
 /** Past every message id (ids.ts): the `before` of a search's first page. */
 const NO_ID_ABOVE = 9223372036854775807n;
@@ -45,15 +44,7 @@ export function searchIndex(db: Database.Database, q: SearchQuery): SearchPage {
     .safeIntegers(true)
     .all(...ids.map((id) => BigInt(id))) as StoredRow[];
   return {
-    entries: rows.map((r) => ({
-      id: r.id.toString(),
-      ts: Number(r.ts),
-      room: r.room,
-      from: r.sender,
-      mask: r.mask,
-      text: r.text,
-      kind: r.kind as HistoryEntry['kind'],
-    })),
+    entries: rows.map(entryOf),
     next,
   };
 }

@@ -24,6 +24,7 @@ import type {
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
 import { fold } from '../core/names.js';
+import { entryOf, type StoredRow } from './sqlite-rows.js';
 import { searchIndex } from './sqlite-search.js';
 import { keepOf } from './history-page.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
@@ -112,30 +113,6 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (account_key, target_key)
    );`,
 ];
-
-/** A message row read with safeIntegers: every INTEGER column a BigInt. */
-export interface StoredRow {
-  id: bigint;
-  room: string;
-  sender: string;
-  mask: string;
-  text: string;
-  kind: string;
-  ts: bigint;
-}
-
-/** A row read with safeIntegers as history returns it (ids exact: they need 64 bits). */
-function entryOf(r: StoredRow): HistoryEntry {
-  return {
-    id: r.id.toString(),
-    ts: Number(r.ts),
-    room: r.room,
-    from: r.sender,
-    mask: r.mask,
-    text: r.text,
-    kind: r.kind as HistoryEntry['kind'],
-  };
-}
 
 export class SqliteStore implements Store {
   readonly name = 'sqlite';

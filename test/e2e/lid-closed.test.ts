@@ -39,6 +39,31 @@ function occurrences(lines: string[], texts: string[]): { order: number[]; count
   return { order, counts };
 }
 
+/**
+ * The page's WebSocket through a gate that can cut its network: `cut` closes every open
+ * connection as a lost network would and refuses new ones until `restore`.
+ */
+async function networkGate(page: Page): Promise<{ cut(): Promise<void>; restore(): void }> {
+  let open = true;
+  const routes: WebSocketRoute[] = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    if (!open) {
+      void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
+      return;
+    }
+    routes.push(ws, ws.connectToServer());
+  });
+  return {
+    async cut() {
+      open = false;
+      for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
+    },
+    restore() {
+      open = true;
+    },
+  };
+}
+
 describe.skipIf(!haveChromium)(
   'laptop lid: browser, terminal client and nc across a restart',
   () => {
@@ -70,15 +95,7 @@ describe.skipIf(!haveChromium)(
       // The tab, through a gate that can cut its network.
       const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
       const seen = watch(page);
-      let open = true;
-      const routes: WebSocketRoute[] = [];
-      await page.routeWebSocket(/\/ws$/, (ws) => {
-        if (!open) {
-          void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
-          return;
-        }
-        routes.push(ws, ws.connectToServer());
-      });
+      const network = await networkGate(page);
       await signIn(page, http, 'webby');
 
       const term = await tmux.open('term', [
@@ -107,8 +124,7 @@ describe.skipIf(!haveChromium)(
       );
 
       // Lids close.
-      open = false;
-      for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
+      await network.cut();
       const termPid = terminalClientPid(`127.0.0.1:${framed}`, 'termy');
       process.kill(termPid, 'SIGSTOP');
       await nc.keys('C-c');
@@ -138,7 +154,7 @@ describe.skipIf(!haveChromium)(
       check2.close();
 
       // Lids open.
-      open = true;
+      network.restore();
       process.kill(termPid, 'SIGCONT');
       nc = await tmux.open('nc2', ['nc', '127.0.0.1', String(line)]);
       await nc.waitFor(/Choose a name:$/m);
@@ -219,15 +235,7 @@ describe.skipIf(!haveChromium)(
       );
       const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
       try {
-        let open = true;
-        const routes: WebSocketRoute[] = [];
-        await page.routeWebSocket(/\/ws$/, (ws) => {
-          if (!open) {
-            void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
-            return;
-          }
-          routes.push(ws, ws.connectToServer());
-        });
+        const network = await networkGate(page);
         await signIn(page, http, 'gapper');
         const talker = await LineClient.named(line, 'talker');
         talker.send('you saw this one');
@@ -236,14 +244,13 @@ describe.skipIf(!haveChromium)(
             l.textContent?.endsWith('you saw this one'),
           ),
         );
-        open = false;
-        for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
+        await network.cut();
         await talker.expect(/^\* gapper left/);
         for (let i = 0; i < 12; i++) talker.send(`missed ${i}`);
         const check = await LineClient.named(line, 'check');
         check.send('/history 1');
         await check.expect(/<talker> missed 11$/);
-        open = true;
+        network.restore();
         await page.waitForFunction(
           () =>
             [...document.querySelectorAll('.line')].some((l) =>

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite.js';
 import { CLI } from '../helpers/process.js';
+import { OTHER_LISTENERS_OFF } from '../helpers/server.js';
 import { recordingLogger } from './contract.js';
 
 const PAGE = 4096; // SQLite's default page size, which the store keeps
@@ -124,20 +125,7 @@ test('plugboard serve on a damaged database prints the refusal and exits 1, no s
       dir,
       '--line-port',
       '0',
-      '--framed-port',
-      '-1',
-      '--irc-port',
-      '-1',
-      '--irc-tls-port',
-      '-1',
-      '--line-tls-port',
-      '-1',
-      '--framed-tls-port',
-      '-1',
-      '--http-port',
-      '-1',
-      '--udp-port',
-      '-1',
+      ...OTHER_LISTENERS_OFF,
       '--no-console',
       '--log-level',
       'warn',
