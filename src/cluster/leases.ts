@@ -54,13 +54,21 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
 export const defaultLeaseOptions: LeaseOptions = { leaseMs: 10_000, renewMs: 3000 };
 
 export class Leases {
-  private timer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
   private joined = false;
-  private running = false;
+  // Renewing and sweeping are guarded apart: a sweep that cleans up after a lost node of
+  // thousands of users takes many seconds, and a renewal waiting behind it let this node's
+  // own lease lapse, so the others cleaned it up too, and so on until every node had
+  // declared every other dead (seen in the 100,000-connection run on a loaded machine).
+  private renewing = false;
+  private sweeping = false;
   /** Set by a clean stop: this node removing itself is not this node declared dead. */
   private stopping = false;
   /** The cluster marker this node last saw: a different one means Redis lost its data. */
   private marker: string | null = null;
+  /** When this node's lease was last set (its clock): a longer gap than the lease is news. */
+  private renewedAt = 0;
 
   constructor(
     private readonly link: RedisLink,
@@ -72,14 +80,17 @@ export class Leases {
 
   async start(): Promise<void> {
     await this.renew();
-    this.timer = setInterval(() => void this.tick(), this.o.renewMs);
-    this.timer.unref();
+    this.renewTimer = setInterval(() => void this.renewRound(), this.o.renewMs);
+    this.renewTimer.unref();
+    this.sweepTimer = setInterval(() => void this.sweepRound(), this.o.renewMs);
+    this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.renewTimer = this.sweepTimer = null;
     // A clean stop: our users have quit through the core already.
     await Promise.allSettled([
       this.link.command(['SREM', NODES, this.nodeId]),
@@ -93,17 +104,28 @@ export class Leases {
     ]);
   }
 
-  private async tick(): Promise<void> {
-    if (this.running || this.stopping || !this.link.up) return;
-    this.running = true;
+  private async renewRound(): Promise<void> {
+    if (this.renewing || this.stopping || !this.link.up) return;
+    this.renewing = true;
     try {
       await this.renew();
-      await this.sweep();
     } catch (err) {
       // A round cut short by this node's own stop (the link closing) is no news.
-      if (!this.stopping) this.log.warn({ err }, 'lease round failed');
+      if (!this.stopping) this.log.warn({ err }, 'lease renewal failed');
     } finally {
-      this.running = false;
+      this.renewing = false;
+    }
+  }
+
+  private async sweepRound(): Promise<void> {
+    if (this.sweeping || this.stopping || !this.link.up) return;
+    this.sweeping = true;
+    try {
+      await this.sweep();
+    } catch (err) {
+      if (!this.stopping) this.log.warn({ err }, 'lease sweep failed');
+    } finally {
+      this.sweeping = false;
     }
   }
 
@@ -131,17 +153,28 @@ export class Leases {
   }
 
   private async renewLease(): Promise<void> {
+    const started = Date.now();
     await Promise.all([
       this.link.command(['SET', leaseKey(this.nodeId), '1', 'PX', String(this.o.leaseMs)]),
       this.link.command(['SADD', NODES, this.nodeId]),
       this.link.command(['HSET', countsKey(this.nodeId), ...this.hooks.counts()]),
     ]);
+    // Said, because it is the first thing to look at when nodes are cleaned up while alive:
+    // this node's loop (or its link) was held up longer than the lease.
+    const gap = started - this.renewedAt;
+    if (this.joined && gap > this.o.leaseMs) {
+      this.log.warn(
+        { node: this.nodeId, gapMs: gap, leaseMs: this.o.leaseMs },
+        "this node's lease lapsed: its last renewal was longer ago than the lease",
+      );
+    }
+    this.renewedAt = started;
     this.joined = true;
   }
 
   /** Called when the link comes back: look now rather than at the next round. */
   poke(): void {
-    void this.tick();
+    void this.renewRound().then(() => this.sweepRound());
   }
 
   /** Finds nodes whose lease ran out and cleans up after each (one node does each). */

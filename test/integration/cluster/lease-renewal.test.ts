@@ -1,0 +1,72 @@
+/**
+ * A node's own lease must keep being renewed while it cleans up after a lost node: that
+ * cleanup announces every lost user's quit and can take longer than a lease, and a
+ * renewal that waited behind it let the cleaner's lease lapse, so the others cleaned the
+ * cleaner up (its live users announced gone), and so on until no node was left.
+ *
+ * Real redis-server; the node side is the real Leases class with hooks whose `emit`
+ * takes its time, as a busy node's does.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { Leases } from '../../../src/cluster/leases.js';
+import { connectRedis } from '../../../src/cluster/redis-client.js';
+import { leaseKey, NODES, nodeUsersKey, userKey } from '../../../src/cluster/redis-keys.js';
+import { newNodeId } from '../../../src/core/ids.js';
+import { silentLogger } from '../../../src/core/ports.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+
+let redis: TestRedis;
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a long cleanup of a lost node does not hold up the cleaner’s own renewals', async () => {
+  await redis.cli('FLUSHALL');
+  const link = await connectRedis({ url: redis.url, log: silentLogger });
+  // The lost node: in the node set, no lease, six users on record.
+  const lost = newNodeId();
+  await link.command(['SADD', NODES, lost]);
+  for (let i = 1; i <= 6; i++) {
+    const origin = `${lost}.${i}`;
+    await link.command(['HSET', userKey(origin), 'name', `lost${i}`, 'host', 'h', 'rooms', '[]']);
+    await link.command(['SADD', nodeUsersKey(lost), origin]);
+  }
+  const me = newNodeId();
+  let quits = 0;
+  const leases = new Leases(
+    link,
+    me,
+    {
+      // Each announcement takes 400 ms: six of them, 2.4 s, are well over the 1 s lease.
+      emit: async (event) => {
+        await sleep(400);
+        if (event.type === 'quit') quits++;
+      },
+      counts: () => ['users', '0'],
+      evicted: () => {},
+      restore: async () => {},
+    },
+    silentLogger,
+    { leaseMs: 1000, renewMs: 250 },
+  );
+  await leases.start();
+  try {
+    let lapsed = 0;
+    const until = Date.now() + 15_000;
+    while (quits < 6 && Date.now() < until) {
+      if (Number(await link.command(['PTTL', leaseKey(me)])) < 0) lapsed++;
+      await sleep(100);
+    }
+    expect(quits).toBe(6);
+    expect(lapsed).toBe(0);
+    expect(Number(await link.command(['SISMEMBER', NODES, me]))).toBe(1);
+  } finally {
+    await leases.stop();
+    await link.close();
+  }
+});
