@@ -28,6 +28,7 @@ import {
 } from './transports/descriptors.js';
 import type { HttpTimeouts } from './transports/http.js';
 import { CLOSE_LINGER_MS } from './transports/linger.js';
+import { BusUrlError, isClusterBus, isRedisBus, parseClusterUrl } from './cluster/redis-url.js';
 
 export interface ListenerPorts {
   line: number;
@@ -97,7 +98,7 @@ const MAX_WORKERS = 256;
 
 /** Buses that share one chat between processes (the Redis bus, server.ts createBus). */
 export function isSharedBus(bus: string): boolean {
-  return /^rediss?:\/\//i.test(bus);
+  return isRedisBus(bus);
 }
 
 const port = (flag: string, help: string, def: string, key: keyof ListenerPorts): Spec => ({
@@ -161,7 +162,7 @@ export const configOptions: readonly Spec[] = [
   {
     flag: 'bus',
     kind: 'string',
-    help: "'local', or a redis:// URL to share rooms between processes",
+    help: "'local', a redis:// URL to share rooms between processes, or redis+cluster://HOST:PORT,HOST:PORT… for a Redis Cluster",
     default: 'local',
     set: (c, v) => (c.bus = v as string),
   },
@@ -625,6 +626,15 @@ export function parseServeArgs(
   const derived = config.options.maxConnections === 0;
   if (derived) config.options.maxConnections = derivedMaxConnections(limit, reserve);
   config.descriptors = { limit, reserve, derived };
+  // A cluster's node list is read here, so a typo stops the start with its reason.
+  if (isClusterBus(config.bus)) {
+    try {
+      parseClusterUrl(config.bus);
+    } catch (err) {
+      if (err instanceof BusUrlError) throw new ConfigError(err.message);
+      throw err;
+    }
+  }
   // Workers on the in-process bus would each be a chat of their own, and people would
   // meet only those the kernel happened to hand the same worker. The test switch lets
   // the process machinery (start, readiness, signals, restarts) be tested without Redis.

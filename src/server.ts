@@ -8,6 +8,7 @@ import { Hub } from './core/hub.js';
 import type { Bus, Logger, Store } from './core/ports.js';
 import type { ServerConfig } from './config.js';
 import { LocalBus } from './cluster/local.js';
+import { isRedisBus } from './cluster/redis-url.js';
 import { createStore } from './store/index.js';
 import { DescriptorWatch } from './transports/descriptors.js';
 import { Linger } from './transports/linger.js';
@@ -51,7 +52,9 @@ function openStore(config: ServerConfig, log: Logger): Promise<Store> {
  */
 async function createBus(config: ServerConfig, env = process.env): Promise<Bus> {
   if (config.bus !== 'local') {
-    throw new Error(`--bus must be 'local' or a redis:// or rediss:// URL (got "${config.bus}")`);
+    throw new Error(
+      `--bus must be 'local', a redis:// or rediss:// URL, or redis+cluster://HOST:PORT,… (got "${config.bus}")`,
+    );
   }
   if (env.PLUGBOARD_TEST_BUS === 'async') {
     const { AsyncBus } = await import('./cluster/async.js');
@@ -138,7 +141,7 @@ export async function startServer(
   const store = hooks.store ?? (await openStore(config, log));
   // A Redis bus is a node of a cluster: its bus, shared presence and leases together.
   const cluster =
-    !hooks.bus && /^rediss?:\/\//.test(config.bus)
+    !hooks.bus && isRedisBus(config.bus)
       ? await (
           await import('./cluster/redis-node.js')
         ).redisNode({

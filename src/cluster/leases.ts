@@ -16,15 +16,16 @@ import { listOf, pairsOf, type RedisLink } from './redis-client.js';
 import {
   cleanupKey,
   CLUSTER,
+  countsKey,
   leaseKey,
   nameKey,
   NODES,
   nodeRoomsKey,
   nodeUsersKey,
-  PREFIX,
+  roomKeys,
   userKey,
 } from './redis-keys.js';
-import { countsKey, personFrom } from './redis-presence.js';
+import { personFrom } from './redis-presence.js';
 import { GHOSTS, RELEASE } from './redis-scripts.js';
 
 export interface LeaseHooks {
@@ -50,6 +51,9 @@ function within<T>(ms: number, work: Promise<T>): Promise<T> {
   });
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
+
+/** GHOSTS scripts in flight at once while cleaning up after a node. */
+const GHOSTS_AT_ONCE = 64;
 
 export const defaultLeaseOptions: LeaseOptions = { leaseMs: 10_000, renewMs: 3000 };
 
@@ -234,10 +238,24 @@ export class Leases {
    * no record, and rooms a record did not list yet (`known`: the users with records).
    */
   private async ghosts(node: string, known: ReadonlySet<string>): Promise<number> {
-    const flat = listOf(await this.link.script(GHOSTS, [nodeRoomsKey(node)], [`${node}.`, PREFIX]));
+    const rooms = listOf(await this.link.command(['SMEMBERS', nodeRoomsKey(node)]));
+    // One GHOSTS per room (each in its room's slot), GHOSTS_AT_ONCE in flight.
+    const found: { room: string; name: string; raw: string }[] = [];
+    for (let i = 0; i < rooms.length; i += GHOSTS_AT_ONCE) {
+      const batch = rooms.slice(i, i + GHOSTS_AT_ONCE);
+      const replies = await Promise.all(
+        batch.map((room) => {
+          const k = roomKeys(room);
+          return this.link.script(GHOSTS, [k.state, k.members], [`${node}.`]);
+        }),
+      );
+      replies.forEach((reply, j) => {
+        const [name = '', ...raws] = listOf(reply);
+        for (const raw of raws) found.push({ room: batch[j] as string, name, raw });
+      });
+    }
     const lost = new Map<string, { who: Actor; rooms: string[] }>();
-    for (let i = 0; i + 2 < flat.length; i += 3) {
-      const [room, name, raw] = [flat[i] as string, flat[i + 1] as string, flat[i + 2] as string];
+    for (const { room, name, raw } of found) {
       let m: { name?: unknown; mask?: unknown; account?: unknown; origin: string };
       try {
         m = JSON.parse(raw) as typeof m;

@@ -79,27 +79,65 @@ function newEpoch(): string {
 }
 
 /**
- * Runs SEQUENCE for a room envelope (channel `r:<room>`): its offset and epoch. A join
- * also names the joiner's node's rooms set, which the script adds the room to (GHOSTS).
+ * The rooms each node is known (in Redis) to have had members in: `noteRoom` adds a room to
+ * the node's rooms set once, before the node's first join there. Kept per bus; forgotten
+ * when Redis may have lost the set (a restore, this node declared dead).
+ */
+export type NotedRooms = Map<string, Promise<void>>;
+
+/**
+ * Adds `room` to `node`'s rooms set (`nodeRoomsKey`), once per `noted`, and resolves when
+ * Redis has it. The set lives in the node's hash slot, the room's keys in the room's, so on
+ * a Redis Cluster no one script can do both; done first, and waited for, the order keeps
+ * what one atomic step kept: a node killed after its join was sequenced has the room in its
+ * set, so the lease cleanup finds the member (GHOSTS) even without its user record. A kill
+ * between the two leaves a room in the set with none of the node's members there: the
+ * cleanup finds nobody, which is right.
+ */
+export function noteRoom(
+  link: RedisLink,
+  node: string,
+  room: string,
+  noted?: NotedRooms,
+): Promise<void> {
+  const key = `${node} ${room}`;
+  const known = noted?.get(key);
+  if (known) return known;
+  const done = link.command(['SADD', nodeRoomsKey(node), room]).then(() => {});
+  if (noted) {
+    noted.set(key, done);
+    // A failed write is not kept: the next join tries again (and this one is refused).
+    done.catch(() => {
+      if (noted.get(key) === done) noted.delete(key);
+    });
+  }
+  return done;
+}
+
+/**
+ * Runs SEQUENCE for a room envelope (channel `r:<room>`): its offset and epoch. A join's
+ * room is first noted in the joiner's node's rooms set (`noteRoom`).
  */
 export async function sequenceEnvelope(
   link: RedisLink,
   envelope: Envelope,
   defaultRoom: string,
   streamLength = 1000,
+  noted?: NotedRooms,
 ): Promise<Position> {
   const room = envelope.c.slice(2);
   const keys = roomKeys(room);
   const ops = roomOps(envelope.e, room, defaultRoom);
-  const keyList = roomKeyList(keys);
-  if (envelope.e.type === 'joined') keyList.push(nodeRoomsKey(nodeOf(envelope.e.origin)));
-  const reply = (await link.script(SEQUENCE, keyList, [
+  if (envelope.e.type === 'joined') {
+    await noteRoom(link, nodeOf(envelope.e.origin), room, noted);
+  }
+  const reply = (await link.script(SEQUENCE, roomKeyList(keys), [
     keys.channel,
     JSON.stringify(envelope),
     String(streamLength),
     newEpoch(),
     JSON.stringify(ops),
-    room,
+    link.sharded ? 'SPUBLISH' : 'PUBLISH',
   ])) as RedisReply[];
   return { p: Number(reply[0]), x: text(reply[1]) };
 }
@@ -116,6 +154,7 @@ export class RedisBus extends ClusterBus {
   private lastProbeAt = 0;
   private readonly stall = new LoopStall();
   private subscriptionOk = true;
+  private readonly noted: NotedRooms = new Map();
 
   private constructor(
     readonly link: RedisLink,
@@ -174,12 +213,26 @@ export class RedisBus extends ClusterBus {
 
   protected transmit(channel: string, envelope: Envelope): void {
     this.link
-      .command(['PUBLISH', this.redisChannel(channel), JSON.stringify(envelope)])
+      .publish(this.redisChannel(channel), JSON.stringify(envelope))
       .catch((err: unknown) => this.o.log.warn({ err, channel }, 'redis publish failed'));
   }
 
   protected override sequence(envelope: Envelope): Promise<Position> {
-    return sequenceEnvelope(this.link, envelope, this.o.defaultRoom, this.o.streamLength);
+    return sequenceEnvelope(
+      this.link,
+      envelope,
+      this.o.defaultRoom,
+      this.o.streamLength,
+      this.noted,
+    );
+  }
+
+  /**
+   * Redis may no longer hold this node's rooms set (it lost its data, or another node
+   * cleaned this one up as dead): the next join of each room notes it again.
+   */
+  forgetNotedRooms(): void {
+    this.noted.clear();
   }
 
   protected override async recover(
@@ -272,17 +325,14 @@ export class RedisBus extends ClusterBus {
       owner: room.owner ?? '',
     };
     for (const flag of ROOM_FLAGS) fields[`flag:${flag}`] = room.modes[flag] ? '1' : '0';
-    await this.link.script(
-      RESTORE,
-      [...roomKeyList(keys), nodeRoomsKey(this.nodeId)],
-      [
-        JSON.stringify(members),
-        JSON.stringify(fields),
-        JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
-        JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
-        room.key,
-      ],
-    );
+    // The room in this node's rooms set before its members are back (see noteRoom).
+    await noteRoom(this.link, this.nodeId, room.key, this.noted);
+    await this.link.script(RESTORE, roomKeyList(keys), [
+      JSON.stringify(members),
+      JSON.stringify(fields),
+      JSON.stringify(room.bans.map((b) => [fold(b.mask), JSON.stringify(b)])),
+      JSON.stringify([...room.mutes].map(([k, v]) => [k, v === null ? '' : String(v)])),
+    ]);
   }
 
   protected async listen(channel: string): Promise<void> {
@@ -323,9 +373,11 @@ export class RedisBus extends ClusterBus {
   protected async shutdown(): Promise<void> {
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.stall.stop();
-    await this.link
-      .command(['DEL', slotKey(this.nodeNumber), leaseKey(this.nodeId)])
-      .catch(() => {});
+    // Two slots on a cluster: two commands.
+    await Promise.allSettled([
+      this.link.command(['DEL', slotKey(this.nodeNumber)]),
+      this.link.command(['DEL', leaseKey(this.nodeId)]),
+    ]);
     await this.link.close();
   }
 
@@ -370,7 +422,7 @@ export class RedisBus extends ClusterBus {
     }
     this.probeSent++;
     await this.link
-      .command(['PUBLISH', nodeRedisChannel(this.nodeId), `${PROBE}${this.probeSent}`])
+      .publish(nodeRedisChannel(this.nodeId), `${PROBE}${this.probeSent}`)
       .catch(() => {});
     // Keep the node number ours while we live.
     await this.link

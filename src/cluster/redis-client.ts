@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { createClient } from 'redis';
 import type { Logger } from '../core/ports.js';
+import { isClusterBus } from './redis-url.js';
 
 export type RedisReply = string | number | null | RedisReply[] | { [key: string]: RedisReply };
 
@@ -38,10 +39,20 @@ export function listOf(r: RedisReply | undefined): string[] {
 }
 
 export interface RedisLink {
-  /** One command on the command connection. */
+  /**
+   * Pub/sub is sharded (SPUBLISH/SSUBSCRIBE, Redis 7): on a Redis Cluster, where a
+   * channel is served by the shard owning its slot. On one Redis, classic pub/sub.
+   */
+  readonly sharded: boolean;
+  /**
+   * One command on the command connection. On a cluster it goes to the shard of its first
+   * key (`args[1]`); a command without keys (PING) to any, or as node-redis's policy says.
+   */
   command(args: readonly string[]): Promise<RedisReply>;
   /** Runs a Lua script (EVALSHA, loading it first when Redis does not know it). */
   script(source: string, keys: readonly string[], args: readonly string[]): Promise<RedisReply>;
+  /** PUBLISH (SPUBLISH when `sharded`). */
+  publish(channel: string, payload: string): Promise<void>;
   subscribe(channel: string, onMessage: (payload: string) => void): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
   /** True while both connections are up. */
@@ -62,7 +73,7 @@ export const COMMAND_TIMEOUT_MS = 5000;
  * the wait the same way for a fraction of the cost. A command that times out here may
  * still be carried out by Redis, as with node-redis's own timeout once it was written.
  */
-class Deadlines {
+export class Deadlines {
   private readonly inFlight = new Set<{ at: number; reject: (err: Error) => void }>();
   private readonly timer: NodeJS.Timeout;
 
@@ -104,6 +115,7 @@ class Deadlines {
 }
 
 export interface RedisOptions {
+  /** `redis://`, `rediss://`, or a cluster's `redis+cluster://` (redis-url.ts). */
   url: string;
   log: Logger;
   /** First reconnect wait; doubles to `maxBackoffMs`, with jitter. */
@@ -113,20 +125,49 @@ export interface RedisOptions {
 
 type Client = ReturnType<typeof createClient>;
 
-export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
+/** Reconnect for ever, backing off with jitter: the chat is degraded meanwhile, not over. */
+export function reconnectStrategy(o: RedisOptions): (retries: number) => number {
   const min = o.minBackoffMs ?? 100;
   const max = o.maxBackoffMs ?? 5000;
+  return (retries: number) => {
+    const wait = Math.min(max, min * 2 ** Math.min(retries, 16));
+    return Math.floor(wait * (0.75 + Math.random() * 0.5));
+  };
+}
+
+/**
+ * EVALSHA, and EVAL when Redis answers NOSCRIPT (a restarted Redis, or on a cluster a
+ * shard that has not run the script yet: each keeps its own script cache).
+ */
+export function scriptRunner(
+  command: (args: readonly string[]) => Promise<RedisReply>,
+): RedisLink['script'] {
+  const shas = new Map<string, string>();
+  return async (source, keys, args) => {
+    let sha = shas.get(source);
+    if (!sha) {
+      sha = createHash('sha1').update(source).digest('hex');
+      shas.set(source, sha);
+    }
+    const call = (verb: string, what: string) =>
+      command([verb, what, String(keys.length), ...keys, ...args]);
+    try {
+      return await call('EVALSHA', sha);
+    } catch (err) {
+      if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
+      return call('EVAL', source);
+    }
+  };
+}
+
+export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
+  if (isClusterBus(o.url)) {
+    return (await import('./redis-cluster-client.js')).connectRedisCluster(o);
+  }
   const options = {
     url: o.url,
     disableOfflineQueue: true,
-    socket: {
-      connectTimeout: 5000,
-      // Reconnect for ever, backing off: the chat is degraded meanwhile, not over.
-      reconnectStrategy: (retries: number) => {
-        const wait = Math.min(max, min * 2 ** Math.min(retries, 16));
-        return Math.floor(wait * (0.75 + Math.random() * 0.5));
-      },
-    },
+    socket: { connectTimeout: 5000, reconnectStrategy: reconnectStrategy(o) },
   };
   // The command connection's timeouts are ours (Deadlines); the pub/sub connection's
   // few commands keep node-redis's own.
@@ -134,7 +175,6 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
   const sub: Client = createClient(options);
   const deadlines = new Deadlines(COMMAND_TIMEOUT_MS);
   const listeners: ((up: boolean, reason: string) => void)[] = [];
-  const shas = new Map<string, string>();
   let cmdUp = false;
   let subUp = false;
   let lastUp = false;
@@ -169,22 +209,11 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
     deadlines.bound(() => cmd.sendCommand([...args]) as Promise<RedisReply>);
 
   return {
+    sharded: false,
     command,
-    async script(source, keys, args) {
-      let sha = shas.get(source);
-      if (!sha) {
-        sha = createHash('sha1').update(source).digest('hex');
-        shas.set(source, sha);
-      }
-      const call = (verb: string, what: string) =>
-        command([verb, what, String(keys.length), ...keys, ...args]);
-      try {
-        return await call('EVALSHA', sha);
-      } catch (err) {
-        // A restarted Redis has an empty script cache.
-        if (!String((err as Error).message).includes('NOSCRIPT')) throw err;
-        return call('EVAL', source);
-      }
+    script: scriptRunner(command),
+    async publish(channel, payload) {
+      await command(['PUBLISH', channel, payload]);
     },
     async subscribe(channel, onMessage) {
       await sub.subscribe(channel, (message: string) => onMessage(message));

@@ -44,26 +44,35 @@ export function roomKeyList(k: RoomKeys): string[] {
   return [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited];
 }
 
+/**
+ * A node's own keys carry the node in a hash tag (`{n:…}`), so on a Redis Cluster they
+ * share one slot: a node's stop and its cleanup delete them in one command, and the
+ * node's channel (sharded pub/sub there) is served by the shard that holds them.
+ */
+const nodeTag = (node: string): string => `${PREFIX}:{n:${node}}`;
+
 /** Channels that are not rooms: one per node, and one for everyone. */
-export const nodeRedisChannel = (node: string): string => `${PREFIX}:n:${node}`;
+export const nodeRedisChannel = (node: string): string => nodeTag(node);
 export const allRedisChannel = `${PREFIX}:all`;
 
 /** Presence. */
 export const nameKey = (folded: string): string => `${PREFIX}:name:${folded}`;
 export const userKey = (origin: string): string => `${PREFIX}:user:${origin}`;
-export const nodeUsersKey = (node: string): string => `${PREFIX}:node:${node}:users`;
+export const nodeUsersKey = (node: string): string => `${nodeTag(node)}:users`;
 /**
- * Set of the rooms (folded) a node has had members in, added by SEQUENCE in the same
- * atomic step as each join (and by RESTORE): the lease cleanup finds a dead node's members
- * through it even when the node died before writing their user records.
+ * Set of the rooms (folded) a node has had members in. A room is added before the node's
+ * first join there is sequenced (and by a restore), never after: the lease cleanup finds
+ * a dead node's members through it even when the node died before writing their user
+ * records (redis-bus.ts `noteRoom`, leases.ts `ghosts`).
  */
-export const nodeRoomsKey = (node: string): string => `${PREFIX}:node:${node}:rooms`;
-export const leaseKey = (node: string): string => `${PREFIX}:lease:${node}`;
+export const nodeRoomsKey = (node: string): string => `${nodeTag(node)}:rooms`;
+export const leaseKey = (node: string): string => `${nodeTag(node)}:lease`;
+export const countsKey = (node: string): string => `${nodeTag(node)}:counts`;
+export const cleanupKey = (node: string): string => `${nodeTag(node)}:cleanup`;
 export const NODES = `${PREFIX}:nodes`;
 /** Made once when Redis has no cluster data: a new value means Redis lost its data. */
 export const CLUSTER = `${PREFIX}:cluster`;
 export const ROOMS = `${PREFIX}:rooms`;
 export const COUNTS = `${PREFIX}:counts`;
-export const cleanupKey = (node: string): string => `${PREFIX}:cleanup:${node}`;
 /** Node numbers (message ids): a leased slot per node. */
 export const slotKey = (n: number): string => `${PREFIX}:slot:${n}`;

@@ -89,12 +89,15 @@ export async function redisNode(o: RedisNodeOptions): Promise<RedisNode> {
             emit: (event, route) => hub.emit(event, route),
             counts: () => presence.countsFields(),
             evicted: () => {
+              // Cleaned up as dead: our rooms set went with it.
+              bus.forgetNotedRooms();
               for (const s of [...hub.sessions]) {
                 s.closeReason = 'lost contact with the cluster: please reconnect';
                 hub.disconnect(s, s.closeReason);
               }
             },
             restore: async () => {
+              bus.forgetNotedRooms();
               // Names and users first (a name taken meanwhile costs its session), then
               // every room this node holds.
               for (const s of [...hub.sessions]) {

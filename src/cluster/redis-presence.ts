@@ -15,7 +15,7 @@ import { personOf } from '../core/presence.js';
 import { Role } from '../core/room.js';
 import type { Sessions } from '../core/sessions.js';
 import { listOf, pairsOf, text, type RedisLink, type RedisReply } from './redis-client.js';
-import { NODES, nameKey, nodeUsersKey, ROOMS, roomKeys, userKey, PREFIX } from './redis-keys.js';
+import { countsKey, NODES, nameKey, nodeUsersKey, ROOMS, roomKeys, userKey } from './redis-keys.js';
 import { CLAIM, HOLD, RELEASE } from './redis-scripts.js';
 
 const str = text;
@@ -372,5 +372,3 @@ export class RedisPresence implements Presence {
     ];
   }
 }
-
-export const countsKey = (node: string): string => `${PREFIX}:node:${node}:counts`;

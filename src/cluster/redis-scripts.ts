@@ -3,20 +3,23 @@
  * Each runs atomically, so what one script reads and writes no other event can come
  * between (Centrifugo's broker does the same per publication).
  *
- * KEYS are a room's keys in redis-keys.ts `roomKeyList` order:
- *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited;
- * SEQUENCE and RESTORE take an 8th, the joining node's rooms set (`nodeRoomsKey`).
+ * Every script touches the keys of one hash slot only, all given in KEYS, so each runs on
+ * a Redis Cluster as on one Redis: a room's keys (one `{r:…}` tag), a name, or one node's
+ * keys. KEYS of the room scripts are a room's keys in redis-keys.ts `roomKeyList` order:
+ *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited.
  */
 
 /**
  * SEQUENCE: the room's next offset (within its epoch, made now if the room's data is
  * gone), the state changes the event makes (ops, from room-ops.ts), the envelope appended
  * to the bounded stream, and published to the room's channel as `offset:epoch:payload`.
- * ARGV: 1 channel, 2 payload (the envelope without its position), 3 stream length,
- * 4 a fresh epoch, 5 ops (JSON), 6 the room (folded).
- * KEYS[8], given with a join: the joiner's node's rooms set, which gets the room in this
- * same step, so a node killed before it wrote its user's record still leaves a trail the
- * lease cleanup follows (GHOSTS).
+ * ARGV: 1 channel (the room's tag: the script's own slot, as SPUBLISH from a script on a
+ * cluster requires), 2 payload (the envelope without its position), 3 stream length, 4 a
+ * fresh epoch, 5 ops (JSON), 6 the publishing command: PUBLISH on one Redis, SPUBLISH
+ * (sharded pub/sub, Redis 7) on a cluster.
+ *
+ * A join's room is in the joining node's rooms set already (redis-bus.ts `noteRoom`: added
+ * before the join is sent here, as that set lives in the node's slot, not the room's).
  */
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
@@ -50,7 +53,6 @@ for _, op in ipairs(cjson.decode(ARGV[5])) do
     m.roles = roles
     redis.call('HSET', members, op[2], cjson.encode(m))
     redis.call('SREM', invited, op[2])
-    if KEYS[8] then redis.call('SADD', KEYS[8], ARGV[6]) end
   elseif kind == 'leave' then
     -- op: leave, key[, origin]: with an origin, only that session's membership goes (a
     -- quit announced for a lost session never removes someone who took the name since).
@@ -103,7 +105,7 @@ for _, op in ipairs(cjson.decode(ARGV[5])) do
 end
 
 redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], p .. '-1', 'd', ARGV[2])
-redis.call('PUBLISH', ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
+redis.call(ARGV[6], ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
 return {p, epoch, redis.call('HLEN', members)}
 `;
 
@@ -190,13 +192,12 @@ return 1
  * RESTORE: a node puts back what it holds of a room after Redis lost its data (a restart
  * without persistence): its own members (other nodes add theirs), and the room's settings,
  * bans and mutes unless another node already put them back. ARGV: 1 members
- * [[key, json]], 2 fields {name: value}, 3 bans [[key, json]], 4 mutes [[key, until]],
- * 5 the room (folded). KEYS[8]: this node's rooms set (see SEQUENCE).
+ * [[key, json]], 2 fields {name: value}, 3 bans [[key, json]], 4 mutes [[key, until]].
+ * The room goes back into the node's rooms set first (redis-bus.ts `restoreRoom`).
  */
 export const RESTORE = `
 local state, members, bans, mutes = KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 for _, m in ipairs(cjson.decode(ARGV[1])) do redis.call('HSET', members, m[1], m[2]) end
-redis.call('SADD', KEYS[8], ARGV[5])
 if redis.call('EXISTS', state) == 0 then
   for k, v in pairs(cjson.decode(ARGV[2])) do redis.call('HSET', state, k, v) end
 end
@@ -206,26 +207,21 @@ return 1
 `;
 
 /**
- * GHOSTS: a dead node's members of every room it has had members in (KEYS[1], its rooms
- * set), found by their session ids' node prefix (`<node>.`), however they got there: the
- * lease cleanup announces their quits (which remove them) even when the node died before
- * it wrote their user records. One read of O(rooms of that node) hashes, at once.
- * ARGV: 1 the node's session prefix, 2 the key prefix (`pb`). Returns a flat list of
- * room (folded), room name ('' if unknown), member JSON.
+ * GHOSTS: a dead node's members of one room, found by their session ids' node prefix
+ * (`<node>.`), however they got there: the lease cleanup runs it for every room of the
+ * node's rooms set and announces their quits (which remove them), even when the node died
+ * before it wrote their user records. KEYS: 1 the room's state, 2 its members.
+ * ARGV: 1 the node's session prefix. Returns the room's name ('' if unknown), then the
+ * JSON of each such member.
  */
 export const GHOSTS = `
-local out = {}
+local out = {redis.call('HGET', KEYS[1], 'name') or ''}
 local prefix = ARGV[1]
-for _, room in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local tag = ARGV[2] .. ':{r:' .. room .. '}'
-  local name = redis.call('HGET', tag .. ':state', 'name') or ''
-  for _, raw in ipairs(redis.call('HVALS', tag .. ':members')) do
-    local ok, m = pcall(cjson.decode, raw)
-    if ok and type(m.origin) == 'string' and string.sub(m.origin, 1, #prefix) == prefix then
-      out[#out + 1] = room
-      out[#out + 1] = name
-      out[#out + 1] = raw
-    end
+for _, raw in ipairs(redis.call('HVALS', KEYS[2])) do
+  local ok, m = pcall(cjson.decode, raw)
+  if ok and type(m) == 'table' and type(m.origin) == 'string'
+      and string.sub(m.origin, 1, #prefix) == prefix then
+    out[#out + 1] = raw
   end
 end
 return out

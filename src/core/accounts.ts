@@ -148,6 +148,8 @@ export class Accounts {
     const account = await this.authenticate(s.conn.remoteAddress, name, password);
     if (!account) throw new ChatError(ErrorCode.PermissionDenied, 'Wrong account name or password');
     await this.takeOver(s, account);
+    // Held as registered ('force'): registering does not claim it again.
+    if (!s.registered) s.heldRegistered = fold(account);
     this.core.sessions.rename(s, account);
     s.account = account;
     return account;

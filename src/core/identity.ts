@@ -54,6 +54,7 @@ export class Identity {
     }
     if (!s.registered) {
       const old = s.name;
+      s.heldRegistered = mode === 'register' ? fold(name) : null;
       core.sessions.rename(s, name);
       if (old && fold(old) !== fold(name)) core.presence.release(old, s.id);
       return;
@@ -130,11 +131,18 @@ export class Identity {
         s.name,
       );
     }
-    const claim = await core.presence.claim(s.name, s.id, 'register', s.proof ?? undefined);
-    if (s.closed) throw new ChatError(ErrorCode.NotRegistered, 'The connection closed');
-    if (!claim.ok) {
-      throw new ChatError(ErrorCode.NameInUse, `The name ${s.name} is already in use`, s.name);
-    }
+    // One CLAIM per registration: a name chosen with registration to follow (the line
+    // prompt, JSON hello) or taken with the account's password is held as registered
+    // already, and only another 'force' (which ends this session) could take it since.
+    // Only a name held tentatively (IRC's NICK before USER) is claimed again here.
+    if (s.heldRegistered !== fold(s.name)) {
+      const claim = await core.presence.claim(s.name, s.id, 'register', s.proof ?? undefined);
+      if (s.closed) throw new ChatError(ErrorCode.NotRegistered, 'The connection closed');
+      if (!claim.ok) {
+        throw new ChatError(ErrorCode.NameInUse, `The name ${s.name} is already in use`, s.name);
+      }
+    } else if (s.closed) throw new ChatError(ErrorCode.NotRegistered, 'The connection closed');
+    s.heldRegistered = null;
     // The index may point at a tentative holder this registration displaced.
     core.sessions.rename(s, s.name);
     core.sessions.markRegistered(s);

@@ -65,6 +65,12 @@ export class Session {
    */
   proof: HoldProof | null = null;
   /**
+   * Before registration: the name (folded) this session already holds as registered (a
+   * claim in 'register' or 'force' mode, which no other claim but 'force' takes over), so
+   * registering right after does not claim it a second time (identity.ts `register`).
+   */
+  heldRegistered: string | null = null;
+  /**
    * Per room (folded name): the room's `lastId` when this session's join was applied, so a
    * resume replays up to it and live delivery takes over after it. Made on first use.
    */

@@ -3,9 +3,10 @@
  * by the survivors within the lease bound (--node-lease, default 10 s: at most 10 s plus
  * one renewal round, documented as 15 s; 3 s here to keep the test short), their names
  * freed — also a member whose node died between sequencing the join and writing the
- * user's record; and a second host's own SQLite history is refused at start.
+ * user's record; and a second host's own SQLite history is refused at start. On one
+ * redis-server and on a Redis Cluster of three masters.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sequenceEnvelope } from '../../../src/cluster/redis-bus.js';
 import { connectRedis, listOf } from '../../../src/cluster/redis-client.js';
 import {
@@ -22,157 +23,170 @@ import { silentLogger } from '../../../src/core/ports.js';
 import { startServer } from '../../../src/server.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { spawnServer } from '../../helpers/process.js';
-import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { REDIS_BACKENDS, type RedisBackend } from '../../helpers/redis-backends.js';
 import { OTHER_LISTENERS_OFF, portOf, testConfig } from '../../helpers/server.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
+describe.each(REDIS_BACKENDS)('on $name', (kind) => {
+  let redis: RedisBackend;
+  beforeAll(async () => {
+    redis = await kind.start();
+  });
+  afterAll(async () => {
+    await redis?.dispose();
+  });
 
-test(
-  'a node killed with SIGKILL: its users leave for everyone within the lease bound',
-  { timeout: 90_000 },
-  async () => {
-    await redis.cli('FLUSHALL');
-    const survivor = await startServer(
-      testConfig(['--bus', redis.url, '--node-lease', '6', '--flood-rate', '0']),
-      silentLogger,
-    );
-    const doomed = await spawnServer([
-      '--bus',
-      redis.url,
-      '--node-lease',
-      '6',
-      '--store',
-      'memory',
-      '--line-port',
-      '0',
-      ...OTHER_LISTENERS_OFF,
-    ]);
-    const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
-    const goner = await LineClient.named(doomed.ports.line!.port, 'goner');
-    await watcher.expect(/^\* goner joined #lobby$/);
-    // The doomed node writes its user record a moment after the join it sequenced. This
-    // test is the cleanup through that record, so kill it once the record is there (the
-    // next test is the node killed before it).
-    for (let i = 0; i < 200; i++) {
-      // Two nodes with users: the survivor's (watcher) and the doomed one's (goner).
-      const keys = await redis.cli('KEYS', 'pb:node:*:users');
-      if (keys.split('\n').filter((k) => k.trim() !== '').length >= 2) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    doomed.child.kill('SIGKILL');
-    await doomed.exited;
-    // 6 s lease + a 2 s renewal round; the wait is long only so a loaded machine passes.
-    // (A shorter lease let a starved survivor miss its own renewals and be cleaned up by
-    // the doomed node before the kill.)
-    await watcher.expect(/^\* goner left \(server lost\)$/, 45_000);
-    // The name is free again: someone else can take it.
-    const again = await LineClient.named(portOf(survivor, 'line'), 'goner');
-    again.close();
-    goner.close();
-    watcher.close();
-    await survivor.close();
-  },
-);
+  test(
+    'a node killed with SIGKILL: its users leave for everyone within the lease bound',
+    { timeout: 90_000 },
+    async () => {
+      await redis.flush();
+      const survivor = await startServer(
+        testConfig(['--bus', redis.url, '--node-lease', '6', '--flood-rate', '0']),
+        silentLogger,
+      );
+      const doomed = await spawnServer([
+        '--bus',
+        redis.url,
+        '--node-lease',
+        '6',
+        '--store',
+        'memory',
+        '--line-port',
+        '0',
+        ...OTHER_LISTENERS_OFF,
+      ]);
+      const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
+      const goner = await LineClient.named(doomed.ports.line!.port, 'goner');
+      await watcher.expect(/^\* goner joined #lobby$/);
+      // The doomed node writes its user record a moment after the join it sequenced. This
+      // test is the cleanup through that record, so kill it once the record is there (the
+      // next test is the node killed before it).
+      for (let i = 0; i < 200; i++) {
+        // Two nodes with users: the survivor's (watcher) and the doomed one's (goner).
+        const keys = await redis.keys('pb:{n:*}:users');
+        if (keys.length >= 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      // 6 s lease + a 2 s renewal round; the wait is long only so a loaded machine passes.
+      // (A shorter lease let a starved survivor miss its own renewals and be cleaned up by
+      // the doomed node before the kill.)
+      await watcher.expect(/^\* goner left \(server lost\)$/, 45_000);
+      // The name is free again: someone else can take it.
+      const again = await LineClient.named(portOf(survivor, 'line'), 'goner');
+      again.close();
+      goner.close();
+      watcher.close();
+      await survivor.close();
+    },
+  );
 
-test(
-  'a node that died after sequencing a join but before writing the user record: the member is cleaned up too',
-  { timeout: 60_000 },
-  async () => {
-    await redis.cli('FLUSHALL');
-    const survivor = await startServer(
-      testConfig(['--bus', redis.url, '--node-lease', '3', '--flood-rate', '0']),
-      silentLogger,
-    );
-    const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
-    // The doomed node's Redis side, exactly as far as a node gets before a SIGKILL in that
-    // window: a live lease, the name claimed, the join sequenced by the real script; no
-    // user record, no entry in its user set.
-    const link = await connectRedis({ url: redis.url, log: silentLogger });
-    const node = newNodeId();
-    const origin = `${node}.1`;
-    await link.command(['SET', leaseKey(node), '1', 'PX', '1500']);
-    await link.command(['SADD', NODES, node]);
-    await link.script(CLAIM, [nameKey('ghost')], [origin, 'register', '', '']);
-    const who = { name: 'ghost', mask: 'ghost!ghost@127.0.0.1', account: null };
-    await sequenceEnvelope(
-      link,
-      {
-        o: node,
-        s: 1,
-        c: 'r:#lobby',
-        k: 1,
-        e: { type: 'joined', ts: Date.now(), origin, room: '#lobby', who, realname: 'ghost' },
-      },
-      '#lobby',
-    );
-    await watcher.expect(/^\* ghost joined #lobby$/);
-    // And one whose record was written before its join (it lists no room yet).
-    const spook = `${node}.2`;
-    await link.script(CLAIM, [nameKey('spook')], [spook, 'register', '', '']);
-    await link.command([
-      'HSET',
-      userKey(spook),
-      'name',
-      'spook',
-      'host',
-      '127.0.0.1',
-      'rooms',
-      '[]',
-    ]);
-    await link.command(['SADD', nodeUsersKey(node), spook]);
-    const spookWho = { name: 'spook', mask: 'spook!spook@127.0.0.1', account: null };
-    await sequenceEnvelope(
-      link,
-      {
-        o: node,
-        s: 2,
-        c: 'r:#lobby',
-        k: 2,
-        e: {
-          type: 'joined',
-          ts: Date.now(),
-          origin: spook,
-          room: '#lobby',
-          who: spookWho,
-          realname: 'spook',
+  test(
+    'a node that died after sequencing a join but before writing the user record: the member is cleaned up too',
+    { timeout: 60_000 },
+    async () => {
+      await redis.flush();
+      const survivor = await startServer(
+        testConfig(['--bus', redis.url, '--node-lease', '3', '--flood-rate', '0']),
+        silentLogger,
+      );
+      const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
+      // The doomed node's Redis side, exactly as far as a node gets before a SIGKILL in that
+      // window: a live lease, the name claimed, the join sequenced by the real script; no
+      // user record, no entry in its user set.
+      const link = await connectRedis({ url: redis.url, log: silentLogger });
+      const node = newNodeId();
+      const origin = `${node}.1`;
+      await link.command(['SET', leaseKey(node), '1', 'PX', '1500']);
+      await link.command(['SADD', NODES, node]);
+      await link.script(CLAIM, [nameKey('ghost')], [origin, 'register', '', '']);
+      const who = { name: 'ghost', mask: 'ghost!ghost@127.0.0.1', account: null };
+      await sequenceEnvelope(
+        link,
+        {
+          o: node,
+          s: 1,
+          c: 'r:#lobby',
+          k: 1,
+          e: { type: 'joined', ts: Date.now(), origin, room: '#lobby', who, realname: 'ghost' },
         },
-      },
-      '#lobby',
-    );
-    await watcher.expect(/^\* spook joined #lobby$/);
-    // The lease runs out; the survivor's sweep (every second with a 3 s lease) finds it.
-    const left = /^\* (ghost|spook) left \(server lost\)$/;
-    const first = await watcher.expect(left, 30_000);
-    const second = await watcher.expect(left, 10_000);
-    expect([first, second].sort()).toEqual([
-      '* ghost left (server lost)',
-      '* spook left (server lost)',
-    ]);
-    const members = listOf((await link.command(['HKEYS', roomKeys('#lobby').members])) as string[]);
-    expect(members).not.toContain('ghost');
-    expect(members).not.toContain('spook');
-    expect(await link.command(['GET', nameKey('ghost')])).toBeNull();
-    // And the name is free for someone else.
-    const again = await LineClient.named(portOf(survivor, 'line'), 'ghost');
-    again.close();
-    watcher.close();
-    await link.close();
-    await survivor.close();
-  },
-);
+        '#lobby',
+      );
+      await watcher.expect(/^\* ghost joined #lobby$/);
+      // And one whose record was written before its join (it lists no room yet).
+      const spook = `${node}.2`;
+      await link.script(CLAIM, [nameKey('spook')], [spook, 'register', '', '']);
+      await link.command([
+        'HSET',
+        userKey(spook),
+        'name',
+        'spook',
+        'host',
+        '127.0.0.1',
+        'rooms',
+        '[]',
+      ]);
+      await link.command(['SADD', nodeUsersKey(node), spook]);
+      const spookWho = { name: 'spook', mask: 'spook!spook@127.0.0.1', account: null };
+      await sequenceEnvelope(
+        link,
+        {
+          o: node,
+          s: 2,
+          c: 'r:#lobby',
+          k: 2,
+          e: {
+            type: 'joined',
+            ts: Date.now(),
+            origin: spook,
+            room: '#lobby',
+            who: spookWho,
+            realname: 'spook',
+          },
+        },
+        '#lobby',
+      );
+      await watcher.expect(/^\* spook joined #lobby$/);
+      // The lease runs out; the survivor's sweep (every second with a 3 s lease) finds it.
+      const left = /^\* (ghost|spook) left \(server lost\)$/;
+      const first = await watcher.expect(left, 30_000);
+      const second = await watcher.expect(left, 10_000);
+      expect([first, second].sort()).toEqual([
+        '* ghost left (server lost)',
+        '* spook left (server lost)',
+      ]);
+      const members = listOf(
+        (await link.command(['HKEYS', roomKeys('#lobby').members])) as string[],
+      );
+      expect(members).not.toContain('ghost');
+      expect(members).not.toContain('spook');
+      expect(await link.command(['GET', nameKey('ghost')])).toBeNull();
+      // And the name is free for someone else.
+      const again = await LineClient.named(portOf(survivor, 'line'), 'ghost');
+      again.close();
+      watcher.close();
+      await link.close();
+      await survivor.close();
+    },
+  );
 
-test('several hosts with their own SQLite are refused: history must be shared', async () => {
-  await redis.cli('FLUSHALL');
-  // Another host's node said where this chat's history is.
-  await redis.cli('SET', 'pb:store', 'sqlite:elsewhere:/srv/plugboard/data', 'PX', '60000');
-  const config = testConfig(['--bus', redis.url, '--store', 'sqlite']);
-  await expect(startServer(config, silentLogger)).rejects.toThrow(
-    /keep history in sqlite:elsewhere.*use --store postgres:\/\//,
+  test.runIf(!kind.cluster)(
+    'several hosts with their own SQLite are refused: history must be shared',
+    async () => {
+      await redis.flush();
+      // Another host's node said where this chat's history is.
+      await redis.redis?.cli(
+        'SET',
+        'pb:store',
+        'sqlite:elsewhere:/srv/plugboard/data',
+        'PX',
+        '60000',
+      );
+      const config = testConfig(['--bus', redis.url, '--store', 'sqlite']);
+      await expect(startServer(config, silentLogger)).rejects.toThrow(
+        /keep history in sqlite:elsewhere.*use --store postgres:\/\//,
+      );
+    },
   );
 });

@@ -1,0 +1,58 @@
+/**
+ * The two Redis deployments the cluster tests run against: one redis-server, and a Redis
+ * Cluster of three masters. A test file runs its tests once per backend
+ * (`describe.each(REDIS_BACKENDS)`); what only one has (stopping the one Redis, a key's
+ * shard) is there as `redis` or `cluster`.
+ */
+import { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+import { startRedis, type TestRedis } from './redis.js';
+
+export interface RedisBackend {
+  /** What `--bus` is given. */
+  readonly url: string;
+  /** Empties every master. */
+  flush(): Promise<void>;
+  /** KEYS on every master, together. */
+  keys(pattern: string): Promise<string[]>;
+  /** The one redis-server (single backend only). */
+  readonly redis?: TestRedis;
+  /** The cluster (cluster backend only). */
+  readonly cluster?: TestRedisCluster;
+  dispose(): Promise<void>;
+}
+
+export interface RedisBackendKind {
+  name: string;
+  cluster: boolean;
+  start(): Promise<RedisBackend>;
+}
+
+async function single(): Promise<RedisBackend> {
+  const redis = await startRedis();
+  return {
+    url: redis.url,
+    redis,
+    flush: async () => {
+      await redis.cli('FLUSHALL');
+    },
+    keys: async (pattern) =>
+      (await redis.cli('KEYS', pattern)).split('\n').filter((k) => k.trim() !== ''),
+    dispose: () => redis.dispose(),
+  };
+}
+
+async function cluster(): Promise<RedisBackend> {
+  const c = await startRedisCluster(3);
+  return {
+    url: c.url,
+    cluster: c,
+    flush: () => c.flushAll(),
+    keys: (pattern) => c.keys(pattern),
+    dispose: () => c.dispose(),
+  };
+}
+
+export const REDIS_BACKENDS: readonly RedisBackendKind[] = [
+  { name: 'one redis-server', cluster: false, start: single },
+  { name: 'a Redis Cluster of 3 masters', cluster: true, start: cluster },
+];
