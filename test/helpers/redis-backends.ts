@@ -14,6 +14,8 @@ export interface RedisBackend {
   flush(): Promise<void>;
   /** KEYS on every master, together. */
   keys(pattern: string): Promise<string[]>;
+  /** Every master: the one redis-server, or the cluster's masters. */
+  readonly masters: readonly TestRedis[];
   /** The one redis-server (single backend only). */
   readonly redis?: TestRedis;
   /** The cluster (cluster backend only). */
@@ -32,6 +34,7 @@ async function single(): Promise<RedisBackend> {
   return {
     url: redis.url,
     redis,
+    masters: [redis],
     flush: async () => {
       await redis.cli('FLUSHALL');
     },
@@ -46,6 +49,7 @@ async function cluster(): Promise<RedisBackend> {
   return {
     url: c.url,
     cluster: c,
+    masters: c.masters,
     flush: () => c.flushAll(),
     keys: (pattern) => c.keys(pattern),
     dispose: () => c.dispose(),

@@ -2,32 +2,34 @@
  * Three nodes on one real redis-server (the test's own): one chat. People on each node,
  * in every protocol, share rooms, names, private messages and moderation; every reader on
  * every node sees a room in one order; a Redis restart in the middle of traffic is
- * survived and said.
+ * survived and said. On one redis-server and on a Redis Cluster of three masters (where
+ * rooms on different shards are carried each by its own shard).
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import { runAdminCommand } from '../../../src/admin/commands.js';
+import { roomKeys } from '../../../src/cluster/redis-keys.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { RawFramedClient } from '../../helpers/framed-client.js';
 import { RawIrcClient } from '../../helpers/irc-client.js';
 import { LineClient } from '../../helpers/line-client.js';
-import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import { REDIS_BACKENDS, type RedisBackend } from '../../helpers/redis-backends.js';
+import type { TestRedis } from '../../helpers/redis.js';
+import type { TestRedisCluster } from '../../helpers/redis-cluster.js';
 import { portOf, testConfig } from '../../helpers/server.js';
 import { WsClient } from '../../helpers/ws-client.js';
 
-let redis: TestRedis;
-let nodes: RunningServer[] = [];
 let n = 0;
 const name = (base: string) => `${base}${++n}`;
 
-async function startNodes(count: number): Promise<RunningServer[]> {
+async function startNodes(url: string, count: number): Promise<RunningServer[]> {
   const out: RunningServer[] = [];
   for (let i = 0; i < count; i++) {
     out.push(
       await startServer(
         testConfig([
           '--bus',
-          redis.url,
+          url,
           '--irc-port',
           '0',
           '--framed-port',
@@ -44,20 +46,22 @@ async function startNodes(count: number): Promise<RunningServer[]> {
   return out;
 }
 
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  for (const s of nodes) await s.close();
-  await redis?.dispose();
-});
-beforeEach(async () => {
-  for (const s of nodes) await s.close();
-  await redis.cli('FLUSHALL');
-  nodes = await startNodes(3);
-});
+describe.each(REDIS_BACKENDS)('three nodes, one chat, on $name', (kind) => {
+  let redis: RedisBackend;
+  let nodes: RunningServer[] = [];
+  beforeAll(async () => {
+    redis = await kind.start();
+  });
+  afterAll(async () => {
+    for (const s of nodes) await s.close();
+    await redis?.dispose();
+  });
+  beforeEach(async () => {
+    for (const s of nodes) await s.close();
+    await redis.flush();
+    nodes = await startNodes(redis.url, 3);
+  });
 
-describe('three nodes, one chat', () => {
   test('a room spread over three nodes: line, IRC, framed and WebSocket people hear each other', async () => {
     const [a, b, c] = nodes as [RunningServer, RunningServer, RunningServer];
     const lineName = name('lina');
@@ -87,6 +91,50 @@ describe('three nodes, one chat', () => {
     for (const x of [line, framed, ws]) x.close?.();
     irc.socket.destroy();
   });
+
+  test.runIf(kind.cluster)(
+    'two rooms on different shards: each carried by its own shard, both heard on both nodes',
+    async () => {
+      const c = redis.cluster as TestRedisCluster;
+      const [a, b] = nodes as [RunningServer, RunningServer];
+      // A room whose keys (and channel) hash to another master than #lobby's.
+      const lobby = roomKeys('#lobby').channel;
+      const lobbyShard = await c.masterOf(lobby);
+      let other = '';
+      for (let i = 1; i <= 40 && !other; i++) {
+        if ((await c.masterOf(roomKeys(`#shard${i}`).channel)) !== lobbyShard) other = `#shard${i}`;
+      }
+      const otherShard = await c.masterOf(roomKeys(other).channel);
+      expect(otherShard).not.toBe(lobbyShard);
+      const nc = await LineClient.named(portOf(a, 'line'), name('nc'));
+      const telnet = await LineClient.named(portOf(b, 'line'), name('tel'));
+      for (const x of [nc, telnet]) {
+        x.send(`/join ${other}`);
+        await x.expect(new RegExp(`You joined ${other}`));
+      }
+      // Each node listens to each room on the shard that serves it (SSUBSCRIBE).
+      const subscribers = async (shard: number, channel: string) =>
+        (await (c.masters[shard] as TestRedis).cli('PUBSUB', 'SHARDNUMSUB', channel)).split(
+          '\n',
+        )[1];
+      expect(await subscribers(lobbyShard, lobby)).toBe('2');
+      expect(await subscribers(otherShard, roomKeys(other).channel)).toBe('2');
+      nc.send('on the other shard');
+      await telnet.expect(/on the other shard$/);
+      telnet.send(`/switch #lobby`);
+      await telnet.expect(/current room is now #lobby/);
+      telnet.send('and in the lobby');
+      await nc.expect(/and in the lobby$/);
+      // Each room's messages were published by its own shard's script (SPUBLISH there).
+      const spublished = async (shard: number) => {
+        const info = await (c.masters[shard] as TestRedis).cli('INFO', 'commandstats');
+        return Number(/cmdstat_spublish:calls=(\d+)/.exec(info)?.[1] ?? 0);
+      };
+      expect(await spublished(lobbyShard)).toBeGreaterThan(0);
+      expect(await spublished(otherShard)).toBeGreaterThan(0);
+      for (const x of [nc, telnet]) x.close();
+    },
+  );
 
   test('the same name claimed on two nodes at once: exactly one wins', async () => {
     const [a, b] = nodes as [RunningServer, RunningServer];
@@ -182,50 +230,58 @@ describe('three nodes, one chat', () => {
     for (const x of [one, two, three]) x.close();
   });
 
-  test('while Redis is away, a send is refused to its sender and /readyz says not ready', async () => {
-    const [a] = nodes as [RunningServer];
-    const c = await RawFramedClient.hello(portOf(a, 'framed'), name('away'));
-    await redis.stop();
-    await c.expect((m) => m.type === 'notice' && /degraded/.test(String(m.text)));
-    c.send({ type: 'say', room: '#lobby', text: 'into the void', ref: 'v' });
-    const refused = await c.expect((m) => m.ref === 'v');
-    expect(refused).toMatchObject({ type: 'error', code: 'bus_unavailable' });
-    const ready = await fetch(`http://127.0.0.1:${portOf(a, 'http')}/readyz`);
-    expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ bus: false });
-    const metrics = await (await fetch(`http://127.0.0.1:${portOf(a, 'http')}/metrics`)).text();
-    expect(metrics).toMatch(/^plugboard_bus_healthy 0$/m);
-    await redis.restart();
-    await c.expect((m) => m.type === 'notice' && /whole again/.test(String(m.text)), 15_000);
-    c.close();
-  });
+  test.runIf(!kind.cluster)(
+    'while Redis is away, a send is refused to its sender and /readyz says not ready',
+    async () => {
+      const [a] = nodes as [RunningServer];
+      const one = redis.redis as TestRedis;
+      const c = await RawFramedClient.hello(portOf(a, 'framed'), name('away'));
+      await one.stop();
+      await c.expect((m) => m.type === 'notice' && /degraded/.test(String(m.text)));
+      c.send({ type: 'say', room: '#lobby', text: 'into the void', ref: 'v' });
+      const refused = await c.expect((m) => m.ref === 'v');
+      expect(refused).toMatchObject({ type: 'error', code: 'bus_unavailable' });
+      const ready = await fetch(`http://127.0.0.1:${portOf(a, 'http')}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ bus: false });
+      const metrics = await (await fetch(`http://127.0.0.1:${portOf(a, 'http')}/metrics`)).text();
+      expect(metrics).toMatch(/^plugboard_bus_healthy 0$/m);
+      await one.restart();
+      await c.expect((m) => m.type === 'notice' && /whole again/.test(String(m.text)), 15_000);
+      c.close();
+    },
+  );
 
-  test('Redis restarts in the middle of traffic: people are told, chat resumes, nothing twice', async () => {
-    const [a, b] = nodes as [RunningServer, RunningServer];
-    const speaker = await LineClient.named(portOf(a, 'line'), name('talk'));
-    const listener = await LineClient.named(portOf(b, 'line'), name('hear'));
-    speaker.send('before the restart');
-    await listener.expect(/before the restart$/);
-    await redis.restart();
-    await listener.expect(/The chat is degraded/);
-    await listener.expect(/The chat is whole again/, 15_000);
-    // Sending works again once the node is back (it may take a lease round to restore).
-    let heard = false;
-    for (let i = 0; i < 50 && !heard; i++) {
-      speaker.send(`after the restart ${i}`);
-      heard = await listener
-        .expect(new RegExp(`after the restart ${i}$`), 300)
-        .then(() => true)
-        .catch(() => false);
-    }
-    expect(heard).toBe(true);
-    const copies = listener.lines.filter((l) => /before the restart$/.test(l));
-    expect(copies).toHaveLength(1);
-    // The lost history (a restart without persistence) was said.
-    expect(listener.lines.some((l) => /history of #lobby is no longer available/.test(l))).toBe(
-      true,
-    );
-    speaker.close();
-    listener.close();
-  });
+  test.runIf(!kind.cluster)(
+    'Redis restarts in the middle of traffic: people are told, chat resumes, nothing twice',
+    async () => {
+      const [a, b] = nodes as [RunningServer, RunningServer];
+      const one = redis.redis as TestRedis;
+      const speaker = await LineClient.named(portOf(a, 'line'), name('talk'));
+      const listener = await LineClient.named(portOf(b, 'line'), name('hear'));
+      speaker.send('before the restart');
+      await listener.expect(/before the restart$/);
+      await one.restart();
+      await listener.expect(/The chat is degraded/);
+      await listener.expect(/The chat is whole again/, 15_000);
+      // Sending works again once the node is back (it may take a lease round to restore).
+      let heard = false;
+      for (let i = 0; i < 50 && !heard; i++) {
+        speaker.send(`after the restart ${i}`);
+        heard = await listener
+          .expect(new RegExp(`after the restart ${i}$`), 300)
+          .then(() => true)
+          .catch(() => false);
+      }
+      expect(heard).toBe(true);
+      const copies = listener.lines.filter((l) => /before the restart$/.test(l));
+      expect(copies).toHaveLength(1);
+      // The lost history (a restart without persistence) was said.
+      expect(listener.lines.some((l) => /history of #lobby is no longer available/.test(l))).toBe(
+        true,
+      );
+      speaker.close();
+      listener.close();
+    },
+  );
 });
