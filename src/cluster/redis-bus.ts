@@ -218,6 +218,11 @@ export class RedisBus extends ClusterBus {
   }
 
   protected override sequence(envelope: Envelope): Promise<Position> {
+    // On a cluster, a room on a shard that is up could still be sequenced while another
+    // shard is away; refused all the same, so that "sending is paused" holds for every
+    // room, as on one Redis (and a node's or everyone's channel on the missing shard
+    // does not silently lose what a room event implies: quits, kills, notices).
+    if (!this.link.up) return Promise.reject(new Error('redis unreachable'));
     return sequenceEnvelope(
       this.link,
       envelope,

@@ -65,12 +65,13 @@ export async function connectRedisCluster(o: RedisOptions): Promise<RedisLink> {
   let lastUp = false;
   let closing = false;
 
-  const isUp = (): boolean => {
-    if (!cluster.isReady) return false;
-    return cluster.masters.every(
-      (m) => (!m.client || m.client.isReady) && (!m.pubSub || m.pubSub.client.isReady),
-    );
-  };
+  // A connection still making its first connect (a shard's pub/sub connection opens with
+  // the first channel it serves) has lost nothing yet: it does not make the link down.
+  type Conn = { client?: { isReady: boolean }; connectPromise?: unknown } | undefined;
+  const ready = (c: Conn): boolean =>
+    !c?.client || c.connectPromise !== undefined || c.client.isReady;
+  const isUp = (): boolean =>
+    cluster.isReady && cluster.masters.every((m) => ready(m) && ready(m.pubSub));
   const changed = (reason: string): void => {
     const up = isUp();
     if (up === lastUp || closing) return;

@@ -230,6 +230,44 @@ describe.each(REDIS_BACKENDS)('three nodes, one chat, on $name', (kind) => {
     for (const x of [one, two, three]) x.close();
   });
 
+  test.runIf(kind.cluster)(
+    'a shard away: the chat is degraded and sends refused, in every room; back: whole again',
+    { timeout: 60_000 },
+    async () => {
+      const c = redis.cluster as TestRedisCluster;
+      const [a, b] = nodes as [RunningServer, RunningServer];
+      const speaker = await RawFramedClient.hello(portOf(a, 'framed'), name('shard'));
+      const listener = await LineClient.named(portOf(b, 'line'), name('hear'));
+      // Not #lobby's shard: a room elsewhere is refused too (the bus is one).
+      const lobbyShard = await c.masterOf(roomKeys('#lobby').channel);
+      const away = c.masters[(lobbyShard + 1) % c.masters.length] as TestRedis;
+      await away.stop();
+      await speaker.expect((m) => m.type === 'notice' && /degraded/.test(String(m.text)));
+      speaker.send({ type: 'say', room: '#lobby', text: 'into the void', ref: 'v' });
+      expect(await speaker.expect((m) => m.ref === 'v')).toMatchObject({
+        type: 'error',
+        code: 'bus_unavailable',
+      });
+      // The same port and directory: its nodes.conf brings it back into the cluster.
+      await away.restart();
+      await speaker.expect(
+        (m) => m.type === 'notice' && /whole again/.test(String(m.text)),
+        30_000,
+      );
+      let heard = false;
+      for (let i = 0; i < 50 && !heard; i++) {
+        speaker.send({ type: 'say', room: '#lobby', text: `back ${i}`, ref: `b${i}` });
+        heard = await listener
+          .expect(new RegExp(`back ${i}$`), 500)
+          .then(() => true)
+          .catch(() => false);
+      }
+      expect(heard).toBe(true);
+      speaker.close();
+      listener.close();
+    },
+  );
+
   test.runIf(!kind.cluster)(
     'while Redis is away, a send is refused to its sender and /readyz says not ready',
     async () => {
