@@ -1,8 +1,8 @@
 /**
  * One node of a Redis cluster, assembled: the bus, the shared presence and the leases,
  * and the check that the nodes of one chat share one history. server.ts calls this for
- * `--bus redis://…` (or `rediss://`); the password can be in the URL or in
- * PLUGBOARD_BUS.
+ * `--bus redis://…` (or `rediss://`, or a Redis Cluster's `redis+cluster://…`); the
+ * password can be in the URL or in PLUGBOARD_BUS.
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
