@@ -10,7 +10,6 @@
  *   have no private history to read (see docs/protocol.md, "Private history").
  */
 import { fold } from './names.js';
-import type { HistoryEntry } from './events.js';
 import type { HistoryQuery } from './ports.js';
 
 /** The conversation of two accounts. */
@@ -45,11 +44,11 @@ export function peerOfKey(key: string, mine: string): { name: string; guest: boo
  * page of its own key, so their union holds the true page of the union): merged by id
  * and cut at the end `range` keeps (HistoryQuery.keep and its default).
  */
-export function mergePages(
-  pages: readonly HistoryEntry[][],
+export function mergePages<T extends { id: string }>(
+  pages: readonly T[][],
   range: Omit<HistoryQuery, 'room'>,
-): HistoryEntry[] {
-  if (pages.length === 1) return pages[0] as HistoryEntry[];
+): T[] {
+  if (pages.length === 1) return pages[0] as T[];
   const all = pages.flat().sort((x, y) => {
     const a = BigInt(x.id);
     const b = BigInt(y.id);

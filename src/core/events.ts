@@ -70,6 +70,8 @@ export interface DirectEvent {
 export interface JoinedEvent {
   type: 'joined';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   room: string;
   who: Actor;
@@ -103,6 +105,8 @@ export interface RosterEvent {
 export interface LeftEvent {
   type: 'left';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   room: string;
   who: Actor;
@@ -113,6 +117,8 @@ export interface LeftEvent {
 export interface KickEvent {
   type: 'kick';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   room: string;
   by: Actor;
@@ -123,6 +129,8 @@ export interface KickEvent {
 export interface QuitEvent {
   type: 'quit';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   who: Actor;
   reason: string;
@@ -135,6 +143,8 @@ export interface QuitEvent {
 export interface NickEvent {
   type: 'nick';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   who: Actor;
   newName: string;
@@ -144,6 +154,8 @@ export interface NickEvent {
 export interface TopicEvent {
   type: 'topic';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   room: string;
   by: Actor;
@@ -211,6 +223,8 @@ export interface StatusEvent {
 export interface ModeEvent {
   type: 'mode';
   ts: number;
+  /** Its history id when kept for event playback (event-history.ts); else absent. */
+  id?: string;
   origin: string;
   room: string;
   by: Actor;
@@ -334,4 +348,34 @@ export interface HistoryEntry {
   mask: string;
   text: string;
   kind: MessageKind;
+}
+
+/**
+ * What a kept room event says (IRCv3 draft/event-playback: CHATHISTORY plays these back,
+ * beside the messages, to clients that asked). Kept apart from messages (their own table),
+ * so nothing that reads messages (replays, resume, counts, search, markers) sees them.
+ */
+export type EventDetail =
+  | { kind: 'join'; account: string | null; realname: string }
+  | { kind: 'part'; reason: string }
+  | { kind: 'quit'; reason: string }
+  | { kind: 'kick'; name: string; reason: string }
+  | { kind: 'topic'; topic: string }
+  | { kind: 'nick'; newName: string }
+  | { kind: 'mode'; changes: RoomChange[] }
+  | { kind: 'tag'; tags: Record<string, string> };
+
+export type EventKind = EventDetail['kind'];
+
+/** A kept room event (or a private conversation's TAGMSG), as the store returns it. */
+export interface EventEntry {
+  /** A message id (ids.ts): events and messages share one order. */
+  id: string;
+  ts: number;
+  /** The room, or a private conversation's key (messaging.ts directKey). */
+  room: string;
+  /** Who did it: their name (an account name in private history, as for messages). */
+  from: string;
+  mask: string;
+  detail: EventDetail;
 }

@@ -37,6 +37,7 @@ import { silentLogger, systemClock } from './ports.js';
 import { LocalPresence, type NameHold } from './presence.js';
 import { Resume } from './resume.js';
 import { Retention } from './retention.js';
+import { keepRows, prepareKept } from './event-history.js';
 import { RoomStates } from './room-state.js';
 import { Rooms } from './rooms.js';
 import type { Session } from './session.js';
@@ -123,6 +124,7 @@ export class Hub implements Core {
       { maxAgeMs: options.retentionMaxAgeMs, maxCount: options.retentionMaxCount },
       log,
       options.retentionIntervalMs,
+      options.eventHistory,
     );
     this.resume = new Resume(this);
     this.identity = new Identity(this);
@@ -205,7 +207,10 @@ export class Hub implements Core {
   }
 
   emit(event: ChatEvent, route: BusRoute): Promise<void> {
-    return this.bus.emit(event, route).catch((err: unknown) => {
+    // Only here, on the node that emits it, is an event kept (once for the whole cluster).
+    const kept = prepareKept(this, event, (ts) => this.messaging.newId(ts));
+    const sent = this.bus.emit(event, route);
+    return (kept === null ? sent : sent.then(() => keepRows(this, kept))).catch((err: unknown) => {
       if (err instanceof ChatError) throw err;
       this.log.warn({ err, type: event.type }, 'event not sent');
       throw new ChatError(

@@ -10,6 +10,7 @@ import type {
   Actor,
   DirectEvent,
   DirectHistoryEntry,
+  EventEntry,
   HistoryEntry,
   MessageEvent,
   MessageKind,
@@ -22,6 +23,7 @@ import type { BusRoute, HistoryQuery, PersonInfo } from './ports.js';
 import type { Session } from './session.js';
 import { cleanText } from './text.js';
 import { checkClientTags } from './tags.js';
+import { keepsTagmsg, mayKeepEvents } from './event-history.js';
 import { nodeOf } from './ids.js';
 
 export interface NoticeOptions {
@@ -96,8 +98,31 @@ export class Messaging {
         text: clean,
         kind,
       });
+    } else if (extra.tagOnly) {
+      this.keepTagmsg(event, room.name, s.name, s.mask);
     }
     return event;
+  }
+
+  /**
+   * A TAGMSG worth keeping (a reaction: event-history.ts) is kept as an event, for event
+   * playback, never as a message.
+   */
+  private keepTagmsg(
+    event: { id: string; ts: number; tags?: Record<string, string> },
+    room: string,
+    from: string,
+    mask: string,
+  ): void {
+    if (!keepsTagmsg(event.tags) || !mayKeepEvents(this.core)) return;
+    this.core.store.appendEvent?.({
+      id: event.id,
+      ts: event.ts,
+      room,
+      from,
+      mask,
+      detail: { kind: 'tag', tags: { ...event.tags } },
+    });
   }
 
   async dm(
@@ -141,6 +166,8 @@ export class Messaging {
         text: clean,
         kind,
       });
+    } else if (extra.tagOnly && key !== null) {
+      this.keepTagmsg(event, key, s.account ?? s.name, s.mask);
     }
     return { event, target };
   }
@@ -275,6 +302,35 @@ export class Messaging {
     peer: string,
     range: HistoryRange,
   ): Promise<{ peer: string; entries: HistoryEntry[] }> {
+    const { peer: name, rooms } = await this.directKeys(s, peer);
+    const pages = await Promise.all(
+      rooms.map((room) => this.core.store.history({ ...range, room })),
+    );
+    return { peer: name, entries: mergePages(pages, range) };
+  }
+
+  /**
+   * A page of the events kept (event-history.ts) of a room, for someone the access policy
+   * lets read it: what event playback adds to historyPage.
+   */
+  eventPage(s: Session, room: string, range: HistoryRange): Promise<EventEntry[]> {
+    const { core } = this;
+    checkRoom(room, core.options.roomNameLength);
+    const r = requireReadable(s, core.rooms.get(room), room);
+    return core.store.events?.({ ...range, room: r.name }) ?? Promise.resolve([]);
+  }
+
+  /** directPage's events (the TAGMSGs kept), for event playback. */
+  async directEventPage(s: Session, peer: string, range: HistoryRange): Promise<EventEntry[]> {
+    const { store } = this.core;
+    if (!store.events) return [];
+    const { rooms } = await this.directKeys(s, peer);
+    const pages = await Promise.all(rooms.map((room) => store.events?.({ ...range, room }) ?? []));
+    return mergePages(pages, range);
+  }
+
+  /** Where `s`'s conversation with `peer` is kept (directPage), and the peer's name. */
+  private async directKeys(s: Session, peer: string): Promise<{ peer: string; rooms: string[] }> {
     const { core } = this;
     requireRegistered(s);
     if (s.account === null) {
@@ -293,8 +349,7 @@ export class Messaging {
     // (this account's alone to read, docs/protocol.md "Private history").
     const rooms = [guestDirectKey(s.account, peer)];
     if (account !== null) rooms.unshift(directKey(s.account, account));
-    const pages = await Promise.all(rooms.map((room) => core.store.history({ ...range, room })));
-    return { peer: account ?? online?.name ?? peer, entries: mergePages(pages, range) };
+    return { peer: account ?? online?.name ?? peer, rooms };
   }
 
   /**

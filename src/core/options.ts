@@ -17,6 +17,7 @@ export interface ServerOptions {
   registrationTimeoutMs: number;
   idleTimeoutMs: number;
   historyRing: number;
+  eventHistory: number;
   historyOnJoin: number;
   historyPageMax: number;
   searchPageMax: number;
@@ -331,6 +332,15 @@ export const coreOptions: readonly Spec[] = [
     help: "messages kept per room by '--store memory'",
     default: '200',
     set: num('historyRing'),
+  },
+  {
+    flag: 'event-history',
+    kind: 'int',
+    min: 0,
+    max: 1_000_000,
+    help: 'room events (joins, parts, topics, reactions...) kept per room for IRC event playback (0: none)',
+    default: '1000',
+    set: num('eventHistory'),
   },
   {
     flag: 'retention-days',

@@ -3,7 +3,7 @@
  * protocols implement Encoder, src/cluster implements Bus, src/store implements Store.
  * The core imports none of those implementations.
  */
-import type { ChatEvent, HistoryEntry } from './events.js';
+import type { ChatEvent, EventEntry, HistoryEntry } from './events.js';
 import type { RoomFlag } from './room-changes.js';
 import type { BanEntry, RemoteMember } from './room.js';
 import type { Session } from './session.js';
@@ -395,6 +395,19 @@ export interface Store {
   /** Entries oldest first, at most `limit`, ending just before `before` (or the newest). */
   history(query: HistoryQuery): Promise<HistoryEntry[]>;
   /**
+   * Keeps a room event for IRCv3 event playback (core/event-history.ts says which), in a
+   * table of its own that no message read looks at. Queued like the small writes: nothing
+   * waits for it. Absent: the store keeps no events.
+   */
+  appendEvent?(entry: EventEntry): void;
+  /** Kept events of `query.room`, paged exactly as history() pages messages. */
+  events?(query: HistoryQuery): Promise<EventEntry[]>;
+  /**
+   * Deletes kept events older than maxAgeMs and beyond the newest maxCount per room (0: no
+   * limit), in one room or in all; returns how many. prune() also applies its limits here.
+   */
+  pruneEvents?(maxAgeMs: number, maxCount: number, room?: string): Promise<number>;
+  /**
    * Full-text search of what is written (SQLite FTS5, PostgreSQL text search, a word
    * match in memory). Never throws for any terms search-terms.ts lets through.
    */
@@ -431,7 +444,8 @@ export interface Store {
   loadBans(): Promise<BanRecord[]>;
   /**
    * Retention: deletes messages older than maxAgeMs and beyond the newest maxCount per room
-   * (0: no limit), in one room or, without `room`, in every room.
+   * (0: no limit), in one room or, without `room`, in every room; returns how many messages
+   * (kept events go by the same limits, pruneEvents, and are not counted).
    */
   prune?(maxAgeMs: number, maxCount: number, room?: string): Promise<number>;
   /** Messages accepted but not yet written. */

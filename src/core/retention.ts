@@ -2,7 +2,9 @@
  * Retention: in the background, deletes history older than the configured age or beyond
  * the configured count per room. The server-wide limits come from --retention-days and
  * --retention-count; a room can have its own (admin `retention ROOM DAYS COUNT`), kept in
- * the store's settings. Both apply, so the stricter limit wins.
+ * the store's settings. Both apply, so the stricter limit wins. Kept room events (event
+ * playback, event-history.ts) go by the same limits, and each pass also trims every room's
+ * to the newest `eventKeep` (--event-history).
  */
 import type { Logger, Store } from './ports.js';
 
@@ -23,6 +25,7 @@ export class Retention {
     private readonly global: RetentionLimits,
     private readonly log: Logger,
     private readonly intervalMs = 10 * 60_000,
+    private readonly eventKeep = 0,
   ) {}
 
   async start(): Promise<void> {
@@ -68,7 +71,11 @@ export class Retention {
       for (const [room, r] of Object.entries(this.perRoom)) {
         removed += await this.store.prune(r.days * DAY, r.count, room);
       }
-      if (removed > 0) this.log.info({ removed }, 'retention pruned history');
+      const events =
+        this.eventKeep > 0 && this.store.pruneEvents
+          ? await this.store.pruneEvents(0, this.eventKeep)
+          : 0;
+      if (removed > 0 || events > 0) this.log.info({ removed, events }, 'retention pruned history');
     } catch (err) {
       this.log.error({ err }, 'retention failed');
     }

@@ -3,7 +3,6 @@
  * and the writes still queued in write-path.ts): one definition of `before`, `after` and
  * `keep` (ports.ts HistoryQuery), so the SQL stores can be checked against it.
  */
-import type { HistoryEntry } from '../core/events.js';
 import type { HistoryQuery } from '../core/ports.js';
 
 /** Orders message ids (decimal strings of 64-bit integers, ids.ts) numerically. */
@@ -19,7 +18,7 @@ export function keepOf(query: HistoryQuery): 'oldest' | 'newest' {
 }
 
 /** The page `query` asks for from `entries` (oldest first, sorted by id). */
-export function pageOf(entries: readonly HistoryEntry[], query: HistoryQuery): HistoryEntry[] {
+export function pageOf<T extends { id: string }>(entries: readonly T[], query: HistoryQuery): T[] {
   const before = query.before === undefined ? null : BigInt(query.before);
   const after = query.after === undefined ? null : BigInt(query.after);
   const inRange = entries.filter((e) => {

@@ -2,7 +2,7 @@
  * In-memory store: a bounded ring of recent messages per room. For tests and
  * `--store memory`; forgets everything on restart.
  */
-import type { HistoryEntry } from '../core/events.js';
+import type { EventEntry, HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
 import type {
   AccountRecord,
@@ -64,6 +64,27 @@ export class MemoryStore implements Store {
       for (const gone of ring.splice(0, ring.length - this.perRoom)) this.ids.delete(gone.id);
     }
     return COMMITTED;
+  }
+
+  /** Kept events (event playback) per room, a ring of the same size as the messages'. */
+  private readonly eventRings = new Map<string, EventEntry[]>();
+
+  appendEvent(entry: EventEntry): void {
+    const key = fold(entry.room);
+    let ring = this.eventRings.get(key);
+    if (!ring) {
+      ring = [];
+      this.eventRings.set(key, ring);
+    }
+    // One event per room and id, as the disk stores keep them.
+    if (ring.some((e) => e.id === entry.id)) return;
+    ring.push(entry);
+    if (ring.length > this.perRoom * 2) ring.splice(0, ring.length - this.perRoom);
+  }
+
+  async events(query: HistoryQuery): Promise<EventEntry[]> {
+    const ring = this.eventRings.get(fold(query.room)) ?? [];
+    return pageOf(ring.slice(Math.max(ring.length - this.perRoom, 0)), query);
   }
 
   writable(): boolean {

@@ -6,7 +6,7 @@
  * Failed batches are retried with backoff, never dropped.
  */
 import pg from 'pg';
-import type { HistoryEntry } from '../core/events.js';
+import type { EventEntry, HistoryEntry } from '../core/events.js';
 import { ChatError, ErrorCode } from '../core/errors.js';
 import { fold } from '../core/names.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
@@ -29,7 +29,15 @@ import { isPrefixTerm } from '../core/search-terms.js';
 import { cutPage } from './search-page.js';
 import { keepOf } from './history-page.js';
 import { failureCode } from './write-failure.js';
-import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
+import { encodeDetail, eventOf, type EventRow } from './event-data.js';
+import {
+  isEventWrite,
+  isMessage,
+  isStatement,
+  WritePath,
+  type HealthListener,
+  type PendingWrite,
+} from './write-path.js';
 import type { WriteQueueOptions } from './write-queue.js';
 
 export interface PostgresStoreOptions {
@@ -97,6 +105,21 @@ const MIGRATIONS: string[] = [
      marker BIGINT NOT NULL,
      PRIMARY KEY (account_key, target_key)
    );`,
+  // Room events kept for IRCv3 event playback (core/event-history.ts), in a table of
+  // their own so that no read of messages sees them; one row per room (a quit in three
+  // rooms: three rows, one id).
+  `CREATE TABLE room_events (
+     id BIGINT NOT NULL,
+     room_key TEXT NOT NULL,
+     room TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     mask TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     data TEXT NOT NULL,
+     ts BIGINT NOT NULL,
+     PRIMARY KEY (room_key, id)
+   );
+   CREATE INDEX room_events_ts ON room_events (ts);`,
 ];
 
 /** Past every message id (ids.ts): the `before` of a search's first page. */
@@ -163,9 +186,9 @@ export class PostgresStore implements Store {
 
   /** One batch: a single INSERT when it is all messages, else one transaction. */
   private async write(batch: PendingWrite[]): Promise<void> {
-    if (!batch.some(isStatement)) {
-      const inserted = await this.insertMessages(this.pool, batch as HistoryEntry[]);
-      this.path.duplicatesFound(missing(batch as HistoryEntry[], inserted));
+    if (batch.every(isMessage)) {
+      const inserted = await this.insertMessages(this.pool, batch);
+      this.path.duplicatesFound(missing(batch, inserted));
       return;
     }
     const client = await this.pool.connect();
@@ -179,11 +202,21 @@ export class PostgresStore implements Store {
           i++;
           continue;
         }
-        // Consecutive messages go as one INSERT.
+        // Consecutive messages go as one INSERT, consecutive events as another.
+        const events = isEventWrite(w);
+        const sameRun = (x: PendingWrite) => (events ? isEventWrite(x) : isMessage(x));
         let j = i;
-        while (j < batch.length && !isStatement(batch[j] as PendingWrite)) j++;
-        const run = batch.slice(i, j) as HistoryEntry[];
-        duplicates.push(...missing(run, await this.insertMessages(client, run)));
+        while (j < batch.length && sameRun(batch[j] as PendingWrite)) j++;
+        const run = batch.slice(i, j);
+        if (events) {
+          await this.insertEvents(
+            client,
+            run.filter(isEventWrite).map((x) => x.event),
+          );
+        } else {
+          const messages = run as HistoryEntry[];
+          duplicates.push(...missing(messages, await this.insertMessages(client, messages)));
+        }
         i = j;
       }
       await client.query('COMMIT');
@@ -194,6 +227,25 @@ export class PostgresStore implements Store {
     }
     client.release();
     this.path.duplicatesFound(duplicates);
+  }
+
+  /** Inserts kept events; one already kept (same room, same id) is left as it is. */
+  private async insertEvents(db: pg.PoolClient, entries: EventEntry[]): Promise<void> {
+    const values: unknown[] = [];
+    const rows: string[] = [];
+    for (const e of entries) {
+      const i = values.length;
+      const { kind, data } = encodeDetail(e.detail);
+      rows.push(
+        `($${i + 1},$${i + 2},$${i + 3},$${i + 4},$${i + 5},$${i + 6},$${i + 7},$${i + 8})`,
+      );
+      values.push(e.id, fold(e.room), e.room, e.from, e.mask, kind, data, e.ts);
+    }
+    await db.query(
+      `INSERT INTO room_events (id, room_key, room, sender, mask, kind, data, ts) VALUES ${rows.join(',')}
+       ON CONFLICT DO NOTHING`,
+      values,
+    );
   }
 
   /** Inserts messages; returns the ids written (an id already stored is skipped). */
@@ -260,6 +312,37 @@ export class PostgresStore implements Store {
     );
     const rows = oldest ? r.rows : r.rows.reverse();
     return this.path.withPending(rows.map(entryOf), query);
+  }
+
+  appendEvent(entry: EventEntry): void {
+    this.path.appendEvent(entry);
+  }
+
+  async events(query: HistoryQuery): Promise<EventEntry[]> {
+    await this.path.queue.flush();
+    const params: unknown[] = [fold(query.room)];
+    const where = ['room_key = $1'];
+    if (query.before !== undefined) {
+      params.push(query.before);
+      where.push(`id < $${params.length}`);
+    }
+    if (query.after !== undefined) {
+      params.push(query.after);
+      where.push(`id > $${params.length}`);
+    }
+    params.push(Math.max(0, query.limit));
+    const oldest = keepOf(query) === 'oldest';
+    const r = await this.pool.query<EventRow>(
+      `SELECT id, room, sender, mask, kind, data, ts FROM room_events WHERE ${where.join(' AND ')} ORDER BY id ${oldest ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      params,
+    );
+    const rows = oldest ? r.rows : r.rows.reverse();
+    const entries: EventEntry[] = [];
+    for (const row of rows) {
+      const e = eventOf(row);
+      if (e !== null) entries.push(e);
+    }
+    return this.path.withPendingEvents(entries, query);
   }
 
   async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
@@ -486,6 +569,32 @@ export class PostgresStore implements Store {
            SELECT id FROM (
              SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
              FROM messages WHERE $2::text IS NULL OR room_key = $2
+           ) ranked WHERE n > $1)`,
+        [maxCount, key],
+      );
+      removed += r.rowCount ?? 0;
+    }
+    await this.pruneEvents(maxAgeMs, maxCount, room);
+    return removed;
+  }
+
+  async pruneEvents(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
+    await this.path.queue.flush();
+    const key = room === undefined ? null : fold(room);
+    let removed = 0;
+    if (maxAgeMs > 0) {
+      const r = await this.pool.query(
+        'DELETE FROM room_events WHERE ts < $1 AND ($2::text IS NULL OR room_key = $2)',
+        [Date.now() - maxAgeMs, key],
+      );
+      removed += r.rowCount ?? 0;
+    }
+    if (maxCount > 0) {
+      const r = await this.pool.query(
+        `DELETE FROM room_events WHERE (room_key, id) IN (
+           SELECT room_key, id FROM (
+             SELECT room_key, id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
+             FROM room_events WHERE $2::text IS NULL OR room_key = $2
            ) ranked WHERE n > $1)`,
         [maxCount, key],
       );

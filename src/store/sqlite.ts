@@ -6,7 +6,7 @@
  * them. Only account creation, which the person waits for, is written directly.
  */
 import type Database from 'better-sqlite3';
-import type { HistoryEntry } from '../core/events.js';
+import type { EventEntry, HistoryEntry } from '../core/events.js';
 import { ChatError, ErrorCode } from '../core/errors.js';
 import type {
   AccountRecord,
@@ -29,7 +29,14 @@ import { searchIndex } from './sqlite-search.js';
 import { keepOf } from './history-page.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
-import { isStatement, WritePath, type HealthListener, type PendingWrite } from './write-path.js';
+import { encodeDetail, eventOf, type EventRow } from './event-data.js';
+import {
+  isEventWrite,
+  isStatement,
+  WritePath,
+  type HealthListener,
+  type PendingWrite,
+} from './write-path.js';
 import type { WriteQueueOptions } from './write-queue.js';
 
 export interface SqliteStoreOptions {
@@ -112,6 +119,22 @@ const MIGRATIONS: string[] = [
      marker INTEGER NOT NULL,
      PRIMARY KEY (account_key, target_key)
    );`,
+  // Room events kept for IRCv3 event playback (core/event-history.ts): joins, parts,
+  // topics, TAGMSGs... in a table of their own, so no read of messages (replays, resume,
+  // counts, search, markers) can see them. One row per room an event happened in (a quit
+  // in three rooms is three rows with one id), clustered by room for paging.
+  `CREATE TABLE room_events (
+     id INTEGER NOT NULL,
+     room_key TEXT NOT NULL,
+     room TEXT NOT NULL,
+     sender TEXT NOT NULL,
+     mask TEXT NOT NULL,
+     kind TEXT NOT NULL,
+     data TEXT NOT NULL,
+     ts INTEGER NOT NULL,
+     PRIMARY KEY (room_key, id)
+   ) WITHOUT ROWID;
+   CREATE INDEX room_events_ts ON room_events (ts);`,
 ];
 
 export class SqliteStore implements Store {
@@ -122,6 +145,7 @@ export class SqliteStore implements Store {
   private insert!: Database.Statement;
   /** Indexes a message just inserted (messages_fts, above), in the same transaction. */
   private indexText!: Database.Statement;
+  private insertEvent!: Database.Statement;
   private writeBatch!: (batch: PendingWrite[]) => string[];
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -150,11 +174,30 @@ export class SqliteStore implements Store {
       'INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
     this.indexText = this.db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
+    // An event already kept (the same id in the same room) is left as it is.
+    this.insertEvent = this.db.prepare(
+      'INSERT INTO room_events (id, room_key, room, sender, mask, kind, data, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+    );
     this.writeBatch = this.db.transaction((batch: PendingWrite[]) => {
       const duplicates: string[] = [];
       for (const w of batch) {
         if (isStatement(w)) {
           this.statement(w.sql).run(...w.params);
+          continue;
+        }
+        if (isEventWrite(w)) {
+          const e = w.event;
+          const { kind, data } = encodeDetail(e.detail);
+          this.insertEvent.run(
+            BigInt(e.id),
+            fold(e.room),
+            e.room,
+            e.from,
+            e.mask,
+            kind,
+            data,
+            e.ts,
+          );
           continue;
         }
         const id = BigInt(w.id);
@@ -253,6 +296,36 @@ export class SqliteStore implements Store {
     ) as StoredRow[];
     if (!oldest) rows.reverse();
     return this.path.withPending(rows.map(entryOf), query);
+  }
+
+  appendEvent(entry: EventEntry): void {
+    this.path.appendEvent(entry);
+  }
+
+  async events(query: HistoryQuery): Promise<EventEntry[]> {
+    await this.path.queue.flush();
+    const where = ['room_key = @room'];
+    if (query.before !== undefined) where.push('id < @before');
+    if (query.after !== undefined) where.push('id > @after');
+    const oldest = keepOf(query) === 'oldest';
+    const sql = `SELECT id, room, sender, mask, kind, data, ts FROM room_events WHERE ${where.join(' AND ')} ORDER BY id ${oldest ? 'ASC' : 'DESC'} LIMIT @limit`;
+    const rows = this.read(() =>
+      this.statement(sql)
+        .safeIntegers(true)
+        .all({
+          room: fold(query.room),
+          limit: Math.max(0, query.limit),
+          ...(query.before !== undefined ? { before: BigInt(query.before) } : {}),
+          ...(query.after !== undefined ? { after: BigInt(query.after) } : {}),
+        }),
+    ) as EventRow[];
+    if (!oldest) rows.reverse();
+    const entries: EventEntry[] = [];
+    for (const row of rows) {
+      const e = eventOf(row);
+      if (e !== null) entries.push(e);
+    }
+    return this.path.withPendingEvents(entries, query);
   }
 
   async messagesAfter(room: string, after: string, limit: number): Promise<HistoryEntry[]> {
@@ -497,6 +570,35 @@ export class SqliteStore implements Store {
              SELECT id FROM (
                SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
                FROM messages WHERE 1 = 1${where}
+             ) WHERE n > @keep)`,
+        )
+        .run(params).changes;
+    }
+    await this.pruneEvents(maxAgeMs, maxCount, room);
+    return removed;
+  }
+
+  async pruneEvents(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
+    await this.path.queue.flush();
+    const where = room === undefined ? '' : ' AND room_key = @room';
+    const params = {
+      room: room === undefined ? null : fold(room),
+      cutoff: Date.now() - maxAgeMs,
+      keep: maxCount,
+    };
+    let removed = 0;
+    if (maxAgeMs > 0) {
+      removed += this.db
+        .prepare(`DELETE FROM room_events WHERE ts < @cutoff${where}`)
+        .run(params).changes;
+    }
+    if (maxCount > 0) {
+      removed += this.db
+        .prepare(
+          `DELETE FROM room_events WHERE (room_key, id) IN (
+             SELECT room_key, id FROM (
+               SELECT room_key, id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
+               FROM room_events WHERE 1 = 1${where}
              ) WHERE n > @keep)`,
         )
         .run(params).changes;

@@ -3,7 +3,7 @@
  * (messages and the small fire-and-forget writes, in one order), health as the hub and
  * /readyz see it, the log lines of a failure episode, and the figures for metrics.
  */
-import type { HistoryEntry } from '../core/events.js';
+import type { EventEntry, HistoryEntry } from '../core/events.js';
 import { fold } from '../core/names.js';
 import type { HistoryQuery, Logger, StoreStats } from '../core/ports.js';
 import { compareIds, pageOf } from './history-page.js';
@@ -16,10 +16,24 @@ export interface StatementWrite {
   readonly params: readonly unknown[];
 }
 
-export type PendingWrite = HistoryEntry | StatementWrite;
+/** A kept room event (event playback), written in its own table (store/event-data.ts). */
+export interface EventWrite {
+  readonly event: EventEntry;
+}
+
+export type PendingWrite = HistoryEntry | StatementWrite | EventWrite;
 
 export function isStatement(w: PendingWrite): w is StatementWrite {
   return (w as StatementWrite).sql !== undefined;
+}
+
+export function isEventWrite(w: PendingWrite): w is EventWrite {
+  return (w as EventWrite).event !== undefined;
+}
+
+/** A message: neither a small write nor a kept event. */
+export function isMessage(w: PendingWrite): w is HistoryEntry {
+  return !isStatement(w) && !isEventWrite(w);
 }
 
 export type HealthListener = (healthy: boolean, reason: string) => void;
@@ -73,7 +87,11 @@ export class WritePath {
       isPermanent: isContentFailure,
       onRejected: (item, err) => {
         // Its id (or statement), not its text: the log is no place for people's messages.
-        const what = isStatement(item) ? { sql: item.sql } : { id: item.id, room: item.room };
+        const what = isStatement(item)
+          ? { sql: item.sql }
+          : isEventWrite(item)
+            ? { id: item.event.id, room: item.event.room, event: item.event.detail.kind }
+            : { id: item.id, room: item.room };
         this.log.error(
           { err, store, code: failureCode(err), ...what },
           'a write the database refuses for its content was left out (retrying it would block every later write)',
@@ -84,6 +102,14 @@ export class WritePath {
 
   appendMessage(entry: HistoryEntry): Promise<void> {
     return this.queue.push(entry);
+  }
+
+  /**
+   * Queues a kept event behind everything queued before it. Fire-and-forget like the small
+   * writes: nothing waits for it, and a store that cannot write refuses messages, not this.
+   */
+  appendEvent(event: EventEntry): void {
+    void this.queue.push({ event });
   }
 
   /** Queues a small write behind everything queued before it. */
@@ -147,11 +173,27 @@ export class WritePath {
     const seen = new Set(committed.map((e) => e.id));
     const waiting: HistoryEntry[] = [];
     for (const w of this.queue.pending()) {
-      if (isStatement(w) || seen.has(w.id) || fold(w.room) !== key) continue;
+      if (!isMessage(w) || seen.has(w.id) || fold(w.room) !== key) continue;
       waiting.push(w);
     }
     if (waiting.length === 0) return committed;
     // The committed page plus what waits holds every entry of the true page: page again.
+    const all = committed.concat(waiting);
+    all.sort(byId);
+    return pageOf(all, query);
+  }
+
+  /** withPending for kept events: the committed page plus the queued events of its room. */
+  withPendingEvents(committed: EventEntry[], query: HistoryQuery): EventEntry[] {
+    if (this.queue.size === 0) return committed;
+    const key = fold(query.room);
+    const seen = new Set(committed.map((e) => e.id));
+    const waiting: EventEntry[] = [];
+    for (const w of this.queue.pending()) {
+      if (!isEventWrite(w) || seen.has(w.event.id) || fold(w.event.room) !== key) continue;
+      waiting.push(w.event);
+    }
+    if (waiting.length === 0) return committed;
     const all = committed.concat(waiting);
     all.sort(byId);
     return pageOf(all, query);
@@ -184,7 +226,7 @@ export class WritePath {
     const seen = new Set(committed.map((e) => e.id));
     const out: HistoryEntry[] = [];
     for (const w of this.queue.pending()) {
-      if (isStatement(w) || seen.has(w.id) || fold(w.room) !== key) continue;
+      if (!isMessage(w) || seen.has(w.id) || fold(w.room) !== key) continue;
       if (BigInt(w.id) > floor) out.push(w);
     }
     return out;
@@ -196,6 +238,6 @@ export class WritePath {
   }
 }
 
-function byId(a: HistoryEntry, b: HistoryEntry): number {
+function byId(a: { id: string }, b: { id: string }): number {
   return compareIds(a.id, b.id);
 }

@@ -2,7 +2,7 @@
  * The contract every Store must keep. Each backend's test file calls this.
  */
 import { expect, test } from 'vitest';
-import type { HistoryEntry } from '../../src/core/events.js';
+import type { EventDetail, EventEntry, HistoryEntry } from '../../src/core/events.js';
 import type { Logger, Store } from '../../src/core/ports.js';
 
 let seq = 0;
@@ -17,6 +17,11 @@ function entry(room: string, text: string, ts = Date.now()): HistoryEntry {
     text,
     kind: 'say',
   };
+}
+
+function event(room: string, detail: EventDetail, ts = Date.now()): EventEntry {
+  seq++;
+  return { id: String(ts * 1000 + seq), ts, room, from: 'bob', mask: 'bob!bob@::1', detail };
 }
 
 /** A logger that keeps what it is told, to check what the store reports. */
@@ -484,6 +489,52 @@ export function storeContract(
     await new Promise((r) => setTimeout(r, 10));
     await store.prune(1, 0); // older than 1 ms: everything, 10 ms later
     expect(await store.history({ room, limit: 100 })).toEqual([]);
+    await store.close();
+  });
+
+  test(`${name}: kept events page like history, per room, and never show as messages`, async () => {
+    const store = await open();
+    if (!store.appendEvent || !store.events) throw new Error(`${name} keeps no events`);
+    const room = `#e${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const details: EventDetail[] = [
+      { kind: 'join', account: null, realname: 'Bob B' },
+      { kind: 'topic', topic: 'a topic ☕' },
+      { kind: 'mode', changes: [{ kind: 'role', role: 'op', name: 'carol', on: true }] },
+      { kind: 'tag', tags: { '+draft/react': '👍', '+draft/reply': '123' } },
+      { kind: 'kick', name: 'carol', reason: 'bye' },
+      { kind: 'nick', newName: 'bobby' },
+      { kind: 'part', reason: '' },
+      { kind: 'quit', reason: 'gone' },
+    ];
+    const m = entry(room, 'a message between events');
+    const events = details.map((d) => event(room, d));
+    store.appendEvent(events[0] as EventEntry);
+    store.appendMessage(m);
+    for (const e of events.slice(1)) store.appendEvent(e);
+    // The same event twice (a retried batch) is kept once; another room's is its own.
+    store.appendEvent(events[1] as EventEntry);
+    store.appendEvent({ ...(events[7] as EventEntry), room: `${room}x` });
+    expect(await store.events({ room, limit: 100 })).toEqual(events);
+    expect((await store.events({ room: room.toUpperCase(), limit: 2 })).map((e) => e.id)).toEqual(
+      events.slice(-2).map((e) => e.id),
+    );
+    const after = await store.events({ room, limit: 2, after: (events[2] as EventEntry).id });
+    expect(after).toEqual(events.slice(3, 5));
+    const before = await store.events({ room, limit: 100, before: (events[2] as EventEntry).id });
+    expect(before).toEqual(events.slice(0, 2));
+    expect(await store.events({ room: `${room}x`, limit: 100 })).toHaveLength(1);
+    // Messages are as they were: the events are in none of their reads.
+    expect(await store.history({ room, limit: 100 })).toEqual([m]);
+    expect(await store.countAfter(room, '0')).toBe(1);
+    expect(await store.messagesAfter(room, '0', 100)).toEqual([m]);
+    if (store.pruneEvents) {
+      await store.pruneEvents(0, 3, room);
+      expect(await store.events({ room, limit: 100 })).toEqual(events.slice(-3));
+      expect(await store.events({ room: `${room}x`, limit: 100 })).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 10));
+      await store.prune?.(1, 0); // retention by age takes events with the messages
+      expect(await store.events({ room, limit: 100 })).toEqual([]);
+    }
     await store.close();
   });
 }

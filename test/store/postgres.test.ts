@@ -164,6 +164,18 @@ test('postgres: a database from before search gets its text search column and in
     // The read markers' table came with the migrations too.
     store.saveReadMarker('b', { target: '#old', id: oldIds[0] as string });
     expect(await store.readMarkers('b')).toEqual([{ target: '#old', id: oldIds[0] }]);
+    // And the kept events' table (event playback): old messages are not events.
+    expect(await store.events({ room: '#old', limit: 10 })).toEqual([]);
+    const topic = { kind: 'topic' as const, topic: 'kept' };
+    store.appendEvent({
+      id: ids.next(ts),
+      ts,
+      room: '#old',
+      from: 'b',
+      mask: 'b!b@h',
+      detail: topic,
+    });
+    expect((await store.events({ room: '#old', limit: 10 })).map((e) => e.detail)).toEqual([topic]);
   } finally {
     await store.close();
   }
@@ -174,7 +186,7 @@ test('postgres: a database from before search gets its text search column and in
     "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_text_search'",
   );
   await check.end();
-  expect(version.rows).toEqual([{ version: 3 }]);
+  expect(version.rows).toEqual([{ version: 4 }]);
   expect(String(index.rows[0]?.indexdef)).toContain('USING gin (text_search)');
   await admin(`DROP DATABASE ${dbName}`);
 }, 30_000);

@@ -108,9 +108,21 @@ test('sqlite: a database from before search is indexed when opened; later writes
   // The read markers' table came with the migration too.
   store.saveReadMarker('a', { target: '#old', id: fresh.id });
   expect(await store.readMarkers('a')).toEqual([{ target: '#old', id: fresh.id }]);
+  // And the kept events' table (event playback), empty: old messages are not events.
+  expect(await store.events({ room: '#old', limit: 10 })).toEqual([]);
+  const topic = { kind: 'topic' as const, topic: 'kept' };
+  store.appendEvent({
+    id: ids.next(ts),
+    ts,
+    room: '#old',
+    from: 'b',
+    mask: 'b!b@h',
+    detail: topic,
+  });
+  expect((await store.events({ room: '#old', limit: 10 })).map((e) => e.detail)).toEqual([topic]);
   await store.close();
   const check = new Database(file);
-  expect(check.pragma('user_version', { simple: true })).toBe(3);
+  expect(check.pragma('user_version', { simple: true })).toBe(4);
   // FTS5's own consistency check of the index against its content table.
   check.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)");
   check.close();

@@ -22,6 +22,8 @@ export const Cap = {
   InviteNotify: 1 << 15,
   ChatHistory: 1 << 16,
   ReadMarker: 1 << 17,
+  EventPlayback: 1 << 18,
+  Chghost: 1 << 19,
 } as const;
 
 export interface CapInfo {
@@ -38,7 +40,9 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'away-notify', bit: Cap.AwayNotify, value: '' },
   { name: 'batch', bit: Cap.Batch, value: '' },
   { name: 'cap-notify', bit: Cap.CapNotify, value: '' },
+  { name: 'chghost', bit: Cap.Chghost, value: '' },
   { name: 'draft/chathistory', bit: Cap.ChatHistory, value: '' },
+  { name: 'draft/event-playback', bit: Cap.EventPlayback, value: '' },
   { name: 'draft/read-marker', bit: Cap.ReadMarker, value: '' },
   { name: 'echo-message', bit: Cap.EchoMessage, value: '' },
   { name: 'extended-join', bit: Cap.ExtendedJoin, value: '' },

@@ -51,6 +51,19 @@ function line(text: string): string {
   return text + '\r\n';
 }
 
+/** A kept event's msgid (core/event-history.ts), for tagPrefix; none when it is not kept. */
+function keptId(event: { id?: string }): { msgid: string } | undefined {
+  return event.id === undefined ? undefined : { msgid: event.id };
+}
+
+/**
+ * The capability bits a room event's bytes vary on: a kept one (with an id) also shows
+ * its msgid to clients with message-tags.
+ */
+function eventBits(event: { id?: string }, caps: number, bits = TAG_BITS): number {
+  return caps & (event.id === undefined ? bits : bits | Cap.MessageTags);
+}
+
 /** Bytes of a string in UTF-8 (ASCII fast path). */
 function byteLength(s: string): number {
   return Buffer.byteLength(s);
@@ -198,8 +211,8 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
     case 'joined':
       // away-notify: others also learn that the joiner is away (not the joiner).
       if (event.away !== undefined && caps & Cap.AwayNotify && event.who.name !== r.name)
-        return awayKey(caps & (TAG_BITS | Cap.ExtendedJoin));
-      return key(caps & (TAG_BITS | Cap.ExtendedJoin));
+        return awayKey(eventBits(event, caps, TAG_BITS | Cap.ExtendedJoin));
+      return key(eventBits(event, caps, TAG_BITS | Cap.ExtendedJoin));
     case 'away':
       if (!(caps & Cap.AwayNotify) || event.who.name === r.name) return null;
       return key(caps & TAG_BITS);
@@ -212,6 +225,13 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
       return caps & Cap.Setname ? key(caps & TAG_BITS) : null;
     case 'status':
       return statusVariant(event, r);
+    case 'left':
+    case 'kick':
+    case 'quit':
+    case 'nick':
+    case 'topic':
+    case 'mode':
+      return key(eventBits(event, caps));
     case 'account':
       // account-notify (IRCv3): only clients that asked for it.
       return caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
@@ -304,7 +324,7 @@ function encodeText(
     case 'dm':
       return messageEvent(event, caps);
     case 'joined': {
-      const tags = tagPrefix(caps, event.ts, event.who.account);
+      const tags = tagPrefix(caps, event.ts, event.who.account, keptId(event));
       // extended-join: account name (or *) and realname.
       const join =
         caps & Cap.ExtendedJoin
@@ -319,25 +339,25 @@ function encodeText(
       return join + away;
     }
     case 'left': {
-      const tags = tagPrefix(caps, event.ts, event.who.account);
+      const tags = tagPrefix(caps, event.ts, event.who.account, keptId(event));
       const reason = event.reason ? ` :${event.reason}` : '';
       return line(`${tags}:${event.who.mask} PART ${event.room}${reason}`);
     }
     case 'kick':
       return line(
-        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} KICK ${event.room} ${event.name} :${event.reason}`,
+        `${tagPrefix(caps, event.ts, event.by.account, keptId(event))}:${event.by.mask} KICK ${event.room} ${event.name} :${event.reason}`,
       );
     case 'quit':
       return line(
-        `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} QUIT :${event.reason}`,
+        `${tagPrefix(caps, event.ts, event.who.account, keptId(event))}:${event.who.mask} QUIT :${event.reason}`,
       );
     case 'nick':
       return line(
-        `${tagPrefix(caps, event.ts, event.who.account)}:${event.who.mask} NICK :${event.newName}`,
+        `${tagPrefix(caps, event.ts, event.who.account, keptId(event))}:${event.who.mask} NICK :${event.newName}`,
       );
     case 'topic':
       return line(
-        `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} TOPIC ${event.room} :${event.topic}`,
+        `${tagPrefix(caps, event.ts, event.by.account, keptId(event))}:${event.by.mask} TOPIC ${event.room} :${event.topic}`,
       );
     case 'mode': {
       const { modes, params } = toLetters(event.changes);
@@ -345,7 +365,7 @@ function encodeText(
       if (modes) {
         const p = params.length ? ` ${params.join(' ')}` : '';
         out += line(
-          `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} MODE ${event.room} ${modes}${p}`,
+          `${tagPrefix(caps, event.ts, event.by.account, keptId(event))}:${event.by.mask} MODE ${event.room} ${modes}${p}`,
         );
       }
       // Mutes and ownership have no mode letter: the channel is told in a notice.

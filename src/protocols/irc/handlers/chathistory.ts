@@ -8,11 +8,14 @@
  * exist, so secret channels do not leak. Private history is the asker's account's
  * conversation with the other name (its account's, and guests' who had that name), and
  * only for the identified (core/messaging.ts, core/direct-keys.ts).
- * Only messages are stored, not joins, parts or topics, so draft/event-playback is not
- * offered. Pages go out as the client reads them (core/pacer.ts), each message cut to
- * 512-byte lines as live delivery cuts it.
+ * A client with draft/event-playback also gets the room events kept beside the messages
+ * (core/event-history.ts: joins, parts, quits, kicks, topics, renames, modes, TAGMSGs),
+ * merged into the same page in id order, the limit counting both; any other client gets
+ * the messages alone, exactly as before. Pages go out as the client reads them
+ * (core/pacer.ts), each message cut to 512-byte lines as live delivery cuts it.
  */
-import type { HistoryEntry } from '../../../core/events.js';
+import { mergePages } from '../../../core/direct-keys.js';
+import type { EventEntry, HistoryEntry } from '../../../core/events.js';
 import { ChatError, ErrorCode } from '../../../core/errors.js';
 import { fold } from '../../../core/names.js';
 import { sendPaced } from '../../../core/pacer.js';
@@ -20,6 +23,7 @@ import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
 import { isoTime, messageLines } from '../encoder.js';
+import { eventLine } from '../event-lines.js';
 import { idRanges, parseChathistory, type ChathistoryRequest } from '../chathistory-request.js';
 
 let batches = 0;
@@ -63,31 +67,51 @@ function sendBatch(
   return sendPaced(c.session, out, c.hub.options.sendQueueBytes);
 }
 
-function tagsFor(c: IrcClient, batch: string | null, e: HistoryEntry): string {
+function tagList(c: IrcClient, batch: string | null, e: { id: string; ts: number }): string[] {
   const tags: string[] = [];
   if (batch !== null) tags.push(`batch=${batch}`);
   if (c.has(Cap.ServerTime)) tags.push(`time=${isoTime(e.ts)}`);
   if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`);
+  return tags;
+}
+
+function tagsFor(c: IrcClient, batch: string | null, e: HistoryEntry): string {
+  const tags = tagList(c, batch, e);
   return tags.length ? `@${tags.join(';')} ` : '';
+}
+
+/** A page's items: messages, and with event playback kept events, in id order. */
+type Item = HistoryEntry | EventEntry;
+
+function isEvent(e: Item): e is EventEntry {
+  return (e as EventEntry).detail !== undefined;
 }
 
 async function readPages(
   c: IrcClient,
   request: Exclude<ChathistoryRequest, { sub: 'TARGETS' }>,
-): Promise<{ entries: HistoryEntry[]; direct: string | null }> {
+): Promise<{ entries: Item[]; direct: string | null }> {
   const { messaging } = c.hub;
   const channel = request.target.startsWith('#');
-  const entries: HistoryEntry[] = [];
+  const events = c.has(Cap.EventPlayback);
+  const entries: Item[] = [];
   let direct: string | null = null;
   for (const q of idRanges(request)) {
     const range = { ...q.range, limit: q.limit };
+    let messages: HistoryEntry[];
+    let kept: EventEntry[] = [];
     if (channel) {
-      entries.push(...(await messaging.historyPage(c.session, request.target, range)));
+      messages = await messaging.historyPage(c.session, request.target, range);
+      if (events) kept = await messaging.eventPage(c.session, request.target, range);
     } else {
       const page = await messaging.directPage(c.session, request.target, range);
       direct = page.peer;
-      entries.push(...page.entries);
+      messages = page.entries;
+      if (events) kept = await messaging.directEventPage(c.session, request.target, range);
     }
+    // Each page holds the limit's worth of its own kind: the range's first (or last)
+    // `limit` of both together are among them.
+    entries.push(...(kept.length === 0 ? messages : mergePages<Item>([messages, kept], range)));
   }
   return { entries, direct };
 }
@@ -96,7 +120,7 @@ async function history(
   c: IrcClient,
   request: Exclude<ChathistoryRequest, { sub: 'TARGETS' }>,
 ): Promise<void> {
-  let page: { entries: HistoryEntry[]; direct: string | null };
+  let page: { entries: Item[]; direct: string | null };
   try {
     page = await readPages(c, request);
   } catch (err) {
@@ -114,6 +138,7 @@ async function history(
   const pieces = page.entries.map((e) => {
     // A private message was addressed to the other person, or to me.
     const to = page.direct === null ? e.room : e.from.toLowerCase() === me ? page.direct : c.nick;
+    if (isEvent(e)) return eventLine(c.session.caps, tagList(c, batch, e), e, to);
     return messageLines(tagsFor(c, batch, e), e.mask, to, e.text, e.kind);
   });
   // The target passed the name or room rules to get here: one clean word.
