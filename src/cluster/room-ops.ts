@@ -55,6 +55,10 @@ export function roomOps(event: ChatEvent, room: string, defaultRoom: string): Op
       return [['field', fold(event.who.name), 'account', JSON.stringify(event.who.account)]];
     case 'realname':
       return [['field', fold(event.who.name), 'realname', JSON.stringify(event.realname)]];
+    case 'host': {
+      const mask = `${event.who.name}!${event.user}@${event.host}`;
+      return [['field', fold(event.who.name), 'mask', JSON.stringify(mask)]];
+    }
     case 'topic':
       return [
         ['set', 'topic', event.topic],

@@ -21,9 +21,22 @@ import type { Room } from './room.js';
 import type { Session } from './session.js';
 
 export function isBanned(room: Room, s: Session, now: number): boolean {
+  const real = realMask(s);
   return room.bans.some(
-    (b) => (b.expiresAt == null || b.expiresAt > now) && maskMatches(b.mask, s.mask),
+    (b) =>
+      (b.expiresAt == null || b.expiresAt > now) &&
+      (maskMatches(b.mask, s.mask) || (real !== null && maskMatches(b.mask, real))),
   );
+}
+
+/**
+ * The mask with the connection's real address, when an operator changed the displayed
+ * host (core/hosts.ts), else null: a ban on either applies, so a changed host hides from
+ * no ban set on the address.
+ */
+export function realMask(s: Session): string | null {
+  const address = s.conn.remoteAddress;
+  return s.host === address ? null : `${s.name}!${s.user || s.name}@${address}`;
 }
 
 /** May `viewer` learn that `room` exists (room lists, WHOIS channels, NAMES)? */

@@ -270,6 +270,44 @@ export interface KillEvent {
   reason: string;
 }
 
+/**
+ * An operator changes someone's displayed user name and host (IRC CHGHOST): a directive
+ * to the node holding `target`, which applies it and announces it (HostEvent). No
+ * protocol shows this event itself.
+ */
+export interface SetHostEvent {
+  type: 'sethost';
+  ts: number;
+  origin: string;
+  /** The session to change (node-qualified id). */
+  target: string;
+  user: string;
+  host: string;
+  /** The operator's name, for the log. */
+  by: string;
+}
+
+/**
+ * Someone's displayed user and host changed (core/hosts.ts): everyone sharing a room is
+ * told (IRCv3 chghost, or the spec's QUIT and JOIN for IRC clients without it), and every
+ * node's replicas and presence take the new mask. `origin` is the changed session.
+ */
+export interface HostEvent {
+  type: 'host';
+  ts: number;
+  origin: string;
+  /** The person as they were (their old mask). */
+  who: Actor;
+  user: string;
+  host: string;
+  rooms: string[];
+  /** Their roles (room.ts Role bits) in each of `rooms`, in the same order. */
+  roles: number[];
+  /** Their realname and away message (if away): what a rejoin would show. */
+  realname: string;
+  away?: string;
+}
+
 /** A server-wide ban set or lifted: every node keeps it and ends the sessions it matches. */
 export interface ServerBanEvent {
   type: 'serverban';
@@ -326,7 +364,9 @@ export type ChatEvent =
   | StatusEvent
   | KillEvent
   | ServerBanEvent
-  | MarkerEvent;
+  | MarkerEvent
+  | SetHostEvent
+  | HostEvent;
 
 /** One message of a private conversation between two accounts, as history returns it. */
 export interface DirectHistoryEntry {

@@ -100,6 +100,7 @@ export class Fanout {
         break;
       case 'account':
       case 'realname':
+      case 'host':
       case 'nick':
         this.self(event.origin, cache, event, stamp);
         for (const r of event.rooms) this.deliverToRoom(this.rooms.get(r), event, cache, stamp);

@@ -37,6 +37,7 @@ import { silentLogger, systemClock } from './ports.js';
 import { LocalPresence, type NameHold } from './presence.js';
 import { Resume } from './resume.js';
 import { Retention } from './retention.js';
+import { Hosts } from './hosts.js';
 import { keepRows, prepareKept } from './event-history.js';
 import { RoomStates } from './room-state.js';
 import { Rooms } from './rooms.js';
@@ -91,6 +92,8 @@ export class Hub implements Core {
   readonly messaging: Messaging;
   readonly readMarkers: ReadMarkers;
   readonly moderation: Moderation;
+  /** Displayed hosts (IRC CHGHOST). */
+  readonly hosts: Hosts;
   readonly accounts: Accounts;
   readonly resume: Resume;
   private readonly housekeeping: Housekeeping;
@@ -132,6 +135,7 @@ export class Hub implements Core {
     this.messaging = new Messaging(this);
     this.readMarkers = new ReadMarkers(this);
     this.moderation = new Moderation(this, this.identity);
+    this.hosts = new Hosts(this);
     this.accounts = new Accounts(this, {
       rename: (s, name) => this.setName(s, name),
       end: (target, reason) => this.moderation.end(target, reason),
@@ -283,6 +287,14 @@ export class Hub implements Core {
         }
         case 'serverban':
           this.moderation.applyServerBan(event);
+          return;
+        case 'sethost':
+          this.hosts.apply(event);
+          return;
+        case 'host':
+          this.hosts.changed(event);
+          this.rooms.apply(event);
+          this.fanout.deliver(event);
           return;
         default:
           this.rooms.apply(event);

@@ -6,6 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Core } from './context.js';
+import { realMask } from './access.js';
 import { ChatError, ErrorCode } from './errors.js';
 import type { Actor, ServerBanEvent } from './events.js';
 import { nodeOf } from './ids.js';
@@ -414,7 +415,8 @@ export class Moderation {
     bans.push(entry);
     if (ours) core.roomStates.saveBan('*', 'ban', e.mask, entry);
     for (const s of [...core.sessions]) {
-      if (s.registered && maskMatches(e.mask, s.mask)) {
+      const real = realMask(s);
+      if (s.registered && (maskMatches(e.mask, s.mask) || (real && maskMatches(e.mask, real)))) {
         s.closeReason = `banned from this server${e.reason ? `: ${e.reason}` : ''}`;
         s.holdName = false;
         core.disconnect(s, s.closeReason);

@@ -127,6 +127,12 @@ export class Rooms {
           if (entry) entry.realname = event.realname;
         }
         return;
+      case 'host':
+        for (const name of event.rooms) {
+          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          if (entry) entry.mask = `${event.who.name}!${event.user}@${event.host}`;
+        }
+        return;
       case 'topic': {
         const room = this.get(event.room);
         if (!room) return;

@@ -81,8 +81,11 @@ export class Session {
     readonly id: string,
     readonly conn: Connection,
     readonly encoder: Encoder,
-    /** Host shown to others (the remote address). */
-    readonly host: string,
+    /**
+     * Host shown to others: the remote address (`conn.remoteAddress`) until an operator
+     * changes it (core/hosts.ts).
+     */
+    public host: string,
     now: number,
   ) {
     this.connectedAt = now;

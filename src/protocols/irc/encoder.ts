@@ -15,6 +15,7 @@ import { shutdownText } from '../shutdown-text.js';
 import { MAX_LINE_BYTES, escapeTag } from './codec.js';
 import { toLetters } from './mode-letters.js';
 import { RPL } from './numerics.js';
+import { hostLines, hostVariant } from './host-lines.js';
 
 const TAG_BITS = Cap.ServerTime | Cap.AccountTag;
 const MESSAGE_BITS = TAG_BITS | Cap.MessageTags;
@@ -193,6 +194,7 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
     case 'roster':
     case 'kill':
     case 'serverban':
+    case 'sethost':
       return null;
     default:
       if (!r.registered) return null;
@@ -225,6 +227,8 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
       return caps & Cap.Setname ? key(caps & TAG_BITS) : null;
     case 'status':
       return statusVariant(event, r);
+    case 'host':
+      return hostVariant(event, r, TAG_BITS);
     case 'left':
     case 'kick':
     case 'quit':
@@ -422,9 +426,12 @@ function encodeText(
       );
     case 'status':
       return statusLines(event, r, caps, serverLine);
+    case 'host':
+      return hostLines(event, r, tagPrefix, serverLine);
     case 'roster':
     case 'kill':
     case 'serverban':
+    case 'sethost':
       return '';
   }
 }

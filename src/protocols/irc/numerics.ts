@@ -56,6 +56,8 @@ export const RPL = {
   WHOISHOST: '378',
   YOUREOPER: '381',
   TIME: '391',
+  /** Your displayed host is now … (UnrealIRCd, InspIRCd, ergo: RPL_HOSTHIDDEN / RPL_VISIBLEHOST). */
+  HOSTHIDDEN: '396',
   WHOISSECURE: '671',
   MONONLINE: '730',
   MONOFFLINE: '731',

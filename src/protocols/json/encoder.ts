@@ -107,6 +107,9 @@ export function toWire(event: ChatEvent): ServerMessage | null {
     case 'status':
     case 'kill':
     case 'serverban':
+    case 'sethost':
+    case 'host':
+      // Hosts are not shown over JSON (no masks): a host change has nothing to say.
       return null;
   }
 }
@@ -131,7 +134,9 @@ export function jsonEncoder(
         event.type === 'realname' ||
         event.type === 'status' ||
         event.type === 'kill' ||
-        event.type === 'serverban'
+        event.type === 'serverban' ||
+        event.type === 'sethost' ||
+        event.type === 'host'
       )
         return null;
       // The connection that moved a marker has the reply to its markread.

@@ -134,6 +134,9 @@ function baseVariant(event: ChatEvent, r: Session): string | null {
     case 'kill':
     case 'serverban':
     case 'marker':
+    case 'sethost':
+    case 'host':
+      // (A host change: the line protocol shows names, never hosts.)
       return null;
     case 'invite':
       // The invited person's news (others in the room get it for IRC's invite-notify).
@@ -216,6 +219,8 @@ function linesOf(event: ChatEvent, r: Session): OutLine[] {
     case 'kill':
     case 'serverban':
     case 'marker':
+    case 'sethost':
+    case 'host':
       return [];
     case 'roster':
       return [

@@ -1,8 +1,10 @@
 /**
  * Server operators (RFC 2812 3.1.4, 3.7.1, 4.7): OPER with the --oper NAME:PASSWORD
- * pairs, KILL, WALLOPS. Operators may also set channel modes anywhere (see modes.ts):
- * the hub grants them that.
+ * pairs, KILL, WALLOPS, and CHGHOST <nick> <host> (UnrealIRCd's and InspIRCd's command:
+ * the host the person is shown with, core/hosts.ts). Operators may also set channel modes
+ * anywhere (see modes.ts): the hub grants them that.
  */
+import { hostProblem } from '../../../core/hosts.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
 import { ERR, RPL } from '../numerics.js';
@@ -43,6 +45,26 @@ export const oper: IrcCommand[] = [
       await attempt(c, 'KILL', () =>
         c.hub.moderation.kill(c.session, m.params[0] as string, reason),
       );
+    },
+  },
+  {
+    name: 'CHGHOST',
+    minParams: 2,
+    async run(c, m) {
+      if (!requireOper(c)) return;
+      const [nick, host] = m.params as [string, string];
+      const problem = hostProblem(host);
+      // Standard replies (ircv3.net/specs/extensions/standard-replies); the host is not
+      // echoed: what was refused may hold anything.
+      if (problem !== null) return c.fail('CHGHOST', 'INVALID_HOST', nick, problem);
+      let changed = '';
+      if (
+        await attempt(c, 'CHGHOST', async () => {
+          changed = await c.hub.hosts.change(c.session, nick, host);
+        })
+      ) {
+        c.fromServer('NOTICE', c.nick, `The displayed host of ${changed} is now ${host}`);
+      }
     },
   },
   {
