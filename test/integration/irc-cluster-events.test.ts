@@ -1,0 +1,104 @@
+/**
+ * Event playback and CHGHOST across a cluster: two servers on one redis-server bus and one
+ * PostgreSQL. A room event is kept once, by the node that emitted it, although both nodes
+ * deliver it; an operator on one node changes the host of someone on the other, and both
+ * nodes' members, WHOIS and masks follow.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { RawIrcClient } from '../helpers/irc-client.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { portOf, startTestServer } from '../helpers/server.js';
+import type { RunningServer } from '../../src/server.js';
+
+let redis: TestRedis;
+let postgres: TestPostgres;
+let a: RunningServer;
+let b: RunningServer;
+let n = 0;
+const unique = (base: string) => `${base}${(++n).toString(36)}${Date.now().toString(36).slice(-3)}`;
+const PLAYBACK =
+  'batch server-time message-tags echo-message draft/chathistory draft/event-playback';
+
+beforeAll(async () => {
+  redis = await startRedis();
+  postgres = await startPostgres();
+  const args = ['--irc-port', '0', '--flood-rate', '0', '--oper', 'boss:pw'];
+  const shared = ['--bus', redis.url, '--store', postgres.url];
+  a = await startTestServer([...args, ...shared]);
+  b = await startTestServer([...args, ...shared]);
+}, 60_000);
+afterAll(async () => {
+  await a?.close();
+  await b?.close();
+  await redis?.dispose();
+  postgres?.stop();
+});
+
+type Named = RawIrcClient & { nick: string };
+
+async function client(server: RunningServer, nick: string, caps = ''): Promise<Named> {
+  const c = await RawIrcClient.connect(portOf(server, 'irc'));
+  if (caps) {
+    c.send(`CAP REQ :${caps}`);
+    await c.expect(/ CAP \S+ ACK /);
+  }
+  c.send(`NICK ${nick}`);
+  c.send(`USER ${nick} 0 * :${nick}`);
+  if (caps) c.send('CAP END');
+  await c.expect(/ 001 /);
+  return Object.assign(c, { nick });
+}
+
+async function ask(c: RawIrcClient, command: string): Promise<string[]> {
+  const token = `sync${++n}`;
+  const from = c.lines.length;
+  c.send(command);
+  c.send(`PING :${token}`);
+  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), 10_000);
+  return c.lines.slice(from, -1);
+}
+
+test(
+  'a join is kept once; CHGHOST from one node reaches the other',
+  { timeout: 60_000 },
+  async () => {
+    const room = `#${unique('cl')}`;
+    const alice = await client(a, unique('alice'), `${PLAYBACK} chghost`);
+    const bob = await client(b, unique('bob'));
+    await ask(alice, `JOIN ${room}`);
+    await ask(bob, `JOIN ${room}`);
+    await alice.expect(new RegExp(`:${bob.nick}!\\S+ JOIN ${room}$`));
+
+    // bob's join, emitted on b and delivered on both, is in history once.
+    const history = await ask(alice, `CHATHISTORY LATEST ${room} * 10`);
+    const joins = history.filter((l) => new RegExp(`:${bob.nick}!\\S+ JOIN `).test(l));
+    expect(joins, history.join('\n')).toHaveLength(1);
+    const db = new pg.Client({ connectionString: postgres.url });
+    await db.connect();
+    const rows = await db.query(
+      "SELECT count(*)::int AS n FROM room_events WHERE room_key = $1 AND kind = 'join'",
+      [room.toLowerCase()],
+    );
+    await db.end();
+    expect(rows.rows[0]).toEqual({ n: 2 }); // alice's and bob's, one row each
+
+    const boss = await client(b, unique('boss'));
+    await ask(boss, 'OPER boss pw');
+    await ask(boss, `CHGHOST ${alice.nick} far.cloak`);
+    const changed = await alice.expect(/ CHGHOST /);
+    expect(changed.slice(changed.indexOf(' ') + 1)).toBe(
+      `:${alice.nick}!~${alice.nick}@127.0.0.1 CHGHOST ~${alice.nick} far.cloak`,
+    );
+    await bob.expect(new RegExp(`:${alice.nick}!~${alice.nick}@far.cloak JOIN ${room}$`));
+    expect(await bob.expect(/ MODE /)).toMatch(new RegExp(`MODE ${room} \\+o ${alice.nick}$`));
+    const whois = await ask(bob, `WHOIS ${alice.nick}`);
+    expect(whois.find((l) => / 311 /.test(l))).toContain(` ~${alice.nick} far.cloak * `);
+    alice.send(`PRIVMSG ${room} :from afar`);
+    expect(await bob.expect(/ :from afar$/)).toBe(
+      `:${alice.nick}!~${alice.nick}@far.cloak PRIVMSG ${room} :from afar`,
+    );
+    for (const c of [alice, bob, boss]) c.close();
+  },
+);
