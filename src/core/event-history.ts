@@ -43,6 +43,17 @@ export function keepsTagmsg(tags: Record<string, string> | undefined): boolean {
   return false;
 }
 
+/** The events that can be kept: every other type (messages first) is let through at once. */
+const KEPT_TYPES: ReadonlySet<ChatEvent['type']> = new Set([
+  'joined',
+  'left',
+  'quit',
+  'nick',
+  'kick',
+  'topic',
+  'mode',
+]);
+
 /** Whether the store can take an event now: one that keeps them and is not refusing writes. */
 export function mayKeepEvents(core: Core): boolean {
   const { store } = core;
@@ -80,7 +91,8 @@ export function prepareKept(
   event: ChatEvent,
   newId: (ts: number) => string,
 ): EventEntry[] | null {
-  if (!mayKeepEvents(core)) return null;
+  // On every emit's path: one set lookup for the events never kept.
+  if (!KEPT_TYPES.has(event.type) || !mayKeepEvents(core)) return null;
   let rooms: string[];
   switch (event.type) {
     case 'joined':
