@@ -175,7 +175,7 @@ let seq = 0;
 async function seenQuit(name: string): Promise<void> {
   await Promise.all([
     lo.line(new RegExp(`^\\* ${name} left \\(`)),
-    io.line(new RegExp(`^:${name}!\\S+ QUIT `)),
+    io.line(new RegExp(`^(?:@\\S+ )?:${name}!\\S+ QUIT `)),
     ...[fo, wo].map((p) => p.json((m) => m.type === 'quit' && m.name === name)),
   ]);
 }
@@ -374,7 +374,7 @@ const ircInjectors: Injector[] = [
       io.send(`WHOIS ${name}`);
       await io.barrier();
       p.send('QUIT');
-      await io.line(new RegExp(`^:${name}!\\S+ QUIT `));
+      await io.line(new RegExp(`^(?:@\\S+ )?:${name}!\\S+ QUIT `));
       p.close();
     },
   },
