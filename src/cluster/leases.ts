@@ -27,6 +27,7 @@ import {
 } from './redis-keys.js';
 import { personFrom } from './redis-presence.js';
 import { GHOSTS, RELEASE } from './redis-scripts.js';
+import { LeaseKeeper } from './lease-keeper.js';
 
 export interface LeaseHooks {
   emit(event: ChatEvent, route: BusRoute): Promise<void>;
@@ -41,6 +42,11 @@ export interface LeaseHooks {
 export interface LeaseOptions {
   leaseMs: number;
   renewMs: number;
+  /**
+   * Keep the lease alive from a thread of its own too (lease-keeper.ts), covering a main
+   * loop silent for up to `hungMs`: this Redis URL. Without it, the main loop alone.
+   */
+  thread?: { url: string; hungMs: number };
 }
 
 /** A step of the lease round that takes longer than `ms` is abandoned: the lease must go on. */
@@ -73,6 +79,7 @@ export class Leases {
   private marker: string | null = null;
   /** When this node's lease was last set (its clock): a longer gap than the lease is news. */
   private renewedAt = 0;
+  private keeper: LeaseKeeper | null = null;
 
   constructor(
     private readonly link: RedisLink,
@@ -84,6 +91,18 @@ export class Leases {
 
   async start(): Promise<void> {
     await this.renew();
+    if (this.o.thread) {
+      this.keeper = await LeaseKeeper.start(
+        {
+          url: this.o.thread.url,
+          key: leaseKey(this.nodeId),
+          leaseMs: this.o.leaseMs,
+          renewMs: this.o.renewMs,
+          hungMs: this.o.thread.hungMs,
+        },
+        this.log,
+      );
+    }
     this.renewTimer = setInterval(() => void this.renewRound(), this.o.renewMs);
     this.renewTimer.unref();
     this.sweepTimer = setInterval(() => void this.sweepRound(), this.o.renewMs);
@@ -95,6 +114,9 @@ export class Leases {
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.renewTimer = this.sweepTimer = null;
+    // Before the lease is deleted: the thread must not set it again after.
+    await this.keeper?.stop();
+    this.keeper = null;
     // A clean stop: our users have quit through the core already.
     await Promise.allSettled([
       this.link.command(['SREM', NODES, this.nodeId]),
@@ -169,7 +191,9 @@ export class Leases {
     if (this.joined && gap > this.o.leaseMs) {
       this.log.warn(
         { node: this.nodeId, gapMs: gap, leaseMs: this.o.leaseMs },
-        "this node's lease lapsed: its last renewal was longer ago than the lease",
+        this.keeper
+          ? "this node's event loop was held up longer than its lease (the lease thread kept it)"
+          : "this node's lease lapsed: its last renewal was longer ago than the lease",
       );
     }
     this.renewedAt = started;

@@ -120,6 +120,11 @@ export async function redisNode(o: RedisNodeOptions): Promise<RedisNode> {
           {
             leaseMs: o.leaseMs ?? defaultLeaseOptions.leaseMs,
             renewMs: o.renewMs ?? defaultLeaseOptions.renewMs,
+            // A main loop silent for a minute (or six leases) is hung, not busy.
+            thread: {
+              url: o.url,
+              hungMs: Math.max(60_000, 6 * (o.leaseMs ?? defaultLeaseOptions.leaseMs)),
+            },
           },
         );
         // Back from an outage: see at once whether Redis kept its data.

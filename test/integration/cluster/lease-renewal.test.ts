@@ -70,3 +70,56 @@ test('a long cleanup of a lost node does not hold up the cleaner’s own renewal
     await link.close();
   }
 });
+
+/** Holds this thread (the node's main loop) for `ms`, as a starved or busy loop does. */
+function holdLoop(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // busy: no timer of this loop runs meanwhile
+  }
+}
+
+async function leaseAfterHold(thread: { hungMs: number } | undefined, holdMs: number) {
+  await redis.cli('FLUSHALL');
+  const link = await connectRedis({ url: redis.url, log: silentLogger });
+  const me = newNodeId();
+  const leases = new Leases(
+    link,
+    me,
+    {
+      emit: async () => {},
+      counts: () => ['users', '0'],
+      evicted: () => {},
+      restore: async () => {},
+    },
+    silentLogger,
+    {
+      leaseMs: 1000,
+      renewMs: 250,
+      ...(thread ? { thread: { url: redis.url, hungMs: thread.hungMs } } : {}),
+    },
+  );
+  await leases.start();
+  await sleep(500);
+  holdLoop(holdMs);
+  // Sent before this loop's own renewal timer can run again.
+  const ttl = Number(await link.command(['PTTL', leaseKey(me)]));
+  await leases.stop();
+  const gone = Number(await link.command(['EXISTS', leaseKey(me)]));
+  await link.close();
+  return { ttl, gone };
+}
+
+test('the lease thread keeps the lease while the main loop is held up longer than it', async () => {
+  // The main loop alone: held for 2.5 leases, the lease lapses.
+  expect((await leaseAfterHold(undefined, 2500)).ttl).toBeLessThan(0);
+  // With the thread: it does not; and a stop deletes it (the thread does not set it again).
+  const kept = await leaseAfterHold({ hungMs: 60_000 }, 2500);
+  expect(kept.ttl).toBeGreaterThan(0);
+  expect(kept.gone).toBe(0);
+});
+
+test('a main loop silent for longer than the hung bound loses its lease all the same', async () => {
+  const hung = await leaseAfterHold({ hungMs: 1500 }, 4000);
+  expect(hung.ttl).toBeLessThan(0);
+});
