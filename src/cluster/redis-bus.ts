@@ -19,7 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatEvent } from '../core/events.js';
 import { newNodeId, nodeOf } from '../core/ids.js';
-import type { Logger, RoomSnapshot } from '../core/ports.js';
+import type { Logger, RoomSnapshot, StreamEvent } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { ROOM_FLAGS, type BanEntry, type RemoteMember, type Room } from '../core/room.js';
 import { ALL, ClusterBus, type Envelope, type Position } from './bus.js';
@@ -41,7 +41,7 @@ import {
   roomKeys,
   slotKey,
 } from './redis-keys.js';
-import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT } from './redis-scripts.js';
+import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT, TAIL } from './redis-scripts.js';
 import { LoopStall } from './loop-stall.js';
 import { roomOps } from './room-ops.js';
 
@@ -252,6 +252,27 @@ export class RedisBus extends ClusterBus {
       [keys.meta, keys.log],
       [epoch, String(from), String(to)],
     )) as RedisReply[];
+    return this.envelopesOf(reply, epoch);
+  }
+
+  async recentBefore(
+    room: string,
+    epoch: string,
+    before: number,
+    count: number,
+  ): Promise<StreamEvent[]> {
+    if (before <= 1 || count <= 0) return [];
+    const keys = roomKeys(room);
+    const reply = (await this.link.script(
+      TAIL,
+      [keys.meta, keys.log],
+      [epoch, String(before - 1), String(count)],
+    )) as RedisReply[];
+    return this.envelopesOf(reply, epoch).map((e) => ({ offset: e.p as number, event: e.e }));
+  }
+
+  /** Stream entries (`<offset>-1`, field `d` the envelope) as envelopes with their position. */
+  private envelopesOf(reply: RedisReply[], epoch: string): Envelope[] {
     const out: Envelope[] = [];
     for (const entry of reply) {
       if (!Array.isArray(entry)) continue;

@@ -139,6 +139,17 @@ return redis.call('XRANGE', KEYS[2], ARGV[2] .. '-1', ARGV[3] .. '-1')
 `;
 
 /**
+ * TAIL: one page of a room's stream read backwards, the envelopes before an offset, if
+ * the epoch is still the one asked for (else nothing). ARGV: 1 epoch, 2 the newest offset
+ * wanted (the one before the page's `before`), 3 how many at most.
+ */
+export const TAIL = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if epoch ~= ARGV[1] then return {} end
+return redis.call('XREVRANGE', KEYS[2], ARGV[2] .. '-1', '-', 'COUNT', ARGV[3])
+`;
+
+/**
  * CLAIM: a name for a session. ARGV: 1 origin, 2 mode (tentative | register | force),
  * 3 the held-for session a claim proves ('' none), 4 the address it proves ('' none).
  * The value is `<origin> <0|1>` (1: held by a registered session), or `~<origin>

@@ -156,7 +156,7 @@ export class Hub implements Core {
     if (motd !== null) this.options.motd = motd.split('\n');
     await this.retention.start();
     await this.bus.start({
-      deliver: (event) => this.deliver(event),
+      deliver: (event, offset, epoch) => this.deliver(event, offset, epoch),
       gap: (origin, channel, missed) => this.lost(channel, missed, origin),
       status: (healthy, reason) => this.busStatus(healthy, reason),
     });
@@ -230,7 +230,7 @@ export class Hub implements Core {
    * their own JOIN, a kicked member is told before being removed, a renamed person's
    * "you are now known as" goes to the new name.
    */
-  private deliver(event: ChatEvent): void {
+  private deliver(event: ChatEvent, offset?: number, epoch?: string): void {
     try {
       switch (event.type) {
         case 'quit':
@@ -297,7 +297,7 @@ export class Hub implements Core {
           this.fanout.deliver(event);
           return;
         default:
-          this.rooms.apply(event);
+          this.rooms.apply(event, offset, epoch);
           this.fanout.deliver(event);
       }
     } catch (err) {

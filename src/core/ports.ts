@@ -96,7 +96,11 @@ export interface BusRoute {
 
 /** What the core gives the bus: delivery of events, in order, and news of lost ones. */
 export interface BusSink {
-  deliver(event: ChatEvent): void;
+  /**
+   * One event, in order. A sequencing bus (Redis) also says where the room's stream has
+   * it (`offset` within `epoch`), so a join can remember where its live messages begin.
+   */
+  deliver(event: ChatEvent, offset?: number, epoch?: string): void;
   /**
    * Events from `origin` on `channel` were lost in transit (`missed` of them; -1: the
    * room's history was lost by the shared store, its epoch changed).
@@ -130,9 +134,28 @@ export interface Bus {
   snapshot?(room: string): Promise<RoomSnapshot>;
   /** Delivers a watched room's events from `at` on (the snapshot's offset + 1). */
   resume?(room: string, at: { epoch: string; next: number }): void;
+  /**
+   * A sequencing bus (Redis): one page of a room's hot window, the events sequenced before
+   * offset `before` of `epoch`, newest first, at most `count`. Empty when the room's epoch
+   * is no longer `epoch` (that history went with Redis's data) or nothing older is kept.
+   * A replay reads it for what another node sent but has not written to the store yet.
+   */
+  recentBefore?(room: string, epoch: string, before: number, count: number): Promise<StreamEvent[]>;
   /** True while the bus can deliver (readiness). */
   healthy(): boolean;
   close(): Promise<void>;
+}
+
+/** Where a sequencing bus put a room event: its offset within the room's epoch. */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
+/** An event of a room's stream, with its offset (Bus.recentBefore). */
+export interface StreamEvent {
+  offset: number;
+  event: ChatEvent;
 }
 
 /** A room as a shared store holds it, and the offset that state is at (Bus.snapshot). */
