@@ -130,6 +130,7 @@ export class Hub implements Core {
       options.eventHistory,
     );
     this.resume = new Resume(this);
+    this.retention.also('reading positions', () => this.resume.pruneSeen());
     this.identity = new Identity(this);
     this.membership = new Membership(this);
     this.messaging = new Messaging(this);

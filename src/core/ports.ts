@@ -488,6 +488,11 @@ export interface Store {
   onHealthChange?(listener: (healthy: boolean, reason: string) => void): void;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): void;
+  /**
+   * Housekeeping: deletes the settings whose key starts with `prefix` and whose value
+   * `stale` says is stale; returns how many. A value written meanwhile is kept.
+   */
+  pruneSettings?(prefix: string, stale: (value: string) => boolean): Promise<number>;
   /** False while writes fail (readiness). */
   healthy(): boolean;
   /** Flush pending writes and release resources. */

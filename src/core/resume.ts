@@ -251,17 +251,38 @@ export class Resume {
     this.core.store.setSetting(SEEN_PREFIX + fold(s.name), JSON.stringify(seen));
   }
 
+  /**
+   * Forgets positions older than `--seen-days` (or `--retention-days`, when shorter: what
+   * such a position points at is no longer kept). Run with each retention pass.
+   */
+  async pruneSeen(): Promise<number> {
+    const { store, options, clock } = this.core;
+    if (!store.pruneSettings) return 0;
+    const history = options.retentionMaxAgeMs;
+    const keep = history > 0 ? Math.min(history, options.seenKeepMs) : options.seenKeepMs;
+    const oldest = clock.now() - keep;
+    return store.pruneSettings(SEEN_PREFIX, (raw) => {
+      const at = parseSeen(raw)?.at;
+      // A record this server cannot read is no use to anyone either.
+      return at === undefined || at < oldest;
+    });
+  }
+
   /** Where the last session called `name` stopped reading, or null. */
   async loadSeen(name: string): Promise<SeenPositions | null> {
     const raw = await this.core.store.getSetting(SEEN_PREFIX + fold(name)).catch(() => null);
-    if (raw === null) return null;
-    try {
-      const v = JSON.parse(raw) as SeenPositions;
-      if (typeof v.at !== 'number' || typeof v.rooms !== 'object' || v.rooms === null) return null;
-      return v;
-    } catch {
-      return null;
-    }
+    return raw === null ? null : parseSeen(raw);
+  }
+}
+
+/** A stored seen record, or null when it is not one. */
+function parseSeen(raw: string): SeenPositions | null {
+  try {
+    const v = JSON.parse(raw) as SeenPositions;
+    if (typeof v.at !== 'number' || typeof v.rooms !== 'object' || v.rooms === null) return null;
+    return v;
+  } catch {
+    return null;
   }
 }
 
