@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
 import {
@@ -21,7 +21,7 @@ import {
   type ServerProcess,
 } from '../helpers/process.js';
 import { requirePrograms, Tmux, type Pane } from '../helpers/tmux.js';
-import { buildWeb, haveChromium, launch, signIn, watch } from './browser.js';
+import { buildWeb, haveChromium, launch, networkGate, signIn, watch } from './browser.js';
 
 const SHOTS = process.env.PLUGBOARD_SHOTS_DIR;
 
@@ -37,31 +37,6 @@ function occurrences(lines: string[], texts: string[]): { order: number[]; count
   const counts = texts.map((t) => lines.filter((l) => l.endsWith(t)).length);
   const order = texts.map((t) => lines.findIndex((l) => l.endsWith(t)));
   return { order, counts };
-}
-
-/**
- * The page's WebSocket through a gate that can cut its network: `cut` closes every open
- * connection as a lost network would and refuses new ones until `restore`.
- */
-async function networkGate(page: Page): Promise<{ cut(): Promise<void>; restore(): void }> {
-  let open = true;
-  const routes: WebSocketRoute[] = [];
-  await page.routeWebSocket(/\/ws$/, (ws) => {
-    if (!open) {
-      void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
-      return;
-    }
-    routes.push(ws, ws.connectToServer());
-  });
-  return {
-    async cut() {
-      open = false;
-      for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
-    },
-    restore() {
-      open = true;
-    },
-  };
 }
 
 describe.skipIf(!haveChromium)(

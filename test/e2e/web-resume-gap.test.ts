@@ -6,12 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
-import { buildWeb, haveChromium, launch, seeLine, signIn, watch } from './browser.js';
+import { buildWeb, haveChromium, launch, networkGate, seeLine, signIn, watch } from './browser.js';
 
 /** Every line of the visible log, time of day left out, in the order shown. */
 function pageLines(page: Page): Promise<string[]> {
@@ -24,28 +24,6 @@ function pageLines(page: Page): Promise<string[]> {
         .trim(),
     ),
   );
-}
-
-/** The page's WebSocket through a gate that can cut its network (as lid-closed.test.ts). */
-async function networkGate(page: Page): Promise<{ cut(): Promise<void>; restore(): void }> {
-  let open = true;
-  const routes: WebSocketRoute[] = [];
-  await page.routeWebSocket(/\/ws$/, (ws) => {
-    if (!open) {
-      void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
-      return;
-    }
-    routes.push(ws, ws.connectToServer());
-  });
-  return {
-    async cut() {
-      open = false;
-      for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
-    },
-    restore() {
-      open = true;
-    },
-  };
 }
 
 const SHOTS = process.env.PLUGBOARD_SHOTS_DIR;
