@@ -10,6 +10,8 @@ import type { Bus, BusSink } from '../../src/core/ports.js';
 export interface Node {
   bus: Bus;
   received: ChatEvent[];
+  /** Where a sequencing bus said each received event is in its room's stream. */
+  positions: ({ offset: number; epoch: string } | undefined)[];
   gaps: { origin: string; channel: string; missed: number }[];
 }
 
@@ -30,9 +32,14 @@ export async function startNodes(factory: BusFactory, n: number): Promise<Node[]
   const buses = await factory.make(n);
   const nodes: Node[] = [];
   for (const bus of buses) {
-    const node: Node = { bus, received: [], gaps: [] };
+    const node: Node = { bus, received: [], positions: [], gaps: [] };
     const sink: BusSink = {
-      deliver: (e) => node.received.push(e),
+      deliver: (e, offset, epoch) => {
+        node.received.push(e);
+        node.positions.push(
+          offset !== undefined && epoch !== undefined ? { offset, epoch } : undefined,
+        );
+      },
       gap: (origin, channel, missed) => node.gaps.push({ origin, channel, missed }),
     };
     await bus.start(sink);
@@ -187,6 +194,32 @@ export function busContract(factory: BusFactory): void {
       const first = texts(nodes[0] as Node);
       for (const n of nodes) expect(texts(n)).toEqual(first);
       for (const n of nodes) await n.bus.close();
+      await factory.cleanup?.();
+    });
+  }
+
+  if (factory.sequenced) {
+    test(`${factory.name}: deliveries carry their offset; recentBefore pages the stream backwards`, async () => {
+      const [a, b] = (await startNodes(factory, 2)) as [Node, Node];
+      for (const n of [a, b]) await watch(n, '#tail');
+      for (let i = 0; i < 5; i++) {
+        await a.bus.emit(notice(a.bus.nodeId, `t${i}`, '#tail'), { rooms: ['#tail'] });
+      }
+      await until(() => b.received.length === 5);
+      const at = b.positions.map((p) => p?.offset);
+      expect(at).toEqual(a.positions.map((p) => p?.offset));
+      const epoch = (b.positions[0] as { epoch: string }).epoch;
+      expect(at).toEqual(at.map((_, i) => (at[0] as number) + i));
+      const last = at[4] as number;
+      const page = await b.bus.recentBefore?.('#tail', epoch, last, 2);
+      expect(page?.map((e) => [e.offset, (e.event as NoticeEvent).text])).toEqual([
+        [last - 1, 't3'],
+        [last - 2, 't2'],
+      ]);
+      // Past the start of the stream: what there is. Another epoch: nothing of this one.
+      expect((await b.bus.recentBefore?.('#tail', epoch, last + 1, 100))?.length).toBe(5);
+      expect(await b.bus.recentBefore?.('#tail', `${epoch}x`, last + 1, 100)).toEqual([]);
+      for (const n of [a, b]) await n.bus.close();
       await factory.cleanup?.();
     });
   }
