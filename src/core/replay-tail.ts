@@ -16,8 +16,9 @@ const PAGE = 100;
 /** Never more than this many envelopes per replay, whatever the stream holds. */
 const MAX_READ = 5000;
 /**
- * How far before the join the stream is read: a message not stored this long after it was
- * sent means a store that stalls (docs/cluster.md); its node refuses new messages then.
+ * How far before the join the stream is read: a message its node has not stored this long
+ * after it was sent means that node's store stalls (docs/cluster.md, "Resume across
+ * nodes"), and it refuses new messages once its write queue is full.
  */
 export const TAIL_HORIZON_MS = 60_000;
 
@@ -57,10 +58,11 @@ export function mergeById(a: readonly HistoryEntry[], b: readonly HistoryEntry[]
  * keeps no stream, or when the stream cannot be read (the replay is then the store's).
  *
  * Reading stops at `want` messages, at the start of what the stream keeps, at events older
- * than TAIL_HORIZON_MS before the join, or at the client's own position: a message from the node that sent `after`, with an id not after
- * it (one node's ids grow in the order the stream has them, so everything older was before
- * the position). Another node's message with an id at or before `after` is skipped, not a
- * stop: clocks of two nodes may disagree by a little.
+ * than TAIL_HORIZON_MS before the join, or at the client's own position: a message from
+ * the node that sent `after`, with an id not after it (one node's ids grow in the order
+ * the stream has them, so everything older was before the position). Another node's
+ * message with an id at or before `after` is skipped, not a stop: clocks of two nodes may
+ * disagree by a little.
  */
 export async function tailBeforeJoin(
   bus: Bus,
