@@ -135,12 +135,18 @@ export interface Bus {
   /** Delivers a watched room's events from `at` on (the snapshot's offset + 1). */
   resume?(room: string, at: { epoch: string; next: number }): void;
   /**
-   * A sequencing bus (Redis): one page of a room's hot window, the events sequenced before
-   * offset `before` of `epoch`, newest first, at most `count`. Empty when the room's epoch
-   * is no longer `epoch` (that history went with Redis's data) or nothing older is kept.
-   * A replay reads it for what another node sent but has not written to the store yet.
+   * A sequencing bus (Redis): the room messages of its hot window sequenced before offset
+   * `before` of `epoch`, newest first, at most `count` (other events are passed over), and
+   * `next`, the offset to go on before (0: nothing older is kept, or the room's epoch is
+   * no longer `epoch`: that history went with Redis's data). A replay reads it for what
+   * another node sent but has not written to the store yet.
    */
-  recentBefore?(room: string, epoch: string, before: number, count: number): Promise<StreamEvent[]>;
+  messagesBefore?(
+    room: string,
+    epoch: string,
+    before: number,
+    count: number,
+  ): Promise<{ messages: StreamEvent[]; next: number }>;
   /** True while the bus can deliver (readiness). */
   healthy(): boolean;
   close(): Promise<void>;
@@ -152,7 +158,7 @@ export interface StreamPosition {
   offset: number;
 }
 
-/** An event of a room's stream, with its offset (Bus.recentBefore). */
+/** An event of a room's stream, with its offset (Bus.messagesBefore). */
 export interface StreamEvent {
   offset: number;
   event: ChatEvent;

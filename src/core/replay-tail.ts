@@ -11,10 +11,8 @@ import type { HistoryEntry, MessageEvent } from './events.js';
 import type { Bus } from './ports.js';
 import type { Session } from './session.js';
 
-/** Envelopes read from the stream per round trip. */
-const PAGE = 100;
-/** Never more than this many envelopes per replay, whatever the stream holds. */
-const MAX_READ = 5000;
+/** Round trips at most per replay (each looks at up to the whole stream). */
+const MAX_ROUNDS = 8;
 /**
  * How far before the join the stream is read: a message its node has not stored this long
  * after it was sent means that node's store stalls (docs/cluster.md, "Resume across
@@ -72,16 +70,15 @@ export async function tailBeforeJoin(
   want: number,
 ): Promise<HistoryEntry[]> {
   const at = s.joinOffsets?.get(room);
-  if (at === undefined || !bus.recentBefore || want <= 0) return [];
+  if (at === undefined || !bus.messagesBefore || want <= 0) return [];
   const position = BigInt(after);
   const positionNode = position % 1000n;
   const found: HistoryEntry[] = [];
   let before = at.offset;
   try {
-    for (let read = 0; read < MAX_READ && before > 1;) {
-      const page = await bus.recentBefore(room, at.epoch, before, PAGE);
-      for (const { offset, event } of page) {
-        before = offset;
+    for (let round = 0; round < MAX_ROUNDS && before > 1; round++) {
+      const page = await bus.messagesBefore(room, at.epoch, before, want - found.length + 1);
+      for (const { event } of page.messages) {
         if (event.ts < at.ts - TAIL_HORIZON_MS) return found.reverse();
         if (event.type !== 'message' || !isKept(event)) continue;
         const id = BigInt(event.id);
@@ -92,8 +89,7 @@ export async function tailBeforeJoin(
         found.push(entryOf(event));
         if (found.length >= want) return found.reverse();
       }
-      read += page.length;
-      if (page.length < PAGE) break;
+      before = page.next;
     }
   } catch {
     // Redis is away: the store's part is still right, only its newest may be missing.

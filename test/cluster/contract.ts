@@ -4,7 +4,7 @@
  * is one node only (LocalBus) runs the single-node part.
  */
 import { expect, test } from 'vitest';
-import type { ChatEvent, NoticeEvent } from '../../src/core/events.js';
+import type { ChatEvent, MessageEvent, NoticeEvent } from '../../src/core/events.js';
 import type { Bus, BusSink } from '../../src/core/ports.js';
 
 export interface Node {
@@ -199,26 +199,45 @@ export function busContract(factory: BusFactory): void {
   }
 
   if (factory.sequenced) {
-    test(`${factory.name}: deliveries carry their offset; recentBefore pages the stream backwards`, async () => {
+    test(`${factory.name}: deliveries carry their offset; messagesBefore pages the stream's messages backwards`, async () => {
       const [a, b] = (await startNodes(factory, 2)) as [Node, Node];
       for (const n of [a, b]) await watch(n, '#tail');
+      const said = (i: number): MessageEvent => ({
+        type: 'message',
+        id: String(1_000_000 + i),
+        ts: ++seq,
+        room: '#tail',
+        from: { name: 'ann', mask: 'ann!a@h', account: null },
+        text: `m${i}`,
+        kind: 'say',
+        origin: a.bus.nodeId,
+      });
+      // Messages and, between them, events that are not messages.
       for (let i = 0; i < 5; i++) {
-        await a.bus.emit(notice(a.bus.nodeId, `t${i}`, '#tail'), { rooms: ['#tail'] });
+        await a.bus.emit(said(i), { rooms: ['#tail'] });
+        await a.bus.emit(notice(a.bus.nodeId, `n${i}`, '#tail'), {
+          rooms: ['#tail'],
+        });
       }
-      await until(() => b.received.length === 5);
+      await until(() => b.received.length === 10);
       const at = b.positions.map((p) => p?.offset);
       expect(at).toEqual(a.positions.map((p) => p?.offset));
-      const epoch = (b.positions[0] as { epoch: string }).epoch;
       expect(at).toEqual(at.map((_, i) => (at[0] as number) + i));
-      const last = at[4] as number;
-      const page = await b.bus.recentBefore?.('#tail', epoch, last, 2);
-      expect(page?.map((e) => [e.offset, (e.event as NoticeEvent).text])).toEqual([
-        [last - 1, 't3'],
-        [last - 2, 't2'],
-      ]);
-      // Past the start of the stream: what there is. Another epoch: nothing of this one.
-      expect((await b.bus.recentBefore?.('#tail', epoch, last + 1, 100))?.length).toBe(5);
-      expect(await b.bus.recentBefore?.('#tail', `${epoch}x`, last + 1, 100)).toEqual([]);
+      const epoch = (b.positions[0] as { epoch: string }).epoch;
+      const last = at[9] as number;
+      const text = (e: { event: ChatEvent }) => (e.event as MessageEvent).text;
+      const page = await b.bus.messagesBefore?.('#tail', epoch, last, 2);
+      expect(page?.messages.map(text)).toEqual(['m4', 'm3']);
+      expect(page?.messages.map((e) => e.offset)).toEqual([last - 1, last - 3]);
+      expect(page?.next).toBe(last - 3);
+      // Past the start of the stream: what there is, and nothing older. Another epoch: none.
+      const all = await b.bus.messagesBefore?.('#tail', epoch, last + 1, 100);
+      expect(all?.messages.map(text)).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
+      expect(all?.next).toBe(0);
+      expect(await b.bus.messagesBefore?.('#tail', `${epoch}x`, last + 1, 100)).toEqual({
+        messages: [],
+        next: 0,
+      });
       for (const n of [a, b]) await n.bus.close();
       await factory.cleanup?.();
     });
