@@ -211,7 +211,7 @@ export abstract class ClusterBus implements Bus {
       this.stats.duplicates++;
       return;
     }
-    sink.deliver(envelope.e);
+    sink.deliver(envelope.e, envelope.p, envelope.x);
     if (envelope.o === this.nodeId) {
       const w = this.waiting.get(envelope.s);
       this.waiting.delete(envelope.s);

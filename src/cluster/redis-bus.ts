@@ -19,8 +19,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ChatEvent } from '../core/events.js';
 import { newNodeId, nodeOf } from '../core/ids.js';
-import type { Logger, RoomSnapshot } from '../core/ports.js';
+import type { Logger, RoomSnapshot, StreamEvent } from '../core/ports.js';
 import { fold } from '../core/names.js';
+import { isKept } from '../core/replay-tail.js';
 import { ROOM_FLAGS, type BanEntry, type RemoteMember, type Room } from '../core/room.js';
 import { ALL, ClusterBus, type Envelope, type Position } from './bus.js';
 import {
@@ -41,7 +42,7 @@ import {
   roomKeys,
   slotKey,
 } from './redis-keys.js';
-import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT } from './redis-scripts.js';
+import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT, TAIL } from './redis-scripts.js';
 import { LoopStall } from './loop-stall.js';
 import { roomOps } from './room-ops.js';
 
@@ -65,6 +66,9 @@ const PROBE = 'probe:';
 export const PROBE_MS = 2500;
 /** Judged probe rounds in a row without the probe back before the bus is unhealthy. */
 const PROBE_MISSES = 2;
+
+/** Envelopes kept per room in its stream unless told otherwise (RedisBusOptions). */
+const STREAM_LENGTH = 1000;
 
 /** This process's part of every epoch it makes: two nodes never make the same one. */
 const EPOCH_SALT = randomBytes(3).toString('hex');
@@ -116,13 +120,14 @@ export function noteRoom(
 
 /**
  * Runs SEQUENCE for a room envelope (channel `r:<room>`): its offset and epoch. A join's
- * room is first noted in the joiner's node's rooms set (`noteRoom`).
+ * room is first noted in the joiner's node's rooms set (`noteRoom`); a message the store
+ * keeps is listed in the room's messages stream too.
  */
 export async function sequenceEnvelope(
   link: RedisLink,
   envelope: Envelope,
   defaultRoom: string,
-  streamLength = 1000,
+  streamLength = STREAM_LENGTH,
   noted?: NotedRooms,
 ): Promise<Position> {
   const room = envelope.c.slice(2);
@@ -138,6 +143,8 @@ export async function sequenceEnvelope(
     newEpoch(),
     JSON.stringify(ops),
     link.sharded ? 'SPUBLISH' : 'PUBLISH',
+    // Listed for replays' tails (TAIL): what the store keeps of it.
+    envelope.e.type === 'message' && isKept(envelope.e) ? '1' : '0',
   ])) as RedisReply[];
   return { p: Number(reply[0]), x: text(reply[1]) };
 }
@@ -252,6 +259,34 @@ export class RedisBus extends ClusterBus {
       [keys.meta, keys.log],
       [epoch, String(from), String(to)],
     )) as RedisReply[];
+    return this.envelopesOf(reply, epoch);
+  }
+
+  async messagesBefore(
+    room: string,
+    epoch: string,
+    before: number,
+    count: number,
+  ): Promise<{ messages: StreamEvent[]; next: number }> {
+    if (before <= 1 || count <= 0) return { messages: [], next: 0 };
+    const keys = roomKeys(room);
+    const reply = (await this.link.script(
+      TAIL,
+      [keys.meta, keys.log, keys.messages],
+      [epoch, String(before - 1), String(count)],
+    )) as RedisReply[];
+    const entries = Array.isArray(reply[1]) ? (reply[1] as RedisReply[]) : [];
+    return {
+      messages: this.envelopesOf(entries, epoch).map((e) => ({
+        offset: e.p as number,
+        event: e.e,
+      })),
+      next: Number(reply[0]) || 0,
+    };
+  }
+
+  /** Stream entries (`<offset>-1`, field `d` the envelope) as envelopes with their position. */
+  private envelopesOf(reply: RedisReply[], epoch: string): Envelope[] {
     const out: Envelope[] = [];
     for (const entry of reply) {
       if (!Array.isArray(entry)) continue;

@@ -21,6 +21,12 @@ export interface RoomKeys {
   mutes: string;
   /** Set of folded names invited past +i. */
   invited: string;
+  /**
+   * Stream of the offsets of the room's kept messages (ids `<offset>-1`, no payload: the
+   * envelope is in `log`), so a replay finds the newest messages before a join without
+   * reading past every join and part (TAIL).
+   */
+  messages: string;
   /** The pub/sub channel. */
   channel: string;
 }
@@ -35,13 +41,14 @@ export function roomKeys(room: string): RoomKeys {
     bans: `${tag}:bans`,
     mutes: `${tag}:mutes`,
     invited: `${tag}:invited`,
+    messages: `${tag}:msgs`,
     channel: tag,
   };
 }
 
-/** In a fixed order: the scripts read KEYS[1..7] in this order. */
+/** In a fixed order: the scripts read KEYS[1..8] in this order. */
 export function roomKeyList(k: RoomKeys): string[] {
-  return [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited];
+  return [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited, k.messages];
 }
 
 /**

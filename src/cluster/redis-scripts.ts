@@ -6,7 +6,7 @@
  * Every script touches the keys of one hash slot only, all given in KEYS, so each runs on
  * a Redis Cluster as on one Redis: a room's keys (one `{r:…}` tag), a name, or one node's
  * keys. KEYS of the room scripts are a room's keys in redis-keys.ts `roomKeyList` order:
- *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited.
+ *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited, 8 messages.
  */
 
 /**
@@ -16,7 +16,8 @@
  * ARGV: 1 channel (the room's tag: the script's own slot, as SPUBLISH from a script on a
  * cluster requires), 2 payload (the envelope without its position), 3 stream length, 4 a
  * fresh epoch, 5 ops (JSON), 6 the publishing command: PUBLISH on one Redis, SPUBLISH
- * (sharded pub/sub, Redis 7) on a cluster.
+ * (sharded pub/sub, Redis 7) on a cluster, 7 '1' for a message the store keeps (its offset
+ * goes to the messages stream too, KEYS[8]).
  *
  * A join's room is in the joining node's rooms set already (redis-bus.ts `noteRoom`: added
  * before the join is sent here, as that set lives in the node's slot, not the room's).
@@ -27,7 +28,7 @@ local meta, log, state, members, bans, mutes, invited =
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
   epoch = ARGV[4]
-  redis.call('DEL', log)
+  redis.call('DEL', log, KEYS[8])
   redis.call('HSET', meta, 'e', epoch)
 end
 local p = redis.call('HINCRBY', meta, 's', 1)
@@ -105,6 +106,11 @@ for _, op in ipairs(cjson.decode(ARGV[5])) do
 end
 
 redis.call('XADD', log, 'MAXLEN', '~', ARGV[3], p .. '-1', 'd', ARGV[2])
+if ARGV[7] == '1' then
+  -- pcall: an index entry refused (an id not above the last, after data was lost in part)
+  -- must not cost the message its publication.
+  redis.pcall('XADD', KEYS[8], 'MAXLEN', '~', ARGV[3], p .. '-1', 'm', '')
+end
 redis.call(ARGV[6], ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
 return {p, epoch, redis.call('HLEN', members)}
 `;
@@ -120,7 +126,7 @@ local meta, log, state, members, bans, mutes, invited =
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
   epoch = ARGV[1]
-  redis.call('DEL', log)
+  redis.call('DEL', log, KEYS[8])
   redis.call('HSET', meta, 'e', epoch)
 end
 local s = tonumber(redis.call('HGET', meta, 's') or '0')
@@ -136,6 +142,28 @@ export const RECOVER = `
 local epoch = redis.call('HGET', KEYS[1], 'e')
 if epoch ~= ARGV[1] then return {} end
 return redis.call('XRANGE', KEYS[2], ARGV[2] .. '-1', ARGV[3] .. '-1')
+`;
+
+/**
+ * TAIL: the newest kept messages of a room before an offset, if the epoch is still the
+ * one asked for (else {0, {}}): their offsets from the messages stream (KEYS[3]), each
+ * envelope from the log; one the log no longer holds is gone. ARGV: 1 epoch, 2 the newest
+ * offset to look at, 3 how many at most. Returns {next, entries}: `next` the offset to go
+ * on before, 0 when nothing older is kept.
+ */
+export const TAIL = `
+local epoch = redis.call('HGET', KEYS[1], 'e')
+if epoch ~= ARGV[1] then return {0, {}} end
+local want = tonumber(ARGV[3])
+local ids = redis.call('XREVRANGE', KEYS[3], ARGV[2] .. '-1', '-', 'COUNT', want)
+local out = {}
+for _, entry in ipairs(ids) do
+  local got = redis.call('XRANGE', KEYS[2], entry[1], entry[1])
+  if got[1] then out[#out + 1] = got[1] end
+end
+local next = 0
+if #ids == want then next = tonumber(string.match(ids[#ids][1], '^(%d+)')) end
+return {next, out}
 `;
 
 /**

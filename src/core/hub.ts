@@ -130,6 +130,7 @@ export class Hub implements Core {
       options.eventHistory,
     );
     this.resume = new Resume(this);
+    this.retention.also('reading positions', () => this.resume.pruneSeen());
     this.identity = new Identity(this);
     this.membership = new Membership(this);
     this.messaging = new Messaging(this);
@@ -156,7 +157,7 @@ export class Hub implements Core {
     if (motd !== null) this.options.motd = motd.split('\n');
     await this.retention.start();
     await this.bus.start({
-      deliver: (event) => this.deliver(event),
+      deliver: (event, offset, epoch) => this.deliver(event, offset, epoch),
       gap: (origin, channel, missed) => this.lost(channel, missed, origin),
       status: (healthy, reason) => this.busStatus(healthy, reason),
     });
@@ -230,7 +231,7 @@ export class Hub implements Core {
    * their own JOIN, a kicked member is told before being removed, a renamed person's
    * "you are now known as" goes to the new name.
    */
-  private deliver(event: ChatEvent): void {
+  private deliver(event: ChatEvent, offset?: number, epoch?: string): void {
     try {
       switch (event.type) {
         case 'quit':
@@ -297,7 +298,7 @@ export class Hub implements Core {
           this.fanout.deliver(event);
           return;
         default:
-          this.rooms.apply(event);
+          this.rooms.apply(event, offset, epoch);
           this.fanout.deliver(event);
       }
     } catch (err) {

@@ -4,7 +4,8 @@
  */
 import { isBanned, mayRead, requireReadable } from './access.js';
 import type { Core } from './context.js';
-import { directKey, guestDirectKey, mergePages, peerOfKey } from './direct-keys.js';
+import { listConversations, type Target } from './conversations.js';
+import { directKey, guestDirectKey, mergePages } from './direct-keys.js';
 import { ChatError, ErrorCode } from './errors.js';
 import type {
   Actor,
@@ -355,48 +356,13 @@ export class Messaging {
   /**
    * The rooms `s` may read and the private conversations of their account that have
    * history, with the newest message of each in `after < ts < before` (IRCv3 CHATHISTORY
-   * TARGETS), oldest newest message first. `direct` names the other account.
+   * TARGETS), oldest newest message first, up to `limit` (conversations.ts). `direct`
+   * names the other account.
    */
-  async conversations(
-    s: Session,
-    after: number,
-    before: number,
-    limit: number,
-  ): Promise<{ target: string; direct: boolean; id: string; ts: number }[]> {
-    const { core } = this;
+  conversations(s: Session, after: number, before: number, limit: number): Promise<Target[]> {
     requireRegistered(s);
     const rooms = [...s.rooms].filter((r) => mayRead(s, r)).map((r) => r.name);
-    const found = await core.store.conversations({
-      rooms,
-      ...(s.account !== null ? { account: s.account } : {}),
-      after,
-      before,
-      limit,
-    });
-    const mine = s.account === null ? '' : fold(s.account);
-    const out: { target: string; direct: boolean; id: string; ts: number }[] = [];
-    for (const c of found) {
-      if (!c.room.startsWith('@')) {
-        out.push({
-          target: core.rooms.get(c.room)?.name ?? c.room,
-          direct: false,
-          id: c.id,
-          ts: c.ts,
-        });
-        continue;
-      }
-      // `@a b` or `@a ~guest`, folded: the other one is the peer (oneself, for notes to
-      // self). A name both an account's and a former guest's is listed once, at its newest.
-      const peer = peerOfKey(c.room, mine);
-      if (peer === null) continue;
-      const name = peer.guest
-        ? peer.name
-        : ((await core.store.getAccount(peer.name))?.name ?? peer.name);
-      const twice = out.findIndex((o) => o.direct && fold(o.target) === fold(name));
-      if (twice >= 0) out.splice(twice, 1);
-      out.push({ target: name, direct: true, id: c.id, ts: c.ts });
-    }
-    return out;
+    return listConversations(this.core, rooms, s.account, after, before, limit);
   }
 }
 

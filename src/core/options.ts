@@ -27,6 +27,8 @@ export interface ServerOptions {
   retentionMaxAgeMs: number;
   retentionMaxCount: number;
   retentionIntervalMs: number;
+  /** How long a name's last reading position (`seen:<name>`) is kept (resume.ts). */
+  seenKeepMs: number;
   topicLength: number;
   nameLength: number;
   roomNameLength: number;
@@ -367,6 +369,15 @@ export const coreOptions: readonly Spec[] = [
     help: 'seconds between retention passes',
     default: '600',
     set: num('retentionIntervalMs'),
+  },
+  {
+    flag: 'seen-days',
+    kind: 'int',
+    min: 1,
+    scale: 86_400_000,
+    help: 'days a name\'s last reading position is kept for its return (line protocol: "you missed"), at most --retention-days',
+    default: '30',
+    set: num('seenKeepMs'),
   },
   {
     flag: 'ack-after-commit',

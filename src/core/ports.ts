@@ -96,7 +96,11 @@ export interface BusRoute {
 
 /** What the core gives the bus: delivery of events, in order, and news of lost ones. */
 export interface BusSink {
-  deliver(event: ChatEvent): void;
+  /**
+   * One event, in order. A sequencing bus (Redis) also says where the room's stream has
+   * it (`offset` within `epoch`), so a join can remember where its live messages begin.
+   */
+  deliver(event: ChatEvent, offset?: number, epoch?: string): void;
   /**
    * Events from `origin` on `channel` were lost in transit (`missed` of them; -1: the
    * room's history was lost by the shared store, its epoch changed).
@@ -130,9 +134,34 @@ export interface Bus {
   snapshot?(room: string): Promise<RoomSnapshot>;
   /** Delivers a watched room's events from `at` on (the snapshot's offset + 1). */
   resume?(room: string, at: { epoch: string; next: number }): void;
+  /**
+   * A sequencing bus (Redis): the room messages of its hot window sequenced before offset
+   * `before` of `epoch`, newest first, at most `count` (other events are passed over), and
+   * `next`, the offset to go on before (0: nothing older is kept, or the room's epoch is
+   * no longer `epoch`: that history went with Redis's data). A replay reads it for what
+   * another node sent but has not written to the store yet.
+   */
+  messagesBefore?(
+    room: string,
+    epoch: string,
+    before: number,
+    count: number,
+  ): Promise<{ messages: StreamEvent[]; next: number }>;
   /** True while the bus can deliver (readiness). */
   healthy(): boolean;
   close(): Promise<void>;
+}
+
+/** Where a sequencing bus put a room event: its offset within the room's epoch. */
+export interface StreamPosition {
+  epoch: string;
+  offset: number;
+}
+
+/** An event of a room's stream, with its offset (Bus.messagesBefore). */
+export interface StreamEvent {
+  offset: number;
+  event: ChatEvent;
 }
 
 /** A room as a shared store holds it, and the offset that state is at (Bus.snapshot). */
@@ -465,6 +494,11 @@ export interface Store {
   onHealthChange?(listener: (healthy: boolean, reason: string) => void): void;
   getSetting(key: string): Promise<string | null>;
   setSetting(key: string, value: string): void;
+  /**
+   * Housekeeping: deletes the settings whose key starts with `prefix` and whose value
+   * `stale` says is stale; returns how many. A value written meanwhile is kept.
+   */
+  pruneSettings?(prefix: string, stale: (value: string) => boolean): Promise<number>;
   /** False while writes fail (readiness). */
   healthy(): boolean;
   /** Flush pending writes and release resources. */

@@ -16,6 +16,7 @@ import { requireReadable } from './access.js';
 import type { Core } from './context.js';
 import { ChatError, ErrorCode } from './errors.js';
 import type { MarkerEvent } from './events.js';
+import { guestDirectKey } from './direct-keys.js';
 import { checkName, checkRoom, fold } from './names.js';
 import type { ReadMarker } from './ports.js';
 import type { Session } from './session.js';
@@ -107,9 +108,11 @@ export class ReadMarkers {
   }
 
   /**
-   * The name a marker is kept under: a room `s` may read (as the room spells itself), or
-   * someone online or with an account. Markers for things that do not exist would only
-   * fill the store.
+   * The name a marker is kept under: a room `s` may read (as the room spells itself),
+   * someone online or with an account, or — for an identified `s` — a guest who is gone
+   * but whose conversation with `s`'s account is kept (private history keeps a DM when one
+   * side is identified: docs/protocol.md). Markers for things that do not exist (a name
+   * nobody has, a guest `s` never talked with) would only fill the store.
    */
   private async readableTarget(s: Session, target: string): Promise<string> {
     this.checkTarget(target);
@@ -118,6 +121,14 @@ export class ReadMarkers {
     if (online) return online.account ?? online.name;
     const account = await this.core.store.getAccount(target);
     if (account) return account.name;
+    if (s.account !== null) {
+      const [kept] = await this.core.store.history({
+        room: guestDirectKey(s.account, target),
+        limit: 1,
+      });
+      // The guest's name as they spelled it, when the newest message is theirs.
+      if (kept) return fold(kept.from) === fold(target) ? kept.from : target;
+    }
     throw new ChatError(ErrorCode.NoSuchUser, `No one is called ${target}`, target);
   }
 }

@@ -16,6 +16,7 @@ import { checkRoom, fold } from './names.js';
 import type { HoldProof } from './ports.js';
 import { newResumeSecret, ResumeTokens, type ResumeClaims } from './resume-token.js';
 import type { Session } from './session.js';
+import { mergeById, tailBeforeJoin } from './replay-tail.js';
 
 /** Where the store keeps the secret tokens are signed with (shared by every node). */
 export const SECRET_SETTING = 'resume-secret';
@@ -133,26 +134,8 @@ export class Resume {
     const { core } = this;
     checkRoom(roomName, core.options.roomNameLength);
     const room = requireReadable(s, core.rooms.get(roomName), roomName);
+    const { messages, missed } = await this.gap(s, room.name, room.key, after, limit);
     const store = core.store;
-    const upTo = s.joinMarks?.get(room.key) ?? null;
-    const inGap = (e: HistoryEntry) => upTo === null || BigInt(e.id) <= BigInt(upTo);
-    // One more than the limit tells a gap that fits from one that does not.
-    const rows = await store.messagesAfter(room.name, after, limit + 1);
-    const gap = rows.filter(inGap);
-    let messages: HistoryEntry[];
-    let missed: number;
-    if (gap.length <= limit) {
-      messages = gap;
-      missed = gap.length;
-    } else {
-      const beyond = upTo === null ? 0 : await store.countAfter(room.name, upTo);
-      missed = (await store.countAfter(room.name, after)) - beyond;
-      messages = await store.history({
-        room: room.name,
-        limit,
-        ...(upTo !== null ? { before: (BigInt(upTo) + 1n).toString() } : {}),
-      });
-    }
     let truncated = false;
     if (missed > 0 && after !== '0') {
       const kept = await store.history({
@@ -166,6 +149,48 @@ export class Resume {
   }
 
   /**
+   * The messages after `after` up to `s`'s join (the newest `limit`) and how many there
+   * were: the store's, up to the join mark, merged with what the room's stream had before
+   * the join (replay-tail.ts: another node's newest may not be stored yet).
+   */
+  private async gap(
+    s: Session,
+    room: string,
+    key: string,
+    after: string,
+    limit: number,
+  ): Promise<{ messages: HistoryEntry[]; missed: number }> {
+    const { store, bus } = this.core;
+    const upTo = s.joinMarks?.get(key) ?? null;
+    const inGap = (e: HistoryEntry) => upTo === null || BigInt(e.id) <= BigInt(upTo);
+    const tail = await tailBeforeJoin(bus, s, key, after, limit + 1);
+    // One more than the limit tells a gap that fits from one that does not.
+    const rows = (await store.messagesAfter(room, after, limit + 1)).filter(inGap);
+    if (rows.length <= limit) {
+      // The store's whole gap: what the stream adds to it is exactly what it lacks.
+      const all = mergeById(rows, tail);
+      return { messages: all.slice(Math.max(0, all.length - limit)), missed: all.length };
+    }
+    const beyond = upTo === null ? 0 : await store.countAfter(room, upTo);
+    const stored = (await store.countAfter(room, after)) - beyond;
+    const page = await store.history({
+      room,
+      limit,
+      ...(upTo !== null ? { before: (BigInt(upTo) + 1n).toString() } : {}),
+    });
+    // The page is the store's newest up to the mark, without holes: a stream message from
+    // its oldest on that it lacks is not stored (yet). Older ones are taken as stored.
+    const from = page.length > 0 ? BigInt((page[0] as HistoryEntry).id) : 0n;
+    const onPage = new Set(page.map((e) => e.id));
+    const unstored = tail.filter((e) => BigInt(e.id) >= from && !onPage.has(e.id));
+    const all = mergeById(page, unstored);
+    return {
+      messages: all.slice(Math.max(0, all.length - limit)),
+      missed: stored + unstored.length,
+    };
+  }
+
+  /**
    * Where `s`'s live messages in `room` begin (its join mark + 1), as a `before` for the
    * history shown on joining: what is live is not shown twice. Undefined when unknown.
    */
@@ -175,11 +200,35 @@ export class Resume {
     return mark === undefined ? undefined : (BigInt(mark) + 1n).toString();
   }
 
+  /**
+   * The newest `limit` messages of `room` before `s`'s live ones began: shown on joining.
+   * The store's, and in a cluster what the room's stream had before the join that the
+   * store may not have yet (replay-tail.ts).
+   */
+  async beforeJoin(s: Session, roomName: string, limit: number): Promise<HistoryEntry[]> {
+    const { core } = this;
+    checkRoom(roomName, core.options.roomNameLength);
+    const room = requireReadable(s, core.rooms.get(roomName), roomName);
+    const before = this.liveFrom(s, room.name);
+    const stored = await core.store.history({
+      room: room.name,
+      limit,
+      ...(before ? { before } : {}),
+    });
+    const tail = await tailBeforeJoin(core.bus, s, room.key, '0', limit);
+    const all = mergeById(stored, tail);
+    return all.slice(Math.max(0, all.length - limit));
+  }
+
   /** How many messages `room` said after `after` until `s` joined it (no access check). */
   async missedSince(s: Session, roomName: string, after: string): Promise<number> {
     const room = this.core.rooms.get(roomName);
     if (!room) return 0;
     const upTo = s.joinMarks?.get(room.key) ?? null;
+    if (s.joinOffsets?.get(room.key) !== undefined) {
+      // In a cluster the stream may hold some the store does not yet: count as a replay does.
+      return (await this.gap(s, room.name, room.key, after, this.core.options.resumeLimit)).missed;
+    }
     const total = await this.core.store.countAfter(room.name, after);
     if (upTo === null || BigInt(upTo) <= BigInt(after)) return upTo === null ? total : 0;
     return total - (await this.core.store.countAfter(room.name, upTo));
@@ -202,17 +251,38 @@ export class Resume {
     this.core.store.setSetting(SEEN_PREFIX + fold(s.name), JSON.stringify(seen));
   }
 
+  /**
+   * Forgets positions older than `--seen-days` (or `--retention-days`, when shorter: what
+   * such a position points at is no longer kept). Run with each retention pass.
+   */
+  async pruneSeen(): Promise<number> {
+    const { store, options, clock } = this.core;
+    if (!store.pruneSettings) return 0;
+    const history = options.retentionMaxAgeMs;
+    const keep = history > 0 ? Math.min(history, options.seenKeepMs) : options.seenKeepMs;
+    const oldest = clock.now() - keep;
+    return store.pruneSettings(SEEN_PREFIX, (raw) => {
+      const at = parseSeen(raw)?.at;
+      // A record this server cannot read is no use to anyone either.
+      return at === undefined || at < oldest;
+    });
+  }
+
   /** Where the last session called `name` stopped reading, or null. */
   async loadSeen(name: string): Promise<SeenPositions | null> {
     const raw = await this.core.store.getSetting(SEEN_PREFIX + fold(name)).catch(() => null);
-    if (raw === null) return null;
-    try {
-      const v = JSON.parse(raw) as SeenPositions;
-      if (typeof v.at !== 'number' || typeof v.rooms !== 'object' || v.rooms === null) return null;
-      return v;
-    } catch {
-      return null;
-    }
+    return raw === null ? null : parseSeen(raw);
+  }
+}
+
+/** A stored seen record, or null when it is not one. */
+function parseSeen(raw: string): SeenPositions | null {
+  try {
+    const v = JSON.parse(raw) as SeenPositions;
+    if (typeof v.at !== 'number' || typeof v.rooms !== 'object' || v.rooms === null) return null;
+    return v;
+  } catch {
+    return null;
   }
 }
 

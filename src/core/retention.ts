@@ -4,7 +4,8 @@
  * --retention-count; a room can have its own (admin `retention ROOM DAYS COUNT`), kept in
  * the store's settings. Both apply, so the stricter limit wins. Kept room events (event
  * playback, event-history.ts) go by the same limits, and each pass also trims every room's
- * to the newest `eventKeep` (--event-history).
+ * to the newest `eventKeep` (--event-history). Other housekeeping of the store runs with
+ * each pass (`also`: old reading positions, resume.ts).
  */
 import type { Logger, Store } from './ports.js';
 
@@ -19,6 +20,8 @@ const DAY = 86_400_000;
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
   private perRoom: Record<string, { days: number; count: number }> = {};
+  /** Other housekeeping that runs with each pass (resume.ts: old reading positions). */
+  private readonly extra: { name: string; run: () => Promise<number> }[] = [];
 
   constructor(
     private readonly store: Store,
@@ -60,8 +63,21 @@ export class Retention {
     return lines;
   }
 
+  /** Runs `run` with every pass; `name` says in the log what its count counts. */
+  also(name: string, run: () => Promise<number>): void {
+    this.extra.push({ name, run });
+  }
+
   /** One pass; returns how many messages were deleted. */
   async run(): Promise<number> {
+    for (const { name, run } of this.extra) {
+      try {
+        const removed = await run();
+        if (removed > 0) this.log.info({ removed, what: name }, 'retention pruned');
+      } catch (err) {
+        this.log.error({ err, what: name }, 'retention failed');
+      }
+    }
     if (!this.store.prune) return 0;
     let removed = 0;
     try {

@@ -78,11 +78,14 @@ export class Rooms {
     return restore;
   }
 
-  /** Applies what an event changes in the rooms this node holds. */
-  apply(event: ChatEvent): void {
+  /**
+   * Applies what an event changes in the rooms this node holds. `offset`/`epoch`: where a
+   * sequencing bus has it in the room's stream (BusSink.deliver).
+   */
+  apply(event: ChatEvent, offset?: number, epoch?: string): void {
     switch (event.type) {
       case 'joined':
-        return this.joined(event);
+        return this.joined(event, offset, epoch);
       case 'left': {
         const room = this.get(event.room);
         if (room) this.remove(room, event.who.name, event.origin);
@@ -167,7 +170,7 @@ export class Rooms {
     return nodeOf(origin) === this.nodeId;
   }
 
-  private joined(e: JoinedEvent): void {
+  private joined(e: JoinedEvent, offset?: number, epoch?: string): void {
     const local = this.sessions.get(e.origin);
     let room = this.get(e.room);
     if (!room) {
@@ -189,6 +192,9 @@ export class Rooms {
     if (local) {
       if (local.closed || room.local.has(local)) return;
       if (room.lastId !== null) (local.joinMarks ??= new SmallMap()).set(room.key, room.lastId);
+      if (offset !== undefined && epoch !== undefined) {
+        (local.joinOffsets ??= new SmallMap()).set(room.key, { epoch, offset, ts: e.ts });
+      }
       room.local.set(local, roles);
       if (!local.encoder.skipsBulkRoster) room.bulkAudience++;
       local.rooms.add(room);
@@ -233,6 +239,7 @@ export class Rooms {
     if (room.local.delete(s) && !s.encoder.skipsBulkRoster) room.bulkAudience--;
     s.rooms.delete(room);
     s.joinMarks?.delete(room.key);
+    s.joinOffsets?.delete(room.key);
     if (s.current === room) s.current = s.rooms.first() ?? null;
     if (!s.closed) this.sessions.changed(s);
   }

@@ -4,10 +4,15 @@
  * state). Kept small on purpose: tens of thousands of these live in one process.
  */
 import type { Actor } from './events.js';
-import type { Connection, Encoder, HoldProof } from './ports.js';
+import type { Connection, Encoder, HoldProof, StreamPosition } from './ports.js';
 import type { Room } from './room.js';
 import { SmallMap } from './small-map.js';
 import { SmallSet } from './small-set.js';
+
+/** Where a session's join is in a room's stream (Session.joinOffsets): `ts` its time. */
+export interface JoinPosition extends StreamPosition {
+  ts: number;
+}
 
 const OPER = 1;
 const INVISIBLE = 2;
@@ -75,6 +80,12 @@ export class Session {
    * resume replays up to it and live delivery takes over after it. Made on first use.
    */
   joinMarks: SmallMap<string, string> | null = null;
+  /**
+   * Per room (folded name), on a sequencing bus (Redis): the join's offset in the room's
+   * stream, and when it was. A replay reads the stream before it for messages other nodes have not written
+   * to the store yet (resume.ts). Made on first use.
+   */
+  joinOffsets: SmallMap<string, JoinPosition> | null = null;
 
   constructor(
     /** Node-qualified (ids.ts): `origin` of the events this session causes. */

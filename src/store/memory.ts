@@ -244,6 +244,14 @@ export class MemoryStore implements Store {
     this.settings.set(key, value);
   }
 
+  async pruneSettings(prefix: string, stale: (value: string) => boolean): Promise<number> {
+    let removed = 0;
+    for (const [key, value] of this.settings) {
+      if (key.startsWith(prefix) && stale(value) && this.settings.delete(key)) removed++;
+    }
+    return removed;
+  }
+
   healthy(): boolean {
     return true;
   }

@@ -552,6 +552,23 @@ export class PostgresStore implements Store {
     );
   }
 
+  async pruneSettings(prefix: string, stale: (value: string) => boolean): Promise<number> {
+    await this.path.queue.flush();
+    // starts_with, not a range: the database's collation need not be byte order.
+    const r = await this.pool.query('SELECT key, value FROM settings WHERE starts_with(key, $1)', [
+      prefix,
+    ]);
+    const old = (r.rows as { key: string; value: string }[]).filter((row) => stale(row.value));
+    // Queued like every small write, and only if unchanged: a newer value stays.
+    for (const row of old) {
+      this.path.statement('DELETE FROM settings WHERE key = $1 AND value = $2', [
+        row.key,
+        row.value,
+      ]);
+    }
+    return old.length;
+  }
+
   async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
     await this.path.queue.flush();
     const key = room === undefined ? null : fold(room);

@@ -549,6 +549,22 @@ export class SqliteStore implements Store {
     this.path.statement('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', [key, value]);
   }
 
+  async pruneSettings(prefix: string, stale: (value: string) => boolean): Promise<number> {
+    await this.path.queue.flush();
+    // A range on the key (BINARY collation: byte order), so the primary key's index serves.
+    const rows = this.read(() =>
+      this.db
+        .prepare('SELECT key, value FROM settings WHERE key >= ? AND key < ?')
+        .all(prefix, prefixEnd(prefix)),
+    ) as { key: string; value: string }[];
+    const old = rows.filter((r) => stale(r.value));
+    // Queued like every small write, and only if unchanged: a newer value stays.
+    for (const r of old) {
+      this.path.statement('DELETE FROM settings WHERE key = ? AND value = ?', [r.key, r.value]);
+    }
+    return old.length;
+  }
+
   async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
     await this.path.queue.flush();
     const where = room === undefined ? '' : ' AND room_key = @room';
@@ -614,4 +630,10 @@ export class SqliteStore implements Store {
     await this.path.queue.stop();
     if (this.db?.open) this.db.close();
   }
+}
+
+/** The first string after every string that starts with `prefix` (in code unit order). */
+function prefixEnd(prefix: string): string {
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }

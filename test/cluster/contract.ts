@@ -4,12 +4,14 @@
  * is one node only (LocalBus) runs the single-node part.
  */
 import { expect, test } from 'vitest';
-import type { ChatEvent, NoticeEvent } from '../../src/core/events.js';
+import type { ChatEvent, MessageEvent, NoticeEvent } from '../../src/core/events.js';
 import type { Bus, BusSink } from '../../src/core/ports.js';
 
 export interface Node {
   bus: Bus;
   received: ChatEvent[];
+  /** Where a sequencing bus said each received event is in its room's stream. */
+  positions: ({ offset: number; epoch: string } | undefined)[];
   gaps: { origin: string; channel: string; missed: number }[];
 }
 
@@ -30,9 +32,14 @@ export async function startNodes(factory: BusFactory, n: number): Promise<Node[]
   const buses = await factory.make(n);
   const nodes: Node[] = [];
   for (const bus of buses) {
-    const node: Node = { bus, received: [], gaps: [] };
+    const node: Node = { bus, received: [], positions: [], gaps: [] };
     const sink: BusSink = {
-      deliver: (e) => node.received.push(e),
+      deliver: (e, offset, epoch) => {
+        node.received.push(e);
+        node.positions.push(
+          offset !== undefined && epoch !== undefined ? { offset, epoch } : undefined,
+        );
+      },
       gap: (origin, channel, missed) => node.gaps.push({ origin, channel, missed }),
     };
     await bus.start(sink);
@@ -187,6 +194,51 @@ export function busContract(factory: BusFactory): void {
       const first = texts(nodes[0] as Node);
       for (const n of nodes) expect(texts(n)).toEqual(first);
       for (const n of nodes) await n.bus.close();
+      await factory.cleanup?.();
+    });
+  }
+
+  if (factory.sequenced) {
+    test(`${factory.name}: deliveries carry their offset; messagesBefore pages the stream's messages backwards`, async () => {
+      const [a, b] = (await startNodes(factory, 2)) as [Node, Node];
+      for (const n of [a, b]) await watch(n, '#tail');
+      const said = (i: number): MessageEvent => ({
+        type: 'message',
+        id: String(1_000_000 + i),
+        ts: ++seq,
+        room: '#tail',
+        from: { name: 'ann', mask: 'ann!a@h', account: null },
+        text: `m${i}`,
+        kind: 'say',
+        origin: a.bus.nodeId,
+      });
+      // Messages and, between them, events that are not messages.
+      for (let i = 0; i < 5; i++) {
+        await a.bus.emit(said(i), { rooms: ['#tail'] });
+        await a.bus.emit(notice(a.bus.nodeId, `n${i}`, '#tail'), {
+          rooms: ['#tail'],
+        });
+      }
+      await until(() => b.received.length === 10);
+      const at = b.positions.map((p) => p?.offset);
+      expect(at).toEqual(a.positions.map((p) => p?.offset));
+      expect(at).toEqual(at.map((_, i) => (at[0] as number) + i));
+      const epoch = (b.positions[0] as { epoch: string }).epoch;
+      const last = at[9] as number;
+      const text = (e: { event: ChatEvent }) => (e.event as MessageEvent).text;
+      const page = await b.bus.messagesBefore?.('#tail', epoch, last, 2);
+      expect(page?.messages.map(text)).toEqual(['m4', 'm3']);
+      expect(page?.messages.map((e) => e.offset)).toEqual([last - 1, last - 3]);
+      expect(page?.next).toBe(last - 3);
+      // Past the start of the stream: what there is, and nothing older. Another epoch: none.
+      const all = await b.bus.messagesBefore?.('#tail', epoch, last + 1, 100);
+      expect(all?.messages.map(text)).toEqual(['m4', 'm3', 'm2', 'm1', 'm0']);
+      expect(all?.next).toBe(0);
+      expect(await b.bus.messagesBefore?.('#tail', `${epoch}x`, last + 1, 100)).toEqual({
+        messages: [],
+        next: 0,
+      });
+      for (const n of [a, b]) await n.bus.close();
       await factory.cleanup?.();
     });
   }

@@ -3,7 +3,7 @@
  * browser: the project's scripts install /usr/bin/chromium (scripts/install-test-deps.sh).
  */
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page, type WebSocketRoute } from 'playwright-core';
 
 export { buildWeb } from '../helpers/web-build.js';
 
@@ -64,4 +64,29 @@ export async function seeLine(page: Page, text: string, timeout = 5000): Promise
     text,
     { timeout },
   );
+}
+
+/**
+ * The page's WebSocket through a gate that can cut its network: `cut` closes every open
+ * connection as a lost network would and refuses new ones until `restore`.
+ */
+export async function networkGate(page: Page): Promise<{ cut(): Promise<void>; restore(): void }> {
+  let open = true;
+  const routes: WebSocketRoute[] = [];
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    if (!open) {
+      void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
+      return;
+    }
+    routes.push(ws, ws.connectToServer());
+  });
+  return {
+    async cut() {
+      open = false;
+      for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
+    },
+    restore() {
+      open = true;
+    },
+  };
 }

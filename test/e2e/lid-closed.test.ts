@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
 import {
@@ -21,7 +21,7 @@ import {
   type ServerProcess,
 } from '../helpers/process.js';
 import { requirePrograms, Tmux, type Pane } from '../helpers/tmux.js';
-import { buildWeb, haveChromium, launch, signIn, watch } from './browser.js';
+import { buildWeb, haveChromium, launch, networkGate, signIn, watch } from './browser.js';
 
 const SHOTS = process.env.PLUGBOARD_SHOTS_DIR;
 
@@ -37,31 +37,6 @@ function occurrences(lines: string[], texts: string[]): { order: number[]; count
   const counts = texts.map((t) => lines.filter((l) => l.endsWith(t)).length);
   const order = texts.map((t) => lines.findIndex((l) => l.endsWith(t)));
   return { order, counts };
-}
-
-/**
- * The page's WebSocket through a gate that can cut its network: `cut` closes every open
- * connection as a lost network would and refuses new ones until `restore`.
- */
-async function networkGate(page: Page): Promise<{ cut(): Promise<void>; restore(): void }> {
-  let open = true;
-  const routes: WebSocketRoute[] = [];
-  await page.routeWebSocket(/\/ws$/, (ws) => {
-    if (!open) {
-      void ws.close({ code: 4000, reason: 'network down' }).catch(() => {});
-      return;
-    }
-    routes.push(ws, ws.connectToServer());
-  });
-  return {
-    async cut() {
-      open = false;
-      for (const r of routes.splice(0)) await r.close({ code: 4000, reason: 'network down' });
-    },
-    restore() {
-      open = true;
-    },
-  };
 }
 
 describe.skipIf(!haveChromium)(
@@ -263,10 +238,11 @@ describe.skipIf(!haveChromium)(
         const lines = (await pageLines(page)).map((l) => l.replace(/^\d\d:\d\d\s?[AP]M/, ''));
         const from = lines.findIndex((l) => l.endsWith('you saw this one'));
         expect(lines.slice(from + 1, from + 7)).toEqual([
-          '7 earlier messages from while you were away are not shown (12 missed in all)',
+          '7 earlier messages from while you were away are not shown (12 missed in all) Load them',
           ...[7, 8, 9, 10, 11].map((i) => `talker missed ${i}`),
         ]);
-        // The five and nothing else of the twelve: the hole is said, not half filled.
+        // The five and nothing else of the twelve: the hole is said, not half filled (its
+        // button loads it: web-resume-gap.test.ts).
         expect(lines.filter((l) => /missed \d+$/.test(l))).toHaveLength(5);
         talker.close();
         check.close();

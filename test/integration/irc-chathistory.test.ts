@@ -479,4 +479,49 @@ describe('private history and TARGETS', () => {
     expect(again.slice(1, -1).map((l) => / TARGETS (\S+) /.exec(l)?.[1])).toEqual([guestNick]);
     for (const c of [ann, other, heir as RawIrcClient]) c.close();
   });
+
+  test('TARGETS gives up to the limit targets when an account and a former guest of one name fold into one', async () => {
+    const [annNick, gstNick, p2Nick, p3Nick] = [
+      unique('ann'),
+      unique('gst'),
+      unique('pp'),
+      unique('pq'),
+    ];
+    const ann = await account(annNick);
+    const guest = await client(gstNick);
+    const [p2, p3] = [await client(p2Nick), await client(p3Nick)];
+    // 1: with gst while a guest (kept as `@ann ~gst`), 2: with the guest p2.
+    ann.send(`PRIVMSG ${gstNick} :one`);
+    await guest.expect(/ PRIVMSG \S+ :one$/);
+    guest.close();
+    ann.send(`PRIVMSG ${p2Nick} :two`);
+    await p2.expect(/ PRIVMSG \S+ :two$/);
+    // 3: gst's name is an account's now (`@ann gst`): one target with 1, at 3. 4: with p3.
+    let heir: RawIrcClient | null = null;
+    for (let i = 0; i < 50 && heir === null; i++) {
+      heir = await account(gstNick).catch(async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        return null;
+      });
+    }
+    (heir as RawIrcClient).send(`PRIVMSG ${annNick} :three`);
+    await ann.expect(/ PRIVMSG \S+ :three$/);
+    ann.send(`PRIVMSG ${p3Nick} :four`);
+    await p3.expect(/ PRIVMSG \S+ :four$/);
+
+    const targets = async (limit: number) =>
+      (
+        await ask(
+          ann,
+          `CHATHISTORY TARGETS timestamp=2000-01-01T00:00:00.000Z timestamp=2262-01-01T00:00:00.000Z ${limit}`,
+        )
+      )
+        .map((l) => / CHATHISTORY TARGETS (\S+) /.exec(l)?.[1])
+        .filter((t) => t !== undefined);
+    // Oldest newest message first, each name once, at its newest: p2 (2), gst (3), p3 (4).
+    expect(await targets(3)).toEqual([p2Nick, gstNick, p3Nick]);
+    expect(await targets(2)).toEqual([p2Nick, gstNick]);
+    expect(await targets(1)).toEqual([p2Nick]);
+    for (const c of [ann, p2, p3, heir as RawIrcClient]) c.close();
+  });
 });

@@ -203,3 +203,38 @@ test("a guest's markers live with its connection, and reach no one else", async 
   for (const c of [again, b]) c.close();
   await servers.pop()?.close();
 });
+
+test('an identified account marks read its conversation with a guest who has left', async () => {
+  const { irc } = await start();
+  const account = unique('acct');
+  const guest = unique('gone');
+  const stranger = unique('never');
+  const me = await ircClient(irc, account, 'draft/read-marker');
+  me.send('PRIVMSG NickServ :REGISTER ' + PASSWORD);
+  await me.expect(/ is now registered to you/);
+  const g = await ircClient(irc, guest, 'draft/read-marker');
+  // Kept under the account (docs/protocol.md, "Private history"): one side is identified.
+  await ask(me, `PRIVMSG ${guest} :are you there?`);
+  await g.expect(/ PRIVMSG \S+ :are you there\?$/);
+  g.send('QUIT :bye');
+  await g.expect(/^ERROR /);
+  // Gone, with no account: the conversation is still the account's, and so is its marker.
+  expect(await ask(me, `WHOIS ${guest}`)).toContainEqual(expect.stringMatching(/ 401 /));
+  expect(await ask(me, `MARKREAD ${guest} timestamp=${T1}`)).toEqual([
+    expect.stringMatching(new RegExp(` MARKREAD ${guest} timestamp=${T1}$`)),
+  ]);
+  expect(await ask(me, `MARKREAD ${guest}`)).toEqual([
+    expect.stringMatching(new RegExp(` MARKREAD ${guest} timestamp=${T1}$`)),
+  ]);
+  // A name nobody has and the account never talked with is no target.
+  expect(await ask(me, `MARKREAD ${stranger} timestamp=${T1}`)).toEqual([
+    expect.stringMatching(new RegExp(`^:\\S+ FAIL MARKREAD INVALID_TARGET ${stranger} :`)),
+  ]);
+  // A guest keeps no private history: a gone guest is no target for another guest.
+  const other = await ircClient(irc, unique('gst'), 'draft/read-marker');
+  expect(await ask(other, `MARKREAD ${guest} timestamp=${T1}`)).toEqual([
+    expect.stringMatching(new RegExp(`^:\\S+ FAIL MARKREAD INVALID_TARGET ${guest} :`)),
+  ]);
+  for (const c of [me, other]) c.close();
+  await servers.pop()?.close();
+});

@@ -477,6 +477,28 @@ export function storeContract(
     await store.close();
   });
 
+  test(`${name}: pruneSettings deletes stale settings under a prefix, and only those`, async () => {
+    const store = await open();
+    if (!store.pruneSettings) return void (await store.close());
+    const p = `seen${Date.now()}:`;
+    store.setSetting(`${p}old`, 'old');
+    store.setSetting(`${p}new`, 'new');
+    store.setSetting(`${p.slice(0, -1)};old`, 'old'); // the next key after the prefix's range
+    store.setSetting(`x${p}old`, 'old');
+    expect(await store.pruneSettings(p, (v) => v === 'old')).toBe(1);
+    expect(await store.getSetting(`${p}old`)).toBeNull();
+    expect(await store.getSetting(`${p}new`)).toBe('new');
+    expect(await store.getSetting(`${p.slice(0, -1)};old`)).toBe('old');
+    expect(await store.getSetting(`x${p}old`)).toBe('old');
+    // A value written after the prune read it stays (the delete is only of the stale one).
+    store.setSetting(`${p}again`, 'old');
+    const pruned = store.pruneSettings(p, (v) => v === 'old');
+    store.setSetting(`${p}again`, 'renewed');
+    await pruned;
+    expect(await store.getSetting(`${p}again`)).toBe('renewed');
+    await store.close();
+  });
+
   test(`${name}: retention prunes by count per room`, async () => {
     const store = await open();
     if (!store.prune) return void (await store.close()); // the memory ring is bounded by design

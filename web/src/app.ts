@@ -6,7 +6,7 @@ import { HELP, HELP_KEYS, parseInput, type Action } from './commands.js';
 import { Connection, ServerError, type ConnState } from './connection.js';
 import { byId } from './dom.js';
 import { fold } from './format.js';
-import type { ServerMessage, WireRoom } from './protocol.js';
+import type { ServerMessage, WireMessage, WireRoom } from './protocol.js';
 import { handleEvent, messageLine } from './events.js';
 import { renderBanner } from './ui/banner.js';
 import { Composer } from './ui/composer.js';
@@ -356,6 +356,21 @@ export class App {
         if (ok) this.fill(view);
         this.render();
       });
+  }
+
+  /** Messages per history page this page asks for. */
+  readonly historyPageSize = HISTORY_PAGE;
+
+  /** One page of a room's history before `before`, oldest first (a resume's hole, ui/gap.ts). */
+  historyBefore(view: View, before: string, limit: number): Promise<WireMessage[] | null> {
+    // The reply is a `history` event too: handleEvent adds its lines before this resolves.
+    return this.conn.request({ type: 'history', room: view.name, before, limit }).then(
+      (m) => (m.type === 'history' ? m.messages : []),
+      (e: Error) => {
+        this.system(e.message, 'error', view);
+        return null;
+      },
+    );
   }
 
   /** Rooms page while joined; private chats once identified (they are kept per account). */

@@ -6,6 +6,7 @@ import type { App } from './app.js';
 import { fold } from './format.js';
 import type { Of, ServerMessage, WireDirect, WireMessage } from './protocol.js';
 import { shutdownText } from './ui/banner.js';
+import { GapNotice } from './ui/gap.js';
 import type { Line } from './ui/log.js';
 import type { View } from './views.js';
 import * as saved from './saved.js';
@@ -140,12 +141,27 @@ function mode(app: App, m: Of<'mode'>): void {
   event(app, view, m.ts, `${m.by} sets mode ${[m.modes, ...m.params].join(' ')}`);
 }
 
-/** A resume that could not replay everything says so, where the hole is. */
+/**
+ * A resume that could not replay everything says so, where the hole is; the notice's
+ * button loads the hole a page at a time (ui/gap.ts).
+ */
 function resumeGap(app: App, view: View, m: Of<'history'>): void {
   const missed = m.missed ?? 0;
   const shown = m.messages.length;
-  if (missed <= shown && !m.truncated) return;
   const first = m.messages[0];
+  if (missed > shown && first !== undefined && m.after !== undefined) {
+    new GapNotice(
+      view.log,
+      m.after,
+      first,
+      missed - shown,
+      missed,
+      app.historyPageSize,
+      (before, limit) => app.historyBefore(view, before, limit),
+    );
+    return;
+  }
+  if (missed <= shown && !m.truncated) return;
   const ts = first ? first.ts - 1 : Date.now();
   const text =
     missed > shown

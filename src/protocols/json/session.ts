@@ -443,7 +443,9 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     if (after !== undefined) return this.replay(room.name, after, undefined);
     const n = hub.options.historyOnJoin;
     // Up to where live delivery took over: a message said meanwhile is not shown twice.
-    if (n > 0) await this.history(room.name, n, hub.resume.liveFrom(session, room.name), undefined);
+    if (n <= 0) return;
+    const entries = await hub.resume.beforeJoin(session, room.name, n);
+    this.send({ type: 'history', room: room.name, messages: entries.map(wireMessage) });
   }
 
   /** What a room said after `after` (up to this session's join), as a `history` event. */

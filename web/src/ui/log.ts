@@ -125,6 +125,18 @@ export class MessageLog {
     return count;
   }
 
+  /**
+   * Puts an element that is not a message (a resume's gap notice, ui/gap.ts) at time `ts`,
+   * keeping the reader's place.
+   */
+  place(li: HTMLLIElement, ts: number): void {
+    const stick = this.nearBottom();
+    const fromBottom = this.el.scrollHeight - this.el.scrollTop;
+    this.insert(li, ts);
+    if (stick) this.scrollToBottom();
+    else this.el.scrollTop = this.el.scrollHeight - fromBottom;
+  }
+
   /** The day's divider, placed just before that day's first line. */
   private divider(ts: number): void {
     const day = dayStart(ts);
