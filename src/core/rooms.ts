@@ -8,7 +8,7 @@
  * Only the node the event came from writes its consequences to the store (topics, modes,
  * bans), so a cluster stores each change once.
  */
-import type { ChatEvent, JoinedEvent, ModeEvent, RoomRestore } from './events.js';
+import type { ChatEvent, JoinedEvent, ModeEvent, RenameEvent, RoomRestore } from './events.js';
 import { nodeOf } from './ids.js';
 import { fold } from './names.js';
 import type { ServerOptions } from './options.js';
@@ -144,6 +144,8 @@ export class Rooms {
       }
       case 'mode':
         return this.mode(event);
+      case 'rename':
+        return this.renamed(event);
       case 'invite': {
         const room = this.get(event.room);
         if (room) room.invited.add(fold(event.name));
@@ -161,6 +163,42 @@ export class Rooms {
       default:
         return;
     }
+  }
+
+  /**
+   * The room takes its new name in place: the same Room object (sessions' room sets,
+   * current rooms and every table keyed by it follow), members, roles, settings and all.
+   */
+  private renamed(e: RenameEvent): void {
+    const room = this.get(e.room);
+    if (!room) return;
+    const from = room.key;
+    const to = fold(e.newName);
+    const other = this.map.get(to);
+    // The rename's checks (and, in a cluster, its script) keep the new name free.
+    if (other && other !== room) return;
+    const oldName = room.name;
+    room.name = e.newName;
+    if (from !== to) {
+      this.map.delete(from);
+      room.key = to;
+      this.map.set(to, room);
+      if (this.bus.renamed) this.bus.renamed(from, to);
+      else {
+        this.bus.unwatch(from);
+        this.bus.watch(to);
+      }
+    }
+    for (const s of room.local.keys()) {
+      const mark = s.joinMarks?.get(from);
+      if (mark !== undefined && from !== to) {
+        s.joinMarks?.delete(from);
+        s.joinMarks?.set(to, mark);
+      }
+      this.sessions.changed(s);
+    }
+    this.listed?.(to, room.name);
+    this.states.renamed(oldName, room);
   }
 
   private ours(origin: string): boolean {
