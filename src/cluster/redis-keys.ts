@@ -21,6 +21,11 @@ export interface RoomKeys {
   mutes: string;
   /** Set of folded names invited past +i. */
   invited: string;
+  /**
+   * String: the room's new name, for a while after a rename moved its keys away
+   * (redis-rename.ts): SEQUENCE sends a late event for the old name on to the new one.
+   */
+  moved: string;
   /** The pub/sub channel. */
   channel: string;
 }
@@ -35,11 +40,15 @@ export function roomKeys(room: string): RoomKeys {
     bans: `${tag}:bans`,
     mutes: `${tag}:mutes`,
     invited: `${tag}:invited`,
+    moved: `${tag}:moved`,
     channel: tag,
   };
 }
 
-/** In a fixed order: the scripts read KEYS[1..7] in this order. */
+/**
+ * In a fixed order: the scripts read KEYS[1..7] in this order (the keys a rename moves;
+ * `moved` is not among them: it stays with the old name).
+ */
 export function roomKeyList(k: RoomKeys): string[] {
   return [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited];
 }

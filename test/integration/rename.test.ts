@@ -158,7 +158,9 @@ describe('a rename as each protocol sees it', () => {
     carol.send(`/join ${room}`);
     await carol.expect(/new room: you are its operator/);
     carol.send(`/rename ${room} ${room}b because`);
-    await carol.expect(new RegExp(`^\\* ${room} is now ${room}b \\(renamed by ${cName}: because\\)`));
+    await carol.expect(
+      new RegExp(`^\\* ${room} is now ${room}b \\(renamed by ${cName}: because\\)`),
+    );
     const dave = await RawFramedClient.hello(framed, nick('dave'));
     dave.send({ type: 'join', room: `${room}b`, ref: 1 });
     await dave.expect((m) => m.type === 'joined' && m.ref === 1);
@@ -228,7 +230,9 @@ describe('what a rename refuses', () => {
     alice.send(`RENAME ${room} ${room.toLowerCase()}`);
     await alice.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :$`));
     // No fallback for a change of case (the spec's SHOULD NOT): a notice instead.
-    await bob.expect(new RegExp(` NOTICE ${room.toLowerCase()} :${room} is now ${room.toLowerCase()}`));
+    await bob.expect(
+      new RegExp(` NOTICE ${room.toLowerCase()} :${room} is now ${room.toLowerCase()}`),
+    );
     await sync(bob, 'case');
     bob.send(`NAMES ${room.toLowerCase()}`);
     await bob.expect(new RegExp(` 353 ${bName} = ${room.toLowerCase()} :`));

@@ -494,7 +494,13 @@ export function storeContract(
       limit: 0,
       owner: 'alice',
     });
-    const ban = { mask: 'troll!*@*', reason: 'spam', setBy: 'alice', createdAt: 1, expiresAt: null };
+    const ban = {
+      mask: 'troll!*@*',
+      reason: 'spam',
+      setBy: 'alice',
+      createdAt: 1,
+      expiresAt: null,
+    };
     store.saveBan({ room: from, kind: 'ban', ...ban });
     store.saveBan({ room: from, kind: 'mute', ...ban, mask: 'quiet' });
     store.saveReadMarker('alice', { target: from, id: early.id });
