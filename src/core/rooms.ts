@@ -19,6 +19,9 @@ import type { Session } from './session.js';
 import { SmallMap } from './small-map.js';
 import type { Sessions } from './sessions.js';
 
+/** How long an old name still finds a renamed room when applying late events (rooms.ts). */
+const FORMERLY_MS = 60_000;
+
 export class Rooms {
   private readonly map = new Map<string, Room>();
   /** Told when this node starts holding a room (shared room lists). */
@@ -34,6 +37,27 @@ export class Rooms {
 
   get(name: string): Room | undefined {
     return this.map.get(fold(name));
+  }
+
+  /**
+   * Rooms renamed lately, by their old folded name (and until when): an event about a
+   * person in several rooms that a node sent before it heard of a rename names the old
+   * one (the bus sends such an event on to the new name, but its copy for another room
+   * may come first); applying it finds the room all the same.
+   */
+  private readonly formerly = new Map<string, { room: Room; until: number }>();
+
+  /** The room `name` names for applying an event: as it is called, or was just now. */
+  private held(name: string): Room | undefined {
+    const room = this.get(name);
+    if (room) return room;
+    const was = this.formerly.get(fold(name));
+    if (!was) return undefined;
+    if (was.until < Date.now() || this.map.get(was.room.key) !== was.room) {
+      this.formerly.delete(fold(name));
+      return undefined;
+    }
+    return was.room;
   }
 
   list(): Room[] {
@@ -84,24 +108,24 @@ export class Rooms {
       case 'joined':
         return this.joined(event);
       case 'left': {
-        const room = this.get(event.room);
+        const room = this.held(event.room);
         if (room) this.remove(room, event.who.name, event.origin);
         return;
       }
       case 'kick': {
-        const room = this.get(event.room);
+        const room = this.held(event.room);
         if (room) this.remove(room, event.name, null);
         return;
       }
       case 'quit':
         for (const name of event.rooms) {
-          const room = this.get(name);
+          const room = this.held(name);
           if (room) this.remove(room, event.who.name, event.origin);
         }
         return;
       case 'nick':
         for (const name of event.rooms) {
-          const member = this.get(name)?.remote;
+          const member = this.held(name)?.remote;
           const entry = member?.get(fold(event.who.name));
           if (member && entry) {
             member.delete(fold(event.who.name));
@@ -111,19 +135,19 @@ export class Rooms {
         return;
       case 'away':
         for (const name of event.rooms) {
-          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          const entry = this.held(name)?.remote.get(fold(event.who.name));
           if (entry) entry.away = event.message;
         }
         return;
       case 'account':
         for (const name of event.rooms) {
-          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          const entry = this.held(name)?.remote.get(fold(event.who.name));
           if (entry) entry.account = event.who.account;
         }
         return;
       case 'realname':
         for (const name of event.rooms) {
-          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          const entry = this.held(name)?.remote.get(fold(event.who.name));
           if (entry) entry.realname = event.realname;
         }
         return;
@@ -180,6 +204,8 @@ export class Rooms {
     const oldName = room.name;
     room.name = e.newName;
     if (from !== to) {
+      this.formerly.set(from, { room, until: Date.now() + FORMERLY_MS });
+      for (const [k, was] of this.formerly) if (was.until < Date.now()) this.formerly.delete(k);
       this.map.delete(from);
       room.key = to;
       this.map.set(to, room);
