@@ -212,7 +212,7 @@ export const commands: Command[] = [
   },
   {
     name: 'rename',
-    usage: '/rename ROOM NEWNAME [REASON]',
+    usage: '/rename ROOM NEW [REASON]',
     help: 'give a room a new name; everything in it follows (operators)',
     minArgs: 2,
     run: (a) => ({
