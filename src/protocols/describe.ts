@@ -59,6 +59,10 @@ export function describeChanges(e: ModeEvent): string[] {
 }
 
 /** `#old is now #new (renamed by alice: reason)`: a rename in words (line protocol, notices). */
-export function describeRename(e: RenameEvent): string {
+export function describeRename(
+  e: Pick<RenameEvent, 'room' | 'newName' | 'reason'> & {
+    by: { name: string };
+  },
+): string {
   return `${e.room} is now ${e.newName} (renamed by ${e.by.name}${e.reason ? `: ${e.reason}` : ''})`;
 }

@@ -23,6 +23,7 @@ import type { MemberInfo } from '../../core/ports.js';
 import type { Link } from '../../core/ports.js';
 import { addressProof } from '../../core/resume.js';
 import type { Session } from '../../core/session.js';
+import { describeRename } from '../describe.js';
 import { jsonEncoder } from './encoder.js';
 import {
   clientSchema,
@@ -484,7 +485,12 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
       to: past.to,
       by: past.by,
       reason: past.reason,
-      text: `${name} is now ${past.to} (renamed by ${past.by}${past.reason ? `: ${past.reason}` : ''})`,
+      text: describeRename({
+        room: name,
+        newName: past.to,
+        by: { name: past.by },
+        reason: past.reason,
+      }),
     });
     return past.to;
   }
