@@ -98,7 +98,8 @@ export abstract class ClusterBus implements Bus {
   private readonly channelSeq = new Map<string, number>();
   /**
    * This node's own events that went to a room's new name before this node applied the
-   * rename, by the new name's channel: placed in its feed when the rename is applied.
+   * rename, by the old name's channel: placed in the new name's feed when the rename is
+   * applied, delivered as they are if this node stops watching the old name first.
    */
   private readonly early = new Map<string, Envelope[]>();
   private readonly origins = new Map<string, OriginState>();
@@ -147,10 +148,11 @@ export abstract class ClusterBus implements Bus {
             // in the new name's order, once this node has applied the rename.
             e.c = at.c;
             e.e = at.e;
-            if (!this.feeds.has(e.c) && this.watched.has(roomChannel(room))) {
-              const early = this.early.get(e.c) ?? [];
+            const from = roomChannel(room);
+            if (!this.feeds.has(e.c) && this.watched.has(from)) {
+              const early = this.early.get(from) ?? [];
               early.push(e);
-              this.early.set(e.c, early);
+              this.early.set(from, early);
               return;
             }
           }
@@ -186,6 +188,9 @@ export abstract class ClusterBus implements Bus {
     const c = roomChannel(room);
     if (!this.watched.delete(c)) return;
     this.feeds.close(c);
+    // Own events sent on to a new name this node will not apply now: delivered as they are.
+    for (const e of this.early.get(c) ?? []) this.deliverOnce(e);
+    this.early.delete(c);
     void this.unlisten(c);
     // A later watch starts afresh: what was sent meanwhile was not for us.
     for (const state of this.origins.values()) state.last.delete(c);
@@ -211,11 +216,11 @@ export abstract class ClusterBus implements Bus {
     for (const state of this.origins.values()) state.last.delete(a);
     this.watched.add(b);
     if (this.sequenced) {
-      this.feeds.open(b, true);
+      this.feeds.open(b);
       if (at?.epoch != null && at.next !== null) this.feeds.resume(b, at.epoch, at.next);
-      for (const e of this.early.get(b) ?? []) this.feeds.place(e);
-      this.early.delete(b);
+      for (const e of this.early.get(a) ?? []) this.feeds.place(e);
     }
+    this.early.delete(a);
     void this.listen(b).then(
       () => this.caughtUp(b),
       () => {},

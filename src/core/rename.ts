@@ -65,6 +65,7 @@ export class Renames {
     const { core } = this;
     if (s) requireRegistered(s);
     const room = requireRoom(core, oldName);
+    const spelled = room.name;
     if (s && !s.oper) {
       if (!room.has(s)) {
         throw new ChatError(ErrorCode.NotInRoom, `You are not in ${room.name}`, room.name);
@@ -102,8 +103,16 @@ export class Renames {
           newName,
         );
       }
-      // The awaits above let the room change: it must still be there, under its name.
-      const now = requireRoom(core, room.name);
+      // The awaits above let the room change: it must still be there under the name it
+      // had (the same Room object takes a new name when another rename is applied here).
+      if (room.name !== spelled || core.rooms.get(spelled) !== room) {
+        throw new ChatError(
+          ErrorCode.CannotRename,
+          `${spelled} was renamed just now${room.name !== spelled ? ` (to ${room.name})` : ''}`,
+          spelled,
+        );
+      }
+      const now = room;
       const by = s
         ? s.actor()
         : { name: core.options.serverName, mask: core.options.serverName, account: null };

@@ -135,40 +135,46 @@ describe('a rename on two nodes', () => {
 
   test('two renames racing on two nodes: one outcome everywhere', async () => {
     const [a, b] = nodes as [RunningServer, RunningServer];
-    const room = `#race${++n}`;
-    const aName = name('alice');
-    const bName = name('bob');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
-    await ircJoin(alice, room);
-    const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
-    await ircJoin(bob, room);
-    alice.send(`MODE ${room} +o ${bName}`);
-    await bob.expect(new RegExp(` MODE ${room} \\+o ${bName}`));
-    alice.send(`RENAME ${room} ${room}-a :mine`);
-    bob.send(`RENAME ${room} ${room}-b :no, mine`);
-    // Each sees exactly one RENAME, the same one; the loser's own is refused.
-    const winner = /^:\S+ RENAME \S+ (\S+) /;
-    const wonA = winner.exec(await alice.expect(winner))?.[1];
-    const wonB = winner.exec(await bob.expect(winner))?.[1];
-    expect(wonA).toBe(wonB);
-    const won = wonA as string;
-    expect([`${room}-a`, `${room}-b`]).toContain(won);
-    const loser = won === `${room}-a` ? bob : alice;
-    for (const c of [alice, bob]) {
-      c.send('PING settled');
-      await c.expect(/PONG .*settled/);
-      expect(c.lines.filter((l) => winner.test(l))).toHaveLength(1);
+    // Bob's rename goes a little after alice's, by a different delay each round: some
+    // round has bob's node apply alice's rename while it is checking its own.
+    for (const delayMs of [0, 1, 2, 3, 5, 8]) {
+      const room = `#race${++n}`;
+      const aName = name('alice');
+      const bName = name('bob');
+      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      await ircJoin(alice, room);
+      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      await ircJoin(bob, room);
+      alice.send(`MODE ${room} +o ${bName}`);
+      await bob.expect(new RegExp(` MODE ${room} \\+o ${bName}`));
+      alice.send(`RENAME ${room} ${room}-a :mine`);
+      await new Promise((r) => setTimeout(r, delayMs));
+      bob.send(`RENAME ${room} ${room}-b :no, mine`);
+      // Each sees exactly one RENAME, the same one; the loser's own is refused.
+      const winner = /^:\S+ RENAME \S+ (\S+) /;
+      const wonA = winner.exec(await alice.expect(winner))?.[1];
+      const wonB = winner.exec(await bob.expect(winner))?.[1];
+      expect(wonA).toBe(wonB);
+      const won = wonA as string;
+      expect([`${room}-a`, `${room}-b`]).toContain(won);
+      const loser = won === `${room}-a` ? bob : alice;
+      for (const c of [alice, bob]) {
+        c.send('PING settled');
+        await c.expect(/PONG .*settled/);
+        const renames = c.lines.filter((l) => winner.test(l));
+        expect(renames, renames.join('\n')).toHaveLength(1);
+      }
+      // Refused by the script (the room moved first) or by the node (it had applied it).
+      expect(loser.lines.some((l) => / FAIL RENAME CANNOT_RENAME | 403 /.test(l))).toBe(true);
+      // One room under the winning name, both members in it, on both nodes and in Redis.
+      for (const node of nodes) {
+        expect(node.hub.room(won)?.size).toBe(2);
+        expect(node.hub.room(room)).toBeUndefined();
+      }
+      expect(await redis.cli('HLEN', `pb:{r:${won.toLowerCase()}}:members`)).toBe('2');
+      alice.close();
+      bob.close();
     }
-    // Refused by the script (the room moved first) or by the node (it had applied it).
-    expect(loser.lines.some((l) => / FAIL RENAME CANNOT_RENAME | 403 /.test(l))).toBe(true);
-    // One room under the winning name, both members in it, on both nodes and in Redis.
-    for (const node of nodes) {
-      expect(node.hub.room(won)?.size).toBe(2);
-      expect(node.hub.room(room)).toBeUndefined();
-    }
-    expect(await redis.cli('HLEN', `pb:{r:${won.toLowerCase()}}:members`)).toBe('2');
-    alice.close();
-    bob.close();
   });
 
   test('an event a node sends to the old name after the move is sequenced under the new one', async () => {
