@@ -14,6 +14,11 @@ import { RawFramedClient } from '../../helpers/framed-client.js';
 import { RawIrcClient } from '../../helpers/irc-client.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import {
+  REDIS_BACKENDS,
+  type RedisBackend,
+  type RedisBackendKind,
+} from '../../helpers/redis-backends.js';
 import { portOf, testConfig } from '../../helpers/server.js';
 
 let redis: TestRedis;
@@ -214,5 +219,47 @@ describe('a rename on two nodes', () => {
     alice.close();
     bob.close();
     carol.close();
+  });
+});
+
+describe('a rename on a Redis Cluster', () => {
+  let backend: RedisBackend;
+  let servers: RunningServer[] = [];
+  beforeAll(async () => {
+    backend = await (REDIS_BACKENDS.find((b) => b.cluster) as RedisBackendKind).start();
+    for (let i = 0; i < 2; i++) {
+      servers.push(
+        await startServer(
+          testConfig(['--bus', backend.url, '--irc-port', '0', '--flood-rate', '0']),
+          silentLogger,
+        ),
+      );
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    servers = [];
+    await backend?.dispose();
+  });
+
+  test('a new name (another slot) is refused, nothing moves; a change of case works', async () => {
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const room = `#Shard${++n}`;
+    const aName = name('alice');
+    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await ircJoin(alice, room);
+    const bob = await withCaps(portOf(b, 'irc'), name('bob'), 'draft/channel-rename');
+    await ircJoin(bob, room);
+    alice.send(`RENAME ${room} #elsewhere${n}`);
+    await alice.expect(new RegExp(`FAIL RENAME CANNOT_RENAME ${room} #elsewhere${n} :`));
+    expect(a.hub.room(room)?.size).toBe(2);
+    alice.send(`RENAME ${room} ${room.toLowerCase()} :case`);
+    await alice.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
+    await bob.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
+    bob.send(`PRIVMSG ${room.toLowerCase()} :still one room`);
+    await alice.expect(new RegExp(`PRIVMSG ${room.toLowerCase()} :still one room$`));
+    for (const s of servers) expect(s.hub.room(room)?.name).toBe(room.toLowerCase());
+    alice.close();
+    bob.close();
   });
 });
