@@ -22,7 +22,7 @@
  * A join's room is in the joining node's rooms set already (redis-bus.ts `noteRoom`: added
  * before the join is sent here, as that set lives in the node's slot, not the room's).
  *
- * KEYS[8]: the room's `moved` key. While it names a new name (a rename moved the room's
+ * KEYS[8] (optional): the room's `moved` key. While it names a new name (a rename moved the room's
  * keys away, redis-rename.ts), an event for the old name other than a join is not
  * sequenced here: the reply is {-1, new name}, and the bus sends it on to the new name (a
  * node that had not yet applied the rename). A join makes a new room of the old name.
@@ -31,7 +31,7 @@
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local moved = redis.call('GET', KEYS[8])
+local moved = KEYS[8] and redis.call('GET', KEYS[8])
 if moved then
   if ARGV[7] ~= '1' then return {-1, moved} end
   redis.call('DEL', KEYS[8])
