@@ -211,6 +211,21 @@ export const commands: Command[] = [
     }),
   },
   {
+    name: 'rename',
+    usage: '/rename ROOM NEW [REASON]',
+    help: 'give a room a new name; everything in it follows (operators)',
+    minArgs: 2,
+    run: (a) => ({
+      kind: 'request',
+      request: {
+        type: 'rename',
+        room: a.room(0),
+        to: room(a.argv[1] as string),
+        reason: a.rest(2),
+      },
+    }),
+  },
+  {
     name: 'register',
     usage: '/register PASSWORD',
     help: 'protect your current name with a password',

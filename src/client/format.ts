@@ -110,6 +110,8 @@ export function formatEvent(msg: ServerMessage, v: View): string[] {
       ];
     case 'away':
       return [];
+    case 'rename':
+      return [`* ${msg.text}`];
     case 'notice':
       return [msg.from ? `-${msg.from}- ${msg.text}` : `* ${msg.text}`];
     case 'who':

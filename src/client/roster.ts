@@ -59,9 +59,31 @@ export class Roster {
       case 'who':
         this.members.set(key(msg.room), new Set(msg.members.map((m) => m.name)));
         return false;
+      case 'rename':
+        return this.renamed(msg.room, msg.to);
       default:
         return false;
     }
+  }
+
+  /**
+   * A room of ours took a new name: it keeps its place in the list (so a reconnect rejoins
+   * it under the new name), its members, and being current.
+   */
+  private renamed(from: string, to: string): boolean {
+    const list = [...this.rooms];
+    const i = list.findIndex((r) => key(r) === key(from));
+    if (i < 0) return false;
+    list[i] = to;
+    this.rooms.clear();
+    for (const r of list) this.rooms.add(r);
+    const members = this.members.get(key(from));
+    if (members) {
+      this.members.delete(key(from));
+      this.members.set(key(to), members);
+    }
+    if (this.current !== null && key(this.current) === key(from)) this.current = to;
+    return true;
   }
 
   private forget(room: string): void {

@@ -36,6 +36,12 @@ export interface Envelope {
 export interface Position {
   p: number;
   x: string;
+  /**
+   * The channel and event it was sequenced as, when not the ones sent: an event for a
+   * room that had just been renamed went to the new name (redis-rename.ts `forwardTo`).
+   */
+  c?: string;
+  e?: ChatEvent;
 }
 
 export const ALL = 'all';
@@ -90,6 +96,12 @@ export abstract class ClusterBus implements Bus {
     lost: (channel, missed) => this.sink?.gap('', channel, missed),
   });
   private readonly channelSeq = new Map<string, number>();
+  /**
+   * This node's own events that went to a room's new name before this node applied the
+   * rename, by the old name's channel: placed in the new name's feed when the rename is
+   * applied, delivered as they are if this node stops watching the old name first.
+   */
+  private readonly early = new Map<string, Envelope[]>();
   private readonly origins = new Map<string, OriginState>();
   private readonly watched = new Set<string>();
   /** Counted for metrics: payloads that were not envelopes, duplicates, events lost. */
@@ -131,6 +143,19 @@ export abstract class ClusterBus implements Bus {
         (at) => {
           e.p = at.p;
           e.x = at.x;
+          if (at.c !== undefined && at.e !== undefined) {
+            // Sent on to the room's new name (the room was renamed meanwhile): delivered
+            // in the new name's order, once this node has applied the rename.
+            e.c = at.c;
+            e.e = at.e;
+            const from = roomChannel(room);
+            if (!this.feeds.has(e.c) && this.watched.has(from)) {
+              const early = this.early.get(from) ?? [];
+              early.push(e);
+              this.early.set(from, early);
+              return;
+            }
+          }
           this.feeds.place(e);
         },
         (err: unknown) => {
@@ -163,9 +188,51 @@ export abstract class ClusterBus implements Bus {
     const c = roomChannel(room);
     if (!this.watched.delete(c)) return;
     this.feeds.close(c);
+    // Own events sent on to a new name this node will not apply now: delivered as they are.
+    for (const e of this.early.get(c) ?? []) this.deliverOnce(e);
+    this.early.delete(c);
     void this.unlisten(c);
     // A later watch starts afresh: what was sent meanwhile was not for us.
     for (const state of this.origins.values()) state.last.delete(c);
+  }
+
+  /**
+   * A watched room was renamed (the core applied the rename, delivered from the old
+   * name's feed): its feed goes on under the new name from the next offset, with the same
+   * epoch, since a sequencing transport moved the room's offsets with it (redis-rename.ts).
+   * What was published on the new name before this node listened there is fetched once it
+   * does (`caughtUp`).
+   */
+  renamed(from: string, to: string): void {
+    const a = roomChannel(from);
+    const b = roomChannel(to);
+    if (!this.watched.delete(a)) {
+      this.watch(to);
+      return;
+    }
+    const at = this.feeds.position(a);
+    this.feeds.close(a);
+    void this.unlisten(a);
+    for (const state of this.origins.values()) state.last.delete(a);
+    this.watched.add(b);
+    if (this.sequenced) {
+      this.feeds.open(b);
+      if (at?.epoch != null && at.next !== null) this.feeds.resume(b, at.epoch, at.next);
+      for (const e of this.early.get(a) ?? []) this.feeds.place(e);
+    }
+    this.early.delete(a);
+    void this.listen(b).then(
+      () => this.caughtUp(b),
+      () => {},
+    );
+  }
+
+  /**
+   * A sequencing transport: after listening to a renamed room's new channel, delivers what
+   * was published there before (from its stream). Others: nothing to do.
+   */
+  protected caughtUp(_channel: string): Promise<void> {
+    return Promise.resolve();
   }
 
   /** The room channels this node listens to. */

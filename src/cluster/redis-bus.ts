@@ -45,6 +45,7 @@ import {
 import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT, TAIL } from './redis-scripts.js';
 import { LoopStall } from './loop-stall.js';
 import { roomOps } from './room-ops.js';
+import { forwardTo, moveRoom } from './redis-rename.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -131,21 +132,38 @@ export async function sequenceEnvelope(
   noted?: NotedRooms,
 ): Promise<Position> {
   const room = envelope.c.slice(2);
+  if (envelope.e.type === 'rename') {
+    return moveRoom(link, envelope, envelope.e, newEpoch(), streamLength);
+  }
   const keys = roomKeys(room);
   const ops = roomOps(envelope.e, room, defaultRoom);
+  const join = envelope.e.type === 'joined';
   if (envelope.e.type === 'joined') {
     await noteRoom(link, nodeOf(envelope.e.origin), room, noted);
   }
-  const reply = (await link.script(SEQUENCE, roomKeyList(keys), [
-    keys.channel,
-    JSON.stringify(envelope),
-    String(streamLength),
-    newEpoch(),
-    JSON.stringify(ops),
-    link.sharded ? 'SPUBLISH' : 'PUBLISH',
-    // Listed for replays' tails (TAIL): what the store keeps of it.
-    envelope.e.type === 'message' && isKept(envelope.e) ? '1' : '0',
-  ])) as RedisReply[];
+  const reply = (await link.script(
+    SEQUENCE,
+    [...roomKeyList(keys), keys.moved],
+    [
+      keys.channel,
+      JSON.stringify(envelope),
+      String(streamLength),
+      newEpoch(),
+      JSON.stringify(ops),
+      link.sharded ? 'SPUBLISH' : 'PUBLISH',
+      // Listed for replays' tails (TAIL): what the store keeps of it.
+      envelope.e.type === 'message' && isKept(envelope.e) ? '1' : '0',
+      join ? '1' : '0',
+    ],
+  )) as RedisReply[];
+  if (Number(reply[0]) === -1) {
+    // The room was renamed before this node heard of it: the event goes to the new name,
+    // so it still happens in the room (a quit, a part), at the new name's next offset.
+    const to = text(reply[1]);
+    const moved = forwardTo(envelope, room, to);
+    const at = await sequenceEnvelope(link, moved, defaultRoom, streamLength, noted);
+    return { ...at, c: moved.c, e: moved.e };
+  }
   return { p: Number(reply[0]), x: text(reply[1]) };
 }
 
@@ -472,16 +490,28 @@ export class RedisBus extends ClusterBus {
 
   /** After a reconnect: every room this node holds, from where it was to where Redis is. */
   private async catchUp(): Promise<void> {
-    for (const channel of this.watchedRooms()) {
-      const keys = roomKeys(channel.slice(2));
-      try {
-        const meta = pairsOf(await this.link.command(['HGETALL', keys.meta]));
-        const m = Object.fromEntries(meta);
-        await this.feeds.catchUp(channel, m.e ?? '', Number(m.s ?? 0));
-      } catch (err) {
-        this.o.log.warn({ err, channel }, 'catching up after reconnect failed');
-      }
+    for (const channel of this.watchedRooms()) await this.catchUpRoom(channel);
+  }
+
+  private async catchUpRoom(channel: string): Promise<void> {
+    const keys = roomKeys(channel.slice(2));
+    try {
+      const meta = pairsOf(await this.link.command(['HGETALL', keys.meta]));
+      const m = Object.fromEntries(meta);
+      await this.feeds.catchUp(channel, m.e ?? '', Number(m.s ?? 0));
+    } catch (err) {
+      this.o.log.warn({ err, channel }, 'catching up failed');
     }
+  }
+
+  /**
+   * A room this node holds was renamed: its new channel is listened to; what the other
+   * nodes said there before comes from the stream. The node's rooms set (GHOSTS) gets the
+   * new name, so a lease cleanup finds this node's members under it.
+   */
+  protected override async caughtUp(channel: string): Promise<void> {
+    await noteRoom(this.link, this.nodeId, channel.slice(2), this.noted).catch(() => {});
+    await this.catchUpRoom(channel);
   }
 
   /** The prefix keys live under (tests clean up with it). */

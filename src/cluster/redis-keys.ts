@@ -27,6 +27,11 @@ export interface RoomKeys {
    * reading past every join and part (TAIL).
    */
   messages: string;
+  /**
+   * String: the room's new name, for a while after a rename moved its keys away
+   * (redis-rename.ts): SEQUENCE sends a late event for the old name on to the new one.
+   */
+  moved: string;
   /** The pub/sub channel. */
   channel: string;
 }
@@ -42,11 +47,15 @@ export function roomKeys(room: string): RoomKeys {
     mutes: `${tag}:mutes`,
     invited: `${tag}:invited`,
     messages: `${tag}:msgs`,
+    moved: `${tag}:moved`,
     channel: tag,
   };
 }
 
-/** In a fixed order: the scripts read KEYS[1..8] in this order. */
+/**
+ * In a fixed order: the scripts read KEYS[1..8] in this order (the keys a rename moves;
+ * `moved` is not among them: it stays with the old name).
+ */
 export function roomKeyList(k: RoomKeys): string[] {
   return [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited, k.messages];
 }

@@ -7,6 +7,7 @@
  * a Redis Cluster as on one Redis: a room's keys (one `{r:…}` tag), a name, or one node's
  * keys. KEYS of the room scripts are a room's keys in redis-keys.ts `roomKeyList` order:
  *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited, 8 messages.
+ * SEQUENCE also takes the room's `moved` key 9th (redis-rename.ts), in the room's slot.
  */
 
 /**
@@ -21,10 +22,21 @@
  *
  * A join's room is in the joining node's rooms set already (redis-bus.ts `noteRoom`: added
  * before the join is sent here, as that set lives in the node's slot, not the room's).
+ *
+ * KEYS[9] (optional): the room's `moved` key. While it names a new name (a rename moved the room's
+ * keys away, redis-rename.ts), an event for the old name other than a join is not
+ * sequenced here: the reply is {-1, new name}, and the bus sends it on to the new name (a
+ * node that had not yet applied the rename). A join makes a new room of the old name.
+ * ARGV 8: '1' for a join.
  */
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local moved = KEYS[9] and redis.call('GET', KEYS[9])
+if moved then
+  if ARGV[8] ~= '1' then return {-1, moved} end
+  redis.call('DEL', KEYS[9])
+end
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
   epoch = ARGV[4]

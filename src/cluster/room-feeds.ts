@@ -107,6 +107,8 @@ export class RoomFeeds {
       feed.ahead.delete(next);
       feed.next = next + 1;
       this.host.deliver(e);
+      // Delivering it may have closed the feed (a rename moves the room to another one).
+      if (this.feeds.get(channel) !== feed) return;
     }
     if (feed.ahead.size > 0 && !feed.recovering) void this.recover(channel, feed);
   }

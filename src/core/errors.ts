@@ -8,6 +8,10 @@ export const ErrorCode = {
   NameRequired: 'name_required',
   RoomInvalid: 'room_invalid',
   NoSuchRoom: 'no_such_room',
+  /** A rename to a name another room has (members, kept settings or history). */
+  RoomNameInUse: 'room_name_in_use',
+  /** A rename the server does not make (the default room, a name the same as before). */
+  CannotRename: 'cannot_rename',
   NoSuchUser: 'no_such_user',
   NotInRoom: 'not_in_room',
   AlreadyInRoom: 'already_in_room',

@@ -335,6 +335,25 @@ export interface MarkerEvent {
   id: string;
 }
 
+/**
+ * A room took a new name (IRCv3 draft/channel-rename): everything it holds — members,
+ * roles, topic, modes, bans, mutes, invites, owner, history, read markers — follows it.
+ * A sequenced event of the room under its old name (cluster: the SEQUENCE of the rename
+ * also moves the room's Redis keys), so every node switches at the same point of the
+ * room's order, and the room's offsets go on under the new name.
+ */
+export interface RenameEvent {
+  type: 'rename';
+  ts: number;
+  origin: string;
+  /** The name before, as spelled. */
+  room: string;
+  /** The name after, as spelled (may differ from `room` only in case). */
+  newName: string;
+  by: Actor;
+  reason: string;
+}
+
 /** This node is shutting down: local only, never carried to other nodes. */
 export interface ShutdownEvent {
   type: 'shutdown';
@@ -366,7 +385,8 @@ export type ChatEvent =
   | ServerBanEvent
   | MarkerEvent
   | SetHostEvent
-  | HostEvent;
+  | HostEvent
+  | RenameEvent;
 
 /** One message of a private conversation between two accounts, as history returns it. */
 export interface DirectHistoryEntry {

@@ -84,6 +84,10 @@ export class Fanout {
       case 'roster':
         this.deliverToRoom(this.rooms.get(event.room), event, cache, stamp);
         break;
+      case 'rename':
+        // Delivered after the apply (hub.ts): the room is found under its new name.
+        this.deliverToRoom(this.rooms.get(event.newName), event, cache, stamp);
+        break;
       case 'joined':
       case 'left':
         this.digest(event);

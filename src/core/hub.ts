@@ -18,6 +18,7 @@ import type { ChatEvent } from './events.js';
 import { Fanout } from './fanout.js';
 import { Housekeeping } from './housekeeping.js';
 import { Identity } from './identity.js';
+import { nodeOf } from './ids.js';
 import { Membership } from './membership.js';
 import { Messaging, type NoticeOptions } from './messaging.js';
 import { ReadMarkers } from './read-markers.js';
@@ -35,6 +36,7 @@ import type {
 } from './ports.js';
 import { silentLogger, systemClock } from './ports.js';
 import { LocalPresence, type NameHold } from './presence.js';
+import { Renames } from './rename.js';
 import { Resume } from './resume.js';
 import { Retention } from './retention.js';
 import { Hosts } from './hosts.js';
@@ -96,6 +98,7 @@ export class Hub implements Core {
   readonly hosts: Hosts;
   readonly accounts: Accounts;
   readonly resume: Resume;
+  readonly renames: Renames;
   private readonly housekeeping: Housekeeping;
   private stopping = false;
 
@@ -137,6 +140,7 @@ export class Hub implements Core {
     this.readMarkers = new ReadMarkers(this);
     this.moderation = new Moderation(this, this.identity);
     this.hosts = new Hosts(this);
+    this.renames = new Renames(this);
     this.accounts = new Accounts(this, {
       rename: (s, name) => this.setName(s, name),
       end: (target, reason) => this.moderation.end(target, reason),
@@ -297,6 +301,17 @@ export class Hub implements Core {
           this.rooms.apply(event);
           this.fanout.deliver(event);
           return;
+        case 'rename':
+          // Applied first: every protocol shows the room under its new name (IRC's
+          // fallback JOIN and NAMES, the line protocol's current room).
+          this.rooms.apply(event);
+          this.fanout.deliver(event);
+          if (nodeOf(event.origin) === this.nodeId) {
+            this.renames
+              .remember(event)
+              .catch((err: unknown) => this.log.warn({ err }, 'rename not remembered'));
+          }
+          return;
         default:
           this.rooms.apply(event, offset, epoch);
           this.fanout.deliver(event);
@@ -395,6 +410,11 @@ export class Hub implements Core {
 
   switchTo(s: Session, name: string) {
     return this.membership.switchTo(s, name);
+  }
+
+  /** Renames a room (core/rename.ts); `s` null: the server (admin console). */
+  rename(s: Session | null, oldName: string, newName: string, reason = '') {
+    return this.renames.rename(s, oldName, newName, reason);
   }
 
   room(name: string) {

@@ -128,6 +128,12 @@ export interface Bus {
   watch(room: string): void;
   unwatch(room: string): void;
   /**
+   * A watched room was renamed (folded names): its events come on under `to`, in the
+   * same order (a sequencing bus carries the room's offsets on). Without it, the core
+   * unwatches `from` and watches `to`.
+   */
+  renamed?(from: string, to: string): void;
+  /**
    * A bus that keeps rooms' shared state (Redis): the room as it is now, with the offset
    * that state reflects. After `watch` and before `resume`, the room's events are held.
    */
@@ -466,6 +472,13 @@ export interface Store {
   /** Saves (inserts or replaces) a room's record. */
   saveRoom(room: RoomRecord): void;
   loadRooms(): Promise<RoomRecord[]>;
+  /**
+   * A room was renamed (core/rename.ts): its messages, record, bans and mutes, and every
+   * account's read marker for it move to `to` (which differs from `from` perhaps only in
+   * case). Queued like other writes, in order: messages queued before move too. Nothing
+   * is kept under `to` when this is called (the rename checks), so no rows merge.
+   */
+  renameRoom(from: string, to: string): void;
   /** Saves (inserts or replaces, keyed by room, mask and kind) a ban or mute. */
   saveBan(ban: BanRecord): void;
   deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void;

@@ -87,6 +87,21 @@ export class RoomStates {
 
   private saved = new Set<string>();
 
+  /** Something is kept under `name` (settings, bans, mutes of a room nobody is in). */
+  knows(name: string): boolean {
+    return this.dormant.has(fold(name));
+  }
+
+  /**
+   * A room this node holds was renamed from `from` (rooms.ts): what the store keeps of it
+   * — history, settings, bans, mutes, read markers — follows, in order after every write
+   * this node queued before (its own messages to the old name included).
+   */
+  renamed(from: string, room: Room): void {
+    if (this.saved.delete(fold(from))) this.saved.add(room.key);
+    this.store.renameRoom(from, room.name);
+  }
+
   private hasRecord(room: Room): boolean {
     return this.saved.has(room.key);
   }

@@ -92,8 +92,10 @@ export class Room {
   lastId: string | null = null;
 
   constructor(
-    readonly name: string,
-    readonly key: string,
+    /** As spelled; changes only by a rename event (rooms.ts), like `key`. */
+    public name: string,
+    /** The folded name: the key of every table that holds the room. */
+    public key: string,
     public createdAt: number,
   ) {}
 

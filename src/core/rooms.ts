@@ -8,7 +8,7 @@
  * Only the node the event came from writes its consequences to the store (topics, modes,
  * bans), so a cluster stores each change once.
  */
-import type { ChatEvent, JoinedEvent, ModeEvent, RoomRestore } from './events.js';
+import type { ChatEvent, JoinedEvent, ModeEvent, RenameEvent, RoomRestore } from './events.js';
 import { nodeOf } from './ids.js';
 import { fold } from './names.js';
 import type { ServerOptions } from './options.js';
@@ -18,6 +18,9 @@ import type { RoomStates } from './room-state.js';
 import type { Session } from './session.js';
 import { SmallMap } from './small-map.js';
 import type { Sessions } from './sessions.js';
+
+/** How long an old name still finds a renamed room when applying late events (rooms.ts). */
+const FORMERLY_MS = 60_000;
 
 export class Rooms {
   private readonly map = new Map<string, Room>();
@@ -34,6 +37,27 @@ export class Rooms {
 
   get(name: string): Room | undefined {
     return this.map.get(fold(name));
+  }
+
+  /**
+   * Rooms renamed lately, by their old folded name (and until when): an event about a
+   * person in several rooms that a node sent before it heard of a rename names the old
+   * one (the bus sends such an event on to the new name, but its copy for another room
+   * may come first); applying it finds the room all the same.
+   */
+  private readonly formerly = new Map<string, { room: Room; until: number }>();
+
+  /** The room `name` names for applying an event: as it is called, or was just now. */
+  private held(name: string): Room | undefined {
+    const room = this.get(name);
+    if (room) return room;
+    const was = this.formerly.get(fold(name));
+    if (!was) return undefined;
+    if (was.until < Date.now() || this.map.get(was.room.key) !== was.room) {
+      this.formerly.delete(fold(name));
+      return undefined;
+    }
+    return was.room;
   }
 
   list(): Room[] {
@@ -87,24 +111,24 @@ export class Rooms {
       case 'joined':
         return this.joined(event, offset, epoch);
       case 'left': {
-        const room = this.get(event.room);
+        const room = this.held(event.room);
         if (room) this.remove(room, event.who.name, event.origin);
         return;
       }
       case 'kick': {
-        const room = this.get(event.room);
+        const room = this.held(event.room);
         if (room) this.remove(room, event.name, null);
         return;
       }
       case 'quit':
         for (const name of event.rooms) {
-          const room = this.get(name);
+          const room = this.held(name);
           if (room) this.remove(room, event.who.name, event.origin);
         }
         return;
       case 'nick':
         for (const name of event.rooms) {
-          const member = this.get(name)?.remote;
+          const member = this.held(name)?.remote;
           const entry = member?.get(fold(event.who.name));
           if (member && entry) {
             member.delete(fold(event.who.name));
@@ -114,19 +138,19 @@ export class Rooms {
         return;
       case 'away':
         for (const name of event.rooms) {
-          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          const entry = this.held(name)?.remote.get(fold(event.who.name));
           if (entry) entry.away = event.message;
         }
         return;
       case 'account':
         for (const name of event.rooms) {
-          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          const entry = this.held(name)?.remote.get(fold(event.who.name));
           if (entry) entry.account = event.who.account;
         }
         return;
       case 'realname':
         for (const name of event.rooms) {
-          const entry = this.get(name)?.remote.get(fold(event.who.name));
+          const entry = this.held(name)?.remote.get(fold(event.who.name));
           if (entry) entry.realname = event.realname;
         }
         return;
@@ -147,6 +171,8 @@ export class Rooms {
       }
       case 'mode':
         return this.mode(event);
+      case 'rename':
+        return this.renamed(event);
       case 'invite': {
         const room = this.get(event.room);
         if (room) room.invited.add(fold(event.name));
@@ -164,6 +190,44 @@ export class Rooms {
       default:
         return;
     }
+  }
+
+  /**
+   * The room takes its new name in place: the same Room object (sessions' room sets,
+   * current rooms and every table keyed by it follow), members, roles, settings and all.
+   */
+  private renamed(e: RenameEvent): void {
+    const room = this.get(e.room);
+    if (!room) return;
+    const from = room.key;
+    const to = fold(e.newName);
+    const other = this.map.get(to);
+    // The rename's checks (and, in a cluster, its script) keep the new name free.
+    if (other && other !== room) return;
+    const oldName = room.name;
+    room.name = e.newName;
+    if (from !== to) {
+      this.formerly.set(from, { room, until: Date.now() + FORMERLY_MS });
+      for (const [k, was] of this.formerly) if (was.until < Date.now()) this.formerly.delete(k);
+      this.map.delete(from);
+      room.key = to;
+      this.map.set(to, room);
+      if (this.bus.renamed) this.bus.renamed(from, to);
+      else {
+        this.bus.unwatch(from);
+        this.bus.watch(to);
+      }
+    }
+    for (const s of room.local.keys()) {
+      const mark = s.joinMarks?.get(from);
+      if (mark !== undefined && from !== to) {
+        s.joinMarks?.delete(from);
+        s.joinMarks?.set(to, mark);
+      }
+      this.sessions.changed(s);
+    }
+    this.listed?.(to, room.name);
+    this.states.renamed(oldName, room);
   }
 
   private ours(origin: string): boolean {

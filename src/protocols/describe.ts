@@ -3,7 +3,7 @@
  * programs (the line protocol; JSON carries it as `text` beside the typed changes).
  */
 import { formatDuration } from '../core/durations.js';
-import type { ModeEvent } from '../core/events.js';
+import type { ModeEvent, RenameEvent } from '../core/events.js';
 import type { RoomChange, RoomFlag } from '../core/room.js';
 
 const FLAG_WORDS: Record<RoomFlag, [on: string, off: string]> = {
@@ -56,4 +56,13 @@ export function describeChange(c: RoomChange, by: string, room: string, ts: numb
 /** One sentence per change. */
 export function describeChanges(e: ModeEvent): string[] {
   return e.changes.map((c) => describeChange(c, e.by.name, e.room, e.ts));
+}
+
+/** `#old is now #new (renamed by alice: reason)`: a rename in words (line protocol, notices). */
+export function describeRename(
+  e: Pick<RenameEvent, 'room' | 'newName' | 'reason'> & {
+    by: { name: string };
+  },
+): string {
+  return `${e.room} is now ${e.newName} (renamed by ${e.by.name}${e.reason ? `: ${e.reason}` : ''})`;
 }

@@ -236,6 +236,44 @@ export class MemoryStore implements Store {
       .map((b) => ({ ...b }));
   }
 
+  renameRoom(from: string, to: string): void {
+    const a = fold(from);
+    const b = fold(to);
+    const ring = this.rooms.get(a);
+    if (ring) {
+      this.rooms.delete(a);
+      // Entries are shared with earlier history replies: new objects, not edits.
+      this.rooms.set(
+        b,
+        ring.map((e) => ({ ...e, room: to })),
+      );
+    }
+    const events = this.eventRings.get(a);
+    if (events) {
+      this.eventRings.delete(a);
+      this.eventRings.set(
+        b,
+        events.map((e) => ({ ...e, room: to })),
+      );
+    }
+    const record = this.roomRecords.get(a);
+    if (record) {
+      this.roomRecords.delete(a);
+      this.roomRecords.set(b, { ...record, name: to });
+    }
+    for (const [key, ban] of [...this.bans]) {
+      if (fold(ban.room) !== a) continue;
+      this.bans.delete(key);
+      this.bans.set(banKey(to, ban.mask, ban.kind), { ...ban, room: to });
+    }
+    for (const mine of this.markers.values()) {
+      const m = mine.get(a);
+      if (!m) continue;
+      mine.delete(a);
+      mine.set(b, { ...m, target: to });
+    }
+  }
+
   async getSetting(key: string): Promise<string | null> {
     return this.settings.get(key) ?? null;
   }

@@ -198,7 +198,7 @@ export class PostgresStore implements Store {
       for (let i = 0; i < batch.length;) {
         const w = batch[i] as PendingWrite;
         if (isStatement(w)) {
-          await client.query(w.sql, w.params as unknown[]);
+          for (const one of w.all ?? [w]) await client.query(one.sql, one.params as unknown[]);
           i++;
           continue;
         }
@@ -543,6 +543,50 @@ export class PostgresStore implements Store {
     await this.path.queue.flush();
     const r = await this.pool.query('SELECT value FROM settings WHERE key = $1', [key]);
     return (r.rows[0] as { value: string } | undefined)?.value ?? null;
+  }
+
+  /**
+   * One transaction (StatementWrite.all). Rows already under the new key (a read marker of
+   * a name nobody used since) give way to the room's own, as SQLite's UPDATE OR REPLACE.
+   */
+  renameRoom(from: string, to: string): void {
+    const a = fold(from);
+    const b = fold(to);
+    const p = [b, to, a];
+    const stale = a === b ? [] : [a, b];
+    this.path.statements([
+      { sql: 'UPDATE messages SET room_key = $1, room = $2 WHERE room_key = $3', params: p },
+      ...(a === b
+        ? []
+        : [
+            {
+              sql: 'DELETE FROM rooms WHERE name_key = $2 AND $1::text <> $2::text',
+              params: stale,
+            },
+            {
+              sql: `DELETE FROM bans n WHERE n.room_key = $2 AND $1::text <> $2::text AND EXISTS
+                      (SELECT 1 FROM bans o WHERE o.room_key = $1 AND o.mask_key = n.mask_key AND o.kind = n.kind)`,
+              params: stale,
+            },
+            {
+              sql: `DELETE FROM room_events n WHERE n.room_key = $2 AND $1::text <> $2::text AND EXISTS
+                      (SELECT 1 FROM room_events o WHERE o.room_key = $1 AND o.id = n.id)`,
+              params: stale,
+            },
+            {
+              sql: `DELETE FROM read_markers n WHERE n.target_key = $2 AND $1::text <> $2::text AND EXISTS
+                      (SELECT 1 FROM read_markers o WHERE o.target_key = $1 AND o.account_key = n.account_key)`,
+              params: stale,
+            },
+          ]),
+      { sql: 'UPDATE rooms SET name_key = $1, name = $2 WHERE name_key = $3', params: p },
+      { sql: 'UPDATE bans SET room_key = $1, room = $2 WHERE room_key = $3', params: p },
+      { sql: 'UPDATE room_events SET room_key = $1, room = $2 WHERE room_key = $3', params: p },
+      {
+        sql: 'UPDATE read_markers SET target_key = $1, target = $2 WHERE target_key = $3',
+        params: p,
+      },
+    ]);
   }
 
   setSetting(key: string, value: string): void {

@@ -135,6 +135,13 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (room_key, id)
    ) WITHOUT ROWID;
    CREATE INDEX room_events_ts ON room_events (ts);`,
+  // A room rename rewrites its messages' room (renameRoom): only a change of the text
+  // itself needs the search index touched, not every update of a row.
+  `DROP TRIGGER messages_fts_update;
+   CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+     INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+     INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+   END;`,
 ];
 
 export class SqliteStore implements Store {
@@ -182,7 +189,7 @@ export class SqliteStore implements Store {
       const duplicates: string[] = [];
       for (const w of batch) {
         if (isStatement(w)) {
-          this.statement(w.sql).run(...w.params);
+          for (const one of w.all ?? [w]) this.statement(one.sql).run(...one.params);
           continue;
         }
         if (isEventWrite(w)) {
@@ -536,6 +543,28 @@ export class SqliteStore implements Store {
       createdAt: r.created_at,
       expiresAt: r.expires_at,
     }));
+  }
+
+  /**
+   * One transaction (StatementWrite.all). `UPDATE OR REPLACE`: a row already under the new
+   * key (a read marker of a name nobody used since) gives way to the room's own.
+   */
+  renameRoom(from: string, to: string): void {
+    const p = [fold(to), to, fold(from)];
+    this.path.statements([
+      { sql: 'UPDATE messages SET room_key = ?, room = ? WHERE room_key = ?', params: p },
+      { sql: 'UPDATE OR REPLACE rooms SET name_key = ?, name = ? WHERE name_key = ?', params: p },
+      { sql: 'UPDATE OR REPLACE bans SET room_key = ?, room = ? WHERE room_key = ?', params: p },
+      {
+        sql: 'UPDATE OR REPLACE read_markers SET target_key = ?, target = ? WHERE target_key = ?',
+        params: p,
+      },
+      // Events kept for IRCv3 event playback follow too.
+      {
+        sql: 'UPDATE OR REPLACE room_events SET room_key = ?, room = ? WHERE room_key = ?',
+        params: p,
+      },
+    ]);
   }
 
   async getSetting(key: string): Promise<string | null> {

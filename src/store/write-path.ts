@@ -14,6 +14,11 @@ import { WriteQueue, type WriteQueueOptions } from './write-queue.js';
 export interface StatementWrite {
   readonly sql: string;
   readonly params: readonly unknown[];
+  /**
+   * Several statements that must commit together (a room rename): one item of the queue,
+   * so one chunk, one transaction. `sql` and `params` are then the first of them.
+   */
+  readonly all?: readonly { readonly sql: string; readonly params: readonly unknown[] }[];
 }
 
 /** A kept room event (event playback), written in its own table (store/event-data.ts). */
@@ -115,6 +120,12 @@ export class WritePath {
   /** Queues a small write behind everything queued before it. */
   statement(sql: string, params: readonly unknown[]): void {
     void this.queue.push({ sql, params });
+  }
+
+  /** Queues statements that commit together (StatementWrite.all), behind everything before. */
+  statements(all: readonly { sql: string; params: readonly unknown[] }[]): void {
+    const first = all[0];
+    if (first) void this.queue.push({ sql: first.sql, params: first.params, all });
   }
 
   healthy(): boolean {

@@ -499,6 +499,81 @@ export function storeContract(
     await store.close();
   });
 
+  test(`${name}: renameRoom moves messages, record, bans, mutes and read markers, in order`, async () => {
+    const store = await open();
+    const from = `#Before${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const to = `#after${from.slice(7)}`;
+    const early = entry(from, 'written before the rename');
+    store.appendMessage(early);
+    store.appendMessage(entry(`${from}x`, 'another room stays'));
+    store.saveRoom({
+      name: from,
+      topic: 'kept',
+      topicBy: 'a!a@h',
+      topicAt: 5,
+      flags: ['noExternal'],
+      key: 'k',
+      limit: 0,
+      owner: 'alice',
+    });
+    const ban = {
+      mask: 'troll!*@*',
+      reason: 'spam',
+      setBy: 'alice',
+      createdAt: 1,
+      expiresAt: null,
+    };
+    store.saveBan({ room: from, kind: 'ban', ...ban });
+    store.saveBan({ room: from, kind: 'mute', ...ban, mask: 'quiet' });
+    store.saveReadMarker('alice', { target: from, id: early.id });
+    // Queued in order: what was appended before the rename moves with it.
+    const late = entry(from, 'appended just before the rename');
+    void store.appendMessage(late);
+    store.renameRoom(from, to);
+    const after = entry(to, 'written after');
+    await store.appendMessage(after);
+    expect((await store.history({ room: to, limit: 10 })).map((e) => [e.text, e.room])).toEqual([
+      ['written before the rename', to],
+      ['appended just before the rename', to],
+      ['written after', to],
+    ]);
+    expect(await store.history({ room: from, limit: 10 })).toEqual([]);
+    expect(await store.history({ room: `${from}x`, limit: 10 })).toHaveLength(1);
+    expect(await store.countAfter(to, '0')).toBe(3);
+    expect((await store.messagesAfter(to, early.id, 10)).map((e) => e.text)).toEqual([
+      'appended just before the rename',
+      'written after',
+    ]);
+    const found = await store.search({
+      terms: ['rename'],
+      rooms: [to],
+      account: null,
+      limit: 10,
+      scan: 100,
+    });
+    expect(found.entries.map((e) => e.room)).toEqual([to, to]);
+    expect((await store.loadRooms()).filter((r) => r.name === from || r.name === to)).toEqual([
+      expect.objectContaining({ name: to, topic: 'kept', owner: 'alice', key: 'k' }),
+    ]);
+    const bans = (await store.loadBans()).filter((b) => b.room === from || b.room === to);
+    expect(bans.map((b) => `${b.room} ${b.kind} ${b.mask}`).sort()).toEqual([
+      `${to} ban troll!*@*`,
+      `${to} mute quiet`,
+    ]);
+    expect((await store.readMarkers('alice')).filter((m) => m.target === to)).toEqual([
+      { target: to, id: early.id },
+    ]);
+    // A change of case only: the same rows, the new spelling.
+    const upper = to.toUpperCase();
+    store.renameRoom(to, upper);
+    expect((await store.history({ room: upper, limit: 10 })).map((e) => e.room)).toEqual([
+      upper,
+      upper,
+      upper,
+    ]);
+    await store.close();
+  });
+
   test(`${name}: retention prunes by count per room`, async () => {
     const store = await open();
     if (!store.prune) return void (await store.close()); // the memory ring is bounded by design

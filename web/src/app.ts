@@ -546,6 +546,19 @@ export class App {
         }
         send({ type: 'topic', room: view.name, topic: action.topic });
         return true;
+      case 'rename':
+        if (!view || view.kind !== 'room' || !view.joined)
+          return this.run({ kind: 'error', message: '/rename works in a room you are in' });
+        // Everyone in the room, this page included, is told by the `rename` event.
+        this.conn
+          .request({
+            type: 'rename',
+            room: view.name,
+            to: action.to,
+            ...(action.reason ? { reason: action.reason } : {}),
+          })
+          .catch(fail);
+        return true;
       case 'register':
         this.conn
           .request({ type: 'register', password: action.password })

@@ -11,6 +11,7 @@ export type Action =
   | { kind: 'query'; to: string }
   | { kind: 'nick'; name: string }
   | { kind: 'topic'; topic?: string }
+  | { kind: 'rename'; to: string; reason?: string }
   | { kind: 'away'; text?: string }
   | { kind: 'register'; password: string }
   | { kind: 'identify'; password: string; account?: string }
@@ -35,6 +36,10 @@ export const HELP: readonly HelpRow[] = [
   { usage: '/query name', text: 'open a private chat' },
   { usage: '/nick name', text: 'change your name' },
   { usage: '/topic [text]', text: 'show or set the topic' },
+  {
+    usage: '/rename #new [reason]',
+    text: 'give this room a new name; its history and everything else follow (operators)',
+  },
   { usage: '/away [text]', text: 'mark yourself away (no text: back)' },
   { usage: '/register password', text: 'protect your name with a password' },
   {
@@ -103,6 +108,12 @@ export function parseInput(input: string): Action | null {
     }
     case 'topic':
       return rest.trim() ? { kind: 'topic', topic: rest.trim() } : { kind: 'topic' };
+    case 'rename': {
+      const [to, why] = split(rest);
+      if (!to) return { kind: 'error', message: 'Usage: /rename #new [reason]' };
+      const reason = why.trim();
+      return { kind: 'rename', to: roomName(to), ...(reason ? { reason } : {}) };
+    }
     case 'away':
       return rest.trim() ? { kind: 'away', text: rest.trim() } : { kind: 'away' };
     case 'back':

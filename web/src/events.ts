@@ -120,6 +120,24 @@ function nick(app: App, m: Of<'nick'>): void {
   }
 }
 
+/**
+ * A room we are in took a new name: the same view moves to it, with its history, unread
+ * count, read marker, members and place in the list; the room is remembered under the new
+ * name (a reload or a reconnect joins that).
+ */
+function renamed(app: App, m: Of<'rename'>): void {
+  const view = app.views.get(m.room);
+  if (!view) return;
+  const other = app.views.get(m.to);
+  // A view of the new name left over from before (a room we had left) gives way.
+  if (other && other !== view) app.closeView(other);
+  app.views.rename(view, m.to);
+  view.log.label(m.to);
+  saved.renameRoom(m.room, m.to);
+  if (app.pendingSwitch === fold(m.room)) app.pendingSwitch = fold(m.to);
+  event(app, view, m.ts, m.text);
+}
+
 /** "+o-v" with params ["bob", "carol"]: op and voice are the modes members show. */
 function mode(app: App, m: Of<'mode'>): void {
   const view = app.views.get(m.room);
@@ -221,6 +239,8 @@ export function handleEvent(app: App, m: ServerMessage): void {
       return nick(app, m);
     case 'mode':
       return mode(app, m);
+    case 'rename':
+      return renamed(app, m);
     case 'topic': {
       const view = app.views.get(m.room);
       if (!view) return;

@@ -49,6 +49,14 @@ export function forgetRoom(room: string): void {
   write(ROOMS, JSON.stringify(rooms().filter((r) => r.toLowerCase() !== room.toLowerCase())));
 }
 
+/** A remembered room took a new name: it keeps its place in the list. */
+export function renameRoom(from: string, to: string): void {
+  write(
+    ROOMS,
+    JSON.stringify(rooms().map((r) => (r.toLowerCase() === from.toLowerCase() ? to : r))),
+  );
+}
+
 export function token(): string | null {
   return read(TOKEN);
 }

@@ -24,6 +24,7 @@ export const Cap = {
   ReadMarker: 1 << 17,
   EventPlayback: 1 << 18,
   Chghost: 1 << 19,
+  ChannelRename: 1 << 20,
 } as const;
 
 export interface CapInfo {
@@ -41,6 +42,7 @@ export const CAPS: readonly CapInfo[] = [
   { name: 'batch', bit: Cap.Batch, value: '' },
   { name: 'cap-notify', bit: Cap.CapNotify, value: '' },
   { name: 'chghost', bit: Cap.Chghost, value: '' },
+  { name: 'draft/channel-rename', bit: Cap.ChannelRename, value: '' },
   { name: 'draft/chathistory', bit: Cap.ChatHistory, value: '' },
   { name: 'draft/event-playback', bit: Cap.EventPlayback, value: '' },
   { name: 'draft/read-marker', bit: Cap.ReadMarker, value: '' },

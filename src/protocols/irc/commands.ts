@@ -14,6 +14,7 @@ import { oper } from './handlers/oper.js';
 import { queries } from './handlers/queries.js';
 import { readMarker } from './handlers/read-marker.js';
 import { registration } from './handlers/registration.js';
+import { rename } from './handlers/rename.js';
 import { setname } from './handlers/setname.js';
 
 export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
@@ -30,5 +31,6 @@ export const commandTable: ReadonlyMap<string, IrcCommand> = new Map(
     ...oper,
     ...monitor,
     ...setname,
+    ...rename,
   ].map((c) => [c.name, c]),
 );

@@ -5,12 +5,19 @@
  * Buffer to everyone sharing it (ergo's message_cache.go does the same).
  */
 import { markerTime } from '../../core/read-markers.js';
-import type { ChatEvent, MessageEvent, DirectEvent, StatusEvent } from '../../core/events.js';
+import type {
+  ChatEvent,
+  MessageEvent,
+  DirectEvent,
+  RenameEvent,
+  StatusEvent,
+} from '../../core/events.js';
 import { fold } from '../../core/names.js';
 import type { Encoder } from '../../core/ports.js';
+import { Role, type Room } from '../../core/room.js';
 import type { Session } from '../../core/session.js';
 import { Cap } from './caps.js';
-import { describeChange } from '../describe.js';
+import { describeChange, describeRename } from '../describe.js';
 import { shutdownText } from '../shutdown-text.js';
 import { MAX_LINE_BYTES, escapeTag } from './codec.js';
 import { toLetters } from './mode-letters.js';
@@ -242,6 +249,14 @@ export function variantOf(event: ChatEvent, r: Session): string | null {
     case 'marker':
       // draft/read-marker: only clients that asked for it; one line per target.
       return caps & Cap.ReadMarker ? `irc:m:${caps & TAG_BITS}` : null;
+    case 'rename':
+      // draft/channel-rename: RENAME for clients that asked; the others get the spec's
+      // fallback (PART, JOIN, topic, NAMES), which names the recipient: one encoding
+      // each (renames are rare). A change of case alone gets no fallback (the spec's
+      // SHOULD NOT), but a notice, so the new spelling is not a secret.
+      if (caps & Cap.ChannelRename) return key(caps & TAG_BITS);
+      if (fold(event.room) === fold(event.newName)) return `irc:rc:${caps & TAG_BITS}`;
+      return `irc:rf:${r.id}`;
     case 'notice':
       if (event.wallops) return key(caps & TAG_BITS);
       // Server notices name their recipient: one encoding each (they are rare).
@@ -428,12 +443,84 @@ function encodeText(
       return statusLines(event, r, caps, serverLine);
     case 'host':
       return hostLines(event, r, tagPrefix, serverLine);
+    case 'rename':
+      if (caps & Cap.ChannelRename) {
+        // The reason is always there, empty if none was given (the spec's MUST).
+        return line(
+          `${tagPrefix(caps, event.ts, event.by.account)}:${event.by.mask} RENAME ${event.room} ${event.newName} :${event.reason}`,
+        );
+      }
+      if (fold(event.room) === fold(event.newName)) {
+        return serverLine(caps, event.ts, `NOTICE ${event.newName} :${describeRename(event)}`);
+      }
+      return renameFallback(event, r, caps, serverLine);
     case 'roster':
     case 'kill':
     case 'serverban':
     case 'sethost':
       return '';
   }
+}
+
+/**
+ * The spec's fallback for a client without draft/channel-rename: it leaves the old
+ * channel (PART with the reason) and joins the new one, with what a JOIN brings (topic,
+ * RPL_TOPICWHOTIME, NAMES: RFC 2812 3.2.1). Built from this node's replica, which holds
+ * the recipient's room under its new name (the hub applies a rename before delivering it).
+ */
+function renameFallback(
+  e: RenameEvent,
+  r: Session,
+  caps: number,
+  serverLine: (caps: number, ts: number, rest: string) => string,
+): string {
+  const key = fold(e.newName);
+  let room: Room | undefined;
+  for (const held of r.rooms) if (held.key === key) room = held;
+  const tags = tagPrefix(caps, e.ts, r.account);
+  let out = line(`${tags}:${r.mask} PART ${e.room}${e.reason ? ` :${e.reason}` : ''}`);
+  out +=
+    caps & Cap.ExtendedJoin
+      ? line(`${tags}:${r.mask} JOIN ${e.newName} ${r.account ?? '*'} :${r.realname}`)
+      : line(`${tags}:${r.mask} JOIN ${e.newName}`);
+  if (!room) return out;
+  const me = r.name;
+  if (room.topic) {
+    out += serverLine(caps, e.ts, `${RPL.TOPIC} ${me} ${room.name} :${room.topic}`);
+    out += serverLine(
+      caps,
+      e.ts,
+      `${RPL.TOPICWHOTIME} ${me} ${room.name} ${room.topicBy} ${Math.floor(room.topicAt / 1000)}`,
+    );
+  }
+  const multi = (caps & Cap.MultiPrefix) !== 0;
+  const full = (caps & Cap.UserhostInNames) !== 0;
+  const names: string[] = [];
+  const shown = (name: string, mask: string, roles: number): string =>
+    prefixOf(roles, multi) + (full ? mask : name);
+  for (const [s, roles] of room.local) names.push(shown(s.name, s.mask, roles));
+  for (const m of room.remote.values()) names.push(shown(m.name, m.mask, m.roles));
+  const head = `${RPL.NAMREPLY} ${me} ${room.modes.secret ? '@' : '='} ${room.name} :`;
+  // Each NAMES line within 512 bytes (RFC 2812 3.2.5), as channels.ts sendNames keeps them.
+  const budget = 510 - byteLength(`:x ${head}`) - 64;
+  let cur = '';
+  for (const n of names) {
+    if (cur && cur.length + 1 + n.length > budget) {
+      out += serverLine(caps, e.ts, head + cur);
+      cur = n;
+    } else cur = cur ? `${cur} ${n}` : n;
+  }
+  if (cur) out += serverLine(caps, e.ts, head + cur);
+  out += serverLine(caps, e.ts, `${RPL.ENDOFNAMES} ${me} ${room.name} :End of /NAMES list`);
+  return out;
+}
+
+/** `@`/`+` for roles (Role bits), every one with multi-prefix, the highest alone without. */
+function prefixOf(roles: number, multi: boolean): string {
+  const op = (roles & Role.Op) !== 0;
+  const voice = (roles & Role.Voice) !== 0;
+  if (multi) return (op ? '@' : '') + (voice ? '+' : '');
+  return op ? '@' : voice ? '+' : '';
 }
 
 /** A marker as MARKREAD's parameter (ircv3.net/specs/extensions/read-marker). */

@@ -6,7 +6,7 @@ import type { ChatEvent } from '../../core/events.js';
 import { fold } from '../../core/names.js';
 import type { Encoder } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
-import { describeChanges } from '../describe.js';
+import { describeChanges, describeRename } from '../describe.js';
 import { toLetters } from '../irc/mode-letters.js';
 import type { ServerMessage } from './schema.js';
 
@@ -101,6 +101,16 @@ export function toWire(event: ChatEvent): ServerMessage | null {
       return { type: 'shutdown', reason: event.reason };
     case 'marker':
       return { type: 'marker', room: event.target, id: event.id };
+    case 'rename':
+      return {
+        type: 'rename',
+        ts: event.ts,
+        room: event.room,
+        to: event.newName,
+        by: event.by.name,
+        reason: event.reason,
+        text: describeRename(event),
+      };
     case 'roster':
     case 'account':
     case 'realname':

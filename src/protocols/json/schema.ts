@@ -91,6 +91,8 @@ function build(o: ServerOptions) {
     z.object({ type: z.literal('register'), password: secret, ref }),
     z.object({ type: z.literal('identify'), password: secret, name: name.optional(), ref }),
     z.object({ type: z.literal('kick'), room, name, reason: reason.optional(), ref }),
+    /** Renames `room` to `to` (its operators, server operators): IRCv3 channel-rename. */
+    z.object({ type: z.literal('rename'), room, to: room, reason: reason.optional(), ref }),
     /** Read markers: `room` is a room or, for a private conversation, the other's name. */
     z.object({
       type: z.literal('markread'),
@@ -201,6 +203,16 @@ export type ServerMessage =
   | { type: 'quit'; ts: number; name: string; reason: string; rooms: string[] }
   | { type: 'nick'; ts: number; old: string; name: string }
   | { type: 'topic'; ts: number; room: string; topic: string; by: string; ref?: Ref }
+  /** A room you are in took a new name `to`: everything of `room` is now under it. */
+  | {
+      type: 'rename';
+      ts: number;
+      room: string;
+      to: string;
+      by: string;
+      reason: string;
+      text: string;
+    }
   | {
       type: 'mode';
       ts: number;

@@ -23,6 +23,7 @@ import type { MemberInfo } from '../../core/ports.js';
 import type { Link } from '../../core/ports.js';
 import { addressProof } from '../../core/resume.js';
 import type { Session } from '../../core/session.js';
+import { describeRename } from '../describe.js';
 import { jsonEncoder } from './encoder.js';
 import {
   clientSchema,
@@ -273,6 +274,8 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
         return hub.accounts.register(session, msg.password).then(() => this.ok(ref));
       case 'identify':
         return hub.accounts.identify(session, msg.password, msg.name).then(() => this.ok(ref));
+      case 'rename':
+        return hub.rename(session, msg.room, msg.to, msg.reason ?? '').then(() => this.ok(ref));
       case 'kick':
         return hub.moderation
           .kick(session, msg.room, msg.name, msg.reason ?? '')
@@ -407,6 +410,7 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     since?: string,
   ): Promise<void> {
     const { hub, session } = this;
+    name = await this.renamedTo(name, since);
     const existing = hub.room(name);
     // The room's live messages follow its history (or replay), never come before it.
     session.holdLive(hub.options.sendQueueBytes);
@@ -462,10 +466,44 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
     });
   }
 
+  /**
+   * A resuming client (a position for `name`, from its token or `since`) asks for a room
+   * that was renamed while it was away: it is told (a `rename` message, as members heard
+   * it) and led to the room under its new name, its position with it. Without a position
+   * the name is simply joined: a rename frees the old name for a new room.
+   */
+  private async renamedTo(name: string, since: string | undefined): Promise<string> {
+    const { hub } = this;
+    const position = since ?? this.positions.get(fold(name));
+    if (position === undefined || hub.room(name)) return name;
+    const past = await hub.renames.current(name);
+    if (!past) return name;
+    this.positions.delete(fold(name));
+    if (since === undefined) this.positions.set(fold(past.to), position);
+    this.send({
+      type: 'rename',
+      ts: past.at,
+      room: name,
+      to: past.to,
+      by: past.by,
+      reason: past.reason,
+      text: describeRename({
+        room: name,
+        newName: past.to,
+        by: { name: past.by },
+        reason: past.reason,
+      }),
+    });
+    return past.to;
+  }
+
   /** `resume {rooms}`: a replay for each room (a room it may not read gets its error). */
   private async resumeRooms(rooms: Record<string, string>, ref: Ref | undefined): Promise<void> {
-    for (const [room, after] of Object.entries(rooms)) {
+    for (const [asked, after] of Object.entries(rooms)) {
       try {
+        const room = this.hub.room(asked)
+          ? asked
+          : ((await this.hub.renames.current(asked))?.to ?? asked);
         await this.replay(room, after, undefined);
       } catch (err) {
         if (!(err instanceof ChatError)) throw err;

@@ -431,6 +431,21 @@ export const commands: LineCommand[] = [
     },
   },
   {
+    name: 'rename',
+    usage: '/rename ROOM NEWNAME [REASON]',
+    help: 'give a room a new name; everything in it follows (operators)',
+    minArgs: 2,
+    async run(ctx) {
+      // Everyone in the room, this person included, is told by the rename event itself.
+      await ctx.hub.rename(
+        ctx.session,
+        normalizeRoom(ctx.argv[0] as string),
+        normalizeRoom(ctx.argv[1] as string),
+        ctx.rest(2),
+      );
+    },
+  },
+  {
     name: 'claim',
     usage: '/claim ROOM',
     help: 'own a room you operate, permanently (identified accounts)',

@@ -12,7 +12,7 @@ import type { Encoder } from '../../core/ports.js';
 import { fold } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
 import { clock } from '../../core/text.js';
-import { describeChanges } from '../describe.js';
+import { describeChanges, describeRename } from '../describe.js';
 import { MAX_WRAP_WIDTH, MIN_WRAP_WIDTH, displayWidth, wrap } from './wrap.js';
 
 const EOL = '\r\n';
@@ -186,6 +186,9 @@ function linesOf(event: ChatEvent, r: Session): OutLine[] {
       return [plain(`* ${event.who.name} is now known as ${event.newName}`)];
     case 'topic':
       return [plain(`* ${event.by.name} set the topic of ${event.room} to: ${event.topic}`)];
+    case 'rename':
+      // The Room is the same object under its new name: a current room stays current.
+      return [plain(`* ${describeRename(event)}`)];
     case 'mode':
       return describeChanges(event).map((t) => plain(`* ${t}`));
     case 'invite':

@@ -8,6 +8,10 @@ const ctx = { current: '#lobby', rooms: new Set(['#lobby', '#Dev']) };
 
 describe('parseInput', () => {
   test('plain text goes to the current room; // escapes a leading slash', () => {
+    expect(parseInput('/rename #Dev #dev2 a better name', ctx)).toEqual({
+      kind: 'request',
+      request: { type: 'rename', room: '#Dev', to: '#dev2', reason: 'a better name' },
+    });
     expect(parseInput('hello  there', ctx)).toEqual({
       kind: 'request',
       request: { type: 'say', room: '#lobby', text: 'hello  there' },
@@ -73,6 +77,25 @@ describe('parseInput', () => {
 });
 
 describe('Roster', () => {
+  test('a renamed room keeps its place, its members and being current', () => {
+    const r = new Roster('amy');
+    r.apply({ type: 'welcome', name: 'amy', address: '', server: 's', rooms: [] });
+    const members = [{ name: 'amy', op: true, voice: false, away: false }];
+    r.apply({ type: 'joined', ts: 0, room: '#a', name: 'amy', members });
+    r.apply({ type: 'joined', ts: 0, room: '#b', name: 'amy', members });
+    r.apply({ type: 'joined', ts: 0, room: '#c', name: 'amy', members });
+    r.apply({ type: 'joined', ts: 0, room: '#b', name: 'ben' });
+    r.current = '#b';
+    const rename = { type: 'rename', ts: 0, room: '#B', to: '#bee', by: 'x', reason: '', text: '' };
+    expect(r.apply(rename as Parameters<Roster['apply']>[0])).toBe(true);
+    expect([...r.rooms]).toEqual(['#a', '#bee', '#c']);
+    expect(r.prompt()).toBe('[amy@#bee]> ');
+    expect(r.membersOf('#bee')).toEqual(['amy', 'ben']);
+    expect(r.membersOf('#b')).toEqual([]);
+    // Not one of ours: nothing changes.
+    expect(r.apply({ ...rename, room: '#zzz' } as Parameters<Roster['apply']>[0])).toBe(false);
+  });
+
   test('follows joins, parts, nicks and quits', () => {
     const r = new Roster('amy');
     r.apply({ type: 'welcome', name: 'amy', address: '', server: 's', rooms: [] });

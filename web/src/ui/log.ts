@@ -57,6 +57,11 @@ export class MessageLog {
     );
   }
 
+  /** The room or person the log is of (a renamed room keeps its log under the new name). */
+  label(name: string): void {
+    this.el.setAttribute('aria-label', name);
+  }
+
   nearBottom(): boolean {
     return this.el.scrollHeight - this.el.scrollTop - this.el.clientHeight < 60;
   }

@@ -1,0 +1,265 @@
+/**
+ * A room rename across two nodes on one real redis-server: the rename is one sequenced
+ * event of the room (every node switches at the same point of its order), the room's
+ * Redis keys move to the new name with its offset and epoch (the next event gets the
+ * next offset: no gap, no duplicate), members on both nodes follow in every protocol, a
+ * late event for the old name is sent on to the new one, and two renames racing on two
+ * nodes end in one outcome.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { silentLogger } from '../../../src/core/ports.js';
+import { RedisBus, sequenceEnvelope } from '../../../src/cluster/redis-bus.js';
+import { startServer, type RunningServer } from '../../../src/server.js';
+import { RawFramedClient } from '../../helpers/framed-client.js';
+import { RawIrcClient } from '../../helpers/irc-client.js';
+import { LineClient } from '../../helpers/line-client.js';
+import { startRedis, type TestRedis } from '../../helpers/redis.js';
+import {
+  REDIS_BACKENDS,
+  type RedisBackend,
+  type RedisBackendKind,
+} from '../../helpers/redis-backends.js';
+import { portOf, testConfig } from '../../helpers/server.js';
+
+let redis: TestRedis;
+let nodes: RunningServer[] = [];
+let n = 0;
+const name = (base: string) => `${base}${++n}`;
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+afterAll(async () => {
+  for (const s of nodes) await s.close();
+  await redis?.dispose();
+});
+beforeEach(async () => {
+  for (const s of nodes) await s.close();
+  await redis.cli('FLUSHALL');
+  nodes = [];
+  for (let i = 0; i < 2; i++) {
+    nodes.push(
+      await startServer(
+        testConfig([
+          '--bus',
+          redis.url,
+          '--irc-port',
+          '0',
+          '--framed-port',
+          '0',
+          '--flood-rate',
+          '0',
+        ]),
+        silentLogger,
+      ),
+    );
+  }
+});
+
+async function withCaps(port: number, nick: string, caps: string): Promise<RawIrcClient> {
+  const c = await RawIrcClient.connect(port);
+  c.send(`CAP REQ :${caps}`);
+  await c.expect(/ CAP \* ACK /);
+  c.send(`NICK ${nick}`);
+  c.send(`USER ${nick} 0 * :${nick}`);
+  c.send('CAP END');
+  await c.expect(/ 001 /);
+  return c;
+}
+
+async function ircJoin(c: RawIrcClient, room: string): Promise<void> {
+  c.send(`JOIN ${room}`);
+  await c.expect(new RegExp(` 366 \\S+ ${room} `));
+}
+
+const meta = async (room: string) => redis.cli('HGET', `pb:{r:${room}}:meta`, 's');
+
+describe('a rename on two nodes', () => {
+  test('members on both nodes follow; the keys move with the offset; no gap, no duplicate', async () => {
+    const [a, b] = nodes as [RunningServer, RunningServer];
+    const room = `#spread${++n}`;
+    const to = `#moved${n}`;
+    const aName = name('alice');
+    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await ircJoin(alice, room);
+    alice.send(`TOPIC ${room} :kept across nodes`);
+    await alice.expect(/ TOPIC /);
+    const bName = name('bob');
+    const bob = await LineClient.named(portOf(b, 'line'), bName);
+    bob.send(`/join ${room}`);
+    await bob.expect(new RegExp(`You joined ${room}`));
+    const carol = await RawFramedClient.hello(portOf(b, 'framed'), name('carol'));
+    carol.send({ type: 'join', room, ref: 1 });
+    await carol.expect((m) => m.type === 'joined' && m.ref === 1);
+    const irv = await RawIrcClient.register(portOf(b, 'irc'), name('irv'));
+    await ircJoin(irv, room);
+    bob.send('before the rename');
+    await alice.expect(new RegExp(`PRIVMSG ${room} :before the rename`));
+    const before = Number(await meta(room.toLowerCase()));
+
+    alice.send(`RENAME ${room} ${to} :reorganised`);
+    await alice.expect(new RegExp(` RENAME ${room} ${to} :reorganised$`));
+    await bob.expect(
+      new RegExp(`^\\* ${room} is now ${to} \\(renamed by ${aName}: reorganised\\)$`),
+    );
+    const told = await carol.expect((m) => m.type === 'rename');
+    expect(told).toMatchObject({ room, to, by: aName });
+    await irv.expect(new RegExp(` PART ${room} :reorganised$`));
+    await irv.expect(new RegExp(` JOIN ${to}$`));
+    await irv.expect(new RegExp(` 332 \\S+ ${to} :kept across nodes$`));
+    const names = await irv.expect(new RegExp(` 353 \\S+ = ${to} :`));
+    expect(names).toContain(`@${aName}`);
+    expect(names).toContain(bName);
+
+    // The keys moved: the offset went on by one (the rename itself), under the new name.
+    expect(Number(await meta(to.toLowerCase()))).toBe(before + 1);
+    expect(await redis.cli('EXISTS', `pb:{r:${room.toLowerCase()}}:meta`)).toBe('0');
+    expect(await redis.cli('GET', `pb:{r:${room.toLowerCase()}}:moved`)).toBe(to);
+    expect(await redis.cli('HGET', `pb:{r:${to.toLowerCase()}}:state`, 'topic')).toBe(
+      'kept across nodes',
+    );
+    // bob's current room followed; both nodes order the new name's events after it.
+    bob.send('after the rename, node b');
+    await alice.expect(new RegExp(`PRIVMSG ${to} :after the rename, node b$`));
+    alice.send(`PRIVMSG ${to} :after the rename, node a`);
+    await bob.expect(new RegExp(`<${aName}> after the rename, node a$`));
+    await carol.expect((m) => m.type === 'message' && m.text === 'after the rename, node a');
+    expect(Number(await meta(to.toLowerCase()))).toBe(before + 3);
+    for (const node of nodes) expect(node.hub.counters.busGaps).toBe(0);
+    // Someone new on node b joins the new name: the replica comes from the moved keys.
+    const dave = await RawFramedClient.hello(portOf(b, 'framed'), name('dave'));
+    dave.send({ type: 'join', room: to, ref: 2 });
+    const joined = await dave.expect((m) => m.type === 'joined' && m.ref === 2);
+    expect(joined.topic).toBe('kept across nodes');
+    expect((joined.members as { name: string }[]).map((m) => m.name)).toContain(aName);
+    for (const c of [alice, irv]) c.close();
+    bob.close();
+    carol.close();
+    dave.close();
+  });
+
+  test('two renames racing on two nodes: one outcome everywhere', async () => {
+    const [a, b] = nodes as [RunningServer, RunningServer];
+    // Bob's rename goes a little after alice's, by a different delay each round: some
+    // round has bob's node apply alice's rename while it is checking its own.
+    for (const delayMs of [0, 1, 2, 3, 5, 8]) {
+      const room = `#race${++n}`;
+      const aName = name('alice');
+      const bName = name('bob');
+      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      await ircJoin(alice, room);
+      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      await ircJoin(bob, room);
+      alice.send(`MODE ${room} +o ${bName}`);
+      await bob.expect(new RegExp(` MODE ${room} \\+o ${bName}`));
+      alice.send(`RENAME ${room} ${room}-a :mine`);
+      await new Promise((r) => setTimeout(r, delayMs));
+      bob.send(`RENAME ${room} ${room}-b :no, mine`);
+      // Each sees exactly one RENAME, the same one; the loser's own is refused.
+      const winner = /^:\S+ RENAME \S+ (\S+) /;
+      const wonA = winner.exec(await alice.expect(winner))?.[1];
+      const wonB = winner.exec(await bob.expect(winner))?.[1];
+      expect(wonA).toBe(wonB);
+      const won = wonA as string;
+      expect([`${room}-a`, `${room}-b`]).toContain(won);
+      const loser = won === `${room}-a` ? bob : alice;
+      for (const c of [alice, bob]) {
+        c.send('PING settled');
+        await c.expect(/PONG .*settled/);
+        const renames = c.lines.filter((l) => winner.test(l));
+        expect(renames, renames.join('\n')).toHaveLength(1);
+      }
+      // Refused by the script (the room moved first) or by the node (it had applied it).
+      expect(loser.lines.some((l) => / FAIL RENAME CANNOT_RENAME | 403 /.test(l))).toBe(true);
+      // One room under the winning name, both members in it, on both nodes and in Redis.
+      for (const node of nodes) {
+        expect(node.hub.room(won)?.size).toBe(2);
+        expect(node.hub.room(room)).toBeUndefined();
+      }
+      expect(await redis.cli('HLEN', `pb:{r:${won.toLowerCase()}}:members`)).toBe('2');
+      alice.close();
+      bob.close();
+    }
+  });
+
+  test('an event a node sends to the old name after the move is sequenced under the new one', async () => {
+    const [a] = nodes as [RunningServer, RunningServer];
+    const room = `#late${++n}`;
+    const to = `${room}-new`;
+    const aName = name('alice');
+    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await ircJoin(alice, room);
+    const bName = name('bob');
+    const bob = await RawIrcClient.register(portOf(nodes[1] as RunningServer, 'irc'), bName);
+    await ircJoin(bob, room);
+    alice.send(`RENAME ${room} ${to}`);
+    await alice.expect(new RegExp(` RENAME ${room} ${to} `));
+    await bob.expect(new RegExp(` JOIN ${to}$`));
+    const top = Number(await meta(to.toLowerCase()));
+    // What a node that had not yet applied the rename would send: bob's part, for the old
+    // name (SEQUENCE finds it moved and it goes on to the new name, at the next offset).
+    const link = (a.hub.bus as RedisBus).link;
+    const who = { name: bName, mask: `${bName}!~${bName}@127.0.0.1`, account: null };
+    const origin = (nodes[1] as RunningServer).hub.find(bName)?.id as string;
+    const event = { type: 'left', ts: Date.now(), origin, room, who, reason: 'late' } as const;
+    const at = await sequenceEnvelope(
+      link,
+      { o: 'x', s: 1, c: `r:${room.toLowerCase()}`, k: 1, e: event },
+      '#lobby',
+    );
+    expect(at).toMatchObject({ p: top + 1, c: `r:${to.toLowerCase()}` });
+    expect(at.e).toMatchObject({ type: 'left', room: to });
+    expect(await redis.cli('HEXISTS', `pb:{r:${to.toLowerCase()}}:members`, bName)).toBe('0');
+    expect(await redis.cli('EXISTS', `pb:{r:${room.toLowerCase()}}:meta`)).toBe('0');
+    // A join of the old name makes a new room there (the name is free again).
+    const carol = await RawIrcClient.register(portOf(a, 'irc'), name('carol'));
+    await ircJoin(carol, room);
+    const names = carol.lines.find((l) => / 353 /.test(l));
+    expect(names).toMatch(/:@carol\d+$/);
+    alice.close();
+    bob.close();
+    carol.close();
+  });
+});
+
+describe('a rename on a Redis Cluster', () => {
+  let backend: RedisBackend;
+  let servers: RunningServer[] = [];
+  beforeAll(async () => {
+    backend = await (REDIS_BACKENDS.find((b) => b.cluster) as RedisBackendKind).start();
+    for (let i = 0; i < 2; i++) {
+      servers.push(
+        await startServer(
+          testConfig(['--bus', backend.url, '--irc-port', '0', '--flood-rate', '0']),
+          silentLogger,
+        ),
+      );
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    servers = [];
+    await backend?.dispose();
+  });
+
+  test('a new name (another slot) is refused, nothing moves; a change of case works', async () => {
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const room = `#Shard${++n}`;
+    const aName = name('alice');
+    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await ircJoin(alice, room);
+    const bob = await withCaps(portOf(b, 'irc'), name('bob'), 'draft/channel-rename');
+    await ircJoin(bob, room);
+    alice.send(`RENAME ${room} #elsewhere${n}`);
+    await alice.expect(new RegExp(`FAIL RENAME CANNOT_RENAME ${room} #elsewhere${n} :`));
+    expect(a.hub.room(room)?.size).toBe(2);
+    alice.send(`RENAME ${room} ${room.toLowerCase()} :case`);
+    await alice.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
+    await bob.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
+    bob.send(`PRIVMSG ${room.toLowerCase()} :still one room`);
+    await alice.expect(new RegExp(`PRIVMSG ${room.toLowerCase()} :still one room$`));
+    for (const s of servers) expect(s.hub.room(room)?.name).toBe(room.toLowerCase());
+    alice.close();
+    bob.close();
+  });
+});
