@@ -301,6 +301,14 @@ export async function startWorkers(
   hostReady = true;
 
   log.info({ workers: slots.map((s) => s.worker?.process.pid) }, `${slots.length} workers serving`);
+  if (config.store === 'memory') {
+    // Not refused (benchmarks and tests want no disk), but said: replays and /since
+    // would differ with the worker a person happens to land on.
+    log.warn(
+      { store: 'memory', workers: slots.length },
+      '--store memory with --workers: each worker keeps a history of its own, so what a person is replayed depends on their worker; use the default SQLite store (shared by the workers) or --store postgres://',
+    );
+  }
   if (udp)
     log.info(
       { listener: 'udp', host: udp.host, port: udp.port },

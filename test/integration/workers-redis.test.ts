@@ -4,6 +4,7 @@
  * dies: its people are seen to quit by everyone on the other worker, and the host serves on.
  */
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { LineClient } from '../helpers/line-client.js';
@@ -61,6 +62,10 @@ test(
       // A short lease: a dead worker's people are seen to leave within seconds.
       ...['--node-lease', '2'],
     ]);
+    // Memory per worker: said at start, as each worker's replays are its own.
+    const warned = /--store memory with --workers: each worker keeps a history of its own/;
+    for (let i = 0; i < 50 && !warned.test(server.output()); i++) await sleep(100);
+    expect(server.output()).toMatch(warned);
     const port = server.ports.line!.port;
     // Round-robin: the first two connections go to different workers.
     const ann = await named(port, 'ann');
