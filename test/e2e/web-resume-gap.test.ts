@@ -84,7 +84,11 @@ describe.skipIf(!haveChromium)('a resume gap in Chromium', () => {
     }
     // One click: the newest 50 of the hole, in place; 5 are left.
     await page.click('.log:not([hidden]) .gap-load');
-    await seeLine(page, '5 earlier messages');
+    // The notice itself, loaded ("5 earlier", not the "55 earlier … Loading…" before it).
+    await page.waitForFunction(() => {
+      const text = document.querySelector('.log:not([hidden]) .gap')?.textContent ?? '';
+      return text.startsWith('5 earlier messages') && !text.includes('Loading');
+    });
     if (SHOTS) {
       await page.evaluate(() =>
         document.querySelector('.gap')?.scrollIntoView({ block: 'center' }),
