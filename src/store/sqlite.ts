@@ -595,35 +595,26 @@ export class SqliteStore implements Store {
   }
 
   async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
-    await this.path.queue.flush();
-    const where = room === undefined ? '' : ' AND room_key = @room';
-    const params = {
-      room: room === undefined ? null : fold(room),
-      cutoff: Date.now() - maxAgeMs,
-      keep: maxCount,
-    };
-    let removed = 0;
-    if (maxAgeMs > 0) {
-      removed += this.db
-        .prepare(`DELETE FROM messages WHERE ts < @cutoff${where}`)
-        .run(params).changes;
-    }
-    if (maxCount > 0) {
-      removed += this.db
-        .prepare(
-          `DELETE FROM messages WHERE id IN (
-             SELECT id FROM (
-               SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
-               FROM messages WHERE 1 = 1${where}
-             ) WHERE n > @keep)`,
-        )
-        .run(params).changes;
-    }
+    const removed = await this.pruneTable('messages', 'id', maxAgeMs, maxCount, room);
     await this.pruneEvents(maxAgeMs, maxCount, room);
     return removed;
   }
 
   async pruneEvents(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
+    return this.pruneTable('room_events', 'room_key, id', maxAgeMs, maxCount, room);
+  }
+
+  /**
+   * One retention rule for both tables: rows older than `maxAgeMs`, then all but the
+   * newest `maxCount` per room. `table` and `key` (the row's identity) are ours, never input.
+   */
+  private async pruneTable(
+    table: 'messages' | 'room_events',
+    key: 'id' | 'room_key, id',
+    maxAgeMs: number,
+    maxCount: number,
+    room?: string,
+  ): Promise<number> {
     await this.path.queue.flush();
     const where = room === undefined ? '' : ' AND room_key = @room';
     const params = {
@@ -634,16 +625,16 @@ export class SqliteStore implements Store {
     let removed = 0;
     if (maxAgeMs > 0) {
       removed += this.db
-        .prepare(`DELETE FROM room_events WHERE ts < @cutoff${where}`)
+        .prepare(`DELETE FROM ${table} WHERE ts < @cutoff${where}`)
         .run(params).changes;
     }
     if (maxCount > 0) {
       removed += this.db
         .prepare(
-          `DELETE FROM room_events WHERE (room_key, id) IN (
-             SELECT room_key, id FROM (
-               SELECT room_key, id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
-               FROM room_events WHERE 1 = 1${where}
+          `DELETE FROM ${table} WHERE (${key}) IN (
+             SELECT ${key} FROM (
+               SELECT ${key}, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
+               FROM ${table} WHERE 1 = 1${where}
              ) WHERE n > @keep)`,
         )
         .run(params).changes;
