@@ -311,7 +311,12 @@ async function main(): Promise<void> {
     const label = `${job.target.id}-${job.kind}-n${job.n}${job.kind === 'reg' ? `-c${job.conc}` : ''}-r${job.rep}`;
     log(`run ${i + 1}/${jobs.length}: ${label}`);
     if (job.kind === 'scale') {
-      const scale = await runScale(scaleSpec(plan, job.n), { logDir, label, log });
+      const scale = await runScale(scaleSpec(plan, job.n), {
+        logDir,
+        label,
+        log,
+        ...(profileDir ? { profileDir: join(profileDir, label) } : {}),
+      });
       const result: RunResult = {
         label,
         ok: scale.ok,

@@ -214,7 +214,7 @@ async function settledRss(pids: () => number[], windowMs: number): Promise<numbe
 
 export async function runScale(
   spec: ScaleSpec,
-  ctx: { logDir: string; label: string; log: (s: string) => void },
+  ctx: { logDir: string; label: string; log: (s: string) => void; profileDir?: string },
 ): Promise<ScaleResult> {
   const t0 = performance.now();
   const r: ScaleResult = {
@@ -250,9 +250,16 @@ export async function runScale(
   const gens: Generator[] = [];
   let server: Awaited<ReturnType<typeof startPlugboard>> | null = null;
   try {
-    server = await startPlugboard('line', { core: spec.serverCores, logFile: `${base}.log` }, [
-      ...['--bus', redis.url, '--workers', String(spec.workers)],
-    ]);
+    server = await startPlugboard(
+      'line',
+      {
+        core: spec.serverCores,
+        logFile: `${base}.log`,
+        // node:cluster forks the workers with the primary's flags: each writes a profile.
+        ...(ctx.profileDir ? { profileDir: ctx.profileDir } : {}),
+      },
+      [...['--bus', redis.url, '--workers', String(spec.workers)]],
+    );
     const primary = server.pid;
     const workers = childrenOf(primary);
     if (workers.length !== spec.workers)

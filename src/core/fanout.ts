@@ -5,8 +5,8 @@
  * own write (Connection.limitSendQueue), and the loop moves on.
  *
  * Big rooms' joins and departures (`bulk`) are also gathered here into the room's roster
- * digest, which the sweep delivers about once a second (a local presentation: each node
- * gathers its own).
+ * digest, which the sweep delivers (a local presentation: each node gathers its own):
+ * once a second, and less often the bigger the room (digestPeriodMs).
  */
 import type { Counters } from './counters.js';
 import type { ChatEvent, RosterEvent, StatusEvent } from './events.js';
@@ -19,10 +19,36 @@ import type { Watchlist } from './watchlist.js';
 
 type Cache = Map<string, Buffer | null>;
 
+/** A room's pending digest; `since` is when its first join or departure happened. */
+interface Digest {
+  room: string;
+  since: number;
+  joined: string[];
+  left: string[];
+}
+
+/** Digest lines a room may cost per second, summed over its members (see digestPeriodMs). */
+const DIGEST_LINES_PER_S = 500;
+const DIGEST_MIN_MS = 1000;
+const DIGEST_MAX_MS = 60_000;
+
+/**
+ * How long a big room's comings and goings gather before its digest goes out: a second
+ * per 500 members, from 1 s up to a minute. A digest is one line to every member, so a
+ * fixed second made a room's digests cost as many writes a second as it has members:
+ * while 100,000 people joined one room that was the most of what the workers did (the
+ * scale benchmark's profile). Scaled like this a room's digests stay near 500 lines a
+ * second up to 30,000 members; past that a minute's digest says no less.
+ */
+export function digestPeriodMs(members: number): number {
+  const ms = (members * 1000) / DIGEST_LINES_PER_S;
+  return Math.min(DIGEST_MAX_MS, Math.max(DIGEST_MIN_MS, ms));
+}
+
 export class Fanout {
   private stamp = 0;
   /** Pending roster digests of big rooms, by folded room name. */
-  private readonly digests = new Map<string, { room: string; joined: string[]; left: string[] }>();
+  private readonly digests = new Map<string, Digest>();
 
   constructor(
     private readonly sessions: Sessions,
@@ -201,28 +227,35 @@ export class Fanout {
   private digest(event: ChatEvent): void {
     if (event.type === 'quit') {
       if (!event.bulk) return;
-      for (const r of event.rooms) this.digestOf(r).left.push(event.who.name);
+      for (const r of event.rooms) this.digestOf(r, event.ts).left.push(event.who.name);
     } else if ((event.type === 'joined' || event.type === 'left') && event.bulk) {
-      const d = this.digestOf(event.room);
+      const d = this.digestOf(event.room, event.ts);
       (event.type === 'joined' ? d.joined : d.left).push(event.who.name);
     }
   }
 
-  private digestOf(room: string): { room: string; joined: string[]; left: string[] } {
+  private digestOf(room: string, ts: number): Digest {
     let d = this.digests.get(fold(room));
     if (!d) {
-      d = { room, joined: [], left: [] };
+      d = { room, since: ts, joined: [], left: [] };
       this.digests.set(fold(room), d);
     }
     return d;
   }
 
-  /** Delivers the gathered digests (called by the sweep). */
+  /** Delivers the gathered digests that are due (called by the sweep, once a second). */
   flushDigests(ts: number): void {
     if (this.digests.size === 0) return;
-    const pending = [...this.digests.values()];
-    this.digests.clear();
-    for (const d of pending) {
+    const due: Digest[] = [];
+    for (const [key, d] of this.digests) {
+      const members = this.rooms.get(d.room)?.size ?? 0;
+      // Half a sweep early rather than a whole sweep late: at the minimum period every
+      // sweep delivers what it found, as before.
+      if (ts - d.since < digestPeriodMs(members) - DIGEST_MIN_MS / 2) continue;
+      this.digests.delete(key);
+      due.push(d);
+    }
+    for (const d of due) {
       const event: RosterEvent = {
         type: 'roster',
         ts,

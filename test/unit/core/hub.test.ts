@@ -186,5 +186,42 @@ for (const [name, bus] of buses) {
       expect((await w.store.loadBans()).map((b) => b.mask)).toEqual(['troll!*@*']);
       await w.hub.shutdown();
     });
+    test("a big room's digest waits a second per 500 members, so its lines stay few", async () => {
+      const w = await world(bus, { rosterDigestThreshold: 2 });
+      const first = await person(w, 'first');
+      const people = [];
+      for (let i = 0; i < 1199; i++) people.push(await person(w, `p${i}`));
+      await new Promise((r) => setImmediate(r));
+      // 1,200 members: one digest every 2.4 s. Joins so far happened at the same instant.
+      const digests = (): number =>
+        first.c.written.filter((l) => / people joined #lobby/.test(l)).length;
+      const before = digests();
+      w.clock.advance(1000);
+      w.hub.sweep();
+      expect(digests()).toBe(before);
+      w.clock.advance(1500);
+      w.hub.sweep();
+      expect(digests()).toBe(before + 1);
+      expect(first.c.written.at(-1)).toMatch(
+        /^\* \d+ people joined #lobby: p\d+, .* and \d+ more\r\n$/,
+      );
+      // Nothing new gathered: no digest however long the wait.
+      w.clock.advance(10_000);
+      w.hub.sweep();
+      expect(digests()).toBe(before + 1);
+      await w.hub.shutdown();
+    });
+
+    test('a room of a few hundred still has its digest every second', async () => {
+      const w = await world(bus, { rosterDigestThreshold: 2 });
+      const first = await person(w, 'first');
+      for (let i = 0; i < 5; i++) await person(w, `p${i}`);
+      await new Promise((r) => setImmediate(r));
+      first.c.written.length = 0;
+      w.clock.advance(1000);
+      w.hub.sweep();
+      expect(first.c.text).toMatch(/\* 4 people joined #lobby: p1, p2, p3, p4\r\n/);
+      await w.hub.shutdown();
+    });
   });
 }
