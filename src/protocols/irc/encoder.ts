@@ -284,6 +284,8 @@ function statusVariant(event: StatusEvent, r: Session): string | null {
       return caps & Cap.ExtendedMonitor && caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
     case 'realname':
       return caps & Cap.ExtendedMonitor && caps & Cap.Setname ? key(caps & TAG_BITS) : null;
+    case 'host':
+      return caps & Cap.ExtendedMonitor && caps & Cap.Chghost ? key(caps & TAG_BITS) : null;
   }
 }
 
@@ -329,6 +331,8 @@ function statusLines(
       return line(`${tags}:${who.mask} ACCOUNT ${who.account ?? '*'}`);
     case 'realname':
       return line(`${tags}:${who.mask} SETNAME :${event.realname ?? ''}`);
+    case 'host':
+      return line(`${tags}:${who.mask} CHGHOST ${event.user ?? ''} ${event.host ?? ''}`);
   }
 }
 
