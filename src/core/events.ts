@@ -418,6 +418,11 @@ export interface HistoryEntry {
   mask: string;
   text: string;
   kind: MessageKind;
+  /**
+   * The message's client-only tags (IRCv3 `+draft/reply`...), cleaned and bounded as the
+   * live relay has them (core/tags.ts), so CHATHISTORY replays them; absent when none.
+   */
+  tags?: Record<string, string>;
 }
 
 /**

@@ -55,6 +55,17 @@ function tagPrefix(
   return tags ? `@${tags} ` : '';
 }
 
+/**
+ * Client-only tags as tag-section items (`+draft/reply=abc`, a valueless one bare), for
+ * history replays: the same form live delivery gives them (tagPrefix).
+ */
+export function clientTagItems(tags: Record<string, string> | undefined): string[] {
+  const out: string[] = [];
+  if (tags)
+    for (const [k, v] of Object.entries(tags)) out.push(v === '' ? k : `${k}=${escapeTag(v)}`);
+  return out;
+}
+
 function line(text: string): string {
   return text + '\r\n';
 }
