@@ -194,14 +194,7 @@ export interface RealnameEvent {
 }
 
 /** What a status event says happened to the person watched for. */
-export type StatusChange =
-  | 'online'
-  | 'offline'
-  | 'nick'
-  | 'away'
-  | 'account'
-  | 'realname'
-  | 'host';
+export type StatusChange = 'online' | 'offline' | 'nick' | 'away' | 'account' | 'realname' | 'host';
 
 /**
  * News about one person for those who watch for them (a watch list: IRC MONITOR): they
