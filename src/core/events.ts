@@ -194,12 +194,12 @@ export interface RealnameEvent {
 }
 
 /** What a status event says happened to the person watched for. */
-export type StatusChange = 'online' | 'offline' | 'nick' | 'away' | 'account' | 'realname';
+export type StatusChange = 'online' | 'offline' | 'nick' | 'away' | 'account' | 'realname' | 'host';
 
 /**
  * News about one person for those who watch for them (a watch list: IRC MONITOR): they
  * came online, went offline, changed name (`newName`), or changed what extended-monitor
- * forwards (away text, account, realname). It goes to every node, since a watcher may be
+ * forwards (away text, account, realname, displayed host). It goes to every node, since a watcher may be
  * anywhere, and is delivered only to watchers; the room events that say the same thing to
  * those who share a room still go as before.
  */
@@ -215,7 +215,10 @@ export interface StatusEvent {
   away?: string | null;
   /** change 'realname': the new one. */
   realname?: string;
-  /** Their rooms: watchers in one of them here heard of away/account/realname there. */
+  /** change 'host': the new user name and displayed host (core/hosts.ts). */
+  user?: string;
+  host?: string;
+  /** Their rooms: watchers in one of them here heard of away/account/realname/host there. */
   rooms: string[];
 }
 
@@ -408,6 +411,11 @@ export interface HistoryEntry {
   mask: string;
   text: string;
   kind: MessageKind;
+  /**
+   * The message's client-only tags (IRCv3 `+draft/reply`...), cleaned and bounded as the
+   * live relay has them (core/tags.ts), so CHATHISTORY replays them; absent when none.
+   */
+  tags?: Record<string, string>;
 }
 
 /**

@@ -195,12 +195,15 @@ export class Fanout {
   /**
    * A status event to this node's watchers of the name (both names for a rename; none
    * when only the letter case changed, which is no news to a watcher). Of an away,
-   * account or realname change, those sharing a room with the person here, and the
+   * account, realname or host change, those sharing a room with the person here, and the
    * person themself, heard through the room event already.
    */
   private toWatchers(event: StatusEvent, cache: Cache, stamp: number): void {
     const heard =
-      event.change === 'away' || event.change === 'account' || event.change === 'realname';
+      event.change === 'away' ||
+      event.change === 'account' ||
+      event.change === 'realname' ||
+      event.change === 'host';
     const to = (name: string): void => {
       const watchers = this.watchlist.watchers(name);
       if (!watchers) return;

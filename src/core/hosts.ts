@@ -4,7 +4,8 @@
  * node sends a directive (`sethost`) to the target's node, which knows their rooms and
  * roles and announces the change (`host`) to everyone sharing a room: every node's
  * replicas and presence take the new mask, so IRC masks, WHO, WHOIS, NAMES and MONITOR
- * show it from then on.
+ * show it from then on. Watchers of the name (MONITOR) are told too (a `status` event,
+ * watchlist.ts), for IRC's extended-monitor.
  *
  * The connection's address is not changed: name holds and resume proofs keep using it,
  * and bans match the displayed mask *or* the one with the real address (access.ts
@@ -17,6 +18,7 @@ import { ChatError, ErrorCode } from './errors.js';
 import type { HostEvent, SetHostEvent } from './events.js';
 import { nodeOf } from './ids.js';
 import type { Session } from './session.js';
+import { announce } from './watchlist.js';
 
 /**
  * The longest host accepted: 63 bytes, one DNS label's limit (RFC 1035 2.3.4) and
@@ -92,6 +94,9 @@ export class Hosts {
     core
       .emit(announced, routeOf(core, s))
       .catch((err: unknown) => core.log.warn({ err, id: s.id }, 'host change not announced'));
+    // extended-monitor: watchers who share no room hear it too (as CHGHOST), under the
+    // old mask, like the room event.
+    announce(core, s, 'host', { user: event.user, host: event.host }, announced.who);
   }
 
   /** A host event of one of this node's sessions (before its fan-out): it takes the mask. */

@@ -98,6 +98,7 @@ export class Messaging {
         mask: s.mask,
         text: clean,
         kind,
+        ...(extra.tags ? { tags: extra.tags } : {}),
       });
     } else if (extra.tagOnly) {
       this.keepTagmsg(event, room.name, s.name, s.mask);
@@ -166,6 +167,7 @@ export class Messaging {
         mask: s.mask,
         text: clean,
         kind,
+        ...(extra.tags ? { tags: extra.tags } : {}),
       });
     } else if (extra.tagOnly && key !== null) {
       this.keepTagmsg(event, key, s.account ?? s.name, s.mask);

@@ -188,7 +188,13 @@ export interface RoomSnapshot {
 export interface PersonInfo {
   name: string;
   user: string;
+  /** The displayed host (core/hosts.ts: an operator may have changed it). */
   host: string;
+  /**
+   * The connection's real address, when known (this node's sessions, and a cluster's shared
+   * presence); for WHOIS 378, which only the person and operators see.
+   */
+  address?: string;
   realname: string;
   account: string | null;
   away: string | null;

@@ -181,6 +181,7 @@ export function personOf(s: Session): PersonInfo {
     name: s.name,
     user: s.user,
     host: s.host,
+    address: s.conn.remoteAddress,
     realname: s.realname,
     account: s.account,
     away: s.away,

@@ -11,6 +11,32 @@ const KEY = /^\+(?:[A-Za-z0-9.-]+\/)?[A-Za-z0-9-]+$/;
 /** message-tags: clients may send 4094 bytes of tags. */
 const MAX_BYTES = 4094;
 
+/**
+ * Client tags as a store keeps them with a message (a JSON object), or null for none. They
+ * were cleaned and bounded by checkClientTags when the message was sent.
+ */
+export function storedTags(tags: Record<string, string> | undefined): string | null {
+  return tags ? JSON.stringify(tags) : null;
+}
+
+/**
+ * A store's column back into client tags: read as input like any other (the cleaning rule
+ * and bound again), so a damaged or hand-edited row costs its tags, never the replay.
+ */
+export function tagsFromStore(json: string | null | undefined): Record<string, string> | undefined {
+  if (!json) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const strings: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) if (typeof v === 'string') strings[k] = v;
+  return checkClientTags(strings);
+}
+
 export function checkClientTags(
   tags: Record<string, string> | undefined,
 ): Record<string, string> | undefined {

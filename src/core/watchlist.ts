@@ -1,7 +1,8 @@
 /**
  * Watch lists: a person asks to hear when certain names come online and go offline (IRC
  * MONITOR, ircv3.net/specs/extensions/monitor), and, where their protocol can show it,
- * when the watched person's away text, account or realname changes (extended-monitor).
+ * when the watched person's away text, account, realname or displayed host changes
+ * (extended-monitor).
  *
  * A watched person may be on any node, so every change that concerns watchers is a
  * `status` event sent to every node (`announce`): each node delivers it to its own
@@ -80,7 +81,7 @@ export function announce(
   core: Core,
   s: Session,
   change: StatusChange,
-  detail: Pick<StatusEvent, 'newName' | 'away' | 'realname'> = {},
+  detail: Pick<StatusEvent, 'newName' | 'away' | 'realname' | 'user' | 'host'> = {},
   who: Actor = s.describe(),
 ): void {
   const rooms: string[] = [];

@@ -25,6 +25,7 @@ import type {
   StoreStats,
 } from '../core/ports.js';
 import { silentLogger } from '../core/ports.js';
+import { storedTags, tagsFromStore } from '../core/tags.js';
 import { isPrefixTerm } from '../core/search-terms.js';
 import { cutPage } from './search-page.js';
 import { keepOf } from './history-page.js';
@@ -120,6 +121,9 @@ const MIGRATIONS: string[] = [
      PRIMARY KEY (room_key, id)
    );
    CREATE INDEX room_events_ts ON room_events (ts);`,
+  // A message's client-only tags (IRCv3 message-tags: `+draft/reply`), a JSON object or
+  // NULL, so history replays them (core/tags.ts bounds them to 4094 bytes).
+  `ALTER TABLE messages ADD COLUMN tags TEXT;`,
 ];
 
 /** Past every message id (ids.ts): the `before` of a search's first page. */
@@ -136,7 +140,13 @@ function entryOf(row: Record<string, string>): HistoryEntry {
     mask: row.mask as string,
     text: row.text as string,
     kind: row.kind as HistoryEntry['kind'],
+    ...withTags(row.tags),
   };
+}
+
+function withTags(json: string | null | undefined): { tags?: Record<string, string> } {
+  const tags = tagsFromStore(json);
+  return tags ? { tags } : {};
 }
 
 export class PostgresStore implements Store {
@@ -258,12 +268,22 @@ export class PostgresStore implements Store {
     for (const e of entries) {
       const i = values.length;
       rows.push(
-        `($${i + 1},$${i + 2},$${i + 3},$${i + 4},$${i + 5},$${i + 6},$${i + 7},$${i + 8})`,
+        `($${i + 1},$${i + 2},$${i + 3},$${i + 4},$${i + 5},$${i + 6},$${i + 7},$${i + 8},$${i + 9})`,
       );
-      values.push(e.id, fold(e.room), e.room, e.from, e.mask, e.text, e.kind, e.ts);
+      values.push(
+        e.id,
+        fold(e.room),
+        e.room,
+        e.from,
+        e.mask,
+        e.text,
+        e.kind,
+        e.ts,
+        storedTags(e.tags),
+      );
     }
     const r = await db.query<{ id: string }>(
-      `INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES ${rows.join(',')}
+      `INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts, tags) VALUES ${rows.join(',')}
        ON CONFLICT (id) DO NOTHING RETURNING id`,
       values,
     );
@@ -307,7 +327,7 @@ export class PostgresStore implements Store {
     const oldest = keepOf(query) === 'oldest';
     const r = await this.pool.query(
       // The columns named, not *: the tsvector is the search index's business.
-      `SELECT id, room, sender, mask, text, kind, ts FROM messages WHERE ${where.join(' AND ')} ORDER BY id ${oldest ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
+      `SELECT id, room, sender, mask, text, kind, ts, tags FROM messages WHERE ${where.join(' AND ')} ORDER BY id ${oldest ? 'ASC' : 'DESC'} LIMIT $${params.length}`,
       params,
     );
     const rows = oldest ? r.rows : r.rows.reverse();
@@ -378,7 +398,7 @@ export class PostgresStore implements Store {
     );
     if (ids.length === 0) return { entries: [], next };
     const r = await this.pool.query(
-      `SELECT id, room, sender, mask, text, kind, ts FROM messages
+      `SELECT id, room, sender, mask, text, kind, ts, tags FROM messages
        WHERE id = ANY($1::bigint[]) ORDER BY id DESC`,
       [ids],
     );

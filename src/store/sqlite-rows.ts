@@ -3,6 +3,7 @@
  * and its full-text search, which reads the same rows.
  */
 import type { HistoryEntry } from '../core/events.js';
+import { tagsFromStore } from '../core/tags.js';
 
 /** A message row read with safeIntegers: every INTEGER column a BigInt. */
 export interface StoredRow {
@@ -13,6 +14,8 @@ export interface StoredRow {
   text: string;
   kind: string;
   ts: bigint;
+  /** Client-only tags as JSON, or null (absent in rows read before the column's migration). */
+  tags?: string | null;
 }
 
 /** A row read with safeIntegers as history returns it (ids exact: they need 64 bits). */
@@ -25,5 +28,11 @@ export function entryOf(r: StoredRow): HistoryEntry {
     mask: r.mask,
     text: r.text,
     kind: r.kind as HistoryEntry['kind'],
+    ...withTags(r.tags),
   };
+}
+
+function withTags(json: string | null | undefined): { tags?: Record<string, string> } {
+  const tags = tagsFromStore(json);
+  return tags ? { tags } : {};
 }

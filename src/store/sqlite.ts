@@ -27,6 +27,7 @@ import { fold } from '../core/names.js';
 import { entryOf, type StoredRow } from './sqlite-rows.js';
 import { searchIndex } from './sqlite-search.js';
 import { keepOf } from './history-page.js';
+import { storedTags } from '../core/tags.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
 import { encodeDetail, eventOf, type EventRow } from './event-data.js';
@@ -142,6 +143,9 @@ const MIGRATIONS: string[] = [
      INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
      INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
    END;`,
+  // A message's client-only tags (IRCv3 message-tags: `+draft/reply`), a JSON object or
+  // NULL, so history replays them (core/tags.ts bounds them to 4094 bytes).
+  `ALTER TABLE messages ADD COLUMN tags TEXT;`,
 ];
 
 export class SqliteStore implements Store {
@@ -178,7 +182,7 @@ export class SqliteStore implements Store {
     // ON CONFLICT (id) DO NOTHING, not OR IGNORE: only an existing id is skipped (and
     // reported), any other constraint still fails the batch.
     this.insert = this.db.prepare(
-      'INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
+      'INSERT INTO messages (id, room_key, room, sender, mask, text, kind, ts, tags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
     );
     this.indexText = this.db.prepare('INSERT INTO messages_fts (rowid, text) VALUES (?, ?)');
     // An event already kept (the same id in the same room) is left as it is.
@@ -209,8 +213,17 @@ export class SqliteStore implements Store {
         }
         const id = BigInt(w.id);
         if (
-          this.insert.run(id, fold(w.room), w.room, w.from, w.mask, w.text, w.kind, w.ts)
-            .changes === 0
+          this.insert.run(
+            id,
+            fold(w.room),
+            w.room,
+            w.from,
+            w.mask,
+            w.text,
+            w.kind,
+            w.ts,
+            storedTags(w.tags),
+          ).changes === 0
         ) {
           duplicates.push(w.id);
         } else {

@@ -197,3 +197,68 @@ describe('CHGHOST', () => {
     boss.close();
   });
 });
+
+/**
+ * One operator for the tests below: OPER is rate-limited per address (moderation.ts), and
+ * the tests above have used most of the allowance.
+ */
+let sharedOper: Promise<Named> | null = null;
+afterAll(async () => (await sharedOper)?.close());
+
+describe('CHGHOST and MONITOR (extended-monitor)', () => {
+  test('watchers with extended-monitor and chghost who share no channel get CHGHOST, once', async () => {
+    const room = `#${unique('m')}`;
+    const target = await client(unique('tgt'));
+    const ext = await client(unique('extw'), 'extended-monitor chghost');
+    const noChghost = await client(unique('plainw'), 'extended-monitor');
+    const noExt = await client(unique('onlyc'), 'chghost');
+    // Shares a room: the room's CHGHOST tells it, the watch must not tell it again.
+    const sharing = await client(unique('sharew'), 'extended-monitor chghost');
+    await ask(target, `JOIN ${room}`);
+    await ask(sharing, `JOIN ${room}`);
+    for (const c of [ext, noChghost, noExt, sharing]) {
+      expect((await ask(c, `MONITOR + ${target.nick}`)).join('\n')).toMatch(/ 730 /);
+    }
+    const marks = [ext, noChghost, noExt, sharing].map((c) => c.lines.length);
+    const boss = await (sharedOper ??= oper());
+    await ask(boss, `CHGHOST ${target.nick} watched.cloak`);
+    const old = `${target.nick}!~${target.nick}@127.0.0.1`;
+    expect(await ext.expect(/ CHGHOST /)).toBe(`:${old} CHGHOST ~${target.nick} watched.cloak`);
+    await sharing.expect(/ CHGHOST /);
+    for (const c of [ext, noChghost, noExt, sharing]) await ask(c, 'PING :settle');
+    const [e, p, o, s] = [ext, noChghost, noExt, sharing].map((c, i) =>
+      c.lines.slice(marks[i]).filter((l) => / CHGHOST /.test(l)),
+    );
+    expect(e).toHaveLength(1);
+    expect(p).toEqual([]);
+    expect(o).toEqual([]);
+    expect(s).toEqual([`:${old} CHGHOST ~${target.nick} watched.cloak`]);
+    // The next 730 has the new mask.
+    expect((await ask(noChghost, 'MONITOR S')).join('\n')).toContain(
+      ` ${target.nick}!~${target.nick}@watched.cloak`,
+    );
+    for (const c of [target, ext, noChghost, noExt, sharing]) c.close();
+  });
+});
+
+describe('WHOIS 378 (RPL_WHOISHOST)', () => {
+  test('shows the real address, not the displayed host, to the person and operators only', async () => {
+    const alice = await client(unique('alice'));
+    const bob = await client(unique('bob'));
+    const boss = await (sharedOper ??= oper());
+    await ask(boss, `CHGHOST ${alice.nick} shown.cloak`);
+    await alice.expect(/ 396 /);
+    const host = (lines: string[]) => lines.filter((l) => / 378 /.test(l));
+    expect(host(await ask(alice, `WHOIS ${alice.nick}`))).toEqual([
+      `:test.plugboard 378 ${alice.nick} ${alice.nick} :is connecting from *@127.0.0.1 127.0.0.1`,
+    ]);
+    expect(host(await ask(boss, `WHOIS ${alice.nick}`))).toEqual([
+      `:test.plugboard 378 ${boss.nick} ${alice.nick} :is connecting from *@127.0.0.1 127.0.0.1`,
+    ]);
+    const seen = await ask(bob, `WHOIS ${alice.nick}`);
+    expect(host(seen)).toEqual([]);
+    expect(seen.join('\n')).not.toContain('127.0.0.1');
+    expect(seen.find((l) => / 311 /.test(l))).toContain(` ~${alice.nick} shown.cloak * `);
+    for (const c of [alice, bob]) c.close();
+  });
+});

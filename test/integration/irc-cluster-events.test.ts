@@ -102,3 +102,27 @@ test(
     for (const c of [alice, bob, boss]) c.close();
   },
 );
+
+test(
+  'CHGHOST reaches an extended-monitor watcher on the other node; 378 shows the real address there',
+  { timeout: 60_000 },
+  async () => {
+    const target = await client(a, unique('tgt'));
+    const watcher = await client(b, unique('watch'), 'extended-monitor chghost');
+    expect((await ask(watcher, `MONITOR + ${target.nick}`)).join('\n')).toMatch(/ 730 /);
+    const boss = await client(b, unique('boss'));
+    await ask(boss, 'OPER boss pw');
+    await ask(boss, `CHGHOST ${target.nick} watched.far`);
+    expect(await watcher.expect(/ CHGHOST /)).toBe(
+      `:${target.nick}!~${target.nick}@127.0.0.1 CHGHOST ~${target.nick} watched.far`,
+    );
+    await target.expect(/ 396 /);
+    // An operator on b sees where the person on a really connects from; others do not.
+    const whois = await ask(boss, `WHOIS ${target.nick}`);
+    expect(whois.find((l) => / 378 /.test(l))).toBe(
+      `:test.plugboard 378 ${boss.nick} ${target.nick} :is connecting from *@127.0.0.1 127.0.0.1`,
+    );
+    expect((await ask(watcher, `WHOIS ${target.nick}`)).some((l) => / 378 /.test(l))).toBe(false);
+    for (const c of [target, watcher, boss]) c.close();
+  },
+);

@@ -258,6 +258,22 @@ export function storeContract(
     await store.close();
   });
 
+  test(`${name}: a message's client-only tags come back with it, from every read`, async () => {
+    const store = await open();
+    const room = `#t${Date.now()}${Math.random().toString(36).slice(2, 6)}`;
+    const tagged: HistoryEntry = {
+      ...entry(room, 'a reply'),
+      tags: { '+draft/reply': '123', '+example.com/x': 'a; b\\ c', '+typing': '' },
+    };
+    const plain = entry(room, 'no tags');
+    await store.appendMessage(tagged);
+    await store.appendMessage(plain);
+    expect(await store.history({ room, limit: 10 })).toEqual([tagged, plain]);
+    expect(await store.messagesAfter(room, '0', 10)).toEqual([tagged, plain]);
+    expect((await store.history({ room, limit: 10 }))[1]).not.toHaveProperty('tags');
+    await store.close();
+  });
+
   test(`${name}: an id already stored is logged and counted, not written, and the batch goes on`, async () => {
     const log = recordingLogger();
     const store = await open(log);

@@ -186,7 +186,7 @@ test('postgres: a database from before search gets its text search column and in
     "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_text_search'",
   );
   await check.end();
-  expect(version.rows).toEqual([{ version: 4 }]);
+  expect(version.rows).toEqual([{ version: 5 }]);
   expect(String(index.rows[0]?.indexdef)).toContain('USING gin (text_search)');
   await admin(`DROP DATABASE ${dbName}`);
 }, 30_000);

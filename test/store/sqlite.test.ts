@@ -122,7 +122,7 @@ test('sqlite: a database from before search is indexed when opened; later writes
   expect((await store.events({ room: '#old', limit: 10 })).map((e) => e.detail)).toEqual([topic]);
   await store.close();
   const check = new Database(file);
-  expect(check.pragma('user_version', { simple: true })).toBe(5);
+  expect(check.pragma('user_version', { simple: true })).toBe(6);
   // FTS5's own consistency check of the index against its content table.
   check.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)");
   check.close();

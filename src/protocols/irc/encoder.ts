@@ -55,6 +55,17 @@ function tagPrefix(
   return tags ? `@${tags} ` : '';
 }
 
+/**
+ * Client-only tags as tag-section items (`+draft/reply=abc`, a valueless one bare), for
+ * history replays: the same form live delivery gives them (tagPrefix).
+ */
+export function clientTagItems(tags: Record<string, string> | undefined): string[] {
+  const out: string[] = [];
+  if (tags)
+    for (const [k, v] of Object.entries(tags)) out.push(v === '' ? k : `${k}=${escapeTag(v)}`);
+  return out;
+}
+
 function line(text: string): string {
   return text + '\r\n';
 }
@@ -284,6 +295,8 @@ function statusVariant(event: StatusEvent, r: Session): string | null {
       return caps & Cap.ExtendedMonitor && caps & Cap.AccountNotify ? key(caps & TAG_BITS) : null;
     case 'realname':
       return caps & Cap.ExtendedMonitor && caps & Cap.Setname ? key(caps & TAG_BITS) : null;
+    case 'host':
+      return caps & Cap.ExtendedMonitor && caps & Cap.Chghost ? key(caps & TAG_BITS) : null;
   }
 }
 
@@ -329,6 +342,8 @@ function statusLines(
       return line(`${tags}:${who.mask} ACCOUNT ${who.account ?? '*'}`);
     case 'realname':
       return line(`${tags}:${who.mask} SETNAME :${event.realname ?? ''}`);
+    case 'host':
+      return line(`${tags}:${who.mask} CHGHOST ${event.user ?? ''} ${event.host ?? ''}`);
   }
 }
 

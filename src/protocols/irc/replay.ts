@@ -16,7 +16,7 @@ import type { Room } from '../../core/room.js';
 import { clock } from '../../core/text.js';
 import { Cap } from './caps.js';
 import type { IrcClient } from './client.js';
-import { isoTime, messageLines } from './encoder.js';
+import { clientTagItems, isoTime, messageLines } from './encoder.js';
 
 let historyBatch = 0;
 
@@ -56,7 +56,7 @@ function entryLines(
   tags: string[],
   timeStamp = '',
 ): string {
-  if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`);
+  if (c.has(Cap.MessageTags)) tags.push(`msgid=${e.id}`, ...clientTagItems(e.tags));
   return messageLines(tagSection(tags), e.mask, room, e.text, e.kind, timeStamp);
 }
 

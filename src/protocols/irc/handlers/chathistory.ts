@@ -22,7 +22,7 @@ import { sendPaced } from '../../../core/pacer.js';
 import { Cap } from '../caps.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
-import { isoTime, messageLines } from '../encoder.js';
+import { clientTagItems, isoTime, messageLines } from '../encoder.js';
 import { eventLine } from '../event-lines.js';
 import { idRanges, parseChathistory, type ChathistoryRequest } from '../chathistory-request.js';
 
@@ -77,6 +77,9 @@ function tagList(c: IrcClient, batch: string | null, e: { id: string; ts: number
 
 function tagsFor(c: IrcClient, batch: string | null, e: HistoryEntry): string {
   const tags = tagList(c, batch, e);
+  // A message's client-only tags (a reply, a reaction's target) went live to message-tags
+  // clients: a replay shows them the same.
+  if (c.has(Cap.MessageTags)) tags.push(...clientTagItems(e.tags));
   return tags.length ? `@${tags.join(';')} ` : '';
 }
 

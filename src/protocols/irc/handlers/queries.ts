@@ -183,8 +183,11 @@ async function whois(c: IrcClient, nick: string): Promise<void> {
   if (p.bot) c.reply(RPL.WHOISBOT, p.name, 'is a bot');
   if (p.account) c.reply(RPL.WHOISACCOUNT, p.name, p.account, 'is logged in as');
   if (p.secure) c.reply(RPL.WHOISSECURE, p.name, 'is using a secure connection');
-  if (viewer.id === p.origin || viewer.oper) {
-    c.reply(RPL.WHOISHOST, p.name, `is connecting from *@${p.host} ${p.host}`);
+  // 378: where they really connect from, whatever host they are shown with (CHGHOST);
+  // only for themselves and operators, as ergo and InspIRCd do. No reverse DNS is looked
+  // up, so the address is the hostname too.
+  if ((viewer.id === p.origin || viewer.oper) && p.address !== undefined) {
+    c.reply(RPL.WHOISHOST, p.name, `is connecting from *@${p.address} ${p.address}`);
   }
   if (p.away !== null) c.reply(RPL.AWAY, p.name, p.away);
   const now = c.hub.clock.now();
