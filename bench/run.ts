@@ -262,9 +262,12 @@ function chooseTargets(plan: Plan, wanted: string[] | undefined): Job['target'][
     return wanted.map((id) => all.find((t) => t.id === id) as Job['target']);
   }
   if (plan.scale)
-    return ['plugboard-line', 'plugboard-cluster2', 'plugboard-cluster2-rc', 'plugboard-workers'].map(
-      (id) => all.find((t) => t.id === id) as Job['target'],
-    );
+    return [
+      'plugboard-line',
+      'plugboard-cluster2',
+      'plugboard-cluster2-rc',
+      'plugboard-workers',
+    ].map((id) => all.find((t) => t.id === id) as Job['target']);
   return all.filter((t) => !t.optIn);
 }
 
@@ -294,7 +297,8 @@ async function main(): Promise<void> {
   if (flags.reps) plan.reps = Math.max(1, Number(flags.reps));
   if (flags.n) plan.loadNs = flags.n.split(',').map(Number);
   if (flags['room-sizes'])
-    plan.roomSizes = flags['room-sizes'] === 'none' ? [] : flags['room-sizes'].split(',').map(Number);
+    plan.roomSizes =
+      flags['room-sizes'] === 'none' ? [] : flags['room-sizes'].split(',').map(Number);
   if (flags.rates) plan.rates = flags.rates === 'none' ? [] : flags.rates.split(',').map(Number);
   if (flags.measure) {
     plan.measureMs = Number(flags.measure) * 1000;

@@ -289,7 +289,8 @@ function redisPoint(
   const per = (x: number): number => (messages > 0 ? x / messages : NaN);
   const scripts = (d.calls.get('evalsha') ?? 0) + (d.calls.get('eval') ?? 0);
   // A Redis Cluster: what each master did, so the room's shard shows.
-  const masters = a.masters && b.masters ? b.masters.map((m, i) => redisDelta(a.masters?.[i] ?? m, m)) : null;
+  const masters =
+    a.masters && b.masters ? b.masters.map((m, i) => redisDelta(a.masters?.[i] ?? m, m)) : null;
   return {
     ...(masters
       ? {

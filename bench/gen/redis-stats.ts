@@ -83,7 +83,9 @@ function clientFor(port: number) {
 }
 
 /** Several readings (a Redis Cluster's masters) as one: CPU and calls added up. */
-export function sumReadings(list: Array<{ cpuUs: number; calls: Map<string, number> }>): RedisReading {
+export function sumReadings(
+  list: Array<{ cpuUs: number; calls: Map<string, number> }>,
+): RedisReading {
   const calls = new Map<string, number>();
   let cpuUs = 0;
   for (const r of list) {

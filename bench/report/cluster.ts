@@ -285,7 +285,7 @@ export function clusterSection(r: Report | null): string {
   if (!r)
     return `## Cluster
 
-_No cluster run yet: \`npm run bench -- --cluster\` measures it (about 13 minutes) and writes
+_No cluster run yet: \`npm run bench -- --cluster\` measures it (about 16 minutes) and writes
 this section from bench/results/cluster-summary.json._
 `;
   const s = sides(r);
