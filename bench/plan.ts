@@ -111,10 +111,12 @@ export const quickPlan: Plan = {
 };
 
 /**
- * `--cluster`: one room on one node against the same room over two nodes on one Redis
- * (N = 1,000 at 50k/s and saturation, interleaved), Redis's commands per room message at
- * more room sizes, and 100,000 registered connections over `--workers` (bench/scale.ts).
- * About 13 minutes (the scale run is bounded at 3 ms per connection); writes bench/results/cluster-summary.json and the Cluster section.
+ * `--cluster`: one room on one node against the same room over two nodes on one Redis and
+ * over two nodes on a 3-master Redis Cluster (N = 1,000 at 50k/s and saturation,
+ * interleaved), Redis's commands per room message at more room sizes, and 100,000
+ * registered connections over `--workers` (bench/scale.ts). About 16 minutes (the scale
+ * run is bounded at 3 ms per connection; the Redis Cluster's five load runs add about
+ * 2.5); writes bench/results/cluster-summary.json and the Cluster section.
  */
 export const clusterPlan: Plan = {
   ...fullPlan,

@@ -35,6 +35,7 @@ const { values: flags } = parseArgs({
     servers: { type: 'string' },
     reps: { type: 'string' },
     n: { type: 'string' },
+    'room-sizes': { type: 'string' },
     rates: { type: 'string' },
     'no-saturation': { type: 'boolean', default: false },
     measure: { type: 'string' },
@@ -52,15 +53,20 @@ const { values: flags } = parseArgs({
 if (flags.help) {
   console.log(`Usage: npm run bench -- [options]
   --quick          smoke plan, one rep, small N (under two minutes)
-  --cluster        the cluster plan instead (about 13 minutes, 5 of them the scale run's bound; with --quick, under three):
-                   plugboard-line against plugboard-cluster2 at N = 1,000, Redis commands
-                   per room message at more room sizes, and the scale run (100,000
-                   connections over --workers); writes bench/results/cluster-summary.json
-                   and the Cluster section of docs/benchmarks.md
+  --cluster        the cluster plan instead (about 16 minutes, 5 of them the scale run's bound; with --quick, under four):
+                   plugboard-line against plugboard-cluster2 (one Redis) and
+                   plugboard-cluster2-rc (a 3-master Redis Cluster) at N = 1,000, Redis
+                   commands per room message at more room sizes, and the scale run
+                   (100,000 connections over --workers); writes
+                   bench/results/cluster-summary.json and the Cluster section of
+                   docs/benchmarks.md
   --servers LIST   comma-separated ids, run in this order: plugboard-line, plugboard-irc,
                    plugboard-line-flood, ngircd, python-select (default: all that start);
                    opt-in: plugboard-cluster2 (two line nodes on one throwaway redis-server;
-                   load runs), plugboard-workers (the scale run), and with --baseline
+                   load runs), plugboard-cluster2-rc (the same two nodes on a throwaway
+                   3-master Redis Cluster, --bus redis+cluster://; load runs; Redis figures
+                   summed over the masters, and the room's shard), plugboard-workers (the
+                   scale run), and with --baseline
                    plugboard-line-base, plugboard-irc-base
   --baseline DIR   also run plugboard-line-base and plugboard-irc-base: the same targets
                    served by DIR's build (DIR/dist/src/cli.js), interleaved with these
@@ -72,6 +78,7 @@ if (flags.help) {
                    enough that each stays under 85% of the open-file limit)
   --reps N         repetitions per point (default: 3, quick: 1)
   --n LIST         client counts for the load runs instead of the plan's (e.g. 1000,5000)
+  --room-sizes LIST  the cluster plan's extra room sizes instead of its (none: skip them)
   --rates LIST     offered deliveries/s for the load runs (e.g. 50000; none: saturation only)
   --no-saturation  skip the saturation point
   --measure SEC    measurement window per point (default 4, quick 1.5)
@@ -255,9 +262,12 @@ function chooseTargets(plan: Plan, wanted: string[] | undefined): Job['target'][
     return wanted.map((id) => all.find((t) => t.id === id) as Job['target']);
   }
   if (plan.scale)
-    return ['plugboard-line', 'plugboard-cluster2', 'plugboard-workers'].map(
-      (id) => all.find((t) => t.id === id) as Job['target'],
-    );
+    return [
+      'plugboard-line',
+      'plugboard-cluster2',
+      'plugboard-cluster2-rc',
+      'plugboard-workers',
+    ].map((id) => all.find((t) => t.id === id) as Job['target']);
   return all.filter((t) => !t.optIn);
 }
 
@@ -286,6 +296,9 @@ async function main(): Promise<void> {
   if (flags.scale && plan.scale) plan.scale = { ...plan.scale, n: Number(flags.scale) };
   if (flags.reps) plan.reps = Math.max(1, Number(flags.reps));
   if (flags.n) plan.loadNs = flags.n.split(',').map(Number);
+  if (flags['room-sizes'])
+    plan.roomSizes =
+      flags['room-sizes'] === 'none' ? [] : flags['room-sizes'].split(',').map(Number);
   if (flags.rates) plan.rates = flags.rates === 'none' ? [] : flags.rates.split(',').map(Number);
   if (flags.measure) {
     plan.measureMs = Number(flags.measure) * 1000;
@@ -403,6 +416,7 @@ async function main(): Promise<void> {
         !flags.profile &&
         !wanted &&
         !flags.n &&
+        !flags['room-sizes'] &&
         !flags.rates &&
         !flags['no-saturation'] &&
         !flags.measure &&

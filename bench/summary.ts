@@ -3,7 +3,7 @@
  * median (delivered == expected, no disconnects, no reordering); a figure with no valid
  * run keeps the median of all runs but says so.
  */
-import type { PointResult, RunResult } from './gen/types.js';
+import type { PointResult, RoomShard, RunResult } from './gen/types.js';
 import { median } from './lib/stats.js';
 import type { ScaleResult } from './scale.js';
 import type { ServerTarget } from './servers/spawn.js';
@@ -54,6 +54,9 @@ export interface PointSummary {
     messages: Fig;
     /** Calls per message by command: the median over runs of each. */
     byCommand: Array<[string, number]>;
+    /** A Redis Cluster: each master's share of Redis's CPU and its commands per message (medians). */
+    masterCpuPct?: number[];
+    masterCommandsPerMessage?: number[];
   };
   nodeCpuPct?: number[];
   notes: string[];
@@ -79,6 +82,8 @@ export interface ServerSummary {
   capacity: Array<{ n: number; ok: number; runs: number; pairMs: Fig; notes: string[] }>;
   /** Scale runs (bench/scale.ts), each as measured: there are one or two. */
   scale?: ScaleResult[];
+  /** A bus on a Redis Cluster: the benchmark room's slot and master (the same every run). */
+  redisShard?: RoomShard;
   runs: Array<{ label: string; ok: boolean; errors: string[]; durationMs: number }>;
 }
 
@@ -133,6 +138,11 @@ function redisSummary(points: PointResult[]): Pick<PointSummary, 'redis' | 'node
     ])
     .sort((a, b) => b[1] - a[1]);
   const nodes = withRedis[0]?.nodeCpuPct.length ?? 0;
+  const masters = withRedis[0]?.redis?.masterCpuPct?.length ?? 0;
+  const perMaster = (get: (r: NonNullable<PointResult['redis']>) => number[] | undefined) =>
+    Array.from({ length: masters }, (_, i) =>
+      median(withRedis.map((p) => (p.redis ? (get(p.redis)?.[i] ?? NaN) : NaN))),
+    );
   return {
     redis: {
       cpuUsPerMessage: f((r) => r.cpuUsPerMessage),
@@ -141,6 +151,12 @@ function redisSummary(points: PointResult[]): Pick<PointSummary, 'redis' | 'node
       cpuPct: f((r) => r.cpuPct),
       messages: f((r) => r.messages),
       byCommand,
+      ...(masters > 0
+        ? {
+            masterCpuPct: perMaster((r) => r.masterCpuPct),
+            masterCommandsPerMessage: perMaster((r) => r.masterCommandsPerMessage),
+          }
+        : {}),
     },
     nodeCpuPct: Array.from({ length: nodes }, (_, i) =>
       median(withRedis.map((p) => p.nodeCpuPct[i] ?? NaN)),
@@ -287,6 +303,8 @@ export function summarize(
 
   const scales = mine.flatMap((d) => (d.result.scale ? [d.result.scale] : []));
   if (scales.length > 0) s.scale = scales;
+  const shard = mine.find((d) => d.result.redisShard)?.result.redisShard;
+  if (shard) s.redisShard = shard;
 
   for (const [n, list] of groupBy(
     mine.filter((d) => d.job.kind === 'capacity'),

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { clusterTarget, workersTarget } from './servers/cluster.js';
+import { clusterTarget, redisClusterTarget, workersTarget } from './servers/cluster.js';
 import { ngircdTarget, ngircdVersion, NGIRCD } from './servers/ngircd.js';
 import { plugboardAvailable, plugboardTarget } from './servers/plugboard.js';
 import { pythonTarget, pythonVersion } from './servers/python.js';
@@ -73,10 +73,12 @@ export function candidates(log: (s: string) => void): ServerTarget[] {
   });
   list.push({ ...ngircdTarget(ngircdVersion() ?? 'not installed'), maxClients: max });
   list.push(pythonTarget(pythonVersion() ?? 'python3 missing'));
-  // One room spread over two nodes on one Redis, compared with plugboard-line; and many
-  // connections over --workers. Both opt-in (--servers, --cluster).
+  // One room spread over two nodes on one Redis (or a Redis Cluster), compared with
+  // plugboard-line; and many connections over --workers. All opt-in (--servers, --cluster).
   const rv = `${pv}; ${redisVersion() ?? 'redis-server missing'}`;
   list.push({ ...clusterTarget(2, rv), maxClients: max });
+  // The same two nodes with the bus on a 3-master Redis Cluster (redis+cluster://).
+  list.push({ ...redisClusterTarget(2, rv), maxClients: max });
   list.push(workersTarget(rv));
   return list;
 }

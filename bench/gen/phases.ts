@@ -288,7 +288,16 @@ function redisPoint(
   const d = redisDelta(a, b);
   const per = (x: number): number => (messages > 0 ? x / messages : NaN);
   const scripts = (d.calls.get('evalsha') ?? 0) + (d.calls.get('eval') ?? 0);
+  // A Redis Cluster: what each master did, so the room's shard shows.
+  const masters =
+    a.masters && b.masters ? b.masters.map((m, i) => redisDelta(a.masters?.[i] ?? m, m)) : null;
   return {
+    ...(masters
+      ? {
+          masterCpuPct: masters.map((m) => (m.cpuUs / Math.max(1, d.cpuUs)) * 100),
+          masterCommandsPerMessage: masters.map((m) => per(m.total)),
+        }
+      : {}),
     messages,
     cpuUsPerMessage: per(d.cpuUs),
     commandsPerMessage: per(d.total),

@@ -9,6 +9,9 @@
  *   third of the figure.
  * - Commands: INFO commandstats counts the commands a Lua script calls too, so one
  *   SEQUENCE is one EVALSHA plus its HGET, HINCRBY, XADD, PUBLISH and HLEN.
+ * - A Redis Cluster: every master is read (one INFO each, all sent at once) and the
+ *   figures added up, so CPU and commands per message are the whole cluster's; each
+ *   master's own share is kept too, which shows the room's shard doing the room's work.
  */
 import { createClient } from 'redis';
 
@@ -50,6 +53,8 @@ const OURS = new Set(['info', 'hello', 'client|setinfo', 'client|setname']);
 export interface RedisReading {
   cpuUs: number;
   calls: Map<string, number>;
+  /** A Redis Cluster: each master's own reading, in the order of the ports given. */
+  masters?: Array<{ cpuUs: number; calls: Map<string, number> }>;
 }
 
 /** What happened between two readings: CPU µs and calls per command (the probe's left out). */
@@ -77,26 +82,53 @@ function clientFor(port: number) {
   });
 }
 
-export class RedisStats {
-  private constructor(private readonly client: ReturnType<typeof clientFor>) {}
+/** Several readings (a Redis Cluster's masters) as one: CPU and calls added up. */
+export function sumReadings(
+  list: Array<{ cpuUs: number; calls: Map<string, number> }>,
+): RedisReading {
+  const calls = new Map<string, number>();
+  let cpuUs = 0;
+  for (const r of list) {
+    cpuUs += r.cpuUs;
+    for (const [name, n] of r.calls) calls.set(name, (calls.get(name) ?? 0) + n);
+  }
+  return { cpuUs, calls, masters: list };
+}
 
-  static async connect(port: number): Promise<RedisStats> {
-    const client = clientFor(port);
-    client.on('error', () => {
-      // A failed read fails the point that asked for it; nothing to do here.
+export class RedisStats {
+  private constructor(private readonly clients: Array<ReturnType<typeof clientFor>>) {}
+
+  /** One redis-server, or each master of a Redis Cluster (plain connections, no redirects). */
+  static async connect(ports: number | number[]): Promise<RedisStats> {
+    const clients = (Array.isArray(ports) ? ports : [ports]).map((port) => {
+      const client = clientFor(port);
+      client.on('error', () => {
+        // A failed read fails the point that asked for it; nothing to do here.
+      });
+      return client;
     });
-    await client.connect();
-    return new RedisStats(client);
+    const stats = new RedisStats(clients);
+    try {
+      await Promise.all(clients.map((c) => c.connect()));
+    } catch (e) {
+      await stats.close();
+      throw e;
+    }
+    return stats;
   }
 
-  /** One round trip: CPU and command counters as of the same moment. */
+  /** One round trip per server, all at once: CPU and command counters as of one moment. */
   async read(): Promise<RedisReading> {
     // Several sections in one INFO: Redis 7.0 and later.
-    const info = String(await this.client.sendCommand(['INFO', 'cpu', 'commandstats']));
-    return { cpuUs: parseCpuUs(info), calls: parseCommandStats(info) };
+    const infos = await Promise.all(
+      this.clients.map(async (c) => String(await c.sendCommand(['INFO', 'cpu', 'commandstats']))),
+    );
+    const each = infos.map((info) => ({ cpuUs: parseCpuUs(info), calls: parseCommandStats(info) }));
+    if (each.length === 1) return each[0] as RedisReading;
+    return sumReadings(each);
   }
 
   async close(): Promise<void> {
-    await this.client.close().catch(() => {});
+    await Promise.all(this.clients.map((c) => c.close().catch(() => {})));
   }
 }

@@ -23,7 +23,7 @@ export interface RunSpec {
   /** CPU core the server is pinned to; its /proc/stat line includes softirq work. */
   serverCore: number;
   /** A cluster's Redis: its CPU time and commands are read at the window edges too. */
-  redis: { pid: number; port: number; core: number | string } | null;
+  redis: BusRedis | null;
   n: number;
   regConcurrency: number;
   /** Quiet time after registration before idle RSS is read (lets GC and queues settle). */
@@ -51,6 +51,27 @@ export interface RunSpec {
   joinTimeoutMs: number;
 }
 
+/**
+ * The Redis a cluster's bus runs on: one redis-server (pid, port), or a Redis Cluster,
+ * whose every master is read at the window edges and added up (pid and port are then the
+ * first master's).
+ */
+export interface BusRedis {
+  pid: number;
+  port: number;
+  core: number | string;
+  masters?: Array<{ pid: number; port: number }>;
+  /** A Redis Cluster: the benchmark room's key slot and the index of its master. */
+  shard?: RoomShard;
+}
+
+export interface RoomShard {
+  /** The room's hash-tagged channel, e.g. `pb:{r:#bench}`: every key of the room shares its slot. */
+  key: string;
+  slot: number;
+  master: number;
+}
+
 export interface Endpoint {
   host: string;
   port: number;
@@ -69,6 +90,10 @@ export interface RedisPoint {
   byCommand: Array<[string, number]>;
   /** Redis's CPU time over the window, as a share of one core. */
   cpuPct: number;
+  /** A Redis Cluster: each master's share of Redis's CPU time in the window, in %. */
+  masterCpuPct?: number[];
+  /** A Redis Cluster: commands per message on each master. */
+  masterCommandsPerMessage?: number[];
 }
 
 export interface Latency {
@@ -161,6 +186,8 @@ export interface RunResult {
   durationMs: number;
   /** A scale run's own figures (bench/scale.ts); the fields above stay empty there. */
   scale?: ScaleResult;
+  /** A bus on a Redis Cluster: where the benchmark room's slot lives. */
+  redisShard?: RoomShard;
 }
 
 /** Messages the generator sends to the orchestrator. */

@@ -102,7 +102,8 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
   };
   try {
     if (spec.redis) {
-      redis = await RedisStats.connect(spec.redis.port);
+      redis = await RedisStats.connect(spec.redis.masters?.map((m) => m.port) ?? spec.redis.port);
+      if (spec.redis.shard) r.redisShard = spec.redis.shard;
       load.redis = redis;
     }
     const startKb = totalRssKb(pids);
@@ -145,7 +146,9 @@ export async function runSpec(spec: RunSpec): Promise<RunResult> {
         idleKb,
         perClientBytes: ((idleKb - startKb) * 1024) / spec.n,
         settleMs: spec.settleMs + waitedMs,
-        ...(spec.redis ? { redisKb: rssKb(spec.redis.pid) } : {}),
+        ...(spec.redis
+          ? { redisKb: totalRssKb(spec.redis.masters?.map((m) => m.pid) ?? [spec.redis.pid]) }
+          : {}),
       };
       progress(`idle rss ${idleKb} KiB after ${((spec.settleMs + waitedMs) / 1000).toFixed(0)} s`);
     }

@@ -30,6 +30,8 @@ function valid(f: Fig | undefined): number {
 interface Sides {
   single: ServerSummary | undefined;
   cluster: ServerSummary | undefined;
+  /** The same two nodes with the bus on a 3-master Redis Cluster. */
+  rc: ServerSummary | undefined;
   workers: ServerSummary | undefined;
 }
 
@@ -39,6 +41,7 @@ function sides(r: Report): Sides {
   return {
     single: get('plugboard-line'),
     cluster: get('plugboard-cluster2'),
+    rc: get('plugboard-cluster2-rc'),
     workers: get('plugboard-workers'),
   };
 }
@@ -93,7 +96,6 @@ function comparisonTable(r: Report, s: Sides): string {
   const rows: string[][] = [];
   for (const rate of [...r.plan.rates, 'max' as const]) {
     const one = find.point(s.single, n, rate);
-    const two = find.point(s.cluster, n, rate);
     const offered = rate === 'max' ? 'max' : fmt.int(rate);
     if (one)
       rows.push([
@@ -107,14 +109,19 @@ function comparisonTable(r: Report, s: Sides): string {
         '–',
         '',
       ]);
-    if (two) {
-      const ratio = one && two ? valid(two.cpuUsPerDelivery) / valid(one.cpuUsPerDelivery) : NaN;
+    const sides: Array<[string, PointSummary | undefined]> = [
+      ['two nodes + Redis', find.point(s.cluster, n, rate)],
+      ['two nodes + Redis Cluster (3 masters)', find.point(s.rc, n, rate)],
+    ];
+    for (const [name, two] of sides) {
+      if (!two) continue;
+      const ratio = one ? valid(two.cpuUsPerDelivery) / valid(one.cpuUsPerDelivery) : NaN;
       const redis = two.redis;
       // Redis's CPU per delivery, to add to the nodes' for the whole cluster's cost.
       const redisPerDelivery =
         redis && two.achieved.median > 0 ? (redis.cpuPct.median * 1e4) / two.achieved.median : NaN;
       rows.push([
-        'two nodes + Redis',
+        name,
         offered,
         spread(two.achieved, fmt.int),
         spread(two.p99Ms, fmt.ms),
@@ -143,9 +150,14 @@ function comparisonTable(r: Report, s: Sides): string {
   );
 }
 
-function commandsTable(r: Report, s: Sides): string {
-  const c = s.cluster;
+/**
+ * Redis's commands per room message for one cluster target, by room size; a Redis Cluster
+ * adds each master's share of Redis's CPU and its commands per message (the room's
+ * master marked), which shows that one shard does a room's work.
+ */
+function commandsTable(r: Report, c: ServerSummary | undefined): string {
   if (!c) return '_Not measured in this run._';
+  const shard = c.redisShard;
   const rows: string[][] = [];
   const measureS = r.plan.measureMs / 1000;
   const points = [...c.points, ...c.saturation].sort(
@@ -170,6 +182,7 @@ function commandsTable(r: Report, s: Sides): string {
         .map(([name, k]) => `${name} ${k.toFixed(2)}`)
         .join(', '),
       Number.isFinite(idle) ? idle.toFixed(1) : '–',
+      ...(shard ? [masterSplit(redis, shard.master)] : []),
     ]);
   }
   if (rows.length === 0) return '_Not measured in this run._';
@@ -183,9 +196,43 @@ function commandsTable(r: Report, s: Sides): string {
       'scripts per message',
       'by command (≥ 0.05)',
       'idle commands/s',
+      ...(shard ? ['per master: CPU share, commands/message (room’s master in bold)'] : []),
     ],
     rows,
   );
+}
+
+/** "**m1 96% 5.02** / m0 2% 0.01 / m2 2% 0.01": the room's master first and in bold. */
+function masterSplit(redis: NonNullable<PointSummary['redis']>, roomMaster: number): string {
+  const cpu = redis.masterCpuPct ?? [];
+  const cmds = redis.masterCommandsPerMessage ?? [];
+  const order = [roomMaster, ...cpu.map((_, i) => i).filter((i) => i !== roomMaster)];
+  return order
+    .filter((i) => i < cpu.length)
+    .map((i) => {
+      const text = `m${i} ${(cpu[i] ?? NaN).toFixed(0)}% ${(cmds[i] ?? NaN).toFixed(2)}`;
+      return i === roomMaster ? `**${text}**` : text;
+    })
+    .join(' / ');
+}
+
+/** The Redis Cluster subsection: where the room lives, and its commands per message. */
+function redisClusterPart(r: Report, s: Sides): string {
+  const c = s.rc;
+  const shard = c?.redisShard;
+  const where = shard
+    ? `The room's keys and channel share one hash tag (\`${shard.key}\`), so one slot (${shard.slot}) on one master (m${shard.master}) holds them: its ordering script and its sharded publish (\`SPUBLISH\`) run there, and the other two masters see only the nodes' own keys (leases, presence).`
+    : '';
+  return `### The same two nodes on a Redis Cluster
+
+The two nodes of the one-Redis case, with the bus on a throwaway 3-master Redis Cluster
+(\`--bus redis+cluster://…\`, no replicas, no persistence; the masters pinned to core 0
+with the nodes): its rows in the table above are *two nodes + Redis Cluster (3 masters)*,
+where the Redis columns add up all three masters' \`used_cpu_user\` + \`used_cpu_sys\`. Below,
+commands per room message summed over the masters, as for one Redis, and each master's
+share. ${where} \`npm run bench -- --cluster --servers plugboard-cluster2-rc\` measures it alone.
+
+${commandsTable(r, c)}`;
 }
 
 function scaleTable(list: ScaleResult[] | undefined): string {
@@ -238,7 +285,7 @@ export function clusterSection(r: Report | null): string {
   if (!r)
     return `## Cluster
 
-_No cluster run yet: \`npm run bench -- --cluster\` measures it (about 13 minutes) and writes
+_No cluster run yet: \`npm run bench -- --cluster\` measures it (about 16 minutes) and writes
 this section from bench/results/cluster-summary.json._
 `;
   const s = sides(r);
@@ -274,7 +321,9 @@ count too (\`INFO commandstats\` counts them). *net of idle background* takes ou
 Redis executes while nobody talks (node leases, renewed every third of \`--node-lease\`),
 measured in the same run before the load. Room sizes other than N = ${fmt.int(r.plan.loadNs[0] ?? N)} ran once.
 
-${commandsTable(r, s)}
+${commandsTable(r, s.cluster)}
+
+${redisClusterPart(r, s)}
 
 ### Many connections on one host: \`--workers\`
 

@@ -409,8 +409,12 @@ npm run bench               # the full plan above; rewrites this page and bench/
 npm run bench -- --quick    # smoke check, one run per point, small N (under two minutes)
 npm run bench -- --servers plugboard-line,ngircd --n 1000 --kinds load   # a subset
 npm run bench -- --profile --servers plugboard-line --n 1000 --kinds load  # + node --cpu-prof
-npm run bench -- --cluster          # the Cluster section: two nodes on Redis, 100,000 over --workers (~13 min)
-npm run bench -- --cluster --quick  # its smoke check (about three minutes)
+npm run bench -- --cluster          # the Cluster section: two nodes on Redis and on a Redis Cluster, 100,000 over --workers (~16 min)
+npm run bench -- --cluster --quick  # its smoke check (about four minutes)
+# only the two nodes on a 3-master Redis Cluster (--bus redis+cluster://) against one node (~4 min)
+npm run bench -- --cluster --servers plugboard-line,plugboard-cluster2-rc --kinds load
+# a few seconds per point, to check the Redis Cluster target works (not a measurement)
+npm run bench -- --cluster --quick --servers plugboard-cluster2-rc --n 200 --room-sizes none --measure 1 --rates 5000
 # this build against another checkout's (interleaved runs; see the analysis)
 npm run bench -- --baseline ../old --servers plugboard-line,plugboard-line-base --n 1000 --rates 50000 --no-saturation
 \`\`\`

@@ -6,11 +6,64 @@
  * Every node is pinned to the server core, and so is Redis unless `redisCore` says
  * otherwise: the cluster gets the same one core a single node gets, so CPU per delivery
  * compares like with like (see the Cluster section of docs/benchmarks.md).
+ *
+ * The bus can instead be a 3-master Redis Cluster (`--bus redis+cluster://…`,
+ * redis-cluster.ts): the same nodes and room, the masters pinned where the one Redis was;
+ * the generator then reads every master and reports where the room's slot lives.
  */
 import { join } from 'node:path';
+import { roomKeys } from '../../src/cluster/redis-keys.js';
+import { ROOM } from '../gen/phases.js';
+import type { BusRedis } from '../gen/types.js';
 import { plugboardCli, startPlugboard } from './plugboard.js';
-import { startBenchRedis, type BenchRedis } from './redis.js';
+import { startBenchRedis } from './redis.js';
+import { CLUSTER_MASTERS, startBenchRedisCluster } from './redis-cluster.js';
 import type { RunningServer, ServerTarget, StartOptions } from './spawn.js';
+
+/** What the nodes' bus runs on: one redis-server, or a 3-master Redis Cluster. */
+export type BusKind = 'redis' | 'redis-cluster';
+
+interface StartedBus {
+  url: string;
+  redis: BusRedis;
+  alive(): boolean;
+  stop(): Promise<void>;
+}
+
+async function startBus(kind: BusKind, o: StartOptions): Promise<StartedBus> {
+  const core = o.redisCore ?? o.core;
+  if (kind === 'redis') {
+    const r = await startBenchRedis(core, logOf(o.logFile, 'redis'));
+    return {
+      url: r.url,
+      redis: { pid: r.pid, port: r.port, core: r.core },
+      alive: () => r.alive(),
+      stop: () => r.stop(),
+    };
+  }
+  const c = await startBenchRedisCluster(core, (part) => logOf(o.logFile, `redis-${part}`));
+  try {
+    // Every key of the room carries its hash tag, so the channel's slot is the room's.
+    const key = roomKeys(ROOM).channel;
+    const shard = { key, ...(await c.shardOf(key)) };
+    const first = c.masters[0] as (typeof c.masters)[number];
+    return {
+      url: c.url,
+      redis: {
+        pid: first.pid,
+        port: first.port,
+        core,
+        masters: c.masters.map((m) => ({ pid: m.pid, port: m.port })),
+        shard,
+      },
+      alive: () => c.alive(),
+      stop: () => c.stop(),
+    };
+  } catch (e) {
+    await c.stop();
+    throw e;
+  }
+}
 
 export interface Cluster extends RunningServer {
   nodes: NonNullable<RunningServer['nodes']>;
@@ -31,8 +84,9 @@ export async function startCluster(
   nodes: number,
   o: StartOptions,
   extraArgs: string[] = [],
+  bus: BusKind = 'redis',
 ): Promise<Cluster> {
-  const redis: BenchRedis = await startBenchRedis(o.redisCore ?? o.core, logOf(o.logFile, 'redis'));
+  const redis = await startBus(bus, o);
   const started: RunningServer[] = [];
   const stopAll = async (): Promise<void> => {
     await Promise.all(started.map((s) => s.stop()));
@@ -65,7 +119,7 @@ export async function startCluster(
     alive: () => redis.alive() && started.every((s) => s.alive()),
     stop: stopAll,
     nodes: started.map((s) => ({ pid: s.pid, host: s.host, port: s.port })),
-    redis: { pid: redis.pid, port: redis.port, core: redis.core },
+    redis: redis.redis,
   };
 }
 
@@ -84,6 +138,19 @@ export function clusterTarget(nodes: number, version: string): ServerTarget {
     optIn: true,
     cluster: true,
     start: (o: StartOptions) => startCluster(nodes, o),
+  };
+}
+
+/**
+ * The same nodes with the bus on a throwaway 3-master Redis Cluster
+ * (`--bus redis+cluster://…`): id `plugboard-cluster<nodes>-rc`.
+ */
+export function redisClusterTarget(nodes: number, version: string): ServerTarget {
+  return {
+    ...clusterTarget(nodes, version),
+    id: `plugboard-cluster${nodes}-rc`,
+    label: `Plugboard cluster (line, ${nodes} nodes + ${CLUSTER_MASTERS}-master Redis Cluster)`,
+    start: (o: StartOptions) => startCluster(nodes, o, [], 'redis-cluster'),
   };
 }
 

@@ -70,6 +70,7 @@ async function startOn(
   core: number | string,
   dir: string,
   logFile: string,
+  extraArgs: string[] = [],
 ): Promise<BenchRedis | 'in-use'> {
   rmSync(logFile, { force: true });
   const child = spawnPinned(
@@ -80,6 +81,7 @@ async function startOn(
       ...['--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
       // The nodes hold two connections each; the default 10,000 is plenty, but say so.
       ...['--maxclients', '10000', '--loglevel', 'warning'],
+      ...extraArgs,
     ],
     logFile,
   );
@@ -111,13 +113,20 @@ async function startOn(
   throw new Error(`redis-server did not answer PING within ${READY_TIMEOUT_MS} ms`);
 }
 
-/** Starts a fresh redis-server pinned to `core`; its output goes to `logFile`. */
-export async function startBenchRedis(core: number | string, logFile: string): Promise<BenchRedis> {
+/**
+ * Starts a fresh redis-server pinned to `core`; its output goes to `logFile`. `extraArgs`
+ * are added to its command line (a Redis Cluster master's `--cluster-enabled yes`, …).
+ */
+export async function startBenchRedis(
+  core: number | string,
+  logFile: string,
+  extraArgs: string[] = [],
+): Promise<BenchRedis> {
   if (!REDIS_SERVER) throw new Error('redis-server not installed (apt-get install redis-server)');
   const dir = mkdtempSync(join(tmpdir(), 'plugboard-bench-redis-'));
   try {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const got = await startOn(await freePort('127.0.0.1'), core, dir, logFile);
+      const got = await startOn(await freePort('127.0.0.1'), core, dir, logFile, extraArgs);
       if (got !== 'in-use') return got;
     }
     throw new Error('redis-server: no free port after 5 tries');

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ProtocolName } from '../gen/types.js';
+import type { BusRedis, ProtocolName } from '../gen/types.js';
 
 export interface RunningServer {
   pid: number;
@@ -22,8 +22,8 @@ export interface RunningServer {
    * over them, client i on node i mod nodes.length). A single server leaves it out.
    */
   nodes?: NodeEndpoint[];
-  /** The cluster's Redis, whose CPU time and commands are counted per room message. */
-  redis?: { pid: number; port: number; core: number | string };
+  /** The cluster's Redis (or Redis Cluster), whose CPU time and commands are counted per room message. */
+  redis?: BusRedis;
 }
 
 export interface NodeEndpoint {
