@@ -15,7 +15,7 @@ import { fold } from '../core/names.js';
 import { listOf, pairsOf, type RedisLink } from './redis-client.js';
 import {
   cleanupKey,
-  CLUSTER,
+  clusterMarkerKey,
   countsKey,
   leaseKey,
   nameKey,
@@ -75,8 +75,11 @@ export class Leases {
   private sweeping = false;
   /** Set by a clean stop: this node removing itself is not this node declared dead. */
   private stopping = false;
-  /** The cluster marker this node last saw: a different one means Redis lost its data. */
-  private marker: string | null = null;
+  /**
+   * The cluster markers this node last saw, by key (one per shard on a Redis Cluster): a
+   * different one means Redis (that shard) lost its data.
+   */
+  private markers = new Map<string, string>();
   /** When this node's lease was last set (its clock): a longer gap than the lease is news. */
   private renewedAt = 0;
   private keeper: LeaseKeeper | null = null;
@@ -157,17 +160,31 @@ export class Leases {
 
   private async renew(): Promise<void> {
     const fresh = `${Date.now().toString(36)}.${this.nodeId}`;
-    await this.link.command(['SET', CLUSTER, fresh, 'NX']);
-    const marker = String(await this.link.command(['GET', CLUSTER]));
-    if (this.joined && marker !== this.marker) {
-      // Not this node's absence: Redis itself forgot everything. Put our part back.
-      this.log.warn({ node: this.nodeId }, 'redis lost its data: restoring this node');
-      this.marker = marker;
+    // On a cluster, one marker per shard: any shard may lose its data alone (a master
+    // restarted without persistence and no replica), and what it held (names, user
+    // records, the node list, rooms) is put back as after a whole Redis lost it.
+    const markers = new Map<string, string>();
+    await Promise.all(
+      this.link.perShard(clusterMarkerKey).map(async (key) => {
+        await this.link.command(['SET', key, fresh, 'NX']);
+        markers.set(key, String(await this.link.command(['GET', key])));
+      }),
+    );
+    // A marker key new to this node (a shard added, slots moved) is learnt, not news.
+    const lost = [...markers].filter(
+      ([key, v]) => this.markers.has(key) && this.markers.get(key) !== v,
+    );
+    this.markers = markers;
+    if (this.joined && lost.length > 0) {
+      // Not this node's absence: Redis itself forgot. Put our part back.
+      this.log.warn(
+        { node: this.nodeId, markers: lost.map(([key]) => key) },
+        'redis lost its data: restoring this node',
+      );
       await this.renewLease();
       await this.hooks.restore();
       return;
     }
-    this.marker = marker;
     if (this.joined) {
       const member = Number(await this.link.command(['SISMEMBER', NODES, this.nodeId]));
       if (member === 0 && !this.stopping) {

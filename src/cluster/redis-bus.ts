@@ -12,9 +12,10 @@
  *
  * While Redis is away, sends fail at once (bus_unavailable); when it is back, every room
  * this node holds is caught up from its stream, and what the stream no longer holds is
- * reported as lost. A probe published to this node's own channel every few seconds checks
- * that the subscription still delivers, rather than trusting it — judged against this
- * process's own event-loop stalls, so a starved node does not take itself for an outage.
+ * reported as lost. A probe published every few seconds on each shard this node listens
+ * on (one Redis: its own channel) checks that the subscription still delivers, rather than
+ * trusting it — judged against this process's own event-loop stalls, so a starved node
+ * does not take itself for an outage.
  */
 import { randomBytes } from 'node:crypto';
 import type { ChatEvent } from '../core/events.js';
@@ -23,7 +24,7 @@ import type { Logger, RoomSnapshot, StreamEvent } from '../core/ports.js';
 import { fold } from '../core/names.js';
 import { isKept } from '../core/replay-tail.js';
 import { ROOM_FLAGS, type BanEntry, type RemoteMember, type Room } from '../core/room.js';
-import { ALL, ClusterBus, type Envelope, type Position } from './bus.js';
+import { ALL, ClusterBus, nodeChannel, type Envelope, type Position } from './bus.js';
 import {
   connectRedis,
   listOf,
@@ -59,7 +60,18 @@ export interface RedisBusOptions {
   probeMs?: number;
 }
 
+/** A probe's payload: `probe:<node>:<round>` (a room channel carries other nodes' too). */
 const PROBE = 'probe:';
+
+/** The probe of one shard: the channel it went out on, its round, and how it fares. */
+interface ShardProbe {
+  channel: string;
+  sent: number;
+  /** Judged rounds in a row without it back. */
+  misses: number;
+  ok: boolean;
+  resubscribing: boolean;
+}
 /**
  * The probe's period: with PROBE_MISSES misses in a row, a silent subscription is found
  * within (PROBE_MISSES + 1) periods of going silent, 7.5 s (docs/cluster.md, Failures).
@@ -172,10 +184,16 @@ export class RedisBus extends ClusterBus {
   protected override readonly sequenced = true;
   private readonly channels = new Map<string, string>();
   private probeTimer: NodeJS.Timeout | null = null;
-  private probeSent = 0;
-  private probeSeen = 0;
-  /** Rounds in a row, judged (see `probe`), whose probe did not come back. */
-  private probeMisses = 0;
+  /** The probe round's number: each round's probes carry it. */
+  private probeRound = 0;
+  /** Per Redis channel, the highest round of this node's probes that came back on it. */
+  private readonly probeSeen = new Map<string, number>();
+  /** One probe per shard this node listens on ('' the one Redis): see `probe`. */
+  private readonly shardProbes = new Map<string, ShardProbe>();
+  /** Where each room channel's shard was at the last round (a reshard moves it). */
+  private readonly roomShards = new Map<string, string>();
+  /** The template's channels this node listens to (rooms, its own, everyone's). */
+  private readonly listening = new Set<string>();
   private lastProbeAt = 0;
   private readonly stall = new LoopStall();
   private subscriptionOk = true;
@@ -395,9 +413,16 @@ export class RedisBus extends ClusterBus {
 
   protected async listen(channel: string): Promise<void> {
     const room = channel.startsWith('r:');
-    await this.link.subscribe(this.redisChannel(channel), (payload) => {
+    const redisChannel = this.redisChannel(channel);
+    const mine = `${PROBE}${this.nodeId}:`;
+    this.listening.add(channel);
+    await this.link.subscribe(redisChannel, (payload) => {
       if (payload.startsWith(PROBE)) {
-        this.probeSeen = Math.max(this.probeSeen, Number(payload.slice(PROBE.length)) || 0);
+        // Another node's probe through a room both listen to is not ours to count.
+        if (!payload.startsWith(mine)) return;
+        const round = Number(payload.slice(mine.length)) || 0;
+        if (round > (this.probeSeen.get(redisChannel) ?? 0))
+          this.probeSeen.set(redisChannel, round);
         return;
       }
       try {
@@ -419,6 +444,8 @@ export class RedisBus extends ClusterBus {
   }
 
   protected async unlisten(channel: string): Promise<void> {
+    this.listening.delete(channel);
+    this.roomShards.delete(channel);
     await this.link.unsubscribe(this.redisChannel(channel)).catch(() => {});
   }
 
@@ -440,12 +467,21 @@ export class RedisBus extends ClusterBus {
   }
 
   /**
-   * Publishes a probe to our own channel; the previous one must have come back. A round
-   * is judged only if this process had time to read the answer: half the period at least
-   * of its own event loop running, not stalled (LoopStall) — a CPU-starved node that could
-   * not read is not an outage. Else the probe out stays out, and the next round looks
-   * again. `PROBE_MISSES` judged misses in a row make the subscription silent; one probe
-   * back makes it whole.
+   * Probes every shard this node listens on: a probe (`probe:<node>:<round>`) goes out on
+   * one channel of each (this node's own where that shard serves it, else one of its rooms,
+   * else everyone's), and the previous round's must have come back on the same. On one
+   * Redis that is one probe on the node's own channel; on a cluster each shard's sharded
+   * pub/sub connection is its own and can fall silent alone, so each is checked (a probe
+   * through a room reaches the room's other nodes too, who drop it: one small message per
+   * shard and node in the room, every period).
+   *
+   * A round is judged only if this process had time to read the answers: half the period
+   * at least of its own event loop running, not stalled (LoopStall) — a CPU-starved node
+   * that could not read is not an outage. Else a probe out stays out, and the next round
+   * looks again. `PROBE_MISSES` judged misses in a row make a shard silent (and the bus
+   * unhealthy); its channels are subscribed again at each miss, and once its probe is
+   * back its rooms are caught up from their streams (what was published while it was
+   * silent), as after a reconnect.
    */
   private async probe(): Promise<void> {
     const now = performance.now();
@@ -454,38 +490,115 @@ export class RedisBus extends ClusterBus {
     const stalled = this.stall.take();
     if (!this.link.up) return;
     const probeMs = this.o.probeMs ?? PROBE_MS;
-    const back = this.probeSeen >= this.probeSent;
-    if (!back && window - stalled < probeMs / 2) {
-      this.o.log.info(
-        { windowMs: Math.round(window), stalledMs: Math.round(stalled) },
-        'redis probe not judged: this process was stalled',
-      );
-      return;
+    const judged = window - stalled >= probeMs / 2;
+    const targets = this.probeTargets();
+    this.followMovedRooms();
+    const round = ++this.probeRound;
+    for (const [shard, channel] of targets) {
+      let probe = this.shardProbes.get(shard);
+      if (probe) {
+        const back = (this.probeSeen.get(probe.channel) ?? 0) >= probe.sent;
+        if (!back && !judged) {
+          this.o.log.info(
+            { shard, windowMs: Math.round(window), stalledMs: Math.round(stalled) },
+            'redis probe not judged: this process was stalled',
+          );
+          continue;
+        }
+        probe.misses = back ? 0 : probe.misses + 1;
+        const ok = back || (probe.misses < PROBE_MISSES && probe.ok);
+        if (ok !== probe.ok) {
+          probe.ok = ok;
+          this.o.log.warn(
+            { ok, shard },
+            ok ? 'redis subscription delivers again' : 'redis subscription silent',
+          );
+          // What the shard published while it was silent is in its rooms' streams.
+          if (ok) void this.catchUpShard(shard);
+        }
+        // Subscribe again: a pub/sub connection that stopped delivering is not trusted.
+        if (!back) void this.resubscribeShard(shard, probe);
+      } else {
+        probe = { channel, sent: 0, misses: 0, ok: true, resubscribing: false };
+        this.shardProbes.set(shard, probe);
+      }
+      probe.channel = channel;
+      probe.sent = round;
+      void this.link.publish(channel, `${PROBE}${this.nodeId}:${round}`).catch(() => {});
     }
-    this.probeMisses = back ? 0 : this.probeMisses + 1;
-    const ok = back || (this.probeMisses < PROBE_MISSES && this.subscriptionOk);
+    // A shard this node no longer listens on is no longer probed.
+    for (const shard of [...this.shardProbes.keys()]) {
+      if (!targets.has(shard)) this.shardProbes.delete(shard);
+    }
+    const ok = [...this.shardProbes.values()].every((p) => p.ok);
     if (ok !== this.subscriptionOk) {
       this.subscriptionOk = ok;
-      this.o.log.warn(
-        { ok },
-        ok ? 'redis subscription delivers again' : 'redis subscription silent',
-      );
       this.status(ok, ok ? 'subscription back' : 'subscription stopped delivering');
     }
-    if (!back) {
-      // Subscribe again: a pub/sub connection that stopped delivering is not trusted.
-      const own = this.redisChannel(`n:${this.nodeId}`);
-      await this.link.unsubscribe(own).catch(() => {});
-      await this.listen(`n:${this.nodeId}`).catch(() => {});
-    }
-    this.probeSent++;
-    await this.link
-      .publish(nodeRedisChannel(this.nodeId), `${PROBE}${this.probeSent}`)
-      .catch(() => {});
     // Keep the node number ours while we live.
     await this.link
       .command(['PEXPIRE', slotKey(this.nodeNumber), String((this.o.leaseMs ?? 10_000) * 3)])
       .catch(() => {});
+  }
+
+  /** For each shard this node listens on, the Redis channel its probe goes out on. */
+  private probeTargets(): Map<string, string> {
+    const own = nodeChannel(this.nodeId);
+    const rank = (c: string): number => (c === own ? 0 : c.startsWith('r:') ? 1 : 2);
+    const best = new Map<string, { channel: string; rank: number }>();
+    for (const c of this.listening) {
+      const redisChannel = this.redisChannel(c);
+      const shard = this.link.shardOf(redisChannel);
+      const r = rank(c);
+      const had = best.get(shard);
+      if (!had || r < had.rank) best.set(shard, { channel: redisChannel, rank: r });
+    }
+    return new Map([...best].map(([shard, b]) => [shard, b.channel]));
+  }
+
+  /**
+   * A room whose slot moved to another shard (a reshard, a failover): Redis unsubscribed
+   * it on the old owner (SUNSUBSCRIBE) and node-redis subscribes it on the new one; what
+   * was published between the two is caught up from the room's stream.
+   */
+  private followMovedRooms(): void {
+    for (const channel of this.listening) {
+      if (!channel.startsWith('r:')) continue;
+      const shard = this.link.shardOf(this.redisChannel(channel));
+      const was = this.roomShards.get(channel);
+      this.roomShards.set(channel, shard);
+      if (was !== undefined && was !== shard) {
+        this.o.log.info({ channel, from: was, to: shard }, 'a room moved to another shard');
+        void this.catchUpRoom(channel);
+      }
+    }
+  }
+
+  /** The template channels this node listens to whose shard is `shard`. */
+  private channelsOn(shard: string): string[] {
+    return [...this.listening].filter((c) => this.link.shardOf(this.redisChannel(c)) === shard);
+  }
+
+  /** Every channel of a silent shard, unsubscribed and subscribed again. */
+  private async resubscribeShard(shard: string, probe: ShardProbe): Promise<void> {
+    if (probe.resubscribing) return;
+    probe.resubscribing = true;
+    try {
+      for (const channel of this.channelsOn(shard)) {
+        await this.link.unsubscribe(this.redisChannel(channel)).catch(() => {});
+        // Left meanwhile: not listened to again.
+        if (this.listening.has(channel)) await this.listen(channel).catch(() => {});
+      }
+    } finally {
+      probe.resubscribing = false;
+    }
+  }
+
+  /** A shard delivers again: its rooms are caught up from their streams. */
+  private async catchUpShard(shard: string): Promise<void> {
+    for (const channel of this.channelsOn(shard)) {
+      if (channel.startsWith('r:')) await this.catchUpRoom(channel);
+    }
   }
 
   /** After a reconnect: every room this node holds, from where it was to where Redis is. */

@@ -55,6 +55,17 @@ export interface RedisLink {
   publish(channel: string, payload: string): Promise<void>;
   subscribe(channel: string, onMessage: (payload: string) => void): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
+  /**
+   * The shard serving a channel or key: its master's address on a cluster (from the slot
+   * map as the client knows it now), '' on one Redis. Changes when its slot moves.
+   */
+  shardOf(channelOrKey: string): string;
+  /**
+   * One name per shard: for each master, the first of `name(0)`, `name(1)`, … whose slot
+   * it serves (on one Redis, `name(0)`). How a key is put on every shard (redis-bus.ts
+   * probes, leases.ts markers).
+   */
+  perShard(name: (i: number) => string): string[];
   /** True while both connections are up. */
   readonly up: boolean;
   /** Told when the link goes down (with why) and comes back. */
@@ -221,6 +232,8 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
     async unsubscribe(channel) {
       await sub.unsubscribe(channel);
     },
+    shardOf: () => '',
+    perShard: (name) => [name(0)],
     get up() {
       return cmdUp && subUp;
     },

@@ -18,6 +18,9 @@
  * than deliver some rooms and not others.
  */
 import { createCluster } from 'redis';
+// The slot function node-redis routes by (a patched copy of cluster-key-slot, which is
+// archived): the same one, so a name's shard here is the shard its commands go to.
+import calculateSlotModule from '@redis/client/dist/lib/utils/calculate-slot.js';
 import {
   COMMAND_TIMEOUT_MS,
   Deadlines,
@@ -28,6 +31,14 @@ import {
   type RedisReply,
 } from './redis-client.js';
 import { nodeUrl, parseClusterUrl } from './redis-url.js';
+
+/** CommonJS's default export, as ESM sees it (the function itself, or under `default`). */
+const calculateSlot: (key: string) => number =
+  (calculateSlotModule as unknown as { default?: (key: string) => number }).default ??
+  (calculateSlotModule as unknown as (key: string) => number);
+
+/** How far `perShard` looks for a name on each master: far more than a few masters need. */
+const PER_SHARD_TRIES = 4096;
 
 /** Commands with no key: sent to any master (PING: to each, as node-redis's policy says). */
 const KEYLESS = new Set(['PING']);
@@ -115,6 +126,19 @@ export async function connectRedisCluster(o: RedisOptions): Promise<RedisLink> {
     },
     async unsubscribe(channel) {
       await cluster.sUnsubscribe(channel);
+    },
+    shardOf(channelOrKey) {
+      return cluster.slots[calculateSlot(channelOrKey)]?.master.address ?? '';
+    },
+    perShard(name) {
+      const wanted = new Set(cluster.masters.map((m) => m.address));
+      const out: string[] = [];
+      for (let i = 0; i < PER_SHARD_TRIES && wanted.size > 0; i++) {
+        const n = name(i);
+        const at = cluster.slots[calculateSlot(n)]?.master.address;
+        if (at !== undefined && wanted.delete(at)) out.push(n);
+      }
+      return out;
     },
     get up() {
       return isUp();

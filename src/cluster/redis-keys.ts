@@ -88,6 +88,12 @@ export const cleanupKey = (node: string): string => `${nodeTag(node)}:cleanup`;
 export const NODES = `${PREFIX}:nodes`;
 /** Made once when Redis has no cluster data: a new value means Redis lost its data. */
 export const CLUSTER = `${PREFIX}:cluster`;
+/**
+ * The marker's names, one of which each shard of a Redis Cluster holds (RedisLink
+ * `perShard`): `pb:cluster`, then `pb:cluster:{1}`, `pb:cluster:{2}`, … (each tag its own
+ * slot). A shard that lost its data has lost its marker; one Redis has `pb:cluster` only.
+ */
+export const clusterMarkerKey = (i: number): string => (i === 0 ? CLUSTER : `${CLUSTER}:{${i}}`);
 export const ROOMS = `${PREFIX}:rooms`;
 export const COUNTS = `${PREFIX}:counts`;
 /** Node numbers (message ids): a leased slot per node. */
