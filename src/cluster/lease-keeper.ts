@@ -67,11 +67,23 @@ export class LeaseKeeper {
     worker.on('error', (err) =>
       log.warn({ err }, 'lease thread failed: renewing from the main loop only'),
     );
+    // Waited for at most a lease: a thread starting slowly (a new V8 isolate loading the
+    // Redis client, on a loaded host) renews once it is up, and the main loop renews
+    // meanwhile; startup must not hang on it.
+    let slow: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve, reject) => {
       worker.once('message', () => resolve());
       worker.once('error', reject);
       worker.once('exit', () => resolve());
+      slow = setTimeout(() => {
+        log.warn(
+          { waitedMs: o.leaseMs },
+          'lease thread slow to start: the main loop renews meanwhile',
+        );
+        resolve();
+      }, o.leaseMs);
     }).catch((err: unknown) => log.warn({ err }, 'lease thread did not start'));
+    clearTimeout(slow);
     return keeper;
   }
 

@@ -94,6 +94,14 @@ export class Leases {
 
   async start(): Promise<void> {
     await this.renew();
+    // The renewal timers first: the thread can take longer than a lease to start on a
+    // loaded host, and while start() waited for it nothing renewed, so six workers
+    // starting at once on two busy cores were cleaned up by each other before their
+    // first user arrived.
+    this.renewTimer = setInterval(() => void this.renewRound(), this.o.renewMs);
+    this.renewTimer.unref();
+    this.sweepTimer = setInterval(() => void this.sweepRound(), this.o.renewMs);
+    this.sweepTimer.unref();
     if (this.o.thread) {
       this.keeper = await LeaseKeeper.start(
         {
@@ -105,11 +113,12 @@ export class Leases {
         },
         this.log,
       );
+      // Stopped while the thread was starting: stop() found no keeper to stop.
+      if (this.stopping) {
+        await this.keeper?.stop();
+        this.keeper = null;
+      }
     }
-    this.renewTimer = setInterval(() => void this.renewRound(), this.o.renewMs);
-    this.renewTimer.unref();
-    this.sweepTimer = setInterval(() => void this.sweepRound(), this.o.renewMs);
-    this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {

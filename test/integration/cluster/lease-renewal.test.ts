@@ -7,6 +7,7 @@
  * Real redis-server; the node side is the real Leases class with hooks whose `emit`
  * takes its time, as a busy node's does.
  */
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Leases } from '../../../src/cluster/leases.js';
 import { connectRedis } from '../../../src/cluster/redis-client.js';
@@ -122,4 +123,50 @@ test('the lease thread keeps the lease while the main loop is held up longer tha
 test('a main loop silent for longer than the hung bound loses its lease all the same', async () => {
   const hung = await leaseAfterHold({ hungMs: 1500 }, 4000);
   expect(hung.ttl).toBeLessThan(0);
+});
+
+test('a lease thread slow to start neither stops the renewals nor holds up the start', async () => {
+  await redis.cli('FLUSHALL');
+  // The thread's Redis: accepts and never answers (the thread's AUTH waits for good), as
+  // a thread that takes longer than a lease to come up on a loaded host.
+  const sockets: Socket[] = [];
+  const silent = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as AddressInfo).port;
+  const link = await connectRedis({ url: redis.url, log: silentLogger });
+  const me = newNodeId();
+  const leases = new Leases(
+    link,
+    me,
+    {
+      emit: async () => {},
+      counts: () => ['users', '0'],
+      evicted: () => {},
+      restore: async () => {},
+    },
+    silentLogger,
+    {
+      leaseMs: 1000,
+      renewMs: 250,
+      thread: { url: `redis://:pw@127.0.0.1:${port}`, hungMs: 60_000 },
+    },
+  );
+  try {
+    let started = false;
+    const starting = leases.start().then(() => (started = true));
+    let lapsed = 0;
+    for (let i = 0; i < 25; i++) {
+      await sleep(100);
+      if (Number(await link.command(['PTTL', leaseKey(me)])) < 0) lapsed++;
+    }
+    expect(lapsed).toBe(0);
+    await starting;
+    expect(started).toBe(true);
+  } finally {
+    await leases.stop();
+    expect(Number(await link.command(['EXISTS', leaseKey(me)]))).toBe(0);
+    await link.close();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
 });
