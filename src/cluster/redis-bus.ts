@@ -625,6 +625,11 @@ export class RedisBus extends ClusterBus {
   private async catchUpRoom(channel: string): Promise<void> {
     const keys = roomKeys(channel.slice(2));
     try {
+      // On a cluster a renamed room's keys may still be on their way to the new name's
+      // slot: its offset is read once they are there (else it would look like a room Redis
+      // lost). Both a rename (caughtUp) and a shard's new pub/sub connection coming up
+      // (catchUp) get here while they may be.
+      await awaitArrival(this.link, channel.slice(2));
       const meta = pairsOf(await this.link.command(['HGETALL', keys.meta]));
       const m = Object.fromEntries(meta);
       await this.feeds.catchUp(channel, m.e ?? '', Number(m.s ?? 0));
@@ -640,9 +645,6 @@ export class RedisBus extends ClusterBus {
    */
   protected override async caughtUp(channel: string): Promise<void> {
     await noteRoom(this.link, this.nodeId, channel.slice(2), this.noted).catch(() => {});
-    // On a cluster the room's keys may still be on their way to the new name's slot: read
-    // its offset once they are there (else it would look like a room Redis lost).
-    await awaitArrival(this.link, channel.slice(2)).catch(() => {});
     await this.catchUpRoom(channel);
   }
 
