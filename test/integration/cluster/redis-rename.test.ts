@@ -360,3 +360,94 @@ describe('a rename on a Redis Cluster', () => {
     bob.close();
   });
 });
+
+describe.each(REDIS_BACKENDS)('a JOIN of the new name racing a rename ($name)', (kind) => {
+  let backend: RedisBackend;
+  let servers: RunningServer[] = [];
+  beforeAll(async () => {
+    backend = await kind.start();
+    for (let i = 0; i < 2; i++) {
+      servers.push(
+        await startServer(
+          testConfig(['--bus', backend.url, '--irc-port', '0', '--flood-rate', '0']),
+          silentLogger,
+        ),
+      );
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of servers) await s.close();
+    servers = [];
+    await backend?.dispose();
+  });
+
+  test('one outcome: the rename is refused (name taken) or the joiner joins the renamed room', async () => {
+    const [a, b] = servers as [RunningServer, RunningServer];
+    const link = (a.hub.bus as RedisBus).link;
+    const outcomes = new Set<string>();
+    // The join goes a little before or after the rename, by a different delay each round
+    // (bounded: 8 rounds), so that rounds fall on each side and, on a cluster, between the
+    // rename's steps.
+    for (const delayMs of [-6, -2, 0, 0, 1, 2, 4, 8]) {
+      const room = `#jrace${++n}`;
+      const to = `#jnew${n}`;
+      const aName = name('alice');
+      const bName = name('bob');
+      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      await ircJoin(alice, room);
+      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      const rename = () => alice.send(`RENAME ${room} ${to} :race`);
+      const join = () => bob.send(`JOIN ${to}`);
+      if (delayMs < 0) {
+        join();
+        await new Promise((r) => setTimeout(r, -delayMs));
+        rename();
+      } else {
+        rename();
+        await new Promise((r) => setTimeout(r, delayMs));
+        join();
+      }
+      const renamed = new RegExp(` RENAME ${room} ${to} :race$`);
+      const refused = new RegExp(`FAIL RENAME CHANNEL_NAME_IN_USE |FAIL RENAME CANNOT_RENAME `);
+      const said = await alice.expect(new RegExp(`${renamed.source}|${refused.source}`));
+      await bob.expect(new RegExp(` 366 \\S+ ${to} `));
+      for (const c of [alice, bob]) {
+        c.send('PING settled');
+        await c.expect(/PONG .*settled/);
+      }
+      const members = async (r: string) =>
+        Number(await link.command(['HLEN', `pb:{r:${r.toLowerCase()}}:members`]));
+      if (renamed.test(said)) {
+        // The joiner is in the renamed room with alice: one room, on both nodes.
+        outcomes.add('renamed');
+        // (hub.room().size counts what a node learnt by events, not the snapshot's members.)
+        expect(bob.lines.find((l) => l.includes(` 353 ${bName} = ${to} :`))).toContain(`@${aName}`);
+        expect(alice.lines.some((l) => l.includes(`${bName}!~${bName}@127.0.0.1 JOIN ${to}`))).toBe(
+          true,
+        );
+        for (const s of servers) {
+          expect(s.hub.room(room)).toBeUndefined();
+        }
+        expect(bob.lines.some((l) => l.includes(` RENAME ${room} ${to} `))).toBe(false);
+        expect(await members(to)).toBe(2);
+        expect(await members(room)).toBe(0);
+      } else {
+        // The joiner made the new name first: the rename is refused, two rooms.
+        outcomes.add('refused');
+        expect(b.hub.room(to)?.size).toBe(1);
+        expect(alice.lines.some((l) => l.includes(` JOIN ${to}`))).toBe(false);
+        expect(a.hub.room(room)?.size).toBe(1);
+        expect(await members(to)).toBe(1);
+        expect(await members(room)).toBe(1);
+      }
+      expect(
+        await backend.keys(`pb:{r:${to.toLowerCase()}}:incoming`),
+        'no reservation left behind',
+      ).toEqual([]);
+      alice.close();
+      bob.close();
+    }
+    // Which outcome each round had depends on timing; each round had exactly one.
+    console.info(`${kind.name}: outcomes seen: ${[...outcomes].join(', ')}`);
+  });
+});
