@@ -46,7 +46,7 @@ import {
 import { RECOVER, RESTORE, SEQUENCE, SNAPSHOT, TAIL } from './redis-scripts.js';
 import { LoopStall } from './loop-stall.js';
 import { roomOps } from './room-ops.js';
-import { forwardTo, moveRoom } from './redis-rename.js';
+import { awaitArrival, forwardTo, moveRoom } from './redis-rename.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -155,7 +155,7 @@ export async function sequenceEnvelope(
   }
   const reply = (await link.script(
     SEQUENCE,
-    [...roomKeyList(keys), keys.moved],
+    [...roomKeyList(keys), keys.moved, keys.incoming],
     [
       keys.channel,
       JSON.stringify(envelope),
@@ -168,6 +168,12 @@ export async function sequenceEnvelope(
       join ? '1' : '0',
     ],
   )) as RedisReply[];
+  if (Number(reply[0]) === -5) {
+    // A rename between two slots of a cluster is moving a room to this name: once it is
+    // here, the event is sequenced in it (a JOIN of the new name joins the renamed room).
+    await awaitArrival(link, room);
+    return sequenceEnvelope(link, envelope, defaultRoom, streamLength, noted);
+  }
   if (Number(reply[0]) === -1) {
     // The room was renamed before this node heard of it: the event goes to the new name,
     // so it still happens in the room (a quit, a part), at the new name's next offset.
@@ -344,7 +350,17 @@ export class RedisBus extends ClusterBus {
 
   async snapshot(room: string): Promise<RoomSnapshot> {
     const keys = roomKeys(room);
-    const r = (await this.link.script(SNAPSHOT, roomKeyList(keys), [newEpoch()])) as RedisReply[];
+    let r: RedisReply[];
+    for (;;) {
+      r = (await this.link.script(
+        SNAPSHOT,
+        [...roomKeyList(keys), keys.moved, keys.incoming],
+        [newEpoch()],
+      )) as RedisReply[];
+      if (Number(r[0]) !== -5) break;
+      // A room on its way here (a rename between two cluster slots): its state, once here.
+      await awaitArrival(this.link, room);
+    }
     const members: [string, RemoteMember][] = [];
     for (const [key, raw] of pairsOf(r[3])) {
       try {
@@ -609,6 +625,11 @@ export class RedisBus extends ClusterBus {
   private async catchUpRoom(channel: string): Promise<void> {
     const keys = roomKeys(channel.slice(2));
     try {
+      // On a cluster a renamed room's keys may still be on their way to the new name's
+      // slot: its offset is read once they are there (else it would look like a room Redis
+      // lost). Both a rename (caughtUp) and a shard's new pub/sub connection coming up
+      // (catchUp) get here while they may be.
+      await awaitArrival(this.link, channel.slice(2));
       const meta = pairsOf(await this.link.command(['HGETALL', keys.meta]));
       const m = Object.fromEntries(meta);
       await this.feeds.catchUp(channel, m.e ?? '', Number(m.s ?? 0));

@@ -32,9 +32,30 @@ export interface RoomKeys {
    * (redis-rename.ts): SEQUENCE sends a late event for the old name on to the new one.
    */
   moved: string;
+  /**
+   * String: the old name of a room being moved here, while a rename between two slots of
+   * a Redis Cluster is between its steps (redis-rename.ts): events and snapshots of this
+   * name wait until the room's keys are here.
+   */
+  incoming: string;
+  /**
+   * The room's keys (roomKeyList order) as they were when a rename between two slots
+   * took them away from this name, until they are copied to the new name's slot.
+   */
+  outgoing: string[];
   /** The pub/sub channel. */
   channel: string;
 }
+
+/** The keys a room's state is made of, as roomKeyList gives them (their key suffixes). */
+const ROOM_KEY_NAMES = ['meta', 'log', 'state', 'members', 'bans', 'mutes', 'invited', 'msgs'];
+
+/**
+ * How many keys roomKeyList gives: the scripts that take a room's keys and then more
+ * (SEQUENCE, MOVE, the cluster rename's steps) find the extra keys after this many, so
+ * adding a key to a room cannot silently shift them.
+ */
+export const ROOM_KEY_COUNT = ROOM_KEY_NAMES.length;
 
 export function roomKeys(room: string): RoomKeys {
   const tag = `${PREFIX}:{r:${room}}`;
@@ -48,16 +69,20 @@ export function roomKeys(room: string): RoomKeys {
     invited: `${tag}:invited`,
     messages: `${tag}:msgs`,
     moved: `${tag}:moved`,
+    incoming: `${tag}:incoming`,
+    outgoing: ROOM_KEY_NAMES.map((k) => `${tag}:out:${k}`),
     channel: tag,
   };
 }
 
 /**
- * In a fixed order: the scripts read KEYS[1..8] in this order (the keys a rename moves;
- * `moved` is not among them: it stays with the old name).
+ * In a fixed order: the scripts read KEYS[1..ROOM_KEY_COUNT] in this order (the keys a
+ * rename moves; `moved` is not among them: it stays with the old name).
  */
 export function roomKeyList(k: RoomKeys): string[] {
-  return [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited, k.messages];
+  const list = [k.meta, k.log, k.state, k.members, k.bans, k.mutes, k.invited, k.messages];
+  if (list.length !== ROOM_KEY_COUNT) throw new Error('roomKeyList and ROOM_KEY_NAMES differ');
+  return list;
 }
 
 /**

@@ -7,8 +7,14 @@
  * a Redis Cluster as on one Redis: a room's keys (one `{r:…}` tag), a name, or one node's
  * keys. KEYS of the room scripts are a room's keys in redis-keys.ts `roomKeyList` order:
  *   1 meta, 2 log, 3 state, 4 members, 5 bans, 6 mutes, 7 invited, 8 messages.
- * SEQUENCE also takes the room's `moved` key 9th (redis-rename.ts), in the room's slot.
+ * SEQUENCE also takes the room's `moved` and `incoming` keys after them (redis-rename.ts),
+ * in the room's slot: at ROOM_KEY_COUNT + 1 and + 2, so a key added to roomKeyList moves
+ * them with it.
  */
+import { ROOM_KEY_COUNT } from './redis-keys.js';
+
+const MOVED = ROOM_KEY_COUNT + 1;
+const INCOMING = ROOM_KEY_COUNT + 2;
 
 /**
  * SEQUENCE: the room's next offset (within its epoch, made now if the room's data is
@@ -23,19 +29,26 @@
  * A join's room is in the joining node's rooms set already (redis-bus.ts `noteRoom`: added
  * before the join is sent here, as that set lives in the node's slot, not the room's).
  *
- * KEYS[9] (optional): the room's `moved` key. While it names a new name (a rename moved the room's
- * keys away, redis-rename.ts), an event for the old name other than a join is not
- * sequenced here: the reply is {-1, new name}, and the bus sends it on to the new name (a
- * node that had not yet applied the rename). A join makes a new room of the old name.
- * ARGV 8: '1' for a join.
+ * KEYS[ROOM_KEY_COUNT + 1] (optional): the room's `moved` key. While it names a new name (a
+ * rename moved the room's keys away, redis-rename.ts), an event for the old name other
+ * than a join is not sequenced here: the reply is {-1, new name}, and the bus sends it on
+ * to the new name (a node that had not yet applied the rename). A join makes a new room of
+ * the old name. ARGV 8: '1' for a join.
+ *
+ * KEYS[ROOM_KEY_COUNT + 2] (optional): the room's `incoming` key. While it is set, a
+ * rename between two slots of a Redis Cluster is moving a room to this name: nothing is
+ * sequenced here; the reply is {-5, old name} and the bus tries again once the room's keys
+ * are here (redis-rename.ts `awaitArrival`).
  */
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local moved = KEYS[9] and redis.call('GET', KEYS[9])
+local incoming = KEYS[${INCOMING}] and redis.call('GET', KEYS[${INCOMING}])
+if incoming then return {-5, incoming} end
+local moved = KEYS[${MOVED}] and redis.call('GET', KEYS[${MOVED}])
 if moved then
   if ARGV[8] ~= '1' then return {-1, moved} end
-  redis.call('DEL', KEYS[9])
+  redis.call('DEL', KEYS[${MOVED}])
 end
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
@@ -130,11 +143,15 @@ return {p, epoch, redis.call('HLEN', members)}
 /**
  * SNAPSHOT: the room's state with the offset it is at, so a node that starts holding the
  * room applies exactly the events after it. Makes the epoch if the room has none yet.
- * ARGV: 1 a fresh epoch.
+ * ARGV: 1 a fresh epoch. KEYS[ROOM_KEY_COUNT + 2] (optional) the room's `incoming` key:
+ * while a room is being moved to this name, {-5, old name} (the caller waits, as SEQUENCE's
+ * do), so no epoch is made here that the moved room's would replace.
  */
 export const SNAPSHOT = `
 local meta, log, state, members, bans, mutes, invited =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local incoming = KEYS[${INCOMING}] and redis.call('GET', KEYS[${INCOMING}])
+if incoming then return {-5, incoming} end
 local epoch = redis.call('HGET', meta, 'e')
 if not epoch then
   epoch = ARGV[1]
