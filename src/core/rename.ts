@@ -299,7 +299,10 @@ export class Renames {
     const stored = await this.load();
     if (this.applied.size === 0) return stored;
     const known = new Set(stored.map((r) => `${r[0]} ${r[2]}`));
-    const all = [...stored, ...[...this.applied.values()].filter((r) => !known.has(`${r[0]} ${r[2]}`))];
+    const all = [
+      ...stored,
+      ...[...this.applied.values()].filter((r) => !known.has(`${r[0]} ${r[2]}`)),
+    ];
     return all.sort((a, b) => a[2] - b[2]);
   }
 

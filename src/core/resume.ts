@@ -273,7 +273,9 @@ export class Resume {
     const raw = await this.core.store.getSetting(SEEN_PREFIX + fold(name)).catch(() => null);
     const seen = raw === null ? null : parseSeen(raw);
     // Rooms renamed since: the positions are in them under their new names (rename.ts).
-    return seen === null ? null : { at: seen.at, rooms: await this.core.renames.follow(seen.rooms) };
+    return seen === null
+      ? null
+      : { at: seen.at, rooms: await this.core.renames.follow(seen.rooms) };
   }
 }
 
