@@ -12,7 +12,11 @@ import type { RunningServer } from '../../src/server.js';
 import { RawFramedClient } from '../helpers/framed-client.js';
 import { RawIrcClient } from '../helpers/irc-client.js';
 import { LineClient } from '../helpers/line-client.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { portOf, startTestServer } from '../helpers/server.js';
+
+let postgres: TestPostgres | null = null;
+afterAll(() => postgres?.stop());
 
 async function withCaps(port: number, name: string, caps: string): Promise<RawIrcClient> {
   const c = await RawIrcClient.connect(port);
@@ -30,11 +34,12 @@ async function ircJoin(c: RawIrcClient, room: string): Promise<void> {
   await c.expect(new RegExp(` 366 \\S+ ${room} `));
 }
 
-for (const store of ['memory', 'sqlite']) {
+for (const store of ['memory', 'sqlite', 'postgres']) {
   test(`${store}: a line user away during a rename is told what they missed, under the new name`, async () => {
+    if (store === 'postgres') postgres ??= await startPostgres();
     const server = await startTestServer([
       '--store',
-      store,
+      store === 'postgres' && postgres ? postgres.url : store,
       '--irc-port',
       '0',
       '--flood-rate',
