@@ -10,6 +10,7 @@ import type { Fanout } from './fanout.js';
 import type { ServerOptions } from './options.js';
 import type { LocalPresence } from './presence.js';
 import type { Bus, BusRoute, Clock, Logger, Presence, Store } from './ports.js';
+import type { Renames } from './rename.js';
 import type { Resume } from './resume.js';
 import type { RoomStates } from './room-state.js';
 import type { Rooms } from './rooms.js';
@@ -34,6 +35,8 @@ export interface Core {
   readonly fanout: Fanout;
   /** Resume tokens, replays, positions per name (resume.ts). */
   readonly resume: Resume;
+  /** Renamed rooms remembered: redirections, positions that follow (rename.ts). */
+  readonly renames: Renames;
   /** Who watches which names for coming and going (IRC MONITOR). */
   readonly watchlist: Watchlist;
   /**

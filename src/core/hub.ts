@@ -305,6 +305,7 @@ export class Hub implements Core {
           // Applied first: every protocol shows the room under its new name (IRC's
           // fallback JOIN and NAMES, the line protocol's current room).
           this.rooms.apply(event);
+          this.renames.noteApplied(event);
           this.fanout.deliver(event);
           if (nodeOf(event.origin) === this.nodeId) {
             this.renames

@@ -29,6 +29,13 @@ export interface ServerOptions {
   retentionIntervalMs: number;
   /** How long a name's last reading position (`seen:<name>`) is kept (resume.ts). */
   seenKeepMs: number;
+  /**
+   * After a rename, how long a join of the old name is led to the new one (IRC with
+   * draft/channel-rename: `FAIL JOIN CHANNEL_RENAMED`); 0: never (rename.ts).
+   */
+  renameGraceMs: number;
+  /** How soon a room operator may rename a room again (a change of case excepted). */
+  renameCooldownMs: number;
   topicLength: number;
   nameLength: number;
   roomNameLength: number;
@@ -378,6 +385,24 @@ export const coreOptions: readonly Spec[] = [
     help: 'days a name\'s last reading position is kept for its return (line protocol: "you missed"), at most --retention-days',
     default: '30',
     set: num('seenKeepMs'),
+  },
+  {
+    flag: 'rename-grace',
+    kind: 'int',
+    min: 0,
+    scale: 1000,
+    help: 'seconds after a room rename during which joining the old name leads to the new one (0: never)',
+    default: '600',
+    set: num('renameGraceMs'),
+  },
+  {
+    flag: 'rename-cooldown',
+    kind: 'int',
+    min: 0,
+    scale: 1000,
+    help: 'seconds before a room operator may rename a room again (a change of case, server operators excepted)',
+    default: '60',
+    set: num('renameCooldownMs'),
   },
   {
     flag: 'ack-after-commit',

@@ -11,11 +11,23 @@
  * no kept settings, bans or mutes, no stored history. So the store's rows never merge two
  * rooms. A rename that only changes case is always allowed (the spec says MUST).
  *
- * Renames are remembered (the store's `room-renames` setting, the newest RENAMES_KEPT):
- * a client resuming with the old name in its token (JSON `hello` with `token`, `join`
- * with `since`) is led to the new room. A plain join of the old name is a join of a new
- * room of that name, as the spec's redirection is optional and irctest expects the
- * name to be free again.
+ * Renames are remembered (the store's `room-renames` setting, the newest RENAMES_KEPT, and
+ * what this node applied, at once): a client resuming with the old name in its token
+ * (JSON `hello` with `token`, `join` with `since`) is led to the new room, and a name's
+ * saved reading positions (telnet's "you missed") follow the room (`follow`): a position
+ * is a message id, which carries its time, so a position from before the rename belongs
+ * to the renamed room and one from after to a new room of the old name, whichever node
+ * wrote it and whenever that write landed.
+ *
+ * For `--rename-grace` after a rename (the spec's optional redirection), a join of the old
+ * name by someone who was not in the room is led to the new name (`redirect`): IRC with
+ * draft/channel-rename gets `FAIL JOIN CHANNEL_RENAMED`, everyone else is told and joined
+ * to the room under its new name (the spec's 470 for IRC). A member of the renamed room
+ * saw the rename, so for them (and for anyone once a room of the old name exists again,
+ * or after the grace) the old name is free: a new room (irctest's channel-rename test
+ * makes one at once). A room operator cannot rename a room again within
+ * `--rename-cooldown` (the spec's "renamed recently"; a change of case and server
+ * operators excepted).
  */
 import type { Core } from './context.js';
 import { ChatError, ErrorCode } from './errors.js';
@@ -31,6 +43,10 @@ export const RENAMES_SETTING = 'room-renames';
 export const RENAMES_KEPT = 200;
 /** Longest chain of renames followed (a → b → c …): bounds a lookup. */
 const CHAIN_MAX = 16;
+/** Renames this node applied, kept at most this many (the oldest go first). */
+const APPLIED_KEPT = 1000;
+/** Milliseconds in a message id's time (ids.ts: ms × 10^6 + …). */
+const ID_MS = 1_000_000n;
 
 type Record = [from: string, to: string, at: number, by: string, reason: string];
 
@@ -43,11 +59,20 @@ export interface PastRename {
   at: number;
   by: string;
   reason: string;
+  /** When the name asked for was renamed away (the first of a chain). */
+  left: number;
 }
 
 export class Renames {
   /** Folded names of renames this node has in flight (either side): two never cross. */
   private readonly pending = new Set<string>();
+  /**
+   * Renames this node applied, by folded old name: known here at once, before (and
+   * whether or not) the store has the record the renaming node writes.
+   */
+  private readonly applied = new Map<string, Record>();
+  /** remember() calls, one after the other: each rewrites the whole list. */
+  private remembering: Promise<void> = Promise.resolve();
 
   constructor(private readonly core: Core) {}
 
@@ -96,6 +121,7 @@ export class Renames {
     }
     for (const k of keys) this.pending.add(k);
     try {
+      if (s && !s.oper && !caseOnly) await this.checkCooldown(room.key, room.name);
       if (!caseOnly && (await this.inUse(newName))) {
         throw new ChatError(
           ErrorCode.RoomNameInUse,
@@ -132,6 +158,22 @@ export class Renames {
     }
   }
 
+  /** The spec's "This channel has been renamed recently" (`--rename-cooldown`). */
+  private async checkCooldown(key: string, name: string): Promise<void> {
+    const cooldown = this.core.options.renameCooldownMs;
+    if (cooldown <= 0) return;
+    let last = 0;
+    for (const r of await this.records()) if (fold(r[1]) === key && r[2] > last) last = r[2];
+    const wait = last + cooldown - this.core.clock.now();
+    if (wait > 0) {
+      throw new ChatError(
+        ErrorCode.CannotRename,
+        `${name} was renamed recently; it can be renamed again in ${Math.ceil(wait / 1000)} s`,
+        name,
+      );
+    }
+  }
+
   /** Something is known under `name`: members anywhere, kept state, or history. */
   private async inUse(name: string): Promise<boolean> {
     const { core } = this;
@@ -146,13 +188,84 @@ export class Renames {
    * Remembers an applied rename (the node that made it writes it to the store, for
    * resuming clients on any node and after a restart).
    */
-  async remember(e: RenameEvent): Promise<void> {
+  remember(e: RenameEvent): Promise<void> {
+    const done = this.remembering.then(async () => {
+      if (fold(e.room) === fold(e.newName)) return;
+      const list = await this.load();
+      const kept = list.filter(([from]) => from !== fold(e.room));
+      kept.push(recordOf(e));
+      this.core.store.setSetting(RENAMES_SETTING, JSON.stringify(kept.slice(-RENAMES_KEPT)));
+    });
+    this.remembering = done.catch(() => undefined);
+    return done;
+  }
+
+  /** A rename applied on this node (every node that held the room): known here at once. */
+  noteApplied(e: RenameEvent): void {
+    const key = fold(e.room);
+    if (key === fold(e.newName)) return;
+    this.applied.delete(key);
+    this.applied.set(key, recordOf(e));
+    if (this.applied.size > APPLIED_KEPT) {
+      const oldest = this.applied.keys().next().value;
+      if (oldest !== undefined) this.applied.delete(oldest);
+    }
+  }
+
+  /**
+   * Where a name that was here before a rename would be led on joining `name`, or null:
+   * within `--rename-grace` of `name` being renamed away, while no room of that name
+   * exists (here or, in a cluster, anywhere), unless `s` is in the renamed room (it saw
+   * the rename: it means the old name) or `name` is the default room.
+   */
+  async redirect(s: Session, name: string): Promise<PastRename | null> {
     const { core } = this;
-    if (fold(e.room) === fold(e.newName)) return;
-    const list = await this.load();
-    const kept = list.filter(([from]) => from !== fold(e.room));
-    kept.push([fold(e.room), e.newName, e.ts, e.by.name, e.reason]);
-    core.store.setSetting(RENAMES_SETTING, JSON.stringify(kept.slice(-RENAMES_KEPT)));
+    const grace = core.options.renameGraceMs;
+    if (grace <= 0 || core.rooms.isDefault(name)) return null;
+    const past = await this.current(name);
+    if (!past || core.clock.now() - past.left > grace) return null;
+    if (core.rooms.get(past.to)?.has(s)) return null;
+    if ((await core.presence.members(name)) !== null) return null;
+    return past;
+  }
+
+  /**
+   * Reading positions (room as spelled → message id) with each moved to the name its room
+   * has now: a rename after the position (by the id's time) moves it, one before it does
+   * not (the position is in a new room of that name). Two positions ending in one room
+   * keep the further one.
+   */
+  async follow(positions: { [room: string]: string }): Promise<{ [room: string]: string }> {
+    const list = await this.records();
+    if (list.length === 0) return positions;
+    const byFrom = new Map<string, Record[]>();
+    for (const r of list) {
+      const mine = byFrom.get(r[0]);
+      if (mine) mine.push(r);
+      else byFrom.set(r[0], [r]);
+    }
+    const out: { [room: string]: string } = {};
+    const keyed = new Map<string, string>();
+    for (const [room, id] of Object.entries(positions)) {
+      let name = room;
+      let at = messageTime(id);
+      for (let i = 0; at !== null && i < CHAIN_MAX; i++) {
+        // The first rename of this name at or after the position: the room it was in.
+        const from = at;
+        const r = byFrom.get(fold(name))?.find((x) => x[2] >= from);
+        if (r === undefined) break;
+        name = r[1];
+        at = r[2];
+      }
+      const was = keyed.get(fold(name));
+      if (was !== undefined) {
+        if (BigInt(out[was] as string) >= BigInt(id)) continue;
+        delete out[was];
+      }
+      keyed.set(fold(name), name);
+      out[name] = id;
+    }
+    return out;
   }
 
   /**
@@ -161,19 +274,36 @@ export class Renames {
    */
   async current(name: string): Promise<PastRename | null> {
     if (this.core.rooms.get(name)) return null;
-    const list = await this.load();
+    const list = await this.records();
     if (list.length === 0) return null;
     const by = new Map(list.map((r) => [r[0], r]));
     let at = fold(name);
     let found: PastRename | null = null;
+    let left: number | null = null;
     for (let i = 0; i < CHAIN_MAX; i++) {
       const r = by.get(at);
       if (r === undefined) break;
-      found = { room: name, to: r[1], at: r[2], by: r[3], reason: r[4] };
+      left ??= r[2];
+      found = { room: name, to: r[1], at: r[2], by: r[3], reason: r[4], left };
       at = fold(r[1]);
       if (this.core.rooms.get(r[1])) break;
     }
     return found;
+  }
+
+  /**
+   * The stored renames and this node's applied ones, oldest first (a name renamed twice:
+   * the later counts, as in the stored list).
+   */
+  private async records(): Promise<Record[]> {
+    const stored = await this.load();
+    if (this.applied.size === 0) return stored;
+    const known = new Set(stored.map((r) => `${r[0]} ${r[2]}`));
+    const all = [
+      ...stored,
+      ...[...this.applied.values()].filter((r) => !known.has(`${r[0]} ${r[2]}`)),
+    ];
+    return all.sort((a, b) => a[2] - b[2]);
   }
 
   private async load(): Promise<Record[]> {
@@ -195,4 +325,13 @@ export class Renames {
       return [];
     }
   }
+}
+
+function recordOf(e: RenameEvent): Record {
+  return [fold(e.room), e.newName, e.ts, e.by.name, e.reason];
+}
+
+/** The time (ms) a message id was made at, or null for something that is not an id. */
+function messageTime(id: string): number | null {
+  return /^\d{1,19}$/.test(id) ? Number(BigInt(id) / ID_MS) : null;
 }

@@ -271,7 +271,11 @@ export class Resume {
   /** Where the last session called `name` stopped reading, or null. */
   async loadSeen(name: string): Promise<SeenPositions | null> {
     const raw = await this.core.store.getSetting(SEEN_PREFIX + fold(name)).catch(() => null);
-    return raw === null ? null : parseSeen(raw);
+    const seen = raw === null ? null : parseSeen(raw);
+    // Rooms renamed since: the positions are in them under their new names (rename.ts).
+    return seen === null
+      ? null
+      : { at: seen.at, rooms: await this.core.renames.follow(seen.rooms) };
   }
 }
 

@@ -33,6 +33,12 @@ beforeAll(async () => {
     '0',
     '--oper',
     'root:rootpass',
+    // These tests see the old name free at once and rename rooms back to back: the
+    // redirection and the cooldown have their own tests (rename-grace.test.ts).
+    '--rename-grace',
+    '0',
+    '--rename-cooldown',
+    '0',
   ]);
   irc = portOf(server, 'irc');
   line = portOf(server, 'line');

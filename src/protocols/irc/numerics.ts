@@ -93,6 +93,8 @@ export const ERR = {
   NEEDMOREPARAMS: '461',
   ALREADYREGISTERED: '462',
   PASSWDMISMATCH: '464',
+  /** Forwarded elsewhere: here, a channel renamed (draft/channel-rename's redirection). */
+  LINKCHANNEL: '470',
   CHANNELISFULL: '471',
   UNKNOWNMODE: '472',
   INVITEONLYCHAN: '473',

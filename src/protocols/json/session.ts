@@ -470,16 +470,23 @@ export class JsonSession extends InOrder<Item> implements GateHooks<Item> {
    * A resuming client (a position for `name`, from its token or `since`) asks for a room
    * that was renamed while it was away: it is told (a `rename` message, as members heard
    * it) and led to the room under its new name, its position with it. Without a position
-   * the name is simply joined: a rename frees the old name for a new room.
+   * the same, within --rename-grace of the rename (rename.ts `redirect`); after it the
+   * name is simply joined: a rename frees the old name for a new room.
    */
   private async renamedTo(name: string, since: string | undefined): Promise<string> {
     const { hub } = this;
     const position = since ?? this.positions.get(fold(name));
-    if (position === undefined || hub.room(name)) return name;
-    const past = await hub.renames.current(name);
+    if (hub.room(name)) return name;
+    // Without a position, only within --rename-grace and for someone not in the room.
+    const past =
+      position === undefined
+        ? await hub.renames.redirect(this.session, name)
+        : await hub.renames.current(name);
     if (!past) return name;
-    this.positions.delete(fold(name));
-    if (since === undefined) this.positions.set(fold(past.to), position);
+    if (position !== undefined) {
+      this.positions.delete(fold(name));
+      if (since === undefined) this.positions.set(fold(past.to), position);
+    }
     this.send({
       type: 'rename',
       ts: past.at,

@@ -8,7 +8,7 @@ import { ChatError, ErrorCode } from '../../core/errors.js';
 import type { Hub } from '../../core/hub.js';
 import { normalizeRoom } from '../../core/names.js';
 import type { Session } from '../../core/session.js';
-import { stripControls } from '../../core/text.js';
+import { clock, stripControls } from '../../core/text.js';
 import { formatMessage, type OutLine } from './encoder.js';
 import { searchCommands } from './search.js';
 
@@ -29,6 +29,8 @@ export interface CommandContext {
   sendLines(lines: Iterable<OutLine>): Promise<void>;
   /** Sends what a room said since this name was last here (resume.ts). */
   since(room: string): Promise<void>;
+  /** `* You missed N messages in ROOM since …`, when this name has a position there. */
+  tellMissed(room: string): Promise<void>;
 }
 
 export interface LineCommand {
@@ -72,6 +74,7 @@ async function joined(ctx: CommandContext, roomName: string, created: boolean): 
   );
   if (room.topic) ctx.reply(`* Topic: ${room.topic}`);
   await ctx.replayHistory(room.name, ctx.hub.options.historyOnJoin);
+  await ctx.tellMissed(room.name);
 }
 
 export const commands: LineCommand[] = [
@@ -103,7 +106,15 @@ export const commands: LineCommand[] = [
     help: 'join (or create) a room and make it current',
     minArgs: 1,
     async run(ctx) {
-      const name = normalizeRoom(ctx.argv[0] as string);
+      let name = normalizeRoom(ctx.argv[0] as string);
+      const past = await ctx.hub.renames.redirect(ctx.session, name).catch(() => null);
+      if (past) {
+        // Renamed a moment ago (rename.ts: --rename-grace): where the room went.
+        ctx.reply(
+          `* ${name} is now ${past.to} (renamed by ${past.by} at ${clock(past.left)}${past.reason ? `: ${past.reason}` : ''}); joining ${past.to}`,
+        );
+        name = past.to;
+      }
       const existing = ctx.hub.room(name);
       if (existing?.has(ctx.session)) {
         ctx.hub.switchTo(ctx.session, name);

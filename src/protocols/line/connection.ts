@@ -16,6 +16,7 @@ import type { Link } from '../../core/ports.js';
 import type { Session } from '../../core/session.js';
 import { sendPaced } from '../../core/pacer.js';
 import { addressProof, positionIn, type SeenPositions } from '../../core/resume.js';
+import { fold } from '../../core/names.js';
 import { clock, stripControls } from '../../core/text.js';
 import { commandsByName, formatHistory, tooLong, type CommandContext } from './commands.js';
 import { LineDecoder, type LineItem } from './decoder.js';
@@ -96,6 +97,8 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
   private saying: Promise<void> | null = null;
   /** Where the last session with this name stopped reading (for /since), or null. */
   private seen: SeenPositions | null = null;
+  /** Rooms whose "you missed" this session has said (folded names). */
+  private readonly told = new Set<string>();
 
   constructor(
     private readonly hub: Hub,
@@ -404,7 +407,9 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
   private async tellMissed(room: string): Promise<void> {
     const seen = this.seen;
     const after = positionIn(seen, room);
-    if (!seen || after === undefined) return;
+    // Once per room: after this session has been in it, the count would include what it saw.
+    if (!seen || after === undefined || this.told.has(fold(room))) return;
+    this.told.add(fold(room));
     const n = await this.hub.resume.missedSince(this.session, room, after);
     if (n === 0 || this.session.closed) return;
     this.say(
@@ -495,6 +500,7 @@ class LineConnection extends InOrder<Input> implements GateHooks<Input> {
       replayHistory: (room, limit) => this.replayHistory(room, limit),
       sendLines: (lines) => this.sendLines(lines),
       since: (room) => this.since(room),
+      tellMissed: (room) => this.tellMissed(room),
     };
     return cmd.run(ctx);
   }

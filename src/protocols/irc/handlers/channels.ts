@@ -102,8 +102,20 @@ function sendTopic(c: IrcClient, room: Room, always: boolean): void {
 async function join(c: IrcClient, channels: string[], keys: string[]): Promise<void> {
   const hub = c.hub;
   for (let i = 0; i < channels.length; i++) {
-    const name = channels[i] as string;
+    let name = channels[i] as string;
     if (hub.room(name)?.has(c.session)) continue; // RFC: joining again is ignored
+    const past = await hub.renames.redirect(c.session, name).catch(() => null);
+    if (past) {
+      // draft/channel-rename's redirection: with the capability, FAIL and the client
+      // decides; without it, 470 (ERR_LINKCHANNEL) and the join of the new name.
+      if (c.has(Cap.ChannelRename)) {
+        c.fail('JOIN', 'CHANNEL_RENAMED', name, past.to, 'The channel has been renamed');
+        continue;
+      }
+      c.reply(ERR.LINKCHANNEL, name, past.to, `${name} has been renamed to ${past.to}`);
+      name = past.to;
+      if (hub.room(name)?.has(c.session)) continue;
+    }
     let room: Room | null = null;
     const ok = await attempt(c, 'JOIN', async () => {
       room = (await hub.join(c.session, name, keys[i])).room;
