@@ -49,6 +49,9 @@ beforeEach(async () => {
           '0',
           '--flood-rate',
           '0',
+          // These tests join old names right after a rename and rename back to back: no
+          // redirect and no cooldown (rename-grace.test.ts tests those).
+          ...['--rename-grace', '0', '--rename-cooldown', '0'],
         ]),
         silentLogger,
       ),
@@ -232,7 +235,7 @@ describe('a rename on a Redis Cluster', () => {
         await startServer(
           testConfig([
             ...['--bus', backend.url, '--irc-port', '0', '--framed-port', '0'],
-            ...['--flood-rate', '0'],
+            ...['--flood-rate', '0', '--rename-grace', '0', '--rename-cooldown', '0'],
           ]),
           silentLogger,
         ),
