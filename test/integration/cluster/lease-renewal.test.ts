@@ -80,11 +80,13 @@ function holdLoop(ms: number): void {
   }
 }
 
-async function leaseAfterHold(thread: { hungMs: number } | undefined, holdMs: number) {
-  await redis.cli('FLUSHALL');
-  const link = await connectRedis({ url: redis.url, log: silentLogger });
-  const me = newNodeId();
-  const leases = new Leases(
+/** A node's leases with hooks that do nothing, on a 1 s lease renewed every 250 ms. */
+function quietLeases(
+  link: Awaited<ReturnType<typeof connectRedis>>,
+  me: string,
+  thread?: { url: string; hungMs: number },
+): Leases {
+  return new Leases(
     link,
     me,
     {
@@ -94,11 +96,18 @@ async function leaseAfterHold(thread: { hungMs: number } | undefined, holdMs: nu
       restore: async () => {},
     },
     silentLogger,
-    {
-      leaseMs: 1000,
-      renewMs: 250,
-      ...(thread ? { thread: { url: redis.url, hungMs: thread.hungMs } } : {}),
-    },
+    { leaseMs: 1000, renewMs: 250, ...(thread ? { thread } : {}) },
+  );
+}
+
+async function leaseAfterHold(thread: { hungMs: number } | undefined, holdMs: number) {
+  await redis.cli('FLUSHALL');
+  const link = await connectRedis({ url: redis.url, log: silentLogger });
+  const me = newNodeId();
+  const leases = quietLeases(
+    link,
+    me,
+    thread ? { url: redis.url, hungMs: thread.hungMs } : undefined,
   );
   await leases.start();
   await sleep(500);
@@ -135,22 +144,7 @@ test('a lease thread slow to start neither stops the renewals nor holds up the s
   const port = (silent.address() as AddressInfo).port;
   const link = await connectRedis({ url: redis.url, log: silentLogger });
   const me = newNodeId();
-  const leases = new Leases(
-    link,
-    me,
-    {
-      emit: async () => {},
-      counts: () => ['users', '0'],
-      evicted: () => {},
-      restore: async () => {},
-    },
-    silentLogger,
-    {
-      leaseMs: 1000,
-      renewMs: 250,
-      thread: { url: `redis://:pw@127.0.0.1:${port}`, hungMs: 60_000 },
-    },
-  );
+  const leases = quietLeases(link, me, { url: `redis://:pw@127.0.0.1:${port}`, hungMs: 60_000 });
   try {
     let started = false;
     const starting = leases.start().then(() => (started = true));
