@@ -19,6 +19,7 @@
 import type { ChatEvent } from '../core/events.js';
 import type { Bus, BusRoute, BusSink } from '../core/ports.js';
 import { RoomFeeds } from './room-feeds.js';
+import { SenderOrder } from './sender-order.js';
 
 export interface Envelope {
   o: string;
@@ -96,6 +97,7 @@ export abstract class ClusterBus implements Bus {
     lost: (channel, missed) => this.sink?.gap('', channel, missed),
   });
   private readonly channelSeq = new Map<string, number>();
+  private readonly order = new SenderOrder();
   /**
    * This node's own events that went to a room's new name before this node applied the
    * rename, by the old name's channel: placed in the new name's feed when the rename is
@@ -139,31 +141,35 @@ export abstract class ClusterBus implements Bus {
     for (const c of channels) this.transmit(c, envelope(c));
     for (const room of rooms) {
       const e = envelope(roomChannel(room));
-      this.sequence(e).then(
-        (at) => {
-          e.p = at.p;
-          e.x = at.x;
-          if (at.c !== undefined && at.e !== undefined) {
-            // Sent on to the room's new name (the room was renamed meanwhile): delivered
-            // in the new name's order, once this node has applied the rename.
-            e.c = at.c;
-            e.e = at.e;
-            const from = roomChannel(room);
-            if (!this.feeds.has(e.c) && this.watched.has(from)) {
-              const early = this.early.get(from) ?? [];
-              early.push(e);
-              this.early.set(from, early);
-              return;
+      // One sender's events keep their order in the room (sender-order.ts).
+      const sender = `${room}\0${'origin' in event ? event.origin : ''}`;
+      this.order
+        .run(sender, event.type === 'message', () => this.sequence(e))
+        .then(
+          (at) => {
+            e.p = at.p;
+            e.x = at.x;
+            if (at.c !== undefined && at.e !== undefined) {
+              // Sent on to the room's new name (the room was renamed meanwhile): delivered
+              // in the new name's order, once this node has applied the rename.
+              e.c = at.c;
+              e.e = at.e;
+              const from = roomChannel(room);
+              if (!this.feeds.has(e.c) && this.watched.has(from)) {
+                const early = this.early.get(from) ?? [];
+                early.push(e);
+                this.early.set(from, early);
+                return;
+              }
             }
-          }
-          this.feeds.place(e);
-        },
-        (err: unknown) => {
-          const w = this.waiting.get(s);
-          this.waiting.delete(s);
-          w?.reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
+            this.feeds.place(e);
+          },
+          (err: unknown) => {
+            const w = this.waiting.get(s);
+            this.waiting.delete(s);
+            w?.reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
     }
     return local;
   }
