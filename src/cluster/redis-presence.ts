@@ -267,8 +267,8 @@ export class RedisPresence implements Presence {
   }
 
   /**
-   * The chat's counts (LUSERS, the line banner, /metrics). Each node's part is what it
-   * published with its last lease round, so the sum is up to a round old anyway: one
+   * The chat's counts (LUSERS, the line banner, /metrics). Each other node's part is what
+   * it published with its last lease round, so the sum is up to a round old anyway: one
    * answer serves every caller for COUNTS_FRESH_MS (a registration storm greets each
    * newcomer with it, and would otherwise pay three round trips each).
    */
@@ -295,13 +295,20 @@ export class RedisPresence implements Presence {
     let users = 0;
     let invisible = 0;
     let opers = 0;
-    const all = await Promise.all(nodes.map((n) => this.link.command(['HGETALL', countsKey(n)])));
+    // The other nodes' parts as published; this node's own as it is now (someone who just
+    // registered here counts at once, and LUSERS never shows fewer than this node holds).
+    const others = nodes.filter((n) => n !== this.nodeId);
+    const all = await Promise.all(others.map((n) => this.link.command(['HGETALL', countsKey(n)])));
     for (const r of all) {
       const h = hash(r);
       users += Number(h.users ?? 0);
       invisible += Number(h.invisible ?? 0);
       opers += Number(h.opers ?? 0);
     }
+    const own = this.sessions;
+    users += own.registered;
+    invisible += own.invisible;
+    opers += own.opers;
     return { users, invisible, opers, rooms: Number(roomCount) };
   }
 

@@ -88,6 +88,29 @@ describe.each(REDIS_BACKENDS)('three nodes, one chat, on $name', (kind) => {
     // Everyone online, on every node.
     line.send('/who');
     await line.expect(new RegExp(`^\\* In #lobby \\(4\\): .*${ircName}`));
+    // LUSERS counts the whole chat (the other nodes' parts as of their last lease round,
+    // so it is asked until they are in), and its "max" is never below what is online now
+    // (node b's own peak is 1: it said "local users 4, max 1").
+    let luser = '';
+    for (let i = 0; i < 40 && !/ 266 \S+ 4 /.test(luser); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 250));
+      irc.send('LUSERS');
+      const [, visible, invisible] = / 251 .*There are (\d+) users and (\d+) invisible/.exec(
+        await irc.expect(/ 251 /),
+      ) as unknown as [string, string, string];
+      expect(Number(visible) + Number(invisible)).toBeGreaterThanOrEqual(1);
+      const local = await irc.expect(/ 265 /);
+      luser = await irc.expect(/ 266 /);
+      for (const l of [local, luser]) {
+        const [, now, max] = / 26[56] \S+ (\d+) (\d+) /.exec(l) as unknown as [
+          string,
+          string,
+          string,
+        ];
+        expect(Number(max), l).toBeGreaterThanOrEqual(Number(now));
+      }
+    }
+    expect(luser).toMatch(/ 266 \S+ 4 4 :Current global users 4, max 4$/);
     for (const x of [line, framed, ws]) x.close?.();
     irc.socket.destroy();
   });

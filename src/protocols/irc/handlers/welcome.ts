@@ -65,6 +65,9 @@ export function sendIsupport(c: IrcClient): void {
   }
 }
 
+/** The most users LUSERS has seen at once, per hub (a cluster's count is not this node's). */
+const peaks = new WeakMap<object, number>();
+
 export async function sendLusers(c: IrcClient): Promise<void> {
   const hub = c.hub;
   const { users, invisible, opers, rooms } = await hub.presence.counts();
@@ -74,8 +77,13 @@ export async function sendLusers(c: IrcClient): Promise<void> {
   c.reply(RPL.LUSERUNKNOWN, String(hub.unregisteredCount()), 'unknown connection(s)');
   c.reply(RPL.LUSERCHANNELS, String(rooms), 'channels formed');
   c.reply(RPL.LUSERME, `I have ${users} clients and 0 servers`);
+  // A cluster shows itself as one server, so local and global are the chat's whole count;
+  // the most seen is this node's record of it (its own peak, or the counts it was told),
+  // never below what is online now.
+  const peak = Math.max(peaks.get(hub) ?? 0, hub.peakOnline, users);
+  peaks.set(hub, peak);
   const n = String(users);
-  const max = String(hub.peakOnline);
+  const max = String(peak);
   c.reply(RPL.LOCALUSERS, n, max, `Current local users ${n}, max ${max}`);
   c.reply(RPL.GLOBALUSERS, n, max, `Current global users ${n}, max ${max}`);
 }
