@@ -26,6 +26,32 @@ export const MOVED_MS = 10 * 60_000;
 const N = ROOM_KEY_COUNT;
 
 /**
+ * What MOVE and MOVE_OUT (below) both check first, with the old name's keys as KEYS 1-N
+ * (roomKeyList order: 1 meta, 2 log, 3 state, 4 members) and its `moved` as KEYS N+1: a
+ * room renamed already returns {-2, new name}; an empty one, {-3, ''}.
+ */
+const REFUSE_MOVED_OR_EMPTY = `local moved = redis.call('GET', KEYS[${N + 1}])
+if moved then return {-2, moved} end
+if redis.call('HLEN', KEYS[4]) == 0 then return {-3, ''} end`;
+
+/**
+ * The rename as the room's next event, in MOVE and MOVE_OUT alike (their KEYS 1-3 and ARGV
+ * 1-5): the room's epoch (a fresh one, its stale log dropped, for a room that had none),
+ * its next offset `p`, the stream entry, the publish with the command in ARGV[publish];
+ * then the room's name is the new spelling. Leaves `p` and `epoch` for the reply.
+ */
+const sequenceRename = (publish: number): string => `local epoch = redis.call('HGET', KEYS[1], 'e')
+if not epoch then
+  epoch = ARGV[4]
+  redis.call('DEL', KEYS[2])
+  redis.call('HSET', KEYS[1], 'e', epoch)
+end
+local p = redis.call('HINCRBY', KEYS[1], 's', 1)
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], p .. '-1', 'd', ARGV[2])
+redis.call(ARGV[${publish}], ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
+redis.call('HSET', KEYS[3], 'name', ARGV[5])`;
+
+/**
  * MOVE: the rename's own SEQUENCE, and the move of the room's keys.
  * KEYS: 1-N the old name's keys (roomKeyList order, N = ROOM_KEY_COUNT), N+1 its `moved`
  * key, N+2 - 2N+1 the new name's keys, 2N+2 the new name's `moved` key.
@@ -37,21 +63,10 @@ const N = ROOM_KEY_COUNT;
  * in the room; {-4, ''}: the new name has members.
  */
 export const MOVE = `
-local moved = redis.call('GET', KEYS[${N + 1}])
-if moved then return {-2, moved} end
-if redis.call('HLEN', KEYS[4]) == 0 then return {-3, ''} end
+${REFUSE_MOVED_OR_EMPTY}
 local caseOnly = ARGV[7] == '1'
 if not caseOnly and redis.call('HLEN', KEYS[${N + 1 + 4}]) > 0 then return {-4, ''} end
-local epoch = redis.call('HGET', KEYS[1], 'e')
-if not epoch then
-  epoch = ARGV[4]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch)
-end
-local p = redis.call('HINCRBY', KEYS[1], 's', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], p .. '-1', 'd', ARGV[2])
-redis.call(ARGV[8], ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
-redis.call('HSET', KEYS[3], 'name', ARGV[5])
+${sequenceRename(8)}
 if not caseOnly then
   for i = 1, ${N} do
     if redis.call('EXISTS', KEYS[i]) == 1 then
@@ -117,19 +132,8 @@ return 1
  * ARGV as MOVE's 1-6, 7 the publishing command. Returns as MOVE (no -4).
  */
 export const MOVE_OUT = `
-local moved = redis.call('GET', KEYS[${N + 1}])
-if moved then return {-2, moved} end
-if redis.call('HLEN', KEYS[4]) == 0 then return {-3, ''} end
-local epoch = redis.call('HGET', KEYS[1], 'e')
-if not epoch then
-  epoch = ARGV[4]
-  redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[1], 'e', epoch)
-end
-local p = redis.call('HINCRBY', KEYS[1], 's', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], p .. '-1', 'd', ARGV[2])
-redis.call(ARGV[7], ARGV[1], p .. ':' .. epoch .. ':' .. ARGV[2])
-redis.call('HSET', KEYS[3], 'name', ARGV[5])
+${REFUSE_MOVED_OR_EMPTY}
+${sequenceRename(7)}
 for i = 1, ${N} do
   local out = KEYS[${N + 1} + i]
   if redis.call('EXISTS', KEYS[i]) == 1 then
@@ -215,17 +219,33 @@ export async function moveRoom(
     MOVE,
     [...roomKeyList(a), a.moved, ...roomKeyList(b), b.moved],
     [
-      a.channel,
-      JSON.stringify(envelope),
-      String(streamLength),
-      epoch,
-      e.newName,
-      String(MOVED_MS),
+      ...renameArgv(a.channel, envelope, e, epoch, streamLength),
       from === to ? '1' : '0',
       link.sharded ? 'SPUBLISH' : 'PUBLISH',
     ],
   )) as RedisReply[];
   return positionOf(reply, e);
+}
+
+/**
+ * ARGV 1-6 of MOVE and MOVE_OUT alike: the old channel, the payload, the stream length, a
+ * fresh epoch (the rename's SEQUENCE), the new name as spelled, how long `moved` lasts.
+ */
+function renameArgv(
+  channel: string,
+  envelope: Envelope,
+  e: RenameEvent,
+  epoch: string,
+  streamLength: number,
+): string[] {
+  return [
+    channel,
+    JSON.stringify(envelope),
+    String(streamLength),
+    epoch,
+    e.newName,
+    String(MOVED_MS),
+  ];
 }
 
 function positionOf(reply: RedisReply[], e: RenameEvent): Position {
@@ -276,15 +296,7 @@ async function moveAcrossSlots(
   const reply = (await link.script(
     MOVE_OUT,
     [...roomKeyList(a), a.moved, ...a.outgoing],
-    [
-      a.channel,
-      JSON.stringify(envelope),
-      String(streamLength),
-      epoch,
-      e.newName,
-      String(MOVED_MS),
-      'SPUBLISH',
-    ],
+    [...renameArgv(a.channel, envelope, e, epoch, streamLength), 'SPUBLISH'],
   )) as RedisReply[];
   // (A MOVE_OUT that failed may still have been carried out: a node waiting on the new
   // name finishes the move then; else the reservation expires.)

@@ -634,50 +634,44 @@ export class PostgresStore implements Store {
   }
 
   async prune(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
-    await this.path.queue.flush();
-    const key = room === undefined ? null : fold(room);
-    let removed = 0;
-    if (maxAgeMs > 0) {
-      const r = await this.pool.query(
-        'DELETE FROM messages WHERE ts < $1 AND ($2::text IS NULL OR room_key = $2)',
-        [Date.now() - maxAgeMs, key],
-      );
-      removed += r.rowCount ?? 0;
-    }
-    if (maxCount > 0) {
-      const r = await this.pool.query(
-        `DELETE FROM messages WHERE id IN (
-           SELECT id FROM (
-             SELECT id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
-             FROM messages WHERE $2::text IS NULL OR room_key = $2
-           ) ranked WHERE n > $1)`,
-        [maxCount, key],
-      );
-      removed += r.rowCount ?? 0;
-    }
+    const removed = await this.pruneRows('messages', maxAgeMs, maxCount, room);
     await this.pruneEvents(maxAgeMs, maxCount, room);
     return removed;
   }
 
   async pruneEvents(maxAgeMs: number, maxCount: number, room?: string): Promise<number> {
+    return this.pruneRows('room_events', maxAgeMs, maxCount, room);
+  }
+
+  /**
+   * Retention, the same rule for messages and kept events: rows older than `maxAgeMs`,
+   * then all but the newest `maxCount` of each room (of `room` only, if given).
+   */
+  private async pruneRows(
+    table: keyof typeof ROW_IDENTITY,
+    maxAgeMs: number,
+    maxCount: number,
+    room?: string,
+  ): Promise<number> {
+    const key = ROW_IDENTITY[table];
     await this.path.queue.flush();
-    const key = room === undefined ? null : fold(room);
+    const only = room === undefined ? null : fold(room);
     let removed = 0;
     if (maxAgeMs > 0) {
       const r = await this.pool.query(
-        'DELETE FROM room_events WHERE ts < $1 AND ($2::text IS NULL OR room_key = $2)',
-        [Date.now() - maxAgeMs, key],
+        `DELETE FROM ${table} WHERE ts < $1 AND ($2::text IS NULL OR room_key = $2)`,
+        [Date.now() - maxAgeMs, only],
       );
       removed += r.rowCount ?? 0;
     }
     if (maxCount > 0) {
       const r = await this.pool.query(
-        `DELETE FROM room_events WHERE (room_key, id) IN (
-           SELECT room_key, id FROM (
-             SELECT room_key, id, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
-             FROM room_events WHERE $2::text IS NULL OR room_key = $2
+        `DELETE FROM ${table} WHERE (${key}) IN (
+           SELECT ${key} FROM (
+             SELECT ${key}, ROW_NUMBER() OVER (PARTITION BY room_key ORDER BY id DESC) AS n
+             FROM ${table} WHERE $2::text IS NULL OR room_key = $2
            ) ranked WHERE n > $1)`,
-        [maxCount, key],
+        [maxCount, only],
       );
       removed += r.rowCount ?? 0;
     }
@@ -693,6 +687,12 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 }
+
+/**
+ * The tables retention prunes, and the columns that name one row of each (a kept event's
+ * id is unique within its room only). Table and column names are ours, never input.
+ */
+const ROW_IDENTITY = { messages: 'id', room_events: 'room_key, id' } as const;
 
 /** The ids of `entries` that `inserted` lacks, in order (duplicates within a batch too). */
 function missing(entries: HistoryEntry[], inserted: Set<string>): string[] {

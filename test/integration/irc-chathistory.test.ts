@@ -5,7 +5,8 @@
  * TARGETS.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import type { RawIrcClient } from '../helpers/irc-client.js';
+import { ask, ircClient, tagsOf, untag } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -37,48 +38,13 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function client(nick: string, caps = CAPS): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(irc);
-  if (caps) {
-    c.send(`CAP REQ :${caps}`);
-    await c.expect(/ CAP \S+ ACK /);
-  }
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  if (caps) c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-/** Everything `c` received in answer to `line` (commands are answered in order). */
-async function ask(c: RawIrcClient, line: string): Promise<string[]> {
-  const token = `sync${++n}`;
-  const from = c.lines.length;
-  c.send(line);
-  c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), 10_000);
-  return c.lines.slice(from, -1);
-}
+/** Registers with `caps` ('': no CAP at all). */
+const client = (nick: string, caps = CAPS) => ircClient(irc, nick, caps);
 
 interface Sent {
   id: string;
   time: string;
   text: string;
-}
-
-/** A line without its tag section. */
-function untag(l: string): string {
-  return l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l;
-}
-
-function tagsOf(l: string): Record<string, string> {
-  if (!l.startsWith('@')) return {};
-  return Object.fromEntries(
-    l
-      .slice(1, l.indexOf(' '))
-      .split(';')
-      .map((t) => [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)]),
-  );
 }
 
 /** The texts of the PRIVMSGs of one chathistory batch for `target`, checked for shape. */

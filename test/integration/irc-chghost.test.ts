@@ -7,7 +7,7 @@
  * FAIL. Run with PLUGBOARD_TEST_BUS=async too (npm run test:async-bus).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import { ask, ircClient, type NamedIrcClient } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -25,32 +25,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-type Named = RawIrcClient & { nick: string };
+/** Registers with `caps` ('': no CAP at all). */
+const client = (nick: string, caps = '') =>
+  ircClient(irc, nick, caps, { realname: `${nick} real` });
 
-async function client(nick: string, caps = ''): Promise<Named> {
-  const c = await RawIrcClient.connect(irc);
-  if (caps) {
-    c.send(`CAP REQ :${caps}`);
-    await c.expect(/ CAP \S+ ACK /);
-  }
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick} real`);
-  if (caps) c.send('CAP END');
-  await c.expect(/ 001 /);
-  return Object.assign(c, { nick });
-}
-
-/** Everything `c` received in answer to `command` (commands are answered in order). */
-async function ask(c: RawIrcClient, command: string): Promise<string[]> {
-  const token = `sync${++n}`;
-  const from = c.lines.length;
-  c.send(command);
-  c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), 10_000);
-  return c.lines.slice(from, -1);
-}
-
-async function oper(): Promise<Named> {
+async function oper(): Promise<NamedIrcClient> {
   const o = await client(unique('boss'));
   o.send('OPER boss pw');
   await o.expect(/ 381 /);
@@ -202,7 +181,7 @@ describe('CHGHOST', () => {
  * One operator for the tests below: OPER is rate-limited per address (moderation.ts), and
  * the tests above have used most of the allowance.
  */
-let sharedOper: Promise<Named> | null = null;
+let sharedOper: Promise<NamedIrcClient> | null = null;
 afterAll(async () => (await sharedOper)?.close());
 
 describe('CHGHOST and MONITOR (extended-monitor)', () => {

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import { ask, ircClient, tagsOf } from '../helpers/irc-setup.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -24,38 +24,8 @@ let n = 0;
 const unique = (base: string) => `${base}${(++n).toString(36)}${Date.now().toString(36).slice(-3)}`;
 const CAPS = 'batch server-time message-tags echo-message draft/chathistory';
 
-async function client(server: RunningServer, nick: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(portOf(server, 'irc'));
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \S+ ACK /);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-async function ask(c: RawIrcClient, line: string): Promise<string[]> {
-  const token = `sync${++n}`;
-  const from = c.lines.length;
-  c.send(line);
-  c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), 10_000);
-  return c.lines.slice(from, -1);
-}
-
-/** A line's tags, escaped values as sent. */
-function tagsOf(l: string): Record<string, string> {
-  if (!l.startsWith('@')) return {};
-  return Object.fromEntries(
-    l
-      .slice(1, l.indexOf(' '))
-      .split(';')
-      .map((t) =>
-        t.includes('=') ? [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)] : [t, ''],
-      ),
-  );
-}
+const client = (server: RunningServer, nick: string, caps: string) =>
+  ircClient(portOf(server, 'irc'), nick, caps);
 
 const CLIENT_TAGS = { '+draft/reply': 'ref1', '+example.com/note': 'a\\sb\\:c', '+typing': '' };
 const TAG_SECTION = '@+draft/reply=ref1;+example.com/note=a\\sb\\:c;+typing';

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import { ask, ircClient } from '../helpers/irc-setup.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { portOf, startTestServer } from '../helpers/server.js';
@@ -36,29 +36,9 @@ afterAll(async () => {
   postgres?.stop();
 });
 
-type Named = RawIrcClient & { nick: string };
-
-async function client(server: RunningServer, nick: string, caps = ''): Promise<Named> {
-  const c = await RawIrcClient.connect(portOf(server, 'irc'));
-  if (caps) {
-    c.send(`CAP REQ :${caps}`);
-    await c.expect(/ CAP \S+ ACK /);
-  }
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  if (caps) c.send('CAP END');
-  await c.expect(/ 001 /);
-  return Object.assign(c, { nick });
-}
-
-async function ask(c: RawIrcClient, command: string): Promise<string[]> {
-  const token = `sync${++n}`;
-  const from = c.lines.length;
-  c.send(command);
-  c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), 10_000);
-  return c.lines.slice(from, -1);
-}
+/** Registers on `server` with `caps` ('': no CAP at all). */
+const client = (server: RunningServer, nick: string, caps = '') =>
+  ircClient(portOf(server, 'irc'), nick, caps);
 
 test(
   'a join is kept once; CHGHOST from one node reaches the other',

@@ -6,7 +6,8 @@
  * messages alone, as before. Big rooms' comings and goings are not kept.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import type { RawIrcClient } from '../helpers/irc-client.js';
+import { ask, ircClient, tagsOf, untag } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -39,40 +40,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function client(nick: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(irc);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \S+ ACK /);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick} real`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-/** Everything `c` received in answer to `command` (commands are answered in order). */
-async function ask(c: RawIrcClient, command: string): Promise<string[]> {
-  const token = `sync${++n}`;
-  const from = c.lines.length;
-  c.send(command);
-  c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), 10_000);
-  return c.lines.slice(from, -1);
-}
-
-function tagsOf(l: string): Record<string, string> {
-  if (!l.startsWith('@')) return {};
-  return Object.fromEntries(
-    l
-      .slice(1, l.indexOf(' '))
-      .split(';')
-      .map((t) =>
-        t.includes('=') ? [t.slice(0, t.indexOf('=')), t.slice(t.indexOf('=') + 1)] : [t, ''],
-      ),
-  );
-}
-
-const untag = (l: string) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l);
+const client = (nick: string, caps: string) =>
+  ircClient(irc, nick, caps, { realname: `${nick} real` });
 
 /** The lines inside the one chathistory batch of `lines`, checked for shape. */
 function batch(lines: string[], target: string): string[] {

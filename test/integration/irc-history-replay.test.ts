@@ -3,7 +3,8 @@
  * as live delivery is, and visibly a replay for clients that cannot show it as one.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import type { RawIrcClient } from '../helpers/irc-client.js';
+import { ask, ircClient, untag } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -22,41 +23,22 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 /** Registers with `caps` (none: no CAP at all). */
-async function ircClient(name: string, caps: string): Promise<RawIrcClient> {
-  if (!caps) return RawIrcClient.register(irc, name);
-  const c = await RawIrcClient.connect(irc);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
+const client = (name: string, caps: string) => ircClient(irc, name, caps);
 
 /**
  * Joins `room` and returns every line the join produced: commands run in order, so the
  * PONG to a PING sent after JOIN comes after the whole replay.
  */
-async function joinAndCollect(c: RawIrcClient, room: string): Promise<string[]> {
-  const from = c.lines.length;
-  c.send(`JOIN ${room}`);
-  c.send('PING :replayed');
-  await c.expect(/ PONG .*replayed/);
-  return c.lines.slice(from, -1);
-}
+const joinAndCollect = (c: RawIrcClient, room: string) => ask(c, `JOIN ${room}`, 5000);
 
-/** A line without its tag section, and its bytes on the wire with CR LF. */
-function untagged(l: string): string {
-  return l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l;
-}
-const wireBytes = (l: string) => Buffer.byteLength(untagged(l)) + 2;
+/** A line's bytes on the wire (without its tags), with CR LF. */
+const wireBytes = (l: string) => Buffer.byteLength(untag(l)) + 2;
 
 /** The text (trailing parameter) of each PRIVMSG among `lines`. */
 function texts(lines: string[], room: string): string[] {
   const head = ` PRIVMSG ${room} :`;
   return lines
-    .map(untagged)
+    .map(untag)
     .filter((l) => l.includes(head))
     .map((l) => l.slice(l.indexOf(head) + head.length));
 }
@@ -83,7 +65,7 @@ test('a 3,000-character line from nc is replayed in lines within 512 bytes, noth
   t.send('/history 1');
   await t.expect(/w0xyz/);
   for (const caps of ['server-time batch message-tags', 'server-time', '']) {
-    const c = await ircClient(unique('late'), caps);
+    const c = await client(unique('late'), caps);
     const got = joinAndCollect(c, room);
     const lines = await got;
     const pieces = texts(lines, room);
@@ -100,8 +82,8 @@ test('a 3,000-character line from nc is replayed in lines within 512 bytes, noth
 test('replay splits as live delivery does: the same lines, byte for byte', async () => {
   const room = unique('#same');
   const t = await talker(room);
-  const live = await ircClient(unique('live'), 'server-time batch');
-  const speaker = await ircClient(unique('speaker'), '');
+  const live = await client(unique('live'), 'server-time batch');
+  const speaker = await client(unique('speaker'), '');
   for (const c of [live, speaker]) {
     c.send(`JOIN ${room}`);
     await c.expect(new RegExp(` 366 \\S+ ${room} `));
@@ -116,11 +98,11 @@ test('replay splits as live delivery does: the same lines, byte for byte', async
   await live.expect(/ PRIVMSG .*:y{100}/);
   live.send('PING :live');
   await live.expect(/ PONG .*live/);
-  const liveLines = live.lines.filter((l) => l.includes(' PRIVMSG ')).map(untagged);
-  const late = await ircClient(unique('late'), 'server-time batch');
+  const liveLines = live.lines.filter((l) => l.includes(' PRIVMSG ')).map(untag);
+  const late = await client(unique('late'), 'server-time batch');
   const replayed = (await joinAndCollect(late, room))
     .filter((l) => l.includes(' PRIVMSG '))
-    .map(untagged);
+    .map(untag);
   expect(replayed).toEqual(liveLines);
   for (const c of [live, late, speaker, t]) c.close();
 });
@@ -133,8 +115,8 @@ test('without batch, the replay is announced and each line carries its original 
   t.send('/history 2');
   await t.expect(/waves/);
   for (const caps of ['', 'server-time']) {
-    const c = await ircClient(unique('plain'), caps);
-    const lines = (await joinAndCollect(c, room)).map(untagged);
+    const c = await client(unique('plain'), caps);
+    const lines = (await joinAndCollect(c, room)).map(untag);
     const start = lines.findIndex((l) => / NOTICE /.test(l));
     expect(start, caps).toBeGreaterThan(-1);
     expect(lines[start]).toMatch(
@@ -159,7 +141,7 @@ test('with server-time and batch, the replay is the chathistory batch with untou
   t.send('kept as said');
   t.send('/history 1');
   await t.expect(/kept as said/);
-  const c = await ircClient(unique('modern'), 'server-time batch');
+  const c = await client(unique('modern'), 'server-time batch');
   const lines = await joinAndCollect(c, room);
   const open = lines.findIndex((l) => / BATCH \+\S+ chathistory /.test(l));
   expect(open).toBeGreaterThan(-1);

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawIrcClient } from '../helpers/irc-client.js';
+import { ircClient, sync } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -22,23 +23,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Registers with the given capabilities. */
-async function withCaps(name: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(irc);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-/** Waits until `c` has answered a PING, so anything sent before it has arrived. */
-async function sync(c: RawIrcClient, token: string): Promise<void> {
-  c.send(`PING ${token}`);
-  await c.expect(new RegExp(`PONG .*${token}`));
-}
+/** Registers on the server's IRC port with `caps`. */
+const withCaps = (name: string, caps: string) => ircClient(irc, name, caps);
 
 describe('TAGMSG', () => {
   test('relayed with client tags to message-tags clients only; never to line users', async () => {

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawFramedClient } from '../helpers/framed-client.js';
 import { RawIrcClient } from '../helpers/irc-client.js';
+import { ircClient, sync } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
@@ -32,24 +33,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function withCaps(name: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(irc);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-/** Waits until `c` has answered a PING, so anything sent before it has arrived. */
-let syncs = 0;
-async function sync(c: RawIrcClient): Promise<void> {
-  const token = `sync${++syncs}`;
-  c.send(`PING ${token}`);
-  await c.expect(new RegExp(`PONG .*${token}`));
-}
+/** Registers on the server's IRC port with `caps`. */
+const withCaps = (name: string, caps: string) => ircClient(irc, name, caps);
 
 /** The last parameter of a line (after ' :', or its last word when it has no colon). */
 function lastParam(l: string): string {

@@ -8,7 +8,7 @@ import { AsyncBus, AsyncWire } from '../../src/cluster/async.js';
 import { silentLogger } from '../../src/core/ports.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import { ircClient } from '../helpers/irc-setup.js';
 import { portOf, testConfig } from '../helpers/server.js';
 
 let a: RunningServer;
@@ -25,22 +25,11 @@ afterAll(async () => {
   await b?.close();
 });
 
-async function client(port: number, nick: string, sasl?: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :draft/read-marker${sasl ? ' sasl' : ''}`);
-  await c.expect(/ CAP \S+ ACK /);
-  if (sasl) {
-    c.send('AUTHENTICATE PLAIN');
-    await c.expect(/^AUTHENTICATE \+$/);
-    c.send(`AUTHENTICATE ${Buffer.from(`\0${sasl}\0two-nodes-pw`).toString('base64')}`);
-    await c.expect(/ 903 /);
-  }
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
+/** Registers with draft/read-marker; with `sasl`, logged in as that account. */
+const client = (port: number, nick: string, sasl?: string) =>
+  ircClient(port, nick, `draft/read-marker${sasl ? ' sasl' : ''}`, {
+    sasl: sasl ? { account: sasl, password: 'two-nodes-pw' } : undefined,
+  });
 
 test("MARKREAD on one node reaches the account's connection on the other", async () => {
   const here = await client(portOf(a, 'irc'), 'mnode');

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { RawFramedClient, type Msg } from '../helpers/framed-client.js';
-import { RawIrcClient } from '../helpers/irc-client.js';
+import type { RawIrcClient } from '../helpers/irc-client.js';
+import { ask as askIrc, ircClient, untag } from '../helpers/irc-setup.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import type { RunningServer } from '../../src/server.js';
 import { markerAt } from '../../src/core/read-markers.js';
@@ -41,41 +42,12 @@ async function start(): Promise<{ irc: number; framed: number }> {
 let n = 0;
 const unique = (base: string) => `${base}${(++n).toString(36)}${Date.now().toString(36).slice(-3)}`;
 
-async function ircClient(port: number, nick: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \S+ ACK /);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
 /** Logs in with SASL PLAIN as `account` (the nick may differ). */
-async function saslClient(port: number, nick: string, account: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send('CAP REQ :sasl draft/read-marker');
-  await c.expect(/ CAP \S+ ACK /);
-  c.send('AUTHENTICATE PLAIN');
-  await c.expect(/^AUTHENTICATE \+$/);
-  c.send(`AUTHENTICATE ${Buffer.from(`\0${account}\0${PASSWORD}`).toString('base64')}`);
-  await c.expect(/ 903 /);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
+const saslClient = (port: number, nick: string, account: string) =>
+  ircClient(port, nick, 'sasl draft/read-marker', { sasl: { account, password: PASSWORD } });
 
-async function ask(c: RawIrcClient, line: string): Promise<string[]> {
-  const token = `sync${++n}`;
-  const from = c.lines.length;
-  c.send(line);
-  c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`));
-  return c.lines.slice(from, -1).map((l) => (l.startsWith('@') ? l.slice(l.indexOf(' ') + 1) : l));
-}
+/** The answer to `line`, without tags. */
+const ask = async (c: RawIrcClient, line: string) => (await askIrc(c, line, 5000)).map(untag);
 
 async function request(c: RawFramedClient, req: Record<string, unknown>): Promise<Msg> {
   const ref = `r${++n}`;

@@ -11,28 +11,13 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunningServer } from '../../src/server.js';
 import { RawFramedClient } from '../helpers/framed-client.js';
 import { RawIrcClient } from '../helpers/irc-client.js';
+import { ircClient, ircJoin } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 
 let postgres: TestPostgres | null = null;
 afterAll(() => postgres?.stop());
-
-async function withCaps(port: number, name: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-async function ircJoin(c: RawIrcClient, room: string): Promise<void> {
-  c.send(`JOIN ${room}`);
-  await c.expect(new RegExp(` 366 \\S+ ${room} `));
-}
 
 for (const store of ['memory', 'sqlite', 'postgres']) {
   test(`${store}: a line user away during a rename is told what they missed, under the new name`, async () => {
@@ -46,7 +31,7 @@ for (const store of ['memory', 'sqlite', 'postgres']) {
       '0',
     ]);
     try {
-      const alice = await withCaps(portOf(server, 'irc'), 'alice', 'draft/channel-rename');
+      const alice = await ircClient(portOf(server, 'irc'), 'alice', 'draft/channel-rename');
       await ircJoin(alice, '#club');
       alice.send('PRIVMSG #club :before');
       const tom = await LineClient.named(portOf(server, 'line'), 'tom');
@@ -95,12 +80,12 @@ describe('the old name, the grace and the cooldown', () => {
   test('joining the old name: FAIL with the capability, 470 and the join without, line and JSON joined', async () => {
     const old = `#old${++n}`;
     const renamed = `#new${n}`;
-    const op = await withCaps(irc, `op${n}`, 'draft/channel-rename');
+    const op = await ircClient(irc, `op${n}`, 'draft/channel-rename');
     await ircJoin(op, old);
     op.send(`RENAME ${old} ${renamed} :moving`);
     await op.expect(new RegExp(` RENAME ${old} ${renamed} :moving`));
 
-    const modern = await withCaps(irc, `modern${n}`, 'draft/channel-rename');
+    const modern = await ircClient(irc, `modern${n}`, 'draft/channel-rename');
     modern.send(`JOIN ${old}`);
     await modern.expect(
       new RegExp(` FAIL JOIN CHANNEL_RENAMED ${old} ${renamed} :The channel has been renamed`),
@@ -128,7 +113,7 @@ describe('the old name, the grace and the cooldown', () => {
   test('a member of the renamed room joining the old name gets a new room (irctest)', async () => {
     const old = `#old${++n}`;
     const renamed = `#new${n}`;
-    const op = await withCaps(irc, `op${n}`, 'draft/channel-rename');
+    const op = await ircClient(irc, `op${n}`, 'draft/channel-rename');
     const baz = await RawIrcClient.register(irc, `baz${n}`);
     await ircJoin(op, old);
     await ircJoin(baz, old);
@@ -138,7 +123,7 @@ describe('the old name, the grace and the cooldown', () => {
     baz.send(`MODE ${old} +k beer`);
     await baz.expect(new RegExp(` MODE ${old} \\+k beer`));
     // Now that a room of the old name exists, nobody is redirected from it.
-    const other = await withCaps(irc, `other${n}`, 'draft/channel-rename');
+    const other = await ircClient(irc, `other${n}`, 'draft/channel-rename');
     other.send(`JOIN ${old} beer`);
     await other.expect(new RegExp(` 366 \\S+ ${old} `));
     for (const c of [op, baz, other]) c.close();
@@ -146,7 +131,7 @@ describe('the old name, the grace and the cooldown', () => {
 
   test('a room operator cannot rename again within the cooldown; a change of case can', async () => {
     const a = `#cool${++n}`;
-    const op = await withCaps(irc, `op${n}`, 'draft/channel-rename');
+    const op = await ircClient(irc, `op${n}`, 'draft/channel-rename');
     await ircJoin(op, a);
     op.send(`RENAME ${a} #cooler${n}`);
     await op.expect(new RegExp(` RENAME ${a} #cooler${n} `));

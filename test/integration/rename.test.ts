@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { RawFramedClient, type Msg } from '../helpers/framed-client.js';
 import { RawIrcClient } from '../helpers/irc-client.js';
+import { ircClient, ircJoin, sync } from '../helpers/irc-setup.js';
 import { LineClient } from '../helpers/line-client.js';
 import { portOf, startTestServer } from '../helpers/server.js';
 import { WsClient } from '../helpers/ws-client.js';
@@ -47,26 +48,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function withCaps(name: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(irc);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-async function sync(c: RawIrcClient, token: string): Promise<void> {
-  c.send(`PING ${token}`);
-  await c.expect(new RegExp(`PONG .*${token}`));
-}
-
-async function ircJoin(c: RawIrcClient, room: string, key = ''): Promise<void> {
-  c.send(`JOIN ${room}${key ? ` ${key}` : ''}`);
-  await c.expect(new RegExp(` 366 \\S+ ${room} `));
-}
+/** Registers on the server's IRC port with `caps`. */
+const withCaps = (name: string, caps: string) => ircClient(irc, name, caps);
 
 const isRename = (room: string) => (m: Msg) => m.type === 'rename' && m.room === room;
 

@@ -10,6 +10,7 @@ import { silentLogger } from '../../../src/core/ports.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { RawFramedClient } from '../../helpers/framed-client.js';
 import { RawIrcClient } from '../../helpers/irc-client.js';
+import { ircClient } from '../../helpers/irc-setup.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { spawnServer } from '../../helpers/process.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
@@ -31,19 +32,8 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-async function withCaps(port: number, name: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
 test('a watcher on one node hears of a person on the other coming, changing and going', async () => {
-  const watcher = await withCaps(
+  const watcher = await ircClient(
     portOf(a, 'irc'),
     'watcher',
     'extended-monitor away-notify setname',
@@ -51,7 +41,7 @@ test('a watcher on one node hears of a person on the other coming, changing and 
   watcher.send('MONITOR + remote,renamed');
   await watcher.expect(/ 731 watcher :?remote,renamed$/);
 
-  const remote = await withCaps(portOf(b, 'irc'), 'remote', 'setname');
+  const remote = await ircClient(portOf(b, 'irc'), 'remote', 'setname');
   await watcher.expect(/ 730 watcher :?remote!~remote@127\.0\.0\.1$/);
 
   remote.send('AWAY :out to lunch');

@@ -12,6 +12,7 @@ import { RedisBus, sequenceEnvelope } from '../../../src/cluster/redis-bus.js';
 import { startServer, type RunningServer } from '../../../src/server.js';
 import { RawFramedClient } from '../../helpers/framed-client.js';
 import { RawIrcClient } from '../../helpers/irc-client.js';
+import { ircClient, ircJoin } from '../../helpers/irc-setup.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { startRedis, type TestRedis } from '../../helpers/redis.js';
 import {
@@ -59,22 +60,6 @@ beforeEach(async () => {
   }
 });
 
-async function withCaps(port: number, nick: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-async function ircJoin(c: RawIrcClient, room: string): Promise<void> {
-  c.send(`JOIN ${room}`);
-  await c.expect(new RegExp(` 366 \\S+ ${room} `));
-}
-
 const meta = async (room: string) => redis.cli('HGET', `pb:{r:${room}}:meta`, 's');
 
 describe('a rename on two nodes', () => {
@@ -83,7 +68,7 @@ describe('a rename on two nodes', () => {
     const room = `#spread${++n}`;
     const to = `#moved${n}`;
     const aName = name('alice');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    const alice = await ircClient(portOf(a, 'irc'), aName, 'draft/channel-rename');
     await ircJoin(alice, room);
     alice.send(`TOPIC ${room} :kept across nodes`);
     await alice.expect(/ TOPIC /);
@@ -149,9 +134,9 @@ describe('a rename on two nodes', () => {
       const room = `#race${++n}`;
       const aName = name('alice');
       const bName = name('bob');
-      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      const alice = await ircClient(portOf(a, 'irc'), aName, 'draft/channel-rename');
       await ircJoin(alice, room);
-      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      const bob = await ircClient(portOf(b, 'irc'), bName, 'draft/channel-rename');
       await ircJoin(bob, room);
       alice.send(`MODE ${room} +o ${bName}`);
       await bob.expect(new RegExp(` MODE ${room} \\+o ${bName}`));
@@ -190,7 +175,7 @@ describe('a rename on two nodes', () => {
     const room = `#late${++n}`;
     const to = `${room}-new`;
     const aName = name('alice');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    const alice = await ircClient(portOf(a, 'irc'), aName, 'draft/channel-rename');
     await ircJoin(alice, room);
     const bName = name('bob');
     const bob = await RawIrcClient.register(portOf(nodes[1] as RunningServer, 'irc'), bName);
@@ -270,7 +255,7 @@ describe('a rename on a Redis Cluster', () => {
     const room = `#Shard${++n}`;
     const to = await otherShard(room);
     const aName = name('alice');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    const alice = await ircClient(portOf(a, 'irc'), aName, 'draft/channel-rename');
     await ircJoin(alice, room);
     const irv = await RawIrcClient.register(portOf(b, 'irc'), name('irv'));
     await ircJoin(irv, room);
@@ -349,9 +334,9 @@ describe('a rename on a Redis Cluster', () => {
   test('a change of case stays in its slot and works', async () => {
     const [a, b] = servers as [RunningServer, RunningServer];
     const room = `#Case${++n}`;
-    const alice = await withCaps(portOf(a, 'irc'), name('alice'), 'draft/channel-rename');
+    const alice = await ircClient(portOf(a, 'irc'), name('alice'), 'draft/channel-rename');
     await ircJoin(alice, room);
-    const bob = await withCaps(portOf(b, 'irc'), name('bob'), 'draft/channel-rename');
+    const bob = await ircClient(portOf(b, 'irc'), name('bob'), 'draft/channel-rename');
     await ircJoin(bob, room);
     alice.send(`RENAME ${room} ${room.toLowerCase()} :case`);
     await alice.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
@@ -396,9 +381,9 @@ describe.each(REDIS_BACKENDS)('a JOIN of the new name racing a rename ($name)', 
       const to = `#jnew${n}`;
       const aName = name('alice');
       const bName = name('bob');
-      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      const alice = await ircClient(portOf(a, 'irc'), aName, 'draft/channel-rename');
       await ircJoin(alice, room);
-      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      const bob = await ircClient(portOf(b, 'irc'), bName, 'draft/channel-rename');
       const rename = () => alice.send(`RENAME ${room} ${to} :race`);
       const join = () => bob.send(`JOIN ${to}`);
       if (delayMs < 0) {
