@@ -307,11 +307,7 @@ export class Hub implements Core {
           this.rooms.apply(event);
           this.renames.noteApplied(event);
           this.fanout.deliver(event);
-          if (nodeOf(event.origin) === this.nodeId) {
-            this.renames
-              .remember(event)
-              .catch((err: unknown) => this.log.warn({ err }, 'rename not remembered'));
-          }
+          if (nodeOf(event.origin) === this.nodeId) this.renames.remember(event);
           return;
         default:
           this.rooms.apply(event, offset, epoch);

@@ -405,6 +405,22 @@ export interface BanRecord {
   expiresAt: number | null;
 }
 
+/**
+ * A room rename as the store remembers it (core/rename.ts): where an old name went, for
+ * resuming clients, reading positions and `--rename-grace`. One per old name.
+ */
+export interface RenameRecord {
+  /** The old name, folded (names.ts). */
+  from: string;
+  /** The new name, as spelled. */
+  to: string;
+  /** When (ms: the rename event's time). */
+  at: number;
+  /** Who renamed it (a name, or the server's). */
+  by: string;
+  reason: string;
+}
+
 /** A store's write figures, for metrics and the admin console. */
 export interface StoreStats {
   /** Writes committed (messages and small writes). */
@@ -485,6 +501,18 @@ export interface Store {
    * is kept under `to` when this is called (the rename checks), so no rows merge.
    */
   renameRoom(from: string, to: string): void;
+  /**
+   * Remembers a rename (queued like other small writes): one row per old name, written on
+   * its own, so renames recorded at once (by several nodes of a cluster) all stay; a later
+   * rename of that name replaces an earlier one, never the reverse (a write that lands
+   * late changes nothing). Only the newest `keep` (by time) are kept, give or take those
+   * of one millisecond.
+   */
+  saveRename(rename: RenameRecord, keep: number): void;
+  /** The newest `limit` renames remembered, oldest first. */
+  renames(limit: number): Promise<RenameRecord[]>;
+  /** The rename remembered of the old name `from` (folded), or null. */
+  renamedFrom(from: string): Promise<RenameRecord | null>;
   /** Saves (inserts or replaces, keyed by room, mask and kind) a ban or mute. */
   saveBan(ban: BanRecord): void;
   deleteBan(room: string, mask: string, kind: 'ban' | 'mute'): void;

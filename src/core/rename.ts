@@ -11,13 +11,14 @@
  * no kept settings, bans or mutes, no stored history. So the store's rows never merge two
  * rooms. A rename that only changes case is always allowed (the spec says MUST).
  *
- * Renames are remembered (the store's `room-renames` setting, the newest RENAMES_KEPT, and
- * what this node applied, at once): a client resuming with the old name in its token
- * (JSON `hello` with `token`, `join` with `since`) is led to the new room, and a name's
- * saved reading positions (telnet's "you missed") follow the room (`follow`): a position
- * is a message id, which carries its time, so a position from before the rename belongs
- * to the renamed room and one from after to a new room of the old name, whichever node
- * wrote it and whenever that write landed.
+ * Renames are remembered (the store's renames, one row per old name, the newest
+ * RENAMES_KEPT, written by the node that made the rename; and what this node applied, at
+ * once): a client resuming with the old name in its token (JSON `hello` with `token`,
+ * `join` with `since`) is led to the new room, and a name's saved reading positions
+ * (telnet's "you missed") follow the room (`follow`): a position is a message id, which
+ * carries its time, so a position from before the rename belongs to the renamed room and
+ * one from after to a new room of the old name, whichever node wrote it and whenever that
+ * write landed.
  *
  * For `--rename-grace` after a rename (the spec's optional redirection), a join of the old
  * name by someone who was not in the room is led to the new name (`redirect`): IRC with
@@ -34,11 +35,17 @@ import { ChatError, ErrorCode } from './errors.js';
 import type { RenameEvent } from './events.js';
 import { requireRegistered, requireRoom } from './membership.js';
 import { checkRoom, fold } from './names.js';
+import type { RenameRecord } from './ports.js';
 import type { Session } from './session.js';
 import { cleanText } from './text.js';
 
-/** The store setting that remembers renames: JSON [[from (folded), to, at, by, reason]]. */
-export const RENAMES_SETTING = 'room-renames';
+/**
+ * The store setting that remembered renames before the store kept them one by one: JSON
+ * [[from (folded), to, at, by, reason]], which each rename read, changed and wrote back (two
+ * nodes renaming at once lost one). Existing deployments have it: read once, into the
+ * store's renames, then deleted.
+ */
+export const LEGACY_RENAMES_SETTING = 'room-renames';
 /** How many renames are remembered for resuming clients. */
 export const RENAMES_KEPT = 200;
 /** Longest chain of renames followed (a → b → c …): bounds a lookup. */
@@ -47,8 +54,6 @@ const CHAIN_MAX = 16;
 const APPLIED_KEPT = 1000;
 /** Milliseconds in a message id's time (ids.ts: ms × 10^6 + …). */
 const ID_MS = 1_000_000n;
-
-type Record = [from: string, to: string, at: number, by: string, reason: string];
 
 /** A rename as remembered: enough to tell a resuming client what happened. */
 export interface PastRename {
@@ -70,9 +75,9 @@ export class Renames {
    * Renames this node applied, by folded old name: known here at once, before (and
    * whether or not) the store has the record the renaming node writes.
    */
-  private readonly applied = new Map<string, Record>();
-  /** remember() calls, one after the other: each rewrites the whole list. */
-  private remembering: Promise<void> = Promise.resolve();
+  private readonly applied = new Map<string, RenameRecord>();
+  /** The legacy setting's renames moved into the store (once; again after a failure). */
+  private imported: Promise<void> | null = null;
 
   constructor(private readonly core: Core) {}
 
@@ -163,7 +168,7 @@ export class Renames {
     const cooldown = this.core.options.renameCooldownMs;
     if (cooldown <= 0) return;
     let last = 0;
-    for (const r of await this.records()) if (fold(r[1]) === key && r[2] > last) last = r[2];
+    for (const r of await this.records()) if (fold(r.to) === key && r.at > last) last = r.at;
     const wait = last + cooldown - this.core.clock.now();
     if (wait > 0) {
       throw new ChatError(
@@ -186,18 +191,12 @@ export class Renames {
 
   /**
    * Remembers an applied rename (the node that made it writes it to the store, for
-   * resuming clients on any node and after a restart).
+   * resuming clients on any node and after a restart): one row of its own, queued, so
+   * renames made at once on several nodes all stay.
    */
-  remember(e: RenameEvent): Promise<void> {
-    const done = this.remembering.then(async () => {
-      if (fold(e.room) === fold(e.newName)) return;
-      const list = await this.load();
-      const kept = list.filter(([from]) => from !== fold(e.room));
-      kept.push(recordOf(e));
-      this.core.store.setSetting(RENAMES_SETTING, JSON.stringify(kept.slice(-RENAMES_KEPT)));
-    });
-    this.remembering = done.catch(() => undefined);
-    return done;
+  remember(e: RenameEvent): void {
+    if (fold(e.room) === fold(e.newName)) return;
+    this.core.store.saveRename(recordOf(e), RENAMES_KEPT);
   }
 
   /** A rename applied on this node (every node that held the room): known here at once. */
@@ -236,13 +235,14 @@ export class Renames {
    * keep the further one.
    */
   async follow(positions: { [room: string]: string }): Promise<{ [room: string]: string }> {
+    if (Object.keys(positions).length === 0) return positions;
     const list = await this.records();
     if (list.length === 0) return positions;
-    const byFrom = new Map<string, Record[]>();
+    const byFrom = new Map<string, RenameRecord[]>();
     for (const r of list) {
-      const mine = byFrom.get(r[0]);
+      const mine = byFrom.get(r.from);
       if (mine) mine.push(r);
-      else byFrom.set(r[0], [r]);
+      else byFrom.set(r.from, [r]);
     }
     const out: { [room: string]: string } = {};
     const keyed = new Map<string, string>();
@@ -252,10 +252,10 @@ export class Renames {
       for (let i = 0; at !== null && i < CHAIN_MAX; i++) {
         // The first rename of this name at or after the position: the room it was in.
         const from = at;
-        const r = byFrom.get(fold(name))?.find((x) => x[2] >= from);
+        const r = byFrom.get(fold(name))?.find((x) => x.at >= from);
         if (r === undefined) break;
-        name = r[1];
-        at = r[2];
+        name = r.to;
+        at = r.at;
       }
       const was = keyed.get(fold(name));
       if (was !== undefined) {
@@ -274,61 +274,100 @@ export class Renames {
    */
   async current(name: string): Promise<PastRename | null> {
     if (this.core.rooms.get(name)) return null;
-    const list = await this.records();
-    if (list.length === 0) return null;
-    const by = new Map(list.map((r) => [r[0], r]));
+    // One store lookup per name of the chain (a join of a name never renamed: one lookup
+    // that finds nothing), each name looked up once even if the chain comes back to it.
+    const seen = new Map<string, RenameRecord | null>();
     let at = fold(name);
     let found: PastRename | null = null;
     let left: number | null = null;
     for (let i = 0; i < CHAIN_MAX; i++) {
-      const r = by.get(at);
-      if (r === undefined) break;
-      left ??= r[2];
-      found = { room: name, to: r[1], at: r[2], by: r[3], reason: r[4], left };
-      at = fold(r[1]);
-      if (this.core.rooms.get(r[1])) break;
+      let r = seen.get(at);
+      if (r === undefined) {
+        r = await this.latest(at);
+        seen.set(at, r);
+      }
+      if (r === null) break;
+      left ??= r.at;
+      found = { room: name, to: r.to, at: r.at, by: r.by, reason: r.reason, left };
+      at = fold(r.to);
+      if (this.core.rooms.get(r.to)) break;
     }
     return found;
   }
 
-  /**
-   * The stored renames and this node's applied ones, oldest first (a name renamed twice:
-   * the later counts, as in the stored list).
-   */
-  private async records(): Promise<Record[]> {
-    const stored = await this.load();
-    if (this.applied.size === 0) return stored;
-    const known = new Set(stored.map((r) => `${r[0]} ${r[2]}`));
-    const all = [
-      ...stored,
-      ...[...this.applied.values()].filter((r) => !known.has(`${r[0]} ${r[2]}`)),
-    ];
-    return all.sort((a, b) => a[2] - b[2]);
+  /** The latest rename of the old name `key` (folded): the store's or one applied here. */
+  private async latest(key: string): Promise<RenameRecord | null> {
+    await this.importLegacy();
+    const stored = await this.core.store.renamedFrom(key).catch(() => null);
+    const mine = this.applied.get(key);
+    if (mine === undefined) return stored;
+    return stored === null || mine.at > stored.at ? mine : stored;
   }
 
-  private async load(): Promise<Record[]> {
-    const raw = await this.core.store.getSetting(RENAMES_SETTING).catch(() => null);
-    if (raw === null) return [];
-    try {
-      const v = JSON.parse(raw) as unknown;
-      if (!Array.isArray(v)) return [];
-      return v.filter(
-        (r): r is Record =>
-          Array.isArray(r) &&
-          typeof r[0] === 'string' &&
-          typeof r[1] === 'string' &&
-          typeof r[2] === 'number' &&
-          typeof r[3] === 'string' &&
-          typeof r[4] === 'string',
-      );
-    } catch {
-      return [];
-    }
+  /**
+   * The stored renames and this node's applied ones, oldest first (a name renamed twice:
+   * the later counts, as in the store).
+   */
+  private async records(): Promise<RenameRecord[]> {
+    await this.importLegacy();
+    const stored = await this.core.store.renames(RENAMES_KEPT).catch(() => []);
+    if (this.applied.size === 0) return stored;
+    const known = new Set(stored.map((r) => `${r.from} ${r.at}`));
+    const all = [
+      ...stored,
+      ...[...this.applied.values()].filter((r) => !known.has(`${r.from} ${r.at}`)),
+    ];
+    return all.sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * Moves the legacy setting's renames into the store's (LEGACY_RENAMES_SETTING), once per
+   * process: the upsert keeps the later of two records of a name, so it may run beside
+   * new renames, on several nodes at once, or again. The setting is deleted only as it was
+   * read: a node of the previous version that wrote it meanwhile keeps its list for the
+   * next start to bring in.
+   */
+  private importLegacy(): Promise<void> {
+    this.imported ??= (async () => {
+      const { store } = this.core;
+      const raw = await store.getSetting(LEGACY_RENAMES_SETTING);
+      if (raw === null) return;
+      for (const r of legacyRecords(raw)) store.saveRename(r, RENAMES_KEPT);
+      await store.pruneSettings?.(LEGACY_RENAMES_SETTING, (v) => v === raw);
+    })().catch(() => {
+      this.imported = null; // the store is away: the next lookup tries again
+    });
+    return this.imported;
   }
 }
 
-function recordOf(e: RenameEvent): Record {
-  return [fold(e.room), e.newName, e.ts, e.by.name, e.reason];
+function recordOf(e: RenameEvent): RenameRecord {
+  return { from: fold(e.room), to: e.newName, at: e.ts, by: e.by.name, reason: e.reason };
+}
+
+/** The well-formed records of the legacy setting's list, or none. */
+function legacyRecords(raw: string): RenameRecord[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(v)) return [];
+  const out: RenameRecord[] = [];
+  for (const r of v as unknown[]) {
+    if (
+      Array.isArray(r) &&
+      typeof r[0] === 'string' &&
+      typeof r[1] === 'string' &&
+      typeof r[2] === 'number' &&
+      typeof r[3] === 'string' &&
+      typeof r[4] === 'string'
+    ) {
+      out.push({ from: r[0], to: r[1], at: r[2], by: r[3], reason: r[4] });
+    }
+  }
+  return out;
 }
 
 /** The time (ms) a message id was made at, or null for something that is not an id. */

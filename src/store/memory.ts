@@ -12,6 +12,7 @@ import type {
   HistoryQuery,
   ReadMarker,
   Logger,
+  RenameRecord,
   RoomRecord,
   SearchPage,
   SearchQuery,
@@ -272,6 +273,34 @@ export class MemoryStore implements Store {
       mine.delete(a);
       mine.set(b, { ...m, target: to });
     }
+  }
+
+  /** Renames by folded old name (saveRename). */
+  private readonly renameRecords = new Map<string, RenameRecord>();
+
+  saveRename(r: RenameRecord, keep: number): void {
+    const was = this.renameRecords.get(r.from);
+    if (was && was.at > r.at) return;
+    this.renameRecords.set(r.from, { ...r });
+    if (this.renameRecords.size <= keep) return;
+    // As the SQL stores prune: older than the keep-th newest.
+    const cutoff = [...this.renameRecords.values()].map((x) => x.at).sort((a, b) => b - a)[
+      Math.max(0, keep - 1)
+    ] as number;
+    for (const [from, x] of this.renameRecords) if (x.at < cutoff) this.renameRecords.delete(from);
+  }
+
+  async renames(limit: number): Promise<RenameRecord[]> {
+    return [...this.renameRecords.values()]
+      .sort((a, b) => b.at - a.at || (a.from < b.from ? 1 : -1))
+      .slice(0, Math.max(0, limit))
+      .reverse()
+      .map((r) => ({ ...r }));
+  }
+
+  async renamedFrom(from: string): Promise<RenameRecord | null> {
+    const r = this.renameRecords.get(from);
+    return r ? { ...r } : null;
   }
 
   async getSetting(key: string): Promise<string | null> {

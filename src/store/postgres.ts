@@ -18,6 +18,7 @@ import type {
   HistoryQuery,
   ReadMarker,
   Logger,
+  RenameRecord,
   RoomRecord,
   SearchPage,
   SearchQuery,
@@ -31,6 +32,7 @@ import { cutPage } from './search-page.js';
 import { keepOf } from './history-page.js';
 import { failureCode } from './write-failure.js';
 import { encodeDetail, eventOf, type EventRow } from './event-data.js';
+import { renameOf, renameSql, type RenameRow } from './rename-rows.js';
 import {
   isEventWrite,
   isMessage,
@@ -124,12 +126,25 @@ const MIGRATIONS: string[] = [
   // A message's client-only tags (IRCv3 message-tags: `+draft/reply`), a JSON object or
   // NULL, so history replays them (core/tags.ts bounds them to 4094 bytes).
   `ALTER TABLE messages ADD COLUMN tags TEXT;`,
+  // Room renames (core/rename.ts), one row per old name (saveRename): recording one is a
+  // single upsert, where a JSON list in a setting was read, changed and written back, and
+  // of two nodes renaming at once one record was lost.
+  `CREATE TABLE room_renames (
+     from_key TEXT PRIMARY KEY,
+     to_name TEXT NOT NULL,
+     at BIGINT NOT NULL,
+     by_name TEXT NOT NULL,
+     reason TEXT NOT NULL
+   );
+   CREATE INDEX room_renames_at ON room_renames (at);`,
 ];
 
 /** Past every message id (ids.ts): the `before` of a search's first page. */
 const NO_ID_ABOVE = '9223372036854775807';
 
 const MIGRATION_LOCK = 0x706c7567; // "plug"
+
+const RENAMES = renameSql((n) => `$${n}`);
 
 function entryOf(row: Record<string, string>): HistoryEntry {
   return {
@@ -557,6 +572,23 @@ export class PostgresStore implements Store {
       createdAt: Number(row.created_at),
       expiresAt: row.expires_at === null ? null : Number(row.expires_at),
     }));
+  }
+
+  saveRename(r: RenameRecord, keep: number): void {
+    this.path.statements(RENAMES.save(r, keep));
+  }
+
+  async renames(limit: number): Promise<RenameRecord[]> {
+    await this.path.queue.flush();
+    const r = await this.pool.query<RenameRow>(RENAMES.newest, [Math.max(0, limit)]);
+    return r.rows.reverse().map(renameOf);
+  }
+
+  async renamedFrom(from: string): Promise<RenameRecord | null> {
+    await this.path.queue.flush();
+    const r = await this.pool.query<RenameRow>(RENAMES.from, [from]);
+    const row = r.rows[0];
+    return row ? renameOf(row) : null;
   }
 
   async getSetting(key: string): Promise<string | null> {

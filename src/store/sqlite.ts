@@ -16,6 +16,7 @@ import type {
   HistoryQuery,
   ReadMarker,
   Logger,
+  RenameRecord,
   RoomRecord,
   Store,
   SearchPage,
@@ -31,6 +32,7 @@ import { storedTags } from '../core/tags.js';
 import { decodeFlags, encodeFlags } from './room-flags.js';
 import { DEFAULT_QUICK_CHECK_MAX_BYTES, isDamage, openDatabase } from './sqlite-open.js';
 import { encodeDetail, eventOf, type EventRow } from './event-data.js';
+import { renameOf, renameSql, type RenameRow } from './rename-rows.js';
 import {
   isEventWrite,
   isStatement,
@@ -146,7 +148,20 @@ const MIGRATIONS: string[] = [
   // A message's client-only tags (IRCv3 message-tags: `+draft/reply`), a JSON object or
   // NULL, so history replays them (core/tags.ts bounds them to 4094 bytes).
   `ALTER TABLE messages ADD COLUMN tags TEXT;`,
+  // Room renames (core/rename.ts), one row per old name (saveRename): recording one is a
+  // single upsert, where a JSON list in a setting was read, changed and written back, and
+  // of two nodes renaming at once one record was lost.
+  `CREATE TABLE room_renames (
+     from_key TEXT PRIMARY KEY,
+     to_name TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     by_name TEXT NOT NULL,
+     reason TEXT NOT NULL
+   );
+   CREATE INDEX room_renames_at ON room_renames (at);`,
 ];
+
+const RENAMES = renameSql(() => '?');
 
 export class SqliteStore implements Store {
   readonly name = 'sqlite';
@@ -578,6 +593,24 @@ export class SqliteStore implements Store {
         params: p,
       },
     ]);
+  }
+
+  saveRename(r: RenameRecord, keep: number): void {
+    this.path.statements(RENAMES.save(r, keep));
+  }
+
+  async renames(limit: number): Promise<RenameRecord[]> {
+    await this.path.queue.flush();
+    const rows = this.read(() =>
+      this.statement(RENAMES.newest).all(Math.max(0, limit)),
+    ) as RenameRow[];
+    return rows.reverse().map(renameOf);
+  }
+
+  async renamedFrom(from: string): Promise<RenameRecord | null> {
+    await this.path.queue.flush();
+    const row = this.read(() => this.statement(RENAMES.from).get(from)) as RenameRow | undefined;
+    return row ? renameOf(row) : null;
   }
 
   async getSetting(key: string): Promise<string | null> {

@@ -5,10 +5,17 @@
  * --rename-grace a join of the old name is led to the new one (IRC with
  * draft/channel-rename: FAIL JOIN CHANNEL_RENAMED; without: 470 and the join; line and
  * JSON: told and joined), while a member of the renamed room gets a new room of the old
- * name; a room operator cannot rename a room again within --rename-cooldown.
+ * name; a room operator cannot rename a room again within --rename-cooldown. Renames an
+ * earlier version kept in its `room-renames` setting are brought into the store's own.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { LEGACY_RENAMES_SETTING } from '../../src/core/rename.js';
 import type { RunningServer } from '../../src/server.js';
+import { PostgresStore } from '../../src/store/postgres.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
 import { RawFramedClient } from '../helpers/framed-client.js';
 import { RawIrcClient } from '../helpers/irc-client.js';
 import { ircClient, ircJoin } from '../helpers/irc-setup.js';
@@ -61,6 +68,53 @@ for (const store of ['memory', 'sqlite', 'postgres']) {
       await back.expect(/<alice> five/);
       back.close();
       alice.close();
+    } finally {
+      await server.close();
+    }
+  });
+}
+
+for (const store of ['sqlite', 'postgres']) {
+  test(`${store}: renames in the old 'room-renames' setting are brought into the store, and the setting goes`, async () => {
+    if (store === 'postgres') postgres ??= await startPostgres();
+    const url = postgres?.url ?? '';
+    const dataDir = mkdtempSync(join(tmpdir(), 'plugboard-renames-'));
+    // As the previous version left it: one JSON list of [from (folded), to, at, by, reason].
+    const before =
+      store === 'postgres'
+        ? new PostgresStore(url)
+        : new SqliteStore(join(dataDir, 'plugboard.db'));
+    await before.init();
+    const at = Date.now() - 1000;
+    before.setSetting(
+      LEGACY_RENAMES_SETTING,
+      JSON.stringify([
+        ['#older', '#gone', at - 5, 'bob', ''],
+        'not a record',
+        ['#legacy', '#modern', at, 'alice', 'moved'],
+      ]),
+    );
+    await before.close();
+    const server = await startTestServer([
+      ...['--store', store === 'postgres' ? url : 'sqlite', '--data-dir', dataDir],
+    ]);
+    try {
+      const tom = await LineClient.named(portOf(server, 'line'), 'tom');
+      tom.send('/join #legacy');
+      await tom.expect(
+        /^\* #legacy is now #modern \(renamed by alice at .*: moved\); joining #modern/,
+      );
+      await tom.expect(/^\* You joined #modern/);
+      tom.close();
+      const kept = server.hub.store;
+      expect(await kept.getSetting(LEGACY_RENAMES_SETTING)).toBeNull();
+      expect(await kept.renamedFrom('#older')).toEqual({
+        from: '#older',
+        to: '#gone',
+        at: at - 5,
+        by: 'bob',
+        reason: '',
+      });
     } finally {
       await server.close();
     }

@@ -3,7 +3,7 @@
  */
 import { expect, test } from 'vitest';
 import type { EventDetail, EventEntry, HistoryEntry } from '../../src/core/events.js';
-import type { Logger, Store } from '../../src/core/ports.js';
+import type { Logger, RenameRecord, Store } from '../../src/core/ports.js';
 
 let seq = 0;
 function entry(room: string, text: string, ts = Date.now()): HistoryEntry {
@@ -52,10 +52,20 @@ async function until(check: () => boolean, what: string, timeoutMs = 5000): Prom
   }
 }
 
+/** What a backend's test says of it beyond opening it. */
+export interface ContractOptions {
+  /**
+   * Stores opened one after the other share one database (SQLite's file, PostgreSQL's
+   * server), as a cluster's nodes do: concurrency is then tested across two stores.
+   */
+  shared?: boolean;
+}
+
 export function storeContract(
   name: string,
   open: (log?: Logger) => Promise<Store>,
   faults?: StoreFaults,
+  options: ContractOptions = {},
 ): void {
   test(`${name}: history keeps order, pages with before, and is per room`, async () => {
     const store = await open();
@@ -588,6 +598,56 @@ export function storeContract(
       upper,
     ]);
     await store.close();
+  });
+
+  test(`${name}: renames: one per old name, the later kept; recorded at once, all stay; the newest kept`, async () => {
+    const a = await open();
+    // Two nodes on one database each record renames at the same moment (one store where
+    // the backend keeps nothing beyond itself).
+    const b = options.shared ? await open() : a;
+    const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const t = Date.now();
+    const rename = (from: string, to: string, at: number): RenameRecord => ({
+      from: `#${from}${tag}`,
+      to: `#${to}${tag}`,
+      at,
+      by: 'alice',
+      reason: `why ${from} ☕`,
+    });
+    const fromA = Array.from({ length: 20 }, (_, i) => rename(`a${i}`, `A${i}`, t + i));
+    const fromB = Array.from({ length: 20 }, (_, i) => rename(`b${i}`, `B${i}`, t + i));
+    for (let i = 0; i < 20; i++) {
+      a.saveRename(fromA[i] as RenameRecord, 1000);
+      b.saveRename(fromB[i] as RenameRecord, 1000);
+    }
+    // Both write queues flush at once: on a shared database, concurrent transactions.
+    await Promise.all([a.renames(1), b.renames(1)]);
+    for (const s of new Set([a, b])) {
+      const mine = (await s.renames(1000)).filter((r) => r.from.endsWith(tag));
+      expect(mine).toHaveLength(40);
+      // Oldest first; of one millisecond, by name.
+      expect(mine.slice(-2).map((r) => r.from)).toEqual([`#a19${tag}`, `#b19${tag}`]);
+      expect(await s.renamedFrom(`#a3${tag}`)).toEqual(fromA[3]);
+      expect(await s.renamedFrom(`#b7${tag}`)).toEqual(fromB[7]);
+    }
+    expect(await a.renamedFrom(`#never${tag}`)).toBeNull();
+
+    // A later rename of a name replaces its row; an earlier one landing late does not.
+    a.saveRename(rename('a0', 'again', t + 100), 1000);
+    b.saveRename(rename('a0', 'stale', t + 50), 1000);
+    await Promise.all([a.renames(1), b.renames(1)]);
+    expect((await a.renamedFrom(`#a0${tag}`))?.to).toBe(`#again${tag}`);
+    expect((await b.renamedFrom(`#a0${tag}`))?.to).toBe(`#again${tag}`);
+
+    // Only the newest `keep` stay (here everything older than these five goes).
+    const newest = Array.from({ length: 5 }, (_, i) => rename(`n${i}`, `N${i}`, t + 200 + i));
+    for (const r of newest) a.saveRename(r, 3);
+    expect(await a.renames(3)).toEqual(newest.slice(2));
+    expect((await a.renames(10)).filter((r) => r.from.endsWith(tag))).toEqual(newest.slice(2));
+    expect(await a.renamedFrom(`#n1${tag}`)).toBeNull();
+    expect(await a.renamedFrom(`#a19${tag}`)).toBeNull();
+    if (b !== a) await b.close();
+    await a.close();
   });
 
   test(`${name}: retention prunes by count per room`, async () => {

@@ -42,6 +42,7 @@ storeContract(
           FOR EACH STATEMENT EXECUTE FUNCTION plugboard_refuse();`),
     mend: () => admin('DROP TRIGGER plugboard_refuse ON messages'),
   },
+  { shared: true },
 );
 
 searchContract('postgres', async () => {
@@ -176,6 +177,11 @@ test('postgres: a database from before search gets its text search column and in
       detail: topic,
     });
     expect((await store.events({ room: '#old', limit: 10 })).map((e) => e.detail)).toEqual([topic]);
+    // And the renames' table (core/rename.ts), empty: the old setting is read by the core.
+    expect(await store.renames(10)).toEqual([]);
+    const moved = { from: '#old', to: '#older', at: ts, by: 'b', reason: '' };
+    store.saveRename(moved, 200);
+    expect(await store.renamedFrom('#old')).toEqual(moved);
   } finally {
     await store.close();
   }
@@ -186,7 +192,7 @@ test('postgres: a database from before search gets its text search column and in
     "SELECT indexdef FROM pg_indexes WHERE indexname = 'messages_text_search'",
   );
   await check.end();
-  expect(version.rows).toEqual([{ version: 5 }]);
+  expect(version.rows).toEqual([{ version: 6 }]);
   expect(String(index.rows[0]?.indexdef)).toContain('USING gin (text_search)');
   await admin(`DROP DATABASE ${dbName}`);
 }, 30_000);

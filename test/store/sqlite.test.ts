@@ -23,6 +23,7 @@ storeContract(
     break: async (store) => void (store as SqliteStore).setMaxPages(1),
     mend: async (store) => void (store as SqliteStore).setMaxPages(1 << 30),
   },
+  { shared: true },
 );
 
 searchContract('sqlite', async () => {
@@ -120,9 +121,14 @@ test('sqlite: a database from before search is indexed when opened; later writes
     detail: topic,
   });
   expect((await store.events({ room: '#old', limit: 10 })).map((e) => e.detail)).toEqual([topic]);
+  // And the renames' table (core/rename.ts), empty: the old setting is read by the core.
+  expect(await store.renames(10)).toEqual([]);
+  const moved = { from: '#old', to: '#older', at: ts, by: 'b', reason: '' };
+  store.saveRename(moved, 200);
+  expect(await store.renamedFrom('#old')).toEqual(moved);
   await store.close();
   const check = new Database(file);
-  expect(check.pragma('user_version', { simple: true })).toBe(6);
+  expect(check.pragma('user_version', { simple: true })).toBe(7);
   // FTS5's own consistency check of the index against its content table.
   check.exec("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)");
   check.close();
