@@ -13,6 +13,9 @@
  */
 import type { HistoryEntry } from '../../core/events.js';
 import type { Room } from '../../core/room.js';
+import { ChatError } from '../../core/errors.js';
+import { fold } from '../../core/names.js';
+import { positionIn } from '../../core/resume.js';
 import { clock } from '../../core/text.js';
 import { Cap } from './caps.js';
 import type { IrcClient } from './client.js';
@@ -41,13 +44,58 @@ export async function replayHistory(c: IrcClient, room: Room): Promise<void> {
   const limit = c.hub.options.historyOnJoin;
   // A client with draft/chathistory asks for what it lacks (CHATHISTORY LATEST/AFTER):
   // a replay on top would show those lines twice.
-  if (limit <= 0 || c.has(Cap.ChatHistory)) return;
+  if (c.has(Cap.ChatHistory)) return;
+  const after = takeSeen(c, room.name);
+  if (after !== undefined) return replayMissed(c, room, after);
+  if (limit <= 0) return;
   const entries = await c.hub.messaging.history(c.session, room.name, limit);
   if (entries.length === 0 || c.session.closed) return;
   const batched = c.has(Cap.ServerTime) && c.has(Cap.Batch);
   if (batched) sendBatch(c, room.name, entries);
-  else sendAnnounced(c, room.name, entries);
+  else sendAnnounced(c, room.name, entries, `Last ${count(entries.length)} in ${room.name}`);
 }
+
+/** The position this nick's last session reached in `room`, once per room and session. */
+function takeSeen(c: IrcClient, room: string): string | undefined {
+  const seen = c.state.seen;
+  const after = positionIn(seen, room);
+  if (seen && after !== undefined) {
+    for (const name of Object.keys(seen.rooms)) {
+      if (fold(name) === fold(room)) delete seen.rooms[name];
+    }
+  }
+  return after;
+}
+
+/**
+ * Back under the same nick: exactly what the room said since this nick's last session
+ * left it, up to this join (so nothing is shown twice: lines the client already has
+ * are not replayed, and live ones follow), at most `--resume-limit` of it with a notice
+ * saying how many were missed when there were more. Nothing missed, nothing shown.
+ */
+async function replayMissed(c: IrcClient, room: Room, after: string): Promise<void> {
+  const { hub, session } = c;
+  let r;
+  try {
+    r = await hub.resume.replay(session, room.name, after, hub.options.resumeLimit);
+  } catch (err) {
+    // Left or kicked meanwhile: nothing to replay to them.
+    if (err instanceof ChatError) return;
+    throw err;
+  }
+  if (r.missed === 0 || r.messages.length === 0 || session.closed) return;
+  const shown = r.messages.length;
+  const heading =
+    shown < r.missed || r.truncated
+      ? `You missed ${r.truncated ? 'more than ' : ''}${count(r.missed)} in ${room.name}; the last ${shown} follow`
+      : `You missed ${count(shown)} in ${room.name}`;
+  if (c.has(Cap.ServerTime) && c.has(Cap.Batch)) {
+    announce(c, room.name, heading, r.messages);
+    sendBatch(c, room.name, r.messages);
+  } else sendAnnounced(c, room.name, r.messages, heading);
+}
+
+const count = (n: number): string => `${n} message${n === 1 ? '' : 's'}`;
 
 function entryLines(
   c: IrcClient,
@@ -68,14 +116,14 @@ function sendBatch(c: IrcClient, room: string, entries: HistoryEntry[]): void {
   c.session.send(Buffer.from(out));
 }
 
-function sendAnnounced(c: IrcClient, room: string, entries: HistoryEntry[]): void {
+/** `<heading>, since 2026-12-01 09:17 (server time):`, the first line's time. */
+function announce(c: IrcClient, room: string, heading: string, entries: HistoryEntry[]): void {
   const first = (entries[0] as HistoryEntry).ts;
-  const n = entries.length;
-  c.fromServer(
-    'NOTICE',
-    room,
-    `Last ${n} message${n === 1 ? '' : 's'} in ${room}, since ${day(first)} ${clock(first)} (server time):`,
-  );
+  c.fromServer('NOTICE', room, `${heading}, since ${day(first)} ${clock(first)} (server time):`);
+}
+
+function sendAnnounced(c: IrcClient, room: string, entries: HistoryEntry[], heading: string): void {
+  announce(c, room, heading, entries);
   const today = day(c.hub.clock.now());
   let out = '';
   for (const e of entries) {

@@ -2,6 +2,8 @@
  * Per-connection IRC state, kept in `Session.proto`. The enabled capabilities are not here
  * but in `Session.caps`, which the encoder reads on every delivery.
  */
+import type { SeenPositions } from '../../core/resume.js';
+
 export interface IrcState {
   /** CAP LS version the client announced (301 when it gave none, 302 with values). */
   capVersion: number;
@@ -17,6 +19,11 @@ export interface IrcState {
   pingSent: number;
   /** SASL exchange in progress: the mechanism chosen and the base64 received so far. */
   sasl: { mechanism: string; data: string } | null;
+  /**
+   * Where the last session with this nick stopped reading, per room (loaded once
+   * registered; each room's entry is used by its first JOIN, see replay.ts), or null.
+   */
+  seen: SeenPositions | null;
 }
 
 export function newState(now: number): IrcState {
@@ -28,5 +35,6 @@ export function newState(now: number): IrcState {
     lastInput: now,
     pingSent: 0,
     sasl: null,
+    seen: null,
   };
 }

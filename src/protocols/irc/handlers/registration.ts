@@ -40,6 +40,9 @@ export async function tryRegister(c: IrcClient): Promise<void> {
     replyError(c, err, { command: 'NICK' });
     return;
   }
+  // Back under the same nick (a dropped connection, a restart): each room's first JOIN
+  // replays what was missed since, rather than the last lines (replay.ts).
+  st.seen = await c.hub.resume.loadSeen(s.name);
   await sendWelcome(c);
   c.hub.welcomed(s);
 }
