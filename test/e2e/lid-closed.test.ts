@@ -1,14 +1,16 @@
 /**
- * "You close a laptop's lid, as it were" (issue 14): a browser tab, the terminal client
- * and nc each lose their connection while others talk, the server restarts once, and when
- * they come back each shows exactly what it missed, in order, once.
+ * "You close a laptop's lid, as it were" (issue 14): a browser tab, the terminal client,
+ * irssi and nc each lose their connection while others talk, the server restarts once,
+ * and when they come back each shows exactly what it missed, in order, once.
  *
  * - the tab's WebSocket goes through a gate (playwright's routeWebSocket): shut, its
  *   connection drops and every retry fails, as with no network;
- * - the terminal client is stopped (SIGSTOP) and continued (SIGCONT), as a sleeping laptop;
+ * - the terminal client and irssi are stopped (SIGSTOP) and continued (SIGCONT), as a
+ *   sleeping laptop; irssi then reconnects by itself (server_reconnect_time) and rejoins;
  * - nc is ended and started again under the same name, as a person would.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -56,13 +58,56 @@ describe.skipIf(!haveChromium)(
       await tmux.close();
     });
 
+    /**
+     * irssi with its own home: connects to the IRC port and joins #lobby by itself (also
+     * after a lost connection, 1 s later), and logs #lobby to a file.
+     */
+    async function openIrssi(irc: number): Promise<{ pane: Pane; pid: number; log: string }> {
+      const home = tmux.scratch('irssi-lid');
+      writeFileSync(
+        join(home, 'config'),
+        [
+          'settings = {',
+          '  core = { real_name = "ircy"; user_name = "ircy"; nick = "ircy"; server_reconnect_time = "1"; };',
+          '  "irc/core" = { skip_motd = "yes"; };',
+          `  "fe-common/core" = { autolog = "yes"; autolog_path = "${home}/$0.log"; };`,
+          '};',
+          `servers = ( { address = "127.0.0.1"; port = "${irc}"; chatnet = "pb"; autoconnect = "yes"; } );`,
+          'chatnets = { pb = { type = "IRC"; }; };',
+          'channels = ( { name = "#lobby"; chatnet = "pb"; autojoin = "yes"; } );',
+          '',
+        ].join('\n'),
+      );
+      const pane = await tmux.open('irssi-lid', ['irssi', `--home=${home}`], { HOME: home });
+      // The channel opens in window 2 (the status window stays 1).
+      await pane.waitFor('Mode change [+i] for user ircy');
+      for (let tries = 0; ; tries++) {
+        await pane.keys('M-2');
+        try {
+          await pane.waitFor(/-!- ircy \[\S+\] has joined #lobby/, 1000);
+          break;
+        } catch (err) {
+          if (tries === 10) throw err;
+        }
+      }
+      const pid = Number(
+        execFileSync('pgrep', ['-f', `^irssi --home=${home}$`], { encoding: 'utf8' }).trim(),
+      );
+      return { pane, pid, log: join(home, '#lobby.log') };
+    }
+
     test('each shows exactly what it missed, in order, once', { timeout: 120_000 }, async () => {
       const dir = join(tmux.dir, 'data');
       mkdirSync(dir);
-      const [line, framed, http] = [await freePort(), await freePort(), await freePort()];
+      const [line, framed, http, irc] = [
+        await freePort(),
+        await freePort(),
+        await freePort(),
+        await freePort(),
+      ];
       const args = [
         ...['--line-port', String(line), '--framed-port', String(framed)],
-        ...['--http-port', String(http), '--irc-port', '-1', '--udp-port', '-1'],
+        ...['--http-port', String(http), '--irc-port', String(irc), '--udp-port', '-1'],
         ...['--store', 'sqlite', '--flood-rate', '0', '--name-hold', '120'],
       ];
       server = await spawnServer(args, {}, dir);
@@ -88,10 +133,13 @@ describe.skipIf(!haveChromium)(
       await nc.type('ncuser');
       await nc.waitFor('* Welcome, ncuser!');
 
+      const irssi = await openIrssi(irc);
+
       let talker = await LineClient.named(line, 'talker');
       const before = ['seen 0', 'seen 1', 'seen 2'];
       for (const t of before) talker.send(t);
       await term.waitFor(`<talker> ${before[2]}`);
+      await irssi.pane.waitFor(`< talker> ${before[2]}`);
       await nc.waitFor(`<talker> ${before[2]}`);
       await page.waitForFunction(
         (t) => [...document.querySelectorAll('.line')].some((l) => l.textContent?.endsWith(t)),
@@ -102,6 +150,7 @@ describe.skipIf(!haveChromium)(
       await network.cut();
       const termPid = terminalClientPid(`127.0.0.1:${framed}`, 'termy');
       process.kill(termPid, 'SIGSTOP');
+      process.kill(irssi.pid, 'SIGSTOP');
       await nc.keys('C-c');
       // The server notices both drops (in either order); the stopped client it cannot notice.
       const gone = (who: string) => talker.lines.some((l) => l.startsWith(`* ${who} left`));
@@ -131,6 +180,7 @@ describe.skipIf(!haveChromium)(
       // Lids open.
       network.restore();
       process.kill(termPid, 'SIGCONT');
+      process.kill(irssi.pid, 'SIGCONT');
       nc = await tmux.open('nc2', ['nc', '127.0.0.1', String(line)]);
       await nc.waitFor(/Choose a name:$/m);
       await nc.type('ncuser');
@@ -145,9 +195,13 @@ describe.skipIf(!haveChromium)(
         away[19]!,
         { timeout: 60_000 },
       );
+      // irssi finds its connection gone, reconnects by itself and rejoins #lobby.
+      await irssi.pane.waitFor(`< talker> [`, 30_000);
+      await irssi.pane.waitFor(`] ${away[19]}`, 30_000);
       // And life goes on, live.
       talker.send('welcome back everyone');
       await term.waitFor('<talker> welcome back everyone');
+      await irssi.pane.waitFor('< talker> welcome back everyone');
       await nc.waitFor('<talker> welcome back everyone');
       await page.waitForFunction(() =>
         [...document.querySelectorAll('.line')].some((l) =>
@@ -186,6 +240,15 @@ describe.skipIf(!haveChromium)(
       expect(w.counts).toEqual(all.map(() => 1));
       expect(ascending(w.order)).toBe(true);
       expect(await page.textContent('#me')).toBe('webby');
+      // irssi's log of #lobby (all of it, not just a screen): each once, in order; what
+      // came after the restart was replayed on its rejoin, announced with its count.
+      const ircLog = readFileSync(irssi.log, 'utf8').split('\n');
+      if (SHOTS) writeFileSync(join(SHOTS, 'lid-irssi.txt'), ircLog.join('\n'));
+      const i = occurrences(ircLog, all);
+      expect(i.counts, ircLog.join('\n')).toEqual(all.map(() => 1));
+      expect(ascending(i.order)).toBe(true);
+      const missed = /You missed (\d+) messages? in #lobby, since /.exec(ircLog.join('\n'));
+      expect(Number(missed?.[1]), ircLog.join('\n')).toBeGreaterThanOrEqual(10);
       // nc's second session: the missed ones from /since, once each, in order.
       const n = occurrences(ncScreen, [...away, 'welcome back everyone']);
       expect(n.counts).toEqual([...away, 'x'].map(() => 1));
