@@ -342,6 +342,23 @@ describe('accounts', () => {
     await s.expect(new RegExp(` 330 ${owner} ${owner} ${owner} :`)); // RPL_WHOISACCOUNT
     s.close();
   });
+
+  test('SASL: one AUTHENTICATE over 400 bytes is 905; endless 400-byte chunks end in 904', async () => {
+    const s = await RawIrcClient.connect(irc);
+    s.send('CAP REQ :sasl');
+    await s.expect(/CAP \* ACK :?sasl$/);
+    s.send('AUTHENTICATE PLAIN');
+    await s.expect(/^AUTHENTICATE \+$/);
+    s.send(`AUTHENTICATE ${'A'.repeat(401)}`);
+    await s.expect(/ 905 \* :SASL message too long$/);
+    s.send('AUTHENTICATE PLAIN');
+    await s.expect(/^AUTHENTICATE \+$/);
+    // Far more than any PLAIN payload (irctest sends 400 kB): refused as a failed attempt.
+    for (let i = 0; i < 30; i++) s.send(`AUTHENTICATE ${'A'.repeat(400)}`);
+    await s.expect(/ 904 \* :SASL message too long$/);
+    expect(s.lines.filter((l) => / 905 /.test(l))).toHaveLength(1);
+    s.close();
+  });
 });
 
 describe('LUSERS', () => {

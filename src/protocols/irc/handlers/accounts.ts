@@ -65,12 +65,15 @@ function authenticate(c: IrcClient, arg: string): void | Promise<void> {
     c.sendLine('AUTHENTICATE +');
     return;
   }
-  if (arg !== '+') sasl.data += arg;
-  if (sasl.data.length > MAX_SASL_BYTES) {
+  // One AUTHENTICATE longer than a chunk is 905 (ERR_SASLTOOLONG, sasl-3.1); a payload
+  // of many chunks beyond what PLAIN could need is a failed attempt (904, as ergo does).
+  if (arg.length > 400) {
     c.reply('905', 'SASL message too long');
     c.state.sasl = null;
     return;
   }
+  if (arg !== '+') sasl.data += arg;
+  if (sasl.data.length > MAX_SASL_BYTES) return saslFail(c, 'SASL message too long');
   // A 400-byte chunk means more follows; anything shorter (or '+') ends the payload.
   if (arg.length === 400) return;
   return finishPlain(c, sasl.data);
