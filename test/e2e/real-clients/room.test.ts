@@ -113,7 +113,11 @@ describe('real clients in one room', () => {
               );
               break;
             case 'terminal':
-              screen = await c.pane.waitFor(/^\* Server shutting down\nDisconnected from server$/m);
+              // Lines may come between the two (the others' goings, under load): the order
+              // is what counts.
+              screen = await c.pane.waitFor(
+                /^\* Server shutting down\n(?:.*\n)*?Disconnected from server$/m,
+              );
               break;
             case 'irssi':
               // The status window, where irssi puts what the server says about the link.
