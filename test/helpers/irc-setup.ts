@@ -61,18 +61,19 @@ let tokens = 0;
  * Waits for the PONG to a PING sent now: commands are answered in order, so everything
  * sent before it has been handled. `label` names the token (it shows in a timeout).
  */
-export async function sync(c: RawIrcClient, label = 'sync', timeoutMs = 5000): Promise<void> {
+export async function sync(c: RawIrcClient, label = 'sync', timeoutMs = 5000): Promise<string> {
   const token = `${label}-${++tokens}`;
   c.send(`PING :${token}`);
-  await c.expect(new RegExp(` PONG \\S+ :?${token}$`), timeoutMs);
+  return c.expect(new RegExp(` PONG \\S+ :?${token}$`), timeoutMs);
 }
 
 /** Everything `c` received in answer to `command` (commands are answered in order). */
 export async function ask(c: RawIrcClient, command: string, timeoutMs = 10_000): Promise<string[]> {
   const from = c.lines.length;
   c.send(command);
-  await sync(c, 'sync', timeoutMs);
-  return c.lines.slice(from, -1);
+  const pong = await sync(c, 'sync', timeoutMs);
+  // Up to the PONG itself: lines that came after it in the same read are not the answer.
+  return c.lines.slice(from, c.lines.lastIndexOf(pong));
 }
 
 /** A line's tags, values as sent (escaped); a tag without a value is ''. */
