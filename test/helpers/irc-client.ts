@@ -44,6 +44,24 @@ export class RawIrcClient {
     return c;
   }
 
+  /** Registers having asked for `caps` (space-separated) first. */
+  static async withCaps(port: number, nick: string, caps: string): Promise<RawIrcClient> {
+    const c = await RawIrcClient.connect(port);
+    c.send(`CAP REQ :${caps}`);
+    await c.expect(/ CAP \* ACK /);
+    c.send(`NICK ${nick}`);
+    c.send(`USER ${nick} 0 * :${nick}`);
+    c.send('CAP END');
+    await c.expect(/ 001 /);
+    return c;
+  }
+
+  /** JOINs `room` and waits for the end of its NAMES (366). */
+  async join(room: string): Promise<void> {
+    this.send(`JOIN ${room}`);
+    await this.expect(new RegExp(` 366 \\S+ ${room} `));
+  }
+
   send(line: string): void {
     this.socket.write(line + '\r\n');
   }

@@ -18,22 +18,6 @@ import { portOf, startTestServer } from '../helpers/server.js';
 let postgres: TestPostgres | null = null;
 afterAll(() => postgres?.stop());
 
-async function withCaps(port: number, name: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${name}`);
-  c.send(`USER ${name} 0 * :${name}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-async function ircJoin(c: RawIrcClient, room: string): Promise<void> {
-  c.send(`JOIN ${room}`);
-  await c.expect(new RegExp(` 366 \\S+ ${room} `));
-}
-
 for (const store of ['memory', 'sqlite', 'postgres']) {
   test(`${store}: a line user away during a rename is told what they missed, under the new name`, async () => {
     if (store === 'postgres') postgres ??= await startPostgres();
@@ -46,8 +30,12 @@ for (const store of ['memory', 'sqlite', 'postgres']) {
       '0',
     ]);
     try {
-      const alice = await withCaps(portOf(server, 'irc'), 'alice', 'draft/channel-rename');
-      await ircJoin(alice, '#club');
+      const alice = await RawIrcClient.withCaps(
+        portOf(server, 'irc'),
+        'alice',
+        'draft/channel-rename',
+      );
+      await alice.join('#club');
       alice.send('PRIVMSG #club :before');
       const tom = await LineClient.named(portOf(server, 'line'), 'tom');
       tom.send('/join #club');
@@ -95,12 +83,12 @@ describe('the old name, the grace and the cooldown', () => {
   test('joining the old name: FAIL with the capability, 470 and the join without, line and JSON joined', async () => {
     const old = `#old${++n}`;
     const renamed = `#new${n}`;
-    const op = await withCaps(irc, `op${n}`, 'draft/channel-rename');
-    await ircJoin(op, old);
+    const op = await RawIrcClient.withCaps(irc, `op${n}`, 'draft/channel-rename');
+    await op.join(old);
     op.send(`RENAME ${old} ${renamed} :moving`);
     await op.expect(new RegExp(` RENAME ${old} ${renamed} :moving`));
 
-    const modern = await withCaps(irc, `modern${n}`, 'draft/channel-rename');
+    const modern = await RawIrcClient.withCaps(irc, `modern${n}`, 'draft/channel-rename');
     modern.send(`JOIN ${old}`);
     await modern.expect(
       new RegExp(` FAIL JOIN CHANNEL_RENAMED ${old} ${renamed} :The channel has been renamed`),
@@ -128,17 +116,17 @@ describe('the old name, the grace and the cooldown', () => {
   test('a member of the renamed room joining the old name gets a new room (irctest)', async () => {
     const old = `#old${++n}`;
     const renamed = `#new${n}`;
-    const op = await withCaps(irc, `op${n}`, 'draft/channel-rename');
+    const op = await RawIrcClient.withCaps(irc, `op${n}`, 'draft/channel-rename');
     const baz = await RawIrcClient.register(irc, `baz${n}`);
-    await ircJoin(op, old);
-    await ircJoin(baz, old);
+    await op.join(old);
+    await baz.join(old);
     op.send(`RENAME ${old} ${renamed}`);
     await baz.expect(new RegExp(` 366 \\S+ ${renamed} `));
-    await ircJoin(baz, old);
+    await baz.join(old);
     baz.send(`MODE ${old} +k beer`);
     await baz.expect(new RegExp(` MODE ${old} \\+k beer`));
     // Now that a room of the old name exists, nobody is redirected from it.
-    const other = await withCaps(irc, `other${n}`, 'draft/channel-rename');
+    const other = await RawIrcClient.withCaps(irc, `other${n}`, 'draft/channel-rename');
     other.send(`JOIN ${old} beer`);
     await other.expect(new RegExp(` 366 \\S+ ${old} `));
     for (const c of [op, baz, other]) c.close();
@@ -146,8 +134,8 @@ describe('the old name, the grace and the cooldown', () => {
 
   test('a room operator cannot rename again within the cooldown; a change of case can', async () => {
     const a = `#cool${++n}`;
-    const op = await withCaps(irc, `op${n}`, 'draft/channel-rename');
-    await ircJoin(op, a);
+    const op = await RawIrcClient.withCaps(irc, `op${n}`, 'draft/channel-rename');
+    await op.join(a);
     op.send(`RENAME ${a} #cooler${n}`);
     await op.expect(new RegExp(` RENAME ${a} #cooler${n} `));
     op.send(`RENAME #cooler${n} #coolest${n}`);

@@ -59,22 +59,6 @@ beforeEach(async () => {
   }
 });
 
-async function withCaps(port: number, nick: string, caps: string): Promise<RawIrcClient> {
-  const c = await RawIrcClient.connect(port);
-  c.send(`CAP REQ :${caps}`);
-  await c.expect(/ CAP \* ACK /);
-  c.send(`NICK ${nick}`);
-  c.send(`USER ${nick} 0 * :${nick}`);
-  c.send('CAP END');
-  await c.expect(/ 001 /);
-  return c;
-}
-
-async function ircJoin(c: RawIrcClient, room: string): Promise<void> {
-  c.send(`JOIN ${room}`);
-  await c.expect(new RegExp(` 366 \\S+ ${room} `));
-}
-
 const meta = async (room: string) => redis.cli('HGET', `pb:{r:${room}}:meta`, 's');
 
 describe('a rename on two nodes', () => {
@@ -83,8 +67,8 @@ describe('a rename on two nodes', () => {
     const room = `#spread${++n}`;
     const to = `#moved${n}`;
     const aName = name('alice');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
-    await ircJoin(alice, room);
+    const alice = await RawIrcClient.withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await alice.join(room);
     alice.send(`TOPIC ${room} :kept across nodes`);
     await alice.expect(/ TOPIC /);
     const bName = name('bob');
@@ -95,7 +79,7 @@ describe('a rename on two nodes', () => {
     carol.send({ type: 'join', room, ref: 1 });
     await carol.expect((m) => m.type === 'joined' && m.ref === 1);
     const irv = await RawIrcClient.register(portOf(b, 'irc'), name('irv'));
-    await ircJoin(irv, room);
+    await irv.join(room);
     bob.send('before the rename');
     await alice.expect(new RegExp(`PRIVMSG ${room} :before the rename`));
     const before = Number(await meta(room.toLowerCase()));
@@ -149,10 +133,10 @@ describe('a rename on two nodes', () => {
       const room = `#race${++n}`;
       const aName = name('alice');
       const bName = name('bob');
-      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
-      await ircJoin(alice, room);
-      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
-      await ircJoin(bob, room);
+      const alice = await RawIrcClient.withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      await alice.join(room);
+      const bob = await RawIrcClient.withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      await bob.join(room);
       alice.send(`MODE ${room} +o ${bName}`);
       await bob.expect(new RegExp(` MODE ${room} \\+o ${bName}`));
       alice.send(`RENAME ${room} ${room}-a :mine`);
@@ -190,11 +174,11 @@ describe('a rename on two nodes', () => {
     const room = `#late${++n}`;
     const to = `${room}-new`;
     const aName = name('alice');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
-    await ircJoin(alice, room);
+    const alice = await RawIrcClient.withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await alice.join(room);
     const bName = name('bob');
     const bob = await RawIrcClient.register(portOf(nodes[1] as RunningServer, 'irc'), bName);
-    await ircJoin(bob, room);
+    await bob.join(room);
     alice.send(`RENAME ${room} ${to}`);
     await alice.expect(new RegExp(` RENAME ${room} ${to} `));
     await bob.expect(new RegExp(` JOIN ${to}$`));
@@ -216,7 +200,7 @@ describe('a rename on two nodes', () => {
     expect(await redis.cli('EXISTS', `pb:{r:${room.toLowerCase()}}:meta`)).toBe('0');
     // A join of the old name makes a new room there (the name is free again).
     const carol = await RawIrcClient.register(portOf(a, 'irc'), name('carol'));
-    await ircJoin(carol, room);
+    await carol.join(room);
     const names = carol.lines.find((l) => / 353 /.test(l));
     expect(names).toMatch(/:@carol\d+$/);
     alice.close();
@@ -270,10 +254,10 @@ describe('a rename on a Redis Cluster', () => {
     const room = `#Shard${++n}`;
     const to = await otherShard(room);
     const aName = name('alice');
-    const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
-    await ircJoin(alice, room);
+    const alice = await RawIrcClient.withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+    await alice.join(room);
     const irv = await RawIrcClient.register(portOf(b, 'irc'), name('irv'));
-    await ircJoin(irv, room);
+    await irv.join(room);
     const bName = name('bob');
     const bob = await LineClient.named(portOf(c, 'line'), bName);
     bob.send(`/join ${room}`);
@@ -338,7 +322,7 @@ describe('a rename on a Redis Cluster', () => {
     expect((joined.members as { name: string }[]).map((m) => m.name)).toContain(aName);
     // The old name is free: a join makes a new room there.
     const erin = await RawIrcClient.register(portOf(c, 'irc'), name('erin'));
-    await ircJoin(erin, room);
+    await erin.join(room);
     expect(erin.lines.find((l) => / 353 /.test(l))).toMatch(/:@erin\d+$/);
     for (const x of [alice, irv, erin]) x.close();
     bob.close();
@@ -349,10 +333,14 @@ describe('a rename on a Redis Cluster', () => {
   test('a change of case stays in its slot and works', async () => {
     const [a, b] = servers as [RunningServer, RunningServer];
     const room = `#Case${++n}`;
-    const alice = await withCaps(portOf(a, 'irc'), name('alice'), 'draft/channel-rename');
-    await ircJoin(alice, room);
-    const bob = await withCaps(portOf(b, 'irc'), name('bob'), 'draft/channel-rename');
-    await ircJoin(bob, room);
+    const alice = await RawIrcClient.withCaps(
+      portOf(a, 'irc'),
+      name('alice'),
+      'draft/channel-rename',
+    );
+    await alice.join(room);
+    const bob = await RawIrcClient.withCaps(portOf(b, 'irc'), name('bob'), 'draft/channel-rename');
+    await bob.join(room);
     alice.send(`RENAME ${room} ${room.toLowerCase()} :case`);
     await alice.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
     await bob.expect(new RegExp(` RENAME ${room} ${room.toLowerCase()} :case$`));
@@ -396,9 +384,9 @@ describe.each(REDIS_BACKENDS)('a JOIN of the new name racing a rename ($name)', 
       const to = `#jnew${n}`;
       const aName = name('alice');
       const bName = name('bob');
-      const alice = await withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
-      await ircJoin(alice, room);
-      const bob = await withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
+      const alice = await RawIrcClient.withCaps(portOf(a, 'irc'), aName, 'draft/channel-rename');
+      await alice.join(room);
+      const bob = await RawIrcClient.withCaps(portOf(b, 'irc'), bName, 'draft/channel-rename');
       const rename = () => alice.send(`RENAME ${room} ${to} :race`);
       const join = () => bob.send(`JOIN ${to}`);
       if (delayMs < 0) {
