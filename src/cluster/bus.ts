@@ -95,6 +95,7 @@ export abstract class ClusterBus implements Bus {
     deliver: (envelope) => this.deliverOnce(envelope),
     recover: (channel, epoch, from, to) => this.recover(channel, epoch, from, to),
     lost: (channel, missed) => this.sink?.gap('', channel, missed),
+    retake: (channel) => this.sink?.retake?.(channel) != null,
   });
   private readonly channelSeq = new Map<string, number>();
   private readonly order = new SenderOrder();
@@ -220,17 +221,35 @@ export abstract class ClusterBus implements Bus {
     this.feeds.close(a);
     void this.unlisten(a);
     for (const state of this.origins.values()) state.last.delete(a);
+    // Listened to already: this node held a replica of the new name for joins on their way
+    // (rooms.ts `renamed`), whose feed, in the name's epoch before the rename, gives way.
+    const listening = this.watched.has(b);
     this.watched.add(b);
     if (this.sequenced) {
-      this.feeds.open(b);
-      if (at?.epoch != null && at.next !== null) this.feeds.resume(b, at.epoch, at.next);
+      const known = at?.epoch != null && at.next !== null;
+      this.feeds.close(b);
+      this.feeds.open(b, known);
+      if (known) this.feeds.resume(b, at.epoch as string, at.next as number);
       for (const e of this.early.get(a) ?? []) this.feeds.place(e);
     }
     this.early.delete(a);
-    void this.listen(b).then(
+    void (listening ? Promise.resolve() : this.listen(b)).then(
       () => this.caughtUp(b),
       () => {},
     );
+  }
+
+  /**
+   * A sequencing transport: a join of `channel`'s room met the room in another epoch than
+   * this node's replica (`epoch`; null: none, Redis lost it). If the core takes the room's
+   * state again (nobody here is in it yet: a rename moved another room onto the name), the
+   * feed is held until then and the promise settles once it has; null when it does not
+   * (the room's history was lost: the join goes on in the new epoch).
+   */
+  protected retake(channel: string, epoch: string | null): Promise<void> | null {
+    const taking = this.sink?.retake?.(channel) ?? null;
+    if (taking) this.feeds.hold(channel, epoch);
+    return taking;
   }
 
   /**

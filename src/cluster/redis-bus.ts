@@ -18,6 +18,7 @@
  * does not take itself for an outage.
  */
 import { randomBytes } from 'node:crypto';
+import { RoomChangedError } from '../core/errors.js';
 import type { ChatEvent } from '../core/events.js';
 import { newNodeId, nodeOf } from '../core/ids.js';
 import type { Logger, RoomSnapshot, StreamEvent } from '../core/ports.js';
@@ -132,9 +133,20 @@ export function noteRoom(
 }
 
 /**
+ * A join met its room in another epoch than the one its node's replica was built in
+ * (SEQUENCE's -6): it was not sequenced. `epoch` is the room's ('' none: its data is gone).
+ */
+export class EpochChanged extends Error {
+  constructor(readonly epoch: string) {
+    super('the room is not the one this node read');
+  }
+}
+
+/**
  * Runs SEQUENCE for a room envelope (channel `r:<room>`): its offset and epoch. A join's
  * room is first noted in the joiner's node's rooms set (`noteRoom`); a message the store
- * keeps is listed in the room's messages stream too.
+ * keeps is listed in the room's messages stream too. `expect`: for a join, the epoch of
+ * its node's replica ('' any); a room in another throws EpochChanged.
  */
 export async function sequenceEnvelope(
   link: RedisLink,
@@ -142,6 +154,7 @@ export async function sequenceEnvelope(
   defaultRoom: string,
   streamLength = STREAM_LENGTH,
   noted?: NotedRooms,
+  expect = '',
 ): Promise<Position> {
   const room = envelope.c.slice(2);
   if (envelope.e.type === 'rename') {
@@ -166,14 +179,16 @@ export async function sequenceEnvelope(
       // Listed for replays' tails (TAIL): what the store keeps of it.
       envelope.e.type === 'message' && isKept(envelope.e) ? '1' : '0',
       join ? '1' : '0',
+      join ? expect : '',
     ],
   )) as RedisReply[];
   if (Number(reply[0]) === -5) {
     // A rename between two slots of a cluster is moving a room to this name: once it is
     // here, the event is sequenced in it (a JOIN of the new name joins the renamed room).
     await awaitArrival(link, room);
-    return sequenceEnvelope(link, envelope, defaultRoom, streamLength, noted);
+    return sequenceEnvelope(link, envelope, defaultRoom, streamLength, noted, expect);
   }
+  if (Number(reply[0]) === -6) throw new EpochChanged(text(reply[1]));
   if (Number(reply[0]) === -1) {
     // The room was renamed before this node heard of it: the event goes to the new name,
     // so it still happens in the room (a quit, a part), at the new name's next offset.
@@ -272,6 +287,7 @@ export class RedisBus extends ClusterBus {
     // room, as on one Redis (and a node's or everyone's channel on the missing shard
     // does not silently lose what a room event implies: quits, kills, notices).
     if (!this.link.up) return Promise.reject(new Error('redis unreachable'));
+    if (envelope.e.type === 'joined') return this.sequenceJoin(envelope);
     return sequenceEnvelope(
       this.link,
       envelope,
@@ -279,6 +295,42 @@ export class RedisBus extends ClusterBus {
       this.o.streamLength,
       this.noted,
     );
+  }
+
+  /**
+   * A join is sequenced only in the epoch of this node's replica of the room when it was
+   * emitted, the replica the core checked it against (read here before any await: `emit`
+   * calls this in the same turn). A room in another epoch (SEQUENCE's -6) changed under
+   * the replica since its snapshot: a rename moved another room onto the name, or Redis
+   * lost it. While nobody here is in the room, it is read again (ClusterBus.retake) and
+   * the join refused with RoomChangedError: the core checks it against the room as it is
+   * and sends it again, to land after that snapshot, where the feed resumed from it
+   * delivers it, once. With someone here in the room its history was lost (the feed says
+   * so) and this replica is the room: the join goes on in the new epoch.
+   */
+  private async sequenceJoin(envelope: Envelope): Promise<Position> {
+    const send = (expect: string) =>
+      sequenceEnvelope(
+        this.link,
+        envelope,
+        this.o.defaultRoom,
+        this.o.streamLength,
+        this.noted,
+        expect,
+      );
+    try {
+      return await send(this.feeds.base(envelope.c) ?? '');
+    } catch (err) {
+      if (!(err instanceof EpochChanged)) throw err;
+      // Read again already (the room's feed met the new epoch first, or the room renamed
+      // here took the name): only the checks are out of date.
+      if (this.feeds.base(envelope.c) !== err.epoch) {
+        const taking = this.retake(envelope.c, err.epoch === '' ? null : err.epoch);
+        if (!taking) return send('');
+        await taking;
+      }
+      throw new RoomChangedError(envelope.c.slice(2));
+    }
   }
 
   /**

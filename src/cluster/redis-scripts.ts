@@ -39,6 +39,14 @@ const INCOMING = ROOM_KEY_COUNT + 2;
  * rename between two slots of a Redis Cluster is moving a room to this name: nothing is
  * sequenced here; the reply is {-5, old name} and the bus tries again once the room's keys
  * are here (redis-rename.ts `awaitArrival`).
+ *
+ * ARGV 9 (a join; optional, '' none): the epoch of the joining node's replica of the room,
+ * which the join was checked against. A room in another epoch (or none: its data is gone)
+ * is not the one the replica was read from, and the join is not sequenced: the reply is
+ * {-6, the room's epoch or ''}, and the node reads the room again, checks the join
+ * against it and sends it once more (redis-bus.ts `sequenceJoin`). So a join never lands
+ * in a room its node's snapshot predates (a rename that moved another room onto the name
+ * between the two: docs/cluster.md, renaming a room).
  */
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
@@ -46,11 +54,10 @@ local meta, log, state, members, bans, mutes, invited =
 local incoming = KEYS[${INCOMING}] and redis.call('GET', KEYS[${INCOMING}])
 if incoming then return {-5, incoming} end
 local moved = KEYS[${MOVED}] and redis.call('GET', KEYS[${MOVED}])
-if moved then
-  if ARGV[8] ~= '1' then return {-1, moved} end
-  redis.call('DEL', KEYS[${MOVED}])
-end
+if moved and ARGV[8] ~= '1' then return {-1, moved} end
 local epoch = redis.call('HGET', meta, 'e')
+if ARGV[9] and ARGV[9] ~= '' and epoch ~= ARGV[9] then return {-6, epoch or ''} end
+if moved then redis.call('DEL', KEYS[${MOVED}]) end
 if not epoch then
   epoch = ARGV[4]
   redis.call('DEL', log, KEYS[8])

@@ -10,6 +10,13 @@
  * (an offset that did not come: a dropped connection, a lost message) is asked for from the
  * transport's stream of recent events; what the stream no longer holds is reported as a gap
  * and skipped. This is how Centrifugo keeps order and recovers (its Redis broker).
+ *
+ * A new epoch under a feed is Redis having lost the room's data or, for a room this node
+ * holds only for joins still on their way (nobody here in it yet), maybe a rename that
+ * moved another room onto the name after this node read its snapshot. The host says what
+ * to do (`retake`): read the room again, the feed held until it resumes from that snapshot
+ * (nobody here saw any of the room's history, so none is reported lost); or report the
+ * history lost and start over at the new epoch.
  */
 import type { Envelope } from './bus.js';
 
@@ -21,12 +28,24 @@ export interface FeedHost {
   recover(channel: string, epoch: string, from: number, to: number): Promise<Envelope[]>;
   /** Events were lost for good (`missed` of them), or the epoch changed (`missed` -1). */
   lost(channel: string, missed: number): void;
+  /**
+   * The room's epoch changed under its feed: true when the host takes the room's state
+   * again (a snapshot) and will `resume` the feed from it; false when the room's history
+   * is lost (`lost` -1) and the feed goes on from the new epoch's events as they come.
+   */
+  retake(channel: string): boolean;
 }
 
 interface Feed {
   /** Waiting for `resume` (the snapshot it starts from): everything is kept, nothing delivered. */
   held: boolean;
+  /** The epoch of the envelopes kept or delivered: while held, of those kept. */
   epoch: string | null;
+  /**
+   * The epoch of what has been delivered (the replica's): set by `resume` and when the feed
+   * starts over in a new epoch; a join is sequenced only in it (redis-bus.ts `sequence`).
+   */
+  base: string | null;
   /** The next offset to deliver, or null before the first envelope. */
   next: number | null;
   /** Envelopes that came ahead of a hole, by offset. */
@@ -45,16 +64,28 @@ export class RoomFeeds {
    */
   open(channel: string, held = false): void {
     if (this.feeds.has(channel)) return;
-    this.feeds.set(channel, { held, epoch: null, next: null, ahead: new Map(), recovering: false });
+    this.feeds.set(channel, {
+      held,
+      epoch: null,
+      base: null,
+      next: null,
+      ahead: new Map(),
+      recovering: false,
+    });
   }
 
-  /** A held channel starts at `next` of `epoch`: earlier offsets are in the snapshot. */
+  /**
+   * A held channel starts at `next` of `epoch`: earlier offsets are in the snapshot. A feed
+   * that is not held was resumed already, from the snapshot its replica was built from:
+   * another snapshot (a second join's, read at the same time) does not move it.
+   */
   resume(channel: string, epoch: string, next: number): void {
     const feed = this.feeds.get(channel);
-    if (!feed) return;
+    if (!feed?.held) return;
     feed.held = false;
     if (feed.epoch !== null && feed.epoch !== epoch) feed.ahead.clear();
     feed.epoch = epoch;
+    feed.base = epoch;
     feed.next = next;
     for (const p of [...feed.ahead.keys()]) if (p < next) feed.ahead.delete(p);
     this.drain(channel, feed);
@@ -66,6 +97,38 @@ export class RoomFeeds {
 
   has(channel: string): boolean {
     return this.feeds.has(channel);
+  }
+
+  /** The epoch of what a channel's feed has delivered (null: nothing, or no feed). */
+  base(channel: string): string | null {
+    return this.feeds.get(channel)?.base ?? null;
+  }
+
+  /**
+   * Holds a channel until `resume` (the host takes the room's state again): envelopes of
+   * `epoch` are kept meanwhile (null: of whichever epoch comes first), others dropped. A
+   * feed held already stays as it is (what it keeps is for the same resume).
+   */
+  hold(channel: string, epoch: string | null): void {
+    const feed = this.feeds.get(channel);
+    if (!feed || feed.held) return;
+    feed.held = true;
+    if (feed.epoch !== epoch) feed.ahead.clear();
+    feed.epoch = epoch;
+  }
+
+  /**
+   * A feed that is not held meets `epoch`, not its own: held for the host's new snapshot
+   * when the host takes one (true), else the history is reported lost (the caller starts
+   * the feed over).
+   */
+  private changed(channel: string, epoch: string | null): boolean {
+    if (this.host.retake(channel)) {
+      this.hold(channel, epoch);
+      return true;
+    }
+    this.host.lost(channel, -1);
+    return false;
   }
 
   /** An envelope with its position (`p`, `x`), from either source. */
@@ -86,9 +149,14 @@ export class RoomFeeds {
       return;
     }
     if (feed.epoch !== epoch) {
+      if (feed.epoch !== null && this.changed(envelope.c, epoch)) {
+        // Kept for the resume that follows the host's snapshot.
+        feed.ahead.set(p, envelope);
+        return;
+      }
       // Redis lost this room's data (or this is the first envelope): start over here.
-      if (feed.epoch !== null) this.host.lost(envelope.c, -1);
       feed.epoch = epoch;
+      feed.base = epoch;
       feed.next = p;
       feed.ahead.clear();
     }
@@ -148,19 +216,21 @@ export class RoomFeeds {
   /** After the transport reconnected: fetch what was published meanwhile, up to `top`. */
   async catchUp(channel: string, epoch: string, top: number): Promise<void> {
     const feed = this.feeds.get(channel);
-    if (!feed || feed.next === null) return;
+    // Held: the resume that ends it starts from a snapshot newer than anything missed.
+    if (!feed || feed.held || feed.next === null) return;
     if (epoch === '') {
       // The transport knows nothing of this room any more (it lost its data): say so
       // once, and start again from whatever comes next.
-      this.host.lost(channel, -1);
+      if (this.changed(channel, null)) return;
       feed.epoch = null;
       feed.next = null;
       feed.ahead.clear();
       return;
     }
     if (feed.epoch !== epoch) {
-      this.host.lost(channel, -1);
+      if (this.changed(channel, epoch)) return;
       feed.epoch = epoch;
+      feed.base = epoch;
       feed.next = top + 1;
       feed.ahead.clear();
       return;

@@ -50,3 +50,16 @@ export class ChatError extends Error {
     this.name = 'ChatError';
   }
 }
+
+/**
+ * A join the bus did not send: the room changed under this node's replica after the join
+ * was checked against it (a rename moved another room onto the name, or Redis lost the
+ * room), and the replica has been read again since. The join is checked against the room
+ * as it is now and sent again (membership.ts); nobody is shown this.
+ */
+export class RoomChangedError extends Error {
+  constructor(readonly room: string) {
+    super(`${room} changed under this node's replica; check the join again`);
+    this.name = 'RoomChangedError';
+  }
+}

@@ -13,7 +13,7 @@
 import { Accounts } from './accounts.js';
 import type { Core } from './context.js';
 import { Counters } from './counters.js';
-import { ChatError, ErrorCode } from './errors.js';
+import { ChatError, ErrorCode, RoomChangedError } from './errors.js';
 import type { ChatEvent } from './events.js';
 import { Fanout } from './fanout.js';
 import { Housekeeping } from './housekeeping.js';
@@ -164,6 +164,7 @@ export class Hub implements Core {
       deliver: (event, offset, epoch) => this.deliver(event, offset, epoch),
       gap: (origin, channel, missed) => this.lost(channel, missed, origin),
       status: (healthy, reason) => this.busStatus(healthy, reason),
+      retake: (channel) => this.retake(channel),
     });
     // The store failing (a full disk, a database gone) is news for everyone: messages are
     // refused meanwhile (store_unavailable), and people should know why and when it ends.
@@ -199,6 +200,21 @@ export class Hub implements Core {
   }
 
   /**
+   * A room's epoch changed before anyone here was in it: read again, not reported lost
+   * (Rooms.retake). Null: someone here is in it, and `lost` tells them.
+   */
+  private retake(channel: string): Promise<void> | null {
+    if (!channel.startsWith('r:')) return null;
+    const taking = this.rooms.retake(channel.slice(2));
+    if (taking) {
+      this.log.info({ channel }, 'a room changed epoch before anyone here was in it: read again');
+      // Whoever waits on it (a join) hears of a failure; the bus's own call does not wait.
+      taking.catch((err: unknown) => this.log.warn({ err, channel }, 'room not read again'));
+    }
+    return taking;
+  }
+
+  /**
    * The bus cannot reach the other nodes (or can again): everyone here is told, since
    * sending is refused meanwhile. Local only: the other nodes cannot be reached.
    */
@@ -220,7 +236,8 @@ export class Hub implements Core {
     const kept = prepareKept(this, event, (ts) => this.messaging.newId(ts));
     const sent = this.bus.emit(event, route);
     return (kept === null ? sent : sent.then(() => keepRows(this, kept))).catch((err: unknown) => {
-      if (err instanceof ChatError) throw err;
+      // A join sent again after the room was read again (membership.ts) is not an outage.
+      if (err instanceof ChatError || err instanceof RoomChangedError) throw err;
       this.log.warn({ err, type: event.type }, 'event not sent');
       throw new ChatError(
         ErrorCode.BusUnavailable,

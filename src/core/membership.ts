@@ -5,13 +5,19 @@
  */
 import { canJoin } from './access.js';
 import { routeOf, type Core } from './context.js';
-import { ChatError, ErrorCode } from './errors.js';
+import { ChatError, ErrorCode, RoomChangedError } from './errors.js';
 import { checkRoom, fold } from './names.js';
 import type { Room } from './room.js';
 import type { Session } from './session.js';
 import { SmallMap } from './small-map.js';
 import { cleanText } from './text.js';
 import { announce } from './watchlist.js';
+
+/**
+ * How many times a join is sent at most while the room keeps changing under this node's
+ * replica (RoomChangedError): once is the rare race with a rename; a third is not expected.
+ */
+const JOIN_ATTEMPTS = 3;
 
 export function requireRegistered(s: Session): void {
   if (!s.registered) throw new ChatError(ErrorCode.NotRegistered, 'Choose a name first');
@@ -62,34 +68,65 @@ export class Membership {
     }
     if (room) canJoin(s, room, key, arriving, core.clock.now());
     const spelled = room?.name ?? name;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.joinOnce(s, spelled, key, arriving);
+      } catch (err) {
+        // The room changed under this node's replica after the checks (a rename moved
+        // another room onto the name just after this node read it): the replica has been
+        // read again, so the join is checked against the room as it is, and sent again.
+        if (!(err instanceof RoomChangedError)) throw err;
+        if (attempt >= JOIN_ATTEMPTS) {
+          const made = core.rooms.get(spelled);
+          if (made) core.rooms.dropIfEmpty(made);
+          throw new ChatError(
+            ErrorCode.BusUnavailable,
+            `${spelled} is changing right now; try again shortly`,
+            spelled,
+          );
+        }
+      }
+    }
+  }
+
+  private async joinOnce(
+    s: Session,
+    spelled: string,
+    key: string | undefined,
+    arriving: boolean,
+  ): Promise<{ room: Room; created: boolean }> {
+    const { core } = this;
     const restore = await core.rooms.prepare(spelled);
-    // A replica made from the cluster's snapshot holds the room as it is: check again.
-    const held = core.rooms.get(spelled);
-    if (!room && held && held.size > 0) canJoin(s, held, key, arriving, core.clock.now());
-    // A replica that has seen no message yet (the first join since a start) learns the
-    // newest stored one, so a resume knows where this joiner's live messages begin.
-    const newest = held?.lastId ? null : await this.newestStored(spelled);
-    const bulk = (held?.size ?? 0) + 1 > core.options.rosterDigestThreshold;
-    const sent = core.emit(
-      {
-        type: 'joined',
-        ts: core.clock.now(),
-        origin: s.id,
-        room: spelled,
-        who: s.actor(),
-        realname: s.realname,
-        ...(bulk ? { bulk } : {}),
-        ...(s.away !== null ? { away: s.away } : {}),
-        ...(restore ? { restore } : {}),
-      },
-      { rooms: [fold(spelled)], nodes: [core.nodeId] },
-    );
+    let newest: string | null;
     try {
-      await sent;
+      // A replica that has seen no message yet (the first join since a start) learns the
+      // newest stored one, so a resume knows where this joiner's live messages begin.
+      newest = core.rooms.get(spelled)?.lastId ? null : await this.newestStored(spelled);
+      // Checked against the replica as it is when the join goes out (one made from the
+      // cluster's snapshot holds the room as it is): the bus sequences the join only in the
+      // room this replica was read from (RoomChangedError otherwise).
+      const held = core.rooms.get(spelled);
+      if (held && held.size > 0) canJoin(s, held, key, arriving, core.clock.now());
+      const bulk = (held?.size ?? 0) + 1 > core.options.rosterDigestThreshold;
+      await core.emit(
+        {
+          type: 'joined',
+          ts: core.clock.now(),
+          origin: s.id,
+          room: spelled,
+          who: s.actor(),
+          realname: s.realname,
+          ...(bulk ? { bulk } : {}),
+          ...(s.away !== null ? { away: s.away } : {}),
+          ...(restore ? { restore } : {}),
+        },
+        { rooms: [fold(spelled)], nodes: [core.nodeId] },
+      );
     } catch (err) {
-      // Not sent: a replica made for this join has no one to hold it for.
+      // Not sent: a replica made for this join has no one to hold it for (kept while the
+      // join is sent again: it was read again for it).
       const made = core.rooms.get(spelled);
-      if (made) core.rooms.dropIfEmpty(made);
+      if (made && !(err instanceof RoomChangedError)) core.rooms.dropIfEmpty(made);
       throw err;
     }
     const joined = core.rooms.get(spelled);

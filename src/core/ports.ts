@@ -108,13 +108,22 @@ export interface BusSink {
   gap(origin: string, channel: string, missed: number): void;
   /** The bus can no longer deliver everything (a store away), or can again. */
   status?(healthy: boolean, reason: string): void;
+  /**
+   * A sequencing bus: a room's epoch changed under this node's replica (`channel` its
+   * room's). When nobody here is in the room yet (only joins on their way), the core takes
+   * the room's snapshot again, rebuilds the replica from it and resumes the room's events
+   * after it; the promise settles then. Else null: the history was lost (`gap` -1).
+   */
+  retake?(channel: string): Promise<void> | null;
 }
 
 /**
  * Carries events between the nodes (processes) serving one chat. `emit` sends an event to
  * every node that needs it, this one included: each node delivers it once, in order per
  * origin. The returned promise settles once this node has delivered it (or rejects when it
- * cannot be sent at all); nothing may assume that happens inside the call.
+ * cannot be sent at all; a sequencing bus rejects a join with RoomChangedError when the
+ * room changed under the replica it was checked against); nothing may assume that happens
+ * inside the call.
  */
 export interface Bus {
   readonly name: string;

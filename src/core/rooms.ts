@@ -86,20 +86,53 @@ export class Rooms {
     this.bus.watch(key);
     if (!this.bus.snapshot) return undefined;
     const snap = await this.bus.snapshot(key);
+    // Another join here read the room at the same time and built the replica: its snapshot
+    // is the one the room's events go on from.
+    if (this.map.has(key)) return undefined;
+    const room = new Room(name, key, Date.now());
     let restore: RoomRestore | undefined;
-    if (!this.map.has(key)) {
-      const room = new Room(name, key, Date.now());
-      const empty = snap.members.length === 0 && Object.keys(snap.state).length === 0;
-      if (empty) {
-        // The cluster has nothing of this room: what this node's store kept is the state.
-        this.states.restore(room);
-        restore = restoreOf(room);
-      } else fromSnapshot(room, snap);
-      this.map.set(key, room);
-      this.listed?.(key, room.name);
-    }
+    if (isEmpty(snap)) {
+      // The cluster has nothing of this room: what this node's store kept is the state.
+      this.states.restore(room);
+      restore = restoreOf(room);
+    } else fromSnapshot(room, snap);
+    this.map.set(key, room);
+    this.listed?.(key, room.name);
     this.bus.resume?.(key, { epoch: snap.epoch, next: snap.offset + 1 });
     return restore;
+  }
+
+  /** Replicas whose room is being read again (`retake`). */
+  private readonly retaking = new Map<Room, Promise<void>>();
+
+  /**
+   * The room's epoch changed under this node's replica (BusSink.retake). With nobody here
+   * in the room yet, only joins on their way, the replica is the snapshot it was built
+   * from, and that snapshot is out of date: a rename moved another room onto this name
+   * (docs/cluster.md, renaming a room), or Redis lost the room. Either way nobody here saw
+   * any of its history, so nothing is lost for anyone here: the replica becomes the room's
+   * snapshot read now, its events go on after it, and the joins on their way are
+   * sequenced after it (the bus holds them until this settles). Null when someone here is
+   * in the room: its history was lost, and this replica is what the cluster gets back
+   * (RESTORE).
+   */
+  retake(key: string): Promise<void> | null {
+    const room = this.map.get(key);
+    if (!room || room.local.size > 0 || !this.bus.snapshot) return null;
+    let taking = this.retaking.get(room);
+    if (!taking) {
+      taking = this.takeAgain(room).finally(() => this.retaking.delete(room));
+      this.retaking.set(room, taking);
+    }
+    return taking;
+  }
+
+  private async takeAgain(room: Room): Promise<void> {
+    const snap = await (this.bus.snapshot as NonNullable<Bus['snapshot']>)(room.key);
+    // Dropped meanwhile (its joins failed): nothing to resume.
+    if (this.map.get(room.key) !== room) return;
+    fromSnapshot(room, snap);
+    this.bus.resume?.(room.key, { epoch: snap.epoch, next: snap.offset + 1 });
   }
 
   /**
@@ -202,8 +235,14 @@ export class Rooms {
     const from = room.key;
     const to = fold(e.newName);
     const other = this.map.get(to);
-    // The rename's checks (and, in a cluster, its script) keep the new name free.
-    if (other && other !== room) return;
+    // The rename's checks (and, in a cluster, its script) keep the new name free. A replica
+    // of it held here only for joins on their way (nobody here in it yet: its snapshot was
+    // read just before the rename) gives way: those joins land in the renamed room (the
+    // bus sequences them in its epoch, redis-bus.ts `sequenceJoin`).
+    if (other && other !== room) {
+      if (other.local.size > 0) return;
+      this.map.delete(to);
+    }
     const oldName = room.name;
     room.name = e.newName;
     if (from !== to) {
@@ -396,19 +435,29 @@ function applyChange(room: Room, c: RoomChange, e: ModeEvent, sessions: Sessions
   }
 }
 
-/** Fills a new replica from a shared snapshot: settings, bans, mutes, invites, members. */
+/** A snapshot of a room the cluster knows nothing about. */
+function isEmpty(s: RoomSnapshot): boolean {
+  return s.members.length === 0 && Object.keys(s.state).length === 0;
+}
+
+/**
+ * Makes a replica the shared snapshot's room: settings (a default where the snapshot has
+ * none), bans, mutes, invites, members. A replica built before (`retake`) is overwritten
+ * whole.
+ */
 export function fromSnapshot(room: Room, s: RoomSnapshot): void {
   const st = s.state;
-  if (st.topic !== undefined) room.topic = st.topic;
-  if (st.topicBy !== undefined) room.topicBy = st.topicBy;
-  if (st.topicAt !== undefined) room.topicAt = Number(st.topicAt);
+  const d = defaultModes();
+  room.topic = st.topic ?? '';
+  room.topicBy = st.topicBy ?? '';
+  room.topicAt = st.topicAt !== undefined ? Number(st.topicAt) : 0;
   for (const flag of ROOM_FLAGS) {
     const v = st[`flag:${flag}`];
-    if (v !== undefined) room.modes[flag] = v === '1';
+    room.modes[flag] = v !== undefined ? v === '1' : d[flag];
   }
-  if (st.key !== undefined) room.modes.key = st.key === '' ? null : st.key;
-  if (st.limit !== undefined) room.modes.limit = Number(st.limit) || 0;
-  if (st.owner !== undefined) room.owner = st.owner === '' ? null : st.owner;
+  room.modes.key = st.key === undefined || st.key === '' ? null : st.key;
+  room.modes.limit = Number(st.limit ?? 0) || 0;
+  room.owner = st.owner === undefined || st.owner === '' ? null : st.owner;
   room.bans.splice(0, room.bans.length, ...s.bans);
   room.mutes.clear();
   for (const [name, until] of s.mutes) room.mutes.set(name, until);

@@ -4,8 +4,12 @@
  * (`describe.each(REDIS_BACKENDS)`); what only one has (stopping the one Redis, a key's
  * shard) is there as `redis` or `cluster`.
  */
+import { afterAll, beforeAll } from 'vitest';
+import { silentLogger } from '../../src/core/ports.js';
+import { startServer, type RunningServer } from '../../src/server.js';
 import { startRedisCluster, type TestRedisCluster } from './redis-cluster.js';
 import { startRedis, type TestRedis } from './redis.js';
+import { testConfig } from './server.js';
 
 export interface RedisBackend {
   /** What `--bus` is given. */
@@ -60,3 +64,33 @@ export const REDIS_BACKENDS: readonly RedisBackendKind[] = [
   { name: 'one redis-server', cluster: false, start: single },
   { name: 'a Redis Cluster of 3 masters', cluster: true, start: cluster },
 ];
+
+/**
+ * For the tests of one `describe`: a backend of `kind` and `count` servers in this process
+ * on it (`--bus` its URL, then `args`), started before them and stopped after.
+ */
+export function nodesOn(
+  kind: RedisBackendKind,
+  count: number,
+  args: readonly string[],
+): { backend: () => RedisBackend; servers: RunningServer[] } {
+  let backend: RedisBackend | undefined;
+  const servers: RunningServer[] = [];
+  beforeAll(async () => {
+    backend = await kind.start();
+    for (let i = 0; i < count; i++) {
+      servers.push(await startServer(testConfig(['--bus', backend.url, ...args]), silentLogger));
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const s of servers.splice(0)) await s.close();
+    await backend?.dispose();
+  });
+  return {
+    backend: () => {
+      if (!backend) throw new Error('the backend is not started yet');
+      return backend;
+    },
+    servers,
+  };
+}
