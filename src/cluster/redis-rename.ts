@@ -112,6 +112,18 @@ export const AWAIT_FINISH_MS = 1000;
 export const AWAIT_GIVE_UP_MS = 5000;
 const POLL_MS = 20;
 
+/**
+ * Test only: `PLUGBOARD_TEST_RENAME_CRASH=after-reserve` or `after-move-out` in a node's
+ * environment kills that node (SIGKILL: nothing after runs, no cleanup) right after step 1
+ * or step 2 of its renames between two slots, so that the crash paths above are tested
+ * with a node that really dies there (redis-rename-crash.test.ts). Off unless set; read
+ * from the process's environment only, which no client can reach.
+ */
+const TEST_CRASH = process.env.PLUGBOARD_TEST_RENAME_CRASH;
+function testCrash(after: 'after-reserve' | 'after-move-out'): void {
+  if (TEST_CRASH === after) process.kill(process.pid, 'SIGKILL');
+}
+
 /** RESERVE: KEYS 1 the new name's members, 2 its `incoming`. ARGV 1 old name, 2 ms. */
 export const RESERVE = `
 if redis.call('HLEN', KEYS[1]) > 0 then return -4 end
@@ -282,6 +294,7 @@ async function moveAcrossSlots(
   if (reserved === -4) {
     throw new ChatError(ErrorCode.RoomNameInUse, `${e.newName} is already taken`, e.newName);
   }
+  testCrash('after-reserve');
   const release = () => link.script(UNRESERVE, [b.incoming], [from]).catch(() => {});
   // A reservation about to expire could let a JOIN make a room of the new name before the
   // renamed one arrives: this late, the rename is not done at all.
@@ -302,6 +315,7 @@ async function moveAcrossSlots(
   // name finishes the move then; else the reservation expires.)
   if (Number(reply[0]) < 0) await release();
   const at = positionOf(reply, e);
+  testCrash('after-move-out');
   // The rename is done (sequenced and published); if this step fails, the nodes waiting
   // on the new name finish it (awaitArrival).
   await finishMove(link, from, to).catch(() => false);

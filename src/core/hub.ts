@@ -18,7 +18,6 @@ import type { ChatEvent } from './events.js';
 import { Fanout } from './fanout.js';
 import { Housekeeping } from './housekeeping.js';
 import { Identity } from './identity.js';
-import { nodeOf } from './ids.js';
 import { Membership } from './membership.js';
 import { Messaging, type NoticeOptions } from './messaging.js';
 import { ReadMarkers } from './read-markers.js';
@@ -324,7 +323,11 @@ export class Hub implements Core {
           this.rooms.apply(event);
           this.renames.noteApplied(event);
           this.fanout.deliver(event);
-          if (nodeOf(event.origin) === this.nodeId) this.renames.remember(event);
+          // Every node that applies it records it, not only the one that made it: that one
+          // may die before its own rename reaches it (a cluster's step 2 is the rename for
+          // everyone), and the record is where the other nodes learn where the name went.
+          // One row per old name, the same from each (an idempotent upsert).
+          this.renames.remember(event);
           return;
         default:
           this.rooms.apply(event, offset, epoch);

@@ -12,8 +12,8 @@
  * rooms. A rename that only changes case is always allowed (the spec says MUST).
  *
  * Renames are remembered (the store's renames, one row per old name, the newest
- * RENAMES_KEPT, written by the node that made the rename; and what this node applied, at
- * once): a client resuming with the old name in its token (JSON `hello` with `token`,
+ * RENAMES_KEPT, written by every node that applied the rename; and what this node applied,
+ * at once): a client resuming with the old name in its token (JSON `hello` with `token`,
  * `join` with `since`) is led to the new room, and a name's saved reading positions
  * (telnet's "you missed") follow the room (`follow`): a position is a message id, which
  * carries its time, so a position from before the rename belongs to the renamed room and
@@ -190,9 +190,10 @@ export class Renames {
   }
 
   /**
-   * Remembers an applied rename (the node that made it writes it to the store, for
-   * resuming clients on any node and after a restart): one row of its own, queued, so
-   * renames made at once on several nodes all stay.
+   * Remembers an applied rename in the store, for resuming clients on any node and after a
+   * restart: one row per old name, queued, so renames made at once on several nodes all
+   * stay. Every node that applies the rename writes it (the same row), since the node that
+   * made it may die before applying it (hub.ts).
    */
   remember(e: RenameEvent): void {
     if (fold(e.room) === fold(e.newName)) return;
