@@ -43,6 +43,11 @@ export interface Position {
    */
   c?: string;
   e?: ChatEvent;
+  /**
+   * Not sequenced, since it changes nothing (a lost session's leave where someone else
+   * holds the name now): delivered nowhere.
+   */
+  skipped?: boolean;
 }
 
 export const ALL = 'all';
@@ -140,6 +145,8 @@ export abstract class ClusterBus implements Bus {
     // Sequenced rooms: delivered here in offset order, like everyone else's events.
     const local = new Promise<void>((resolve, reject) => this.waiting.set(s, { resolve, reject }));
     for (const c of channels) this.transmit(c, envelope(c));
+    // Rooms where it was not sequenced (Position.skipped): when none was, it is done here.
+    let unsequenced = 0;
     for (const room of rooms) {
       const e = envelope(roomChannel(room));
       // One sender's events keep their order in the room (sender-order.ts).
@@ -148,6 +155,10 @@ export abstract class ClusterBus implements Bus {
         .run(sender, event.type === 'message', () => this.sequence(e))
         .then(
           (at) => {
+            if (at.skipped) {
+              if (++unsequenced === rooms.length) this.settle(s);
+              return;
+            }
             e.p = at.p;
             e.x = at.x;
             if (at.c !== undefined && at.e !== undefined) {
@@ -309,6 +320,13 @@ export abstract class ClusterBus implements Bus {
       this.waiting.delete(envelope.s);
       w?.resolve();
     }
+  }
+
+  /** An emitted event that is delivered nowhere: its emit resolves now. */
+  private settle(s: number): void {
+    const w = this.waiting.get(s);
+    this.waiting.delete(s);
+    w?.resolve();
   }
 
   private originState(origin: string): OriginState {

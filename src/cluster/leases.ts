@@ -12,7 +12,7 @@
 import type { Actor, ChatEvent } from '../core/events.js';
 import type { BusRoute, Logger } from '../core/ports.js';
 import { fold } from '../core/names.js';
-import { listOf, pairsOf, type RedisLink } from './redis-client.js';
+import { listOf, pairsOf, text, type RedisLink } from './redis-client.js';
 import {
   cleanupKey,
   clusterMarkerKey,
@@ -352,6 +352,11 @@ export class Leases {
       ),
     ).catch((err: unknown) => this.log.warn({ err, origin }, 'quit of a lost user not sent'));
     if (!offline) return;
+    // Back already, under a session of another node: they are not offline, and the name
+    // is theirs (the room quits above were not sequenced where they are again: SEQUENCE).
+    const held = text(await this.link.command(['GET', nameKey(fold(who.name))]));
+    const holder = /^~?(\S+) /.exec(held)?.[1];
+    if (holder !== undefined && holder !== origin) return;
     // Those watching for them (IRC MONITOR), on any node, hear they are gone.
     await within(
       this.o.leaseMs,

@@ -189,6 +189,8 @@ export async function sequenceEnvelope(
     return sequenceEnvelope(link, envelope, defaultRoom, streamLength, noted, expect);
   }
   if (Number(reply[0]) === -6) throw new EpochChanged(text(reply[1]));
+  // A lost session's leave, its name held by someone else now: it did not happen.
+  if (Number(reply[0]) === -7) return { p: -1, x: '', skipped: true };
   if (Number(reply[0]) === -1) {
     // The room was renamed before this node heard of it: the event goes to the new name,
     // so it still happens in the room (a quit, a part), at the new name's next offset.

@@ -47,6 +47,12 @@ const INCOMING = ROOM_KEY_COUNT + 2;
  * against it and sends it once more (redis-bus.ts `sequenceJoin`). So a join never lands
  * in a room its node's snapshot predates (a rename that moved another room onto the name
  * between the two: docs/cluster.md, renaming a room).
+ *
+ * A leave with a session (a part, or a quit the lease cleanup announces for a lost node's
+ * user) whose name is held in the room by another session now is not sequenced: the reply
+ * is {-7}. The person came back (on another node) before their old session was cleaned
+ * up; the old session's quit would tell everyone they left, and take them out of every
+ * node's replica, while they are there.
  */
 export const SEQUENCE = `
 local meta, log, state, members, bans, mutes, invited =
@@ -58,6 +64,15 @@ if moved and ARGV[8] ~= '1' then return {-1, moved} end
 local epoch = redis.call('HGET', meta, 'e')
 if ARGV[9] and ARGV[9] ~= '' and epoch ~= ARGV[9] then return {-6, epoch or ''} end
 if moved then redis.call('DEL', KEYS[${MOVED}]) end
+local ops = cjson.decode(ARGV[5])
+-- A quit announced for a lost session whose name someone else holds in the room now (they
+-- came back on another node before the lease ran out): nothing happens, so nothing is
+-- sequenced or published (no "left" for a person who is here).
+if #ops == 1 and ops[1][1] == 'leave' and ops[1][3] then
+  local raw = redis.call('HGET', members, ops[1][2])
+  local held = raw and cjson.decode(raw)
+  if held and held.origin ~= nil and held.origin ~= ops[1][3] then return {-7} end
+end
 if not epoch then
   epoch = ARGV[4]
   redis.call('DEL', log, KEYS[8])
@@ -71,7 +86,7 @@ local function member(key)
   return nil
 end
 
-for _, op in ipairs(cjson.decode(ARGV[5])) do
+for _, op in ipairs(ops) do
   local kind = op[1]
   if kind == 'join' then
     -- op: join, key, member JSON, is default room ('1'/'0'), account ('' for none)

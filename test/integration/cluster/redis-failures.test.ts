@@ -21,6 +21,7 @@ import { CLAIM } from '../../../src/cluster/redis-scripts.js';
 import { newNodeId } from '../../../src/core/ids.js';
 import { silentLogger } from '../../../src/core/ports.js';
 import { startServer } from '../../../src/server.js';
+import { ircClient, ircJoin } from '../../helpers/irc-setup.js';
 import { LineClient } from '../../helpers/line-client.js';
 import { spawnServer } from '../../helpers/process.js';
 import { REDIS_BACKENDS, type RedisBackend } from '../../helpers/redis-backends.js';
@@ -77,6 +78,77 @@ describe.each(REDIS_BACKENDS)('on $name', (kind) => {
       const again = await LineClient.named(portOf(survivor, 'line'), 'goner');
       again.close();
       goner.close();
+      watcher.close();
+      await survivor.close();
+    },
+  );
+
+  test(
+    'back on another node before the lease ran out: not announced gone, still a member everywhere',
+    { timeout: 90_000 },
+    async () => {
+      await redis.flush();
+      const survivor = await startServer(
+        testConfig([
+          '--bus',
+          redis.url,
+          '--node-lease',
+          '6',
+          '--flood-rate',
+          '0',
+          '--irc-port',
+          '0',
+        ]),
+        silentLogger,
+      );
+      // ann's account is known to the survivor's store; the doomed node (a store of its own)
+      // lets her in as a guest under that name.
+      const reg = await ircClient(portOf(survivor, 'irc'), 'ann');
+      reg.send('PRIVMSG NickServ :REGISTER ann-pass-1');
+      await reg.expect(/is now registered to you/);
+      reg.send('QUIT');
+      await reg.expect(/^ERROR/);
+      const doomed = await spawnServer([
+        '--bus',
+        redis.url,
+        '--node-lease',
+        '6',
+        '--store',
+        'memory',
+        ...OTHER_LISTENERS_OFF,
+        '--irc-port',
+        '0',
+      ]);
+      const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
+      const first = await ircClient(doomed.ports.irc!.port, 'ann');
+      await ircJoin(first, '#lobby');
+      await watcher.expect(/^\* ann joined #lobby$/);
+      for (let i = 0; i < 200; i++) {
+        if ((await redis.keys('pb:{n:*}:users')).length >= 2) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      first.close();
+      // Back at once on the survivor, identified: the account's nick is hers (REGAIN-like).
+      const back = await ircClient(portOf(survivor, 'irc'), 'ann', 'sasl', {
+        sasl: { account: 'ann', password: 'ann-pass-1' },
+      });
+      await ircJoin(back, '#lobby');
+      // The doomed node's lease runs out (6 s + a round) and it is cleaned up: its ann was
+      // replaced, so nothing is said about her; a marker after that comes through.
+      const cleaned = async () => (await redis.keys('pb:{n:*}:users')).length <= 1;
+      for (const deadline = Date.now() + 45_000; !(await cleaned());) {
+        if (Date.now() > deadline) throw new Error('the doomed node was never cleaned up');
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      back.send('PRIVMSG #lobby :still here');
+      await watcher.expect(/<ann> still here$/);
+      expect(watcher.lines.filter((l) => /ann left/.test(l))).toEqual([]);
+      expect(back.lines.filter((l) => / QUIT /.test(l))).toEqual([]);
+      watcher.send('/who');
+      await watcher.expect(/^\* In #lobby \(2\): ann, watcher$/);
+      back.close();
       watcher.close();
       await survivor.close();
     },

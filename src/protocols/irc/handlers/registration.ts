@@ -4,6 +4,7 @@
  * negotiation (if any) has ended. Also PING/PONG and QUIT, which work at any time.
  */
 import { ChatError, ErrorCode } from '../../../core/errors.js';
+import { fold } from '../../../core/names.js';
 import { cleanText } from '../../../core/text.js';
 import type { IrcClient } from '../client.js';
 import type { IrcCommand } from '../command.js';
@@ -70,11 +71,24 @@ export const registration: IrcCommand[] = [
     async run(c, m) {
       const nick = m.params[0];
       if (!nick) return c.reply(ERR.NONICKNAMEGIVEN, 'No nickname given');
+      const s = c.session;
       try {
-        await c.hub.setName(c.session, nick);
+        await c.hub.setName(s, nick);
       } catch (err) {
-        if (err instanceof ChatError) return replyError(c, err, { command: 'NICK' });
-        throw err;
+        if (!(err instanceof ChatError)) throw err;
+        // Authenticated (SASL) as the account that owns this nick, before registering:
+        // the nick is theirs, whoever holds it (a ghost of a dropped connection, a session
+        // of a node that died): taken over as GHOST would, then taken.
+        const own = !s.registered && s.account !== null && fold(s.account) === fold(nick);
+        if (err.code !== ErrorCode.NameInUse || !own) {
+          return replyError(c, err, { command: 'NICK' });
+        }
+        await c.hub.accounts.takeOver(s, s.account as string);
+        await c.hub.setName(s, nick).catch((again: unknown) => {
+          if (!(again instanceof ChatError)) throw again;
+          replyError(c, again, { command: 'NICK' });
+        });
+        if (fold(s.name) !== fold(nick)) return;
       }
       await tryRegister(c);
     },
