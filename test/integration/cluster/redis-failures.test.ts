@@ -27,6 +27,14 @@ import { spawnServer } from '../../helpers/process.js';
 import { REDIS_BACKENDS, type RedisBackend } from '../../helpers/redis-backends.js';
 import { OTHER_LISTENERS_OFF, portOf, testConfig } from '../../helpers/server.js';
 
+/** A node in a process of its own (to be killed), its own memory store, a 6 s lease. */
+const spawnDoomed = (bus: string, listeners: string[]) =>
+  spawnServer([
+    ...['--bus', bus, '--node-lease', '6', '--store', 'memory'],
+    ...OTHER_LISTENERS_OFF,
+    ...listeners,
+  ]);
+
 describe.each(REDIS_BACKENDS)('on $name', (kind) => {
   let redis: RedisBackend;
   beforeAll(async () => {
@@ -45,17 +53,7 @@ describe.each(REDIS_BACKENDS)('on $name', (kind) => {
         testConfig(['--bus', redis.url, '--node-lease', '6', '--flood-rate', '0']),
         silentLogger,
       );
-      const doomed = await spawnServer([
-        '--bus',
-        redis.url,
-        '--node-lease',
-        '6',
-        '--store',
-        'memory',
-        '--line-port',
-        '0',
-        ...OTHER_LISTENERS_OFF,
-      ]);
+      const doomed = await spawnDoomed(redis.url, ['--line-port', '0']);
       const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
       const goner = await LineClient.named(doomed.ports.line!.port, 'goner');
       await watcher.expect(/^\* goner joined #lobby$/);
@@ -108,17 +106,7 @@ describe.each(REDIS_BACKENDS)('on $name', (kind) => {
       await reg.expect(/is now registered to you/);
       reg.send('QUIT');
       await reg.expect(/^ERROR/);
-      const doomed = await spawnServer([
-        '--bus',
-        redis.url,
-        '--node-lease',
-        '6',
-        '--store',
-        'memory',
-        ...OTHER_LISTENERS_OFF,
-        '--irc-port',
-        '0',
-      ]);
+      const doomed = await spawnDoomed(redis.url, ['--irc-port', '0']);
       const watcher = await LineClient.named(portOf(survivor, 'line'), 'watcher');
       const first = await ircClient(doomed.ports.irc!.port, 'ann');
       await ircJoin(first, '#lobby');
