@@ -90,6 +90,15 @@ export class BusClosedError extends Error {
 
 export abstract class ClusterBus implements Bus {
   abstract readonly name: string;
+  /**
+   * True when the transport may run a room's script again after a later one was sent (a
+   * Redis Cluster's MOVED/ASK, sender-order.ts): one sender's scripts then go a batch at a
+   * time. One Redis runs one connection's scripts in the order sent (and has them loaded
+   * before it counts as up: no NOSCRIPT resend), so there they go at once.
+   */
+  protected get resends(): boolean {
+    return false;
+  }
   /** True when the transport orders each room's events (see the header). */
   protected readonly sequenced: boolean = false;
   protected sink: BusSink | null = null;
@@ -149,39 +158,41 @@ export abstract class ClusterBus implements Bus {
     let unsequenced = 0;
     for (const room of rooms) {
       const e = envelope(roomChannel(room));
-      // One sender's events keep their order in the room (sender-order.ts).
+      // One sender's events keep their order in the room (sender-order.ts), where the
+      // transport may send a script again after a later one.
       const sender = `${room}\0${'origin' in event ? event.origin : ''}`;
-      this.order
-        .run(sender, event.type === 'message', () => this.sequence(e))
-        .then(
-          (at) => {
-            if (at.skipped) {
-              if (++unsequenced === rooms.length) this.settle(s);
+      const sequenced = this.resends
+        ? this.order.run(sender, event.type === 'message', () => this.sequence(e))
+        : this.sequence(e);
+      sequenced.then(
+        (at) => {
+          if (at.skipped) {
+            if (++unsequenced === rooms.length) this.settle(s);
+            return;
+          }
+          e.p = at.p;
+          e.x = at.x;
+          if (at.c !== undefined && at.e !== undefined) {
+            // Sent on to the room's new name (the room was renamed meanwhile): delivered
+            // in the new name's order, once this node has applied the rename.
+            e.c = at.c;
+            e.e = at.e;
+            const from = roomChannel(room);
+            if (!this.feeds.has(e.c) && this.watched.has(from)) {
+              const early = this.early.get(from) ?? [];
+              early.push(e);
+              this.early.set(from, early);
               return;
             }
-            e.p = at.p;
-            e.x = at.x;
-            if (at.c !== undefined && at.e !== undefined) {
-              // Sent on to the room's new name (the room was renamed meanwhile): delivered
-              // in the new name's order, once this node has applied the rename.
-              e.c = at.c;
-              e.e = at.e;
-              const from = roomChannel(room);
-              if (!this.feeds.has(e.c) && this.watched.has(from)) {
-                const early = this.early.get(from) ?? [];
-                early.push(e);
-                this.early.set(from, early);
-                return;
-              }
-            }
-            this.feeds.place(e);
-          },
-          (err: unknown) => {
-            const w = this.waiting.get(s);
-            this.waiting.delete(s);
-            w?.reject(err instanceof Error ? err : new Error(String(err)));
-          },
-        );
+          }
+          this.feeds.place(e);
+        },
+        (err: unknown) => {
+          const w = this.waiting.get(s);
+          this.waiting.delete(s);
+          w?.reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
     }
     return local;
   }

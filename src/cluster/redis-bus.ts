@@ -205,6 +205,9 @@ export async function sequenceEnvelope(
 export class RedisBus extends ClusterBus {
   readonly name = 'redis';
   protected override readonly sequenced = true;
+  protected override get resends(): boolean {
+    return this.link.sharded;
+  }
   private readonly channels = new Map<string, string>();
   private probeTimer: NodeJS.Timeout | null = null;
   /** The probe round's number: each round's probes carry it. */
@@ -233,7 +236,7 @@ export class RedisBus extends ClusterBus {
 
   /** Connects, and leases a node number (0-999) for message ids. */
   static async connect(o: RedisBusOptions): Promise<RedisBus> {
-    const link = await connectRedis({ url: o.url, log: o.log });
+    const link = await connectRedis({ url: o.url, log: o.log, preload: [SEQUENCE] });
     const nodeId = newNodeId();
     const leaseMs = o.leaseMs ?? 10_000;
     const start = Math.floor(Math.random() * 1000);

@@ -132,6 +132,13 @@ export interface RedisOptions {
   /** First reconnect wait; doubles to `maxBackoffMs`, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /**
+   * Scripts loaded (SCRIPT LOAD) each time the command connection is ready, before it
+   * counts as up: their first calls then never meet NOSCRIPT, whose EVAL, sent after a
+   * later EVALSHA of the same sender, would run after it (one Redis: on a Redis Cluster
+   * each shard keeps its own cache and a resend can happen anyway: sender-order.ts).
+   */
+  preload?: readonly string[];
 }
 
 type Client = ReturnType<typeof createClient>;
@@ -195,10 +202,27 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
     lastUp = up;
     for (const l of listeners) l(up, reason);
   };
+  let loaded: Promise<void> = Promise.resolve();
+  // Bounded like any command (a Redis that does not answer is up to the usual deadline);
+  // a failure only means the first calls fall back to EVAL.
+  const preload = (): Promise<void> =>
+    deadlines
+      .bound(() =>
+        Promise.all((o.preload ?? []).map((src) => cmd.sendCommand(['SCRIPT', 'LOAD', src]))),
+      )
+      .then(
+        () => undefined,
+        (err: unknown) => o.log.warn({ err }, 'redis: scripts not preloaded'),
+      );
   const watch = (client: Client, set: (v: boolean) => void, which: string): void => {
     client.on('ready', () => {
-      set(true);
-      changed('connected');
+      const ready = client === cmd ? (loaded = preload()) : Promise.resolve();
+      void ready.then(() => {
+        // Not if the connection was lost again meanwhile.
+        if (!client.isReady) return;
+        set(true);
+        changed('connected');
+      });
     });
     client.on('end', () => {
       set(false);
@@ -215,6 +239,7 @@ export async function connectRedis(o: RedisOptions): Promise<RedisLink> {
   watch(cmd, (v) => (cmdUp = v), 'command');
   watch(sub, (v) => (subUp = v), 'pub/sub');
   await Promise.all([cmd.connect(), sub.connect()]);
+  await loaded;
 
   const command = (args: readonly string[]): Promise<RedisReply> =>
     deadlines.bound(() => cmd.sendCommand([...args]) as Promise<RedisReply>);
