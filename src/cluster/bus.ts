@@ -326,14 +326,10 @@ export abstract class ClusterBus implements Bus {
       return;
     }
     sink.deliver(envelope.e, envelope.p, envelope.x);
-    if (envelope.o === this.nodeId) {
-      const w = this.waiting.get(envelope.s);
-      this.waiting.delete(envelope.s);
-      w?.resolve();
-    }
+    if (envelope.o === this.nodeId) this.settle(envelope.s);
   }
 
-  /** An emitted event that is delivered nowhere: its emit resolves now. */
+  /** This node's emit of event `s` is done (delivered here, or delivered nowhere). */
   private settle(s: number): void {
     const w = this.waiting.get(s);
     this.waiting.delete(s);

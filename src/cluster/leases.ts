@@ -18,6 +18,7 @@ import {
   clusterMarkerKey,
   countsKey,
   leaseKey,
+  nameHolder,
   nameKey,
   NODES,
   nodeRoomsKey,
@@ -354,9 +355,8 @@ export class Leases {
     if (!offline) return;
     // Back already, under a session of another node: they are not offline, and the name
     // is theirs (the room quits above were not sequenced where they are again: SEQUENCE).
-    const held = text(await this.link.command(['GET', nameKey(fold(who.name))]));
-    const holder = /^~?(\S+) /.exec(held)?.[1];
-    if (holder !== undefined && holder !== origin) return;
+    const holder = nameHolder(text(await this.link.command(['GET', nameKey(fold(who.name))])));
+    if (holder !== null && holder.origin !== origin) return;
     // Those watching for them (IRC MONITOR), on any node, hear they are gone.
     await within(
       this.o.leaseMs,

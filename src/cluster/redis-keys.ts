@@ -98,6 +98,16 @@ export const allRedisChannel = `${PREFIX}:all`;
 
 /** Presence. */
 export const nameKey = (folded: string): string => `${PREFIX}:name:${folded}`;
+
+/**
+ * Who a name key's value says holds the name: `origin registered` (CLAIM) for a session,
+ * `~origin address` (HOLD) for one that left and has it kept (`kept`). Null when none.
+ */
+export function nameHolder(value: string): { origin: string; kept: boolean } | null {
+  const kept = value.startsWith('~');
+  const origin = (kept ? value.slice(1) : value).split(' ')[0] ?? '';
+  return origin === '' ? null : { origin, kept };
+}
 export const userKey = (origin: string): string => `${PREFIX}:user:${origin}`;
 export const nodeUsersKey = (node: string): string => `${nodeTag(node)}:users`;
 /**

@@ -15,7 +15,16 @@ import { personOf } from '../core/presence.js';
 import { Role } from '../core/room.js';
 import type { Sessions } from '../core/sessions.js';
 import { listOf, pairsOf, text, type RedisLink, type RedisReply } from './redis-client.js';
-import { countsKey, NODES, nameKey, nodeUsersKey, ROOMS, roomKeys, userKey } from './redis-keys.js';
+import {
+  countsKey,
+  NODES,
+  nameHolder,
+  nameKey,
+  nodeUsersKey,
+  ROOMS,
+  roomKeys,
+  userKey,
+} from './redis-keys.js';
 import { CLAIM, HOLD, RELEASE } from './redis-scripts.js';
 
 const str = text;
@@ -134,9 +143,9 @@ export class RedisPresence implements Presence {
   }
 
   async holder(name: string): Promise<string | null> {
-    const held = str(await this.link.command(['GET', nameKey(fold(name))]));
-    // A name kept for someone who left (`~origin address`) has no session holding it.
-    return held && !held.startsWith('~') ? (held.split(' ')[0] ?? null) : null;
+    const held = nameHolder(str(await this.link.command(['GET', nameKey(fold(name))])));
+    // A name kept for someone who left has no session holding it.
+    return held && !held.kept ? held.origin : null;
   }
 
   async lookup(name: string): Promise<PersonInfo | null> {

@@ -64,13 +64,18 @@ if moved and ARGV[8] ~= '1' then return {-1, moved} end
 local epoch = redis.call('HGET', meta, 'e')
 if ARGV[9] and ARGV[9] ~= '' and epoch ~= ARGV[9] then return {-6, epoch or ''} end
 if moved then redis.call('DEL', KEYS[${MOVED}]) end
+local function member(key)
+  local raw = redis.call('HGET', members, key)
+  if raw then return cjson.decode(raw) end
+  return nil
+end
+
 local ops = cjson.decode(ARGV[5])
 -- A quit announced for a lost session whose name someone else holds in the room now (they
 -- came back on another node before the lease ran out): nothing happens, so nothing is
 -- sequenced or published (no "left" for a person who is here).
 if #ops == 1 and ops[1][1] == 'leave' and ops[1][3] then
-  local raw = redis.call('HGET', members, ops[1][2])
-  local held = raw and cjson.decode(raw)
+  local held = member(ops[1][2])
   if held and held.origin ~= nil and held.origin ~= ops[1][3] then return {-7} end
 end
 if not epoch then
@@ -79,12 +84,6 @@ if not epoch then
   redis.call('HSET', meta, 'e', epoch)
 end
 local p = redis.call('HINCRBY', meta, 's', 1)
-
-local function member(key)
-  local raw = redis.call('HGET', members, key)
-  if raw then return cjson.decode(raw) end
-  return nil
-end
 
 for _, op in ipairs(ops) do
   local kind = op[1]

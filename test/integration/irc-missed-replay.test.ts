@@ -63,25 +63,44 @@ describe('one server, a dropped connection', () => {
     return { bob, eve };
   }
 
+  /**
+   * `nick` (with `caps`) is in `room` while bob says `seen` lines, drops (no QUIT), misses
+   * `missed` lines, and comes back: what its JOIN of the room brought (`lines`).
+   */
+  async function awayAndBack(
+    nick: string,
+    room: string,
+    caps: string,
+    seen: number,
+    missed: number,
+  ) {
+    const { bob, eve } = await talker(`bob${nick}`, room);
+    let ann: RawIrcClient = await ircClient(irc, nick, caps);
+    await ircJoin(ann, room);
+    await talk(bob, eve, 'seen', seen);
+    await ann.expect(new RegExp(`seen ${seen - 1}$`));
+    await sync(ann);
+    ann.close(); // the connection drops: no QUIT
+    await eve.expect(new RegExp(`:${nick}!\\S+ QUIT `));
+    if (missed > 0) await talk(bob, eve, 'missed', missed);
+    ann = await ircClient(irc, nick, caps);
+    const lines = await ask(ann, `JOIN ${room}`);
+    return { ann, bob, eve, lines };
+  }
+
   for (const [label, caps] of [
     ['a client without capabilities', ''],
     ['a client with server-time and batch', 'server-time batch'],
   ] as const) {
     test(`${label}: the missed lines, none it had, in order, once`, async () => {
-      const nick = `ann${caps ? 'b' : 'p'}`;
       const room = `#back${caps ? 'b' : 'p'}`;
-      const { bob, eve } = await talker(`bob${caps ? 'b' : 'p'}`, room);
-      let ann: RawIrcClient = await ircClient(irc, nick, caps);
-      await ircJoin(ann, room);
-      await talk(bob, eve, 'seen', 3);
-      await ann.expect(/seen 2$/);
-      await sync(ann);
-      ann.close(); // the connection drops: no QUIT
-      await eve.expect(new RegExp(`:${nick}!\\S+ QUIT `));
-      await talk(bob, eve, 'missed', 4);
-
-      ann = await ircClient(irc, nick, caps);
-      const lines = await ask(ann, `JOIN ${room}`);
+      const { ann, bob, eve, lines } = await awayAndBack(
+        `ann${caps ? 'b' : 'p'}`,
+        room,
+        caps,
+        3,
+        4,
+      );
       expect(texts(lines, room)).toEqual(['missed 0', 'missed 1', 'missed 2', 'missed 3']);
       expect(notices(lines, room).join('\n')).toMatch(
         new RegExp(
@@ -105,16 +124,7 @@ describe('one server, a dropped connection', () => {
 
   test('more missed than --resume-limit: the newest five, and how many there were', async () => {
     const room = '#longgap';
-    const { bob, eve } = await talker('bobl', room);
-    let ann: RawIrcClient = await ircClient(irc, 'annl');
-    await ircJoin(ann, room);
-    await talk(bob, eve, 'seen', 1);
-    await ann.expect(/seen 0$/);
-    ann.close();
-    await eve.expect(/:annl!\S+ QUIT /);
-    await talk(bob, eve, 'missed', 8);
-    ann = await ircClient(irc, 'annl');
-    const lines = await ask(ann, `JOIN ${room}`);
+    const { ann, bob, eve, lines } = await awayAndBack('annl', room, '', 1, 8);
     expect(texts(lines, room)).toEqual([
       'missed 3',
       'missed 4',
@@ -131,15 +141,7 @@ describe('one server, a dropped connection', () => {
 
   test('back with nothing missed: no replay at all (every line is already on screen)', async () => {
     const room = '#nothing';
-    const { bob, eve } = await talker('bobn', room);
-    let ann: RawIrcClient = await ircClient(irc, 'annn');
-    await ircJoin(ann, room);
-    await talk(bob, eve, 'seen', 3);
-    await ann.expect(/seen 2$/);
-    ann.close();
-    await eve.expect(/:annn!\S+ QUIT /);
-    ann = await ircClient(irc, 'annn');
-    const lines = await ask(ann, `JOIN ${room}`);
+    const { ann, bob, eve, lines } = await awayAndBack('annn', room, '', 3, 0);
     expect(texts(lines, room)).toEqual([]);
     expect(notices(lines, room)).toEqual([]);
     // A newcomer to the room still gets the usual last lines.
